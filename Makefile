@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:  `make run` (install + start the bot)  and  `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run chat test install install-test lint
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# PyTorch first, the CPU build: anything else lets sentence-transformers pull a multi-GB CUDA build.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	# llama-cpp-python is built from source the first time (5-8 minutes); pip caches the wheel.
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.base
+install-test: $(VENV)/.test
+
+run: install  ## install and start the bot on its embedded defaults
+	$(VENV)/bin/aarhusai serve
+
+chat: install  ## talk to the bot in this terminal
+	$(VENV)/bin/aarhusai chat
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install-test  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest

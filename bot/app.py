@@ -1,0 +1,77 @@
+"""The aiohttp application: ``/api/messages`` (Teams), ``/healthz`` and ``/readyz``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.conversation import ConversationCore
+from bot.llm import ModelCatalogue, ModelError, ModelRouter
+from bot.store import Database
+from bot.teams import TeamsBot, build_teams_bot
+from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything built from the settings once, shared by the server and the local chat."""
+
+    settings: Settings
+    db: Database
+    router: ModelRouter
+    core: ConversationCore
+    teams: TeamsBot
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+SERVICES_KEY = web.AppKey("services", Services)
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.effective_database_url)
+    router = ModelRouter(ModelCatalogue.load(settings.models_file))
+    core = ConversationCore(settings, db, router)
+    return Services(settings, db, router, core, build_teams_bot(settings, core))
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers and every configured model endpoint is reachable."""
+    services = request.app[SERVICES_KEY]
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.to_thread(services.db.ping)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"fejl: {type(exc).__name__}"
+    if not services.router.has_models:
+        checks["models"] = "ingen sprogmodel forbundet (kun kilder)"
+    for client in services.router.all_clients():
+        try:
+            await client.check()
+            checks[f"model:{client.id}"] = "ok"
+        except ModelError as exc:
+            checks[f"model:{client.id}"] = f"fejl: {exc.detail or exc}"
+    ready = all(v == "ok" or k == "models" for k, v in checks.items())
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
+                             status=200 if ready else 503)
+
+
+def create_app(services: Services) -> web.Application:
+    app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
+    app[SERVICES_KEY] = services
+    add_message_routes(app, services.teams)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

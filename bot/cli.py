@@ -1,0 +1,174 @@
+"""The ``aarhusai`` command line: ``serve``, ``chat``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import __version__, logs
+from bot.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="aarhusai",
+    help="AarhusAI for Teams: kommunale specialister i Microsoft Teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Databasen: migreringer.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class CliError(Exception):
+    """A failure the operator can fix; printed as one line, exit status 2."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"Fejl: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(2)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    """Build the services and make sure the schema is current (upgrading the embedded default)."""
+    from bot.app import build_services
+    from bot.llm.catalogue import CatalogueError
+    from bot.store import migrate
+
+    try:
+        services = build_services(settings)
+    except CatalogueError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        if settings.uses_embedded_database:
+            migrate.upgrade(services.db)
+        elif migrate.current_revision(services.db) != migrate.head_revision(services.db):
+            raise _fail("databasen er ikke opdateret til denne version; kør først: aarhusai db upgrade")
+    except SQLAlchemyError as exc:
+        raise _fail(f"kan ikke bruge databasen ({type(exc).__name__}): {exc.args[0] if exc.args else exc}")
+    return services
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aarhusai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Vis versionen.")
+    ] = False,
+) -> None:
+    """AarhusAI for Teams."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (standard: AARHUSAI_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port; 0 vælger en ledig port (standard: AARHUSAI_PORT).")
+    ] = None,
+) -> None:
+    """Start botten: /api/messages for Teams, /healthz og /readyz."""
+    from bot.server import serve_forever
+
+    settings = _settings(host=host, port=port)
+    try:
+        settings.check_bind(settings.host)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    logs.configure(settings.log_level)
+    services = _services(settings)
+
+    def ready(bound: int) -> None:
+        mode = "lokal tilstand (ingen Teams-godkendelse)" if settings.local_mode else "Teams-godkendelse slået til"
+        typer.echo(f"AarhusAI lytter på http://{settings.host}:{bound}/api/messages — {mode}", err=False)
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve_forever(services, settings.host, settings.port, on_ready=ready))
+    except OSError as exc:
+        raise _fail(f"kan ikke lytte på {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def chat(
+    as_user: Annotated[str, typer.Option("--as", help="Skriv som denne bruger.")] = "medarbejder",
+) -> None:
+    """Tal med botten i terminalen (samme Teams-handler, kørt lokalt). Læser én besked pr. linje
+    fra standard input, når det ikke er en terminal."""
+    from bot.teams.local import LocalTeamsChat
+
+    settings = _settings()
+    logs.configure("WARNING")
+    services = _services(settings)
+    session = LocalTeamsChat(services.teams, as_user, settings.locale)
+    interactive = sys.stdin.isatty()
+
+    async def run() -> None:
+        if interactive:
+            typer.echo(f"AarhusAI {__version__} — du skriver som '{as_user}'. /hjælp viser kommandoerne; "
+                       "Ctrl-D afslutter.")
+        while True:
+            try:
+                line = input(f"{as_user}> ") if interactive else sys.stdin.readline()
+            except EOFError:
+                break
+            if not interactive and line == "":
+                break
+            line = line.rstrip("\n")
+            if not interactive and not line.strip():
+                continue
+            for reply in await session.send(line):
+                typer.echo(f"AarhusAI> {reply}" if interactive else reply)
+            if not interactive:
+                typer.echo("")
+        if interactive:
+            typer.echo("")
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        typer.echo("")
+    finally:
+        services.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrér databasen til den nyeste version."""
+    from bot.store import Database, migrate
+
+    settings = _settings()
+    logs.configure("WARNING")
+    db = Database(settings.effective_database_url)
+    try:
+        before = migrate.current_revision(db)
+        migrate.upgrade(db)
+        after = migrate.current_revision(db)
+    except SQLAlchemyError as exc:
+        raise _fail(f"kan ikke migrere databasen ({type(exc).__name__}): {exc.args[0] if exc.args else exc}")
+    finally:
+        db.dispose()
+    typer.echo(f"Databasen er på version {after}" + ("" if before == after else f" (var {before or 'tom'})"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""``/hjælp`` (``/help``): what the bot can do, in the user's language."""
+
+from __future__ import annotations
+
+from bot.commands.registry import Command, CommandContext
+from bot.conversation.types import Reply
+from bot.i18n import t
+
+
+async def show_help(ctx: CommandContext) -> Reply:
+    locale = ctx.locale
+    lines = [t("help_intro", locale, assistant=t("assistant_name", locale)), ""]
+    lines += [f"- {c.help_line(locale)}" for c in ctx.core.commands if not c.hidden]
+    lines.append("")
+    router = ctx.core.router
+    if router.has_models:
+        lines.append(t("help_model", locale, model=router.route().id))
+    else:
+        lines.append(t("help_no_model", locale))
+    return Reply(text="\n".join(lines), kind="command")
+
+
+HELP = Command(
+    name="hjælp",
+    aliases=("help", "hjaelp"),
+    handler=show_help,
+    help={"da": "vis denne hjælp", "en": "show this help"},
+)

@@ -1,0 +1,104 @@
+"""One settings object for the whole service, read from ``AARHUSAI_*`` variables and ``.env``.
+
+Every entry point (``serve``, ``chat``, ``db upgrade``, the tests) builds its configuration here, so a
+setting means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["da", "en"]
+
+
+class SettingsError(Exception):
+    """Invalid configuration; ``str()`` is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    """Service configuration. Defaults give the embedded, zero-setup mode."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AARHUSAI_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite database and uploads live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
+    )
+    index_dir: Path = Field(Path("./indexes"), description="Where the rebuildable search indexes live.")
+    host: str = Field("127.0.0.1", description="Interface to bind.")
+    port: int = Field(3978, ge=0, le=65535, description="Port to bind; 0 picks a free one.")
+    app_id: str | None = Field(None, description="Microsoft app (client) id of the Azure Bot.")
+    app_password: str | None = Field(None, description="Client secret of the Azure Bot's app.")
+    tenant_id: str | None = Field(None, description="Entra tenant id of the Azure Bot's app.")
+    locale: Locale = Field("da", description="Language of the bot's own messages.")
+    models_file: Path | None = Field(
+        None, description="Model catalogue (YAML); without it the bot runs without a language model."
+    )
+    history_turns: int = Field(
+        10, ge=0, le=100, description="Earlier exchanges sent to the model as conversation memory."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> Settings:
+        if self.app_id and not self.app_password:
+            raise ValueError("AARHUSAI_APP_PASSWORD skal sættes, når AARHUSAI_APP_ID er sat")
+        return self
+
+    @property
+    def local_mode(self) -> bool:
+        """No Azure Bot identity: anonymous requests, loopback only."""
+        return not self.app_id
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aarhusai.db').resolve()}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    def check_bind(self, host: str) -> None:
+        """Refuse a non-loopback bind in local mode: anyone could talk to an unauthenticated bot."""
+        if self.local_mode and not is_loopback(host):
+            raise SettingsError(
+                f"Uden AARHUSAI_APP_ID kører botten i lokal tilstand uden godkendelse og må kun lytte på "
+                f"127.0.0.1/::1/localhost, ikke på {host!r}."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            name = f"AARHUSAI_{loc.upper()}" if loc else "indstillinger"
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{name}: {msg}" if loc else msg)
+        raise SettingsError("Ugyldig konfiguration: " + "; ".join(parts)) from None

@@ -1,0 +1,56 @@
+"""Plain values that cross the boundary between the Teams edge (or CLI) and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ConversationType = Literal["personal", "groupChat", "channel"]
+ReplyKind = Literal["answer", "command", "notice", "error"]
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str | None = None
+    aad_object_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """Where a message was written. For a channel thread ``id`` includes ``;messageid=<root>``."""
+
+    id: str
+    type: ConversationType = "personal"
+    tenant_id: str | None = None
+    channel_id: str = "msteams"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str
+    user: User
+    conversation: ConversationRef
+    activity_id: str | None = None
+    locale: str = "da"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source passage; ``n`` matches the ``[n]`` marker in the answer text."""
+
+    n: int
+    source: str
+    text: str
+    page: int | None = None
+    score: float | None = None
+
+
+@dataclass
+class Reply:
+    text: str
+    kind: ReplyKind = "answer"
+    citations: list[Citation] = field(default_factory=list)
+    card: dict[str, Any] | None = None
+    model: str | None = None
+    generated: bool = False  # True when a language model wrote the text (the "AI generated" label)

@@ -1,0 +1,88 @@
+"""The model catalogue: which OpenAI-compatible endpoints exist, read from a YAML file.
+
+Example (``models.yaml``)::
+
+    default: mistral-small
+    models:
+      - id: mistral-small
+        base_url: http://vllm:8000/v1
+        model: mistralai/Mistral-Small-3.2-24B-Instruct-2506
+        api_key_env: VLLM_API_KEY
+        max_context: 32768
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class CatalogueError(Exception):
+    """The catalogue file is missing or invalid; ``str()`` is one line for the operator."""
+
+
+class ModelSpec(BaseModel):
+    """One model endpoint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1, description="Model name the server knows it by.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    max_context: int = Field(8192, ge=256, description="Context window in tokens.")
+    max_output_tokens: int = Field(1024, ge=1)
+    timeout_s: float = Field(60.0, gt=0, description="Longest wait for the model to start or continue.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx/429.")
+    temperature: float = Field(0.2, ge=0, le=2)
+
+
+class ModelCatalogue(BaseModel):
+    """All configured models and the default one. An empty catalogue is the embedded default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    models: list[ModelSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelCatalogue:
+        ids = [m.id for m in self.models]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"model-id findes flere gange: {', '.join(dupes)}")
+        if self.default is not None and self.default not in ids:
+            raise ValueError(f"default '{self.default}' findes ikke blandt modellerne")
+        if self.default is None and self.models:
+            self.default = self.models[0].id
+        return self
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+    @property
+    def empty(self) -> bool:
+        return not self.models
+
+    @classmethod
+    def load(cls, path: Path | None) -> ModelCatalogue:
+        """Read ``path``; ``None`` gives the empty catalogue (no language model)."""
+        if path is None:
+            return cls()
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise CatalogueError(f"Modelkataloget {path} findes ikke") from None
+        except yaml.YAMLError as exc:
+            raise CatalogueError(f"Modelkataloget {path} er ikke gyldig YAML: {exc}") from None
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            msg = first["msg"].removeprefix("Value error, ")
+            raise CatalogueError(
+                f"Modelkataloget {path} er ugyldigt: {where + ': ' if where else ''}{msg}"
+            ) from None

@@ -1,0 +1,121 @@
+"""An OpenAI-compatible chat model (vLLM in production) through LangChain's ``ChatOpenAI``.
+
+Only ``bot.llm.router`` hands these out: policy decides which model may see a conversation.
+Failures become ``ModelError`` subclasses with a message the user can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import httpx
+import openai
+from langchain_core.messages import BaseMessage
+from langchain_openai import ChatOpenAI
+
+from bot.llm.catalogue import ModelSpec
+from bot.llm.errors import ModelError, ModelRejected, ModelTimeout, ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ChatModel:
+    """A chat model endpoint with deadlines, retries and translated errors."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self._llm: ChatOpenAI | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def _client(self) -> ChatOpenAI:
+        if self._llm is None:
+            key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
+            self._llm = ChatOpenAI(
+                model=self.spec.model,
+                base_url=self.spec.base_url,
+                api_key=key or "not-needed",  # type: ignore[arg-type]
+                timeout=self.spec.timeout_s,
+                max_retries=self.spec.max_retries,
+                temperature=self.spec.temperature,
+                max_tokens=self.spec.max_output_tokens,  # type: ignore[call-arg]
+            )
+        return self._llm
+
+    async def complete(self, messages: Sequence[BaseMessage]) -> str:
+        """Return the whole answer; raise ``ModelError`` when the endpoint fails."""
+        async with self._translate_errors():
+            async with asyncio.timeout(self._deadline()):
+                result = await self._client().ainvoke(list(messages))
+        return _text(result.content)
+
+    async def stream(self, messages: Sequence[BaseMessage]) -> AsyncIterator[str]:
+        """Yield the answer as it is generated.
+
+        The deadline applies to the first token and to every gap between tokens, so a long answer
+        that keeps flowing is never cut off, but a stalled stream is.
+        """
+        async with self._translate_errors():
+            iterator = self._client().astream(list(messages)).__aiter__()
+            while True:
+                try:
+                    async with asyncio.timeout(self._deadline()):
+                        chunk = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+                text = _text(chunk.content)
+                if text:
+                    yield text
+
+    async def check(self, timeout_s: float = 3.0) -> None:
+        """Cheap liveness probe (``GET /models``) for ``/readyz``; raises ``ModelUnavailable``."""
+        url = self.spec.base_url.rstrip("/") + "/models"
+        headers = {}
+        if self.spec.api_key_env and os.environ.get(self.spec.api_key_env):
+            headers["Authorization"] = f"Bearer {os.environ[self.spec.api_key_env]}"
+        try:
+            async with httpx.AsyncClient(timeout=timeout_s) as client:
+                response = await client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ModelUnavailable(self.id, f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise ModelUnavailable(self.id, f"GET /models gave HTTP {response.status_code}")
+
+    def _deadline(self) -> float:
+        # The openai client retries internally; give each attempt its full timeout plus backoff.
+        return self.spec.timeout_s * (self.spec.max_retries + 1) + 2.0 * self.spec.max_retries
+
+    @asynccontextmanager
+    async def _translate_errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except ModelError:
+            raise
+        except (TimeoutError, openai.APITimeoutError) as exc:
+            log.warning("model %s timed out", self.id)
+            raise ModelTimeout(self.id, self.spec.timeout_s, str(exc)) from exc
+        except openai.APIConnectionError as exc:
+            log.warning("model %s unreachable: %s", self.id, exc)
+            raise ModelUnavailable(self.id, str(exc)) from exc
+        except openai.APIStatusError as exc:
+            log.warning("model %s answered HTTP %s: %s", self.id, exc.status_code, exc.message)
+            if exc.status_code >= 500 or exc.status_code == 429:
+                raise ModelUnavailable(self.id, f"HTTP {exc.status_code}") from exc
+            raise ModelRejected(self.id, f"HTTP {exc.status_code}: {exc.message}") from exc
+
+
+def _text(content: object) -> str:
+    """LangChain content may be a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            b if isinstance(b, str) else str(b.get("text", "")) for b in content if isinstance(b, str | dict)
+        )
+    return str(content)

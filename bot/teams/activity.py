@@ -1,0 +1,47 @@
+"""Translation between Bot Framework activities and the core's plain values."""
+
+from __future__ import annotations
+
+from microsoft_agents.activity import Activity, ActivityTypes
+
+from bot.conversation.types import ConversationRef, ConversationType, Incoming, Reply, User
+
+_TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
+
+
+def to_incoming(activity: Activity, default_locale: str) -> Incoming:
+    """The core's view of a Teams message (the @mention is already stripped by the SDK)."""
+    conv = activity.conversation
+    sender = activity.from_property
+    tenant = conv.tenant_id if conv else None
+    if not tenant and isinstance(activity.channel_data, dict):
+        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    return Incoming(
+        text=activity.text or "",
+        user=User(
+            id=sender.id if sender else "ukendt",
+            name=sender.name if sender else None,
+            aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
+        ),
+        conversation=ConversationRef(
+            id=conv.id,
+            type=_TYPES.get(conv.conversation_type or "personal", "personal"),
+            tenant_id=tenant,
+            channel_id=activity.channel_id or "msteams",
+        ),
+        activity_id=activity.id,
+        locale=_locale(activity.locale, default_locale),
+    )
+
+
+def _locale(activity_locale: str | None, default: str) -> str:
+    if activity_locale and activity_locale.lower().startswith("en"):
+        return "en"
+    if activity_locale and activity_locale.lower().startswith("da"):
+        return "da"
+    return default
+
+
+def to_activity(reply: Reply) -> Activity:
+    """A message activity for a reply; Teams renders the text as Markdown."""
+    return Activity(type=ActivityTypes.message, text=reply.text, text_format="markdown")
