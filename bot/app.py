@@ -64,8 +64,9 @@ async def readyz(request: web.Request) -> web.Response:
         except ModelError as exc:
             checks[f"model:{client.id}"] = f"fejl: {exc.detail or exc}"
     ready = all(v == "ok" or k == "models" for k, v in checks.items())
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
-                             status=200 if ready else 503)
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
 
 
 def create_app(services: Services) -> web.Application:

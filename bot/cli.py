@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,8 +55,13 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
         elif migrate.current_revision(services.db) != migrate.head_revision(services.db):
             raise _fail("databasen er ikke opdateret til denne version; kør først: aarhusai db upgrade")
     except SQLAlchemyError as exc:
-        raise _fail(f"kan ikke bruge databasen ({type(exc).__name__}): {exc.args[0] if exc.args else exc}")
+        raise _fail(f"kan ikke bruge databasen ({type(exc).__name__}): {_first_line(exc)}") from None
     return services
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc.args[0] if exc.args else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _version(value: bool) -> None:
@@ -94,7 +98,11 @@ def serve(
     services = _services(settings)
 
     def ready(bound: int) -> None:
-        mode = "lokal tilstand (ingen Teams-godkendelse)" if settings.local_mode else "Teams-godkendelse slået til"
+        mode = (
+            "lokal tilstand (ingen Teams-godkendelse)"
+            if settings.local_mode
+            else "Teams-godkendelse slået til"
+        )
         typer.echo(f"AarhusAI lytter på http://{settings.host}:{bound}/api/messages — {mode}", err=False)
         sys.stdout.flush()
 
@@ -120,11 +128,16 @@ def chat(
 
     async def run() -> None:
         if interactive:
-            typer.echo(f"AarhusAI {__version__} — du skriver som '{as_user}'. /hjælp viser kommandoerne; "
-                       "Ctrl-D afslutter.")
+            typer.echo(
+                f"AarhusAI {__version__} — du skriver som '{as_user}'. /hjælp viser kommandoerne; "
+                "Ctrl-D afslutter."
+            )
         while True:
             try:
-                line = input(f"{as_user}> ") if interactive else sys.stdin.readline()
+                if interactive:
+                    line = await asyncio.to_thread(input, f"{as_user}> ")
+                else:
+                    line = await asyncio.to_thread(sys.stdin.readline)
             except EOFError:
                 break
             if not interactive and line == "":
@@ -160,7 +173,7 @@ def db_upgrade() -> None:
         migrate.upgrade(db)
         after = migrate.current_revision(db)
     except SQLAlchemyError as exc:
-        raise _fail(f"kan ikke migrere databasen ({type(exc).__name__}): {exc.args[0] if exc.args else exc}")
+        raise _fail(f"kan ikke migrere databasen ({type(exc).__name__}): {_first_line(exc)}") from None
     finally:
         db.dispose()
     typer.echo(f"Databasen er på version {after}" + ("" if before == after else f" (var {before or 'tom'})"))

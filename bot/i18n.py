@@ -41,7 +41,9 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "model_error": {
         "da": "Sprogmodellen '{model}' afviste forespørgslen. En administrator kan se detaljer i loggen.",
-        "en": "The language model '{model}' rejected the request. An administrator can see details in the log.",
+        "en": (
+            "The language model '{model}' rejected the request. An administrator can see details in the log."
+        ),
     },
     "internal_error": {
         "da": "Beklager, der skete en fejl hos AarhusAI. Prøv igen; fejlen er logget med id {ref}.",
@@ -57,8 +59,7 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "help_intro": {
         "da": (
-            "Jeg er AarhusAI, kommunens AI-assistent. Skriv et spørgsmål, så svarer {assistant}. "
-            "Kommandoer:"
+            "Jeg er AarhusAI, kommunens AI-assistent. Skriv et spørgsmål, så svarer {assistant}. Kommandoer:"
         ),
         "en": "I am AarhusAI, the municipality's AI assistant. Ask a question and {assistant} answers. "
         "Commands:",

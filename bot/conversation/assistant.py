@@ -51,9 +51,7 @@ async def answer(
     on_chunk: ChunkSink | None = None,
 ) -> str:
     """Ask ``model``; stream chunks to ``on_chunk`` when given. Raises ``ModelError``."""
-    messages = build_messages(
-        question, history, locale, model.spec.max_context, model.spec.max_output_tokens
-    )
+    messages = build_messages(question, history, locale, model.spec.max_context, model.spec.max_output_tokens)
     if on_chunk is None:
         return await model.complete(messages)
     parts: list[str] = []

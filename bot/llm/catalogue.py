@@ -14,6 +14,7 @@ Example (``models.yaml``)::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -37,6 +38,11 @@ class ModelSpec(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="Longest wait for the model to start or continue.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx/429.")
     temperature: float = Field(0.2, ge=0, le=2)
+    token_limit_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens",
+        description="How the server wants the output limit named: vLLM and llama.cpp read max_tokens, "
+        "newer OpenAI models only max_completion_tokens.",
+    )
 
 
 class ModelCatalogue(BaseModel):

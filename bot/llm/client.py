@@ -29,13 +29,18 @@ class ChatModel:
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self._llm: ChatOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def id(self) -> str:
         return self.spec.id
 
     def _client(self) -> ChatOpenAI:
-        if self._llm is None:
+        # Our own HTTP client per event loop: LangChain's shared default client would outlive the loop
+        # it was made on (a second ``asyncio.run`` in the CLI or the tests would then fail).
+        loop = asyncio.get_running_loop()
+        if self._llm is None or self._loop is not loop:
+            self._loop = loop
             key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
             self._llm = ChatOpenAI(
                 model=self.spec.model,
@@ -44,7 +49,8 @@ class ChatModel:
                 timeout=self.spec.timeout_s,
                 max_retries=self.spec.max_retries,
                 temperature=self.spec.temperature,
-                max_tokens=self.spec.max_output_tokens,  # type: ignore[call-arg]
+                extra_body={self.spec.token_limit_param: self.spec.max_output_tokens},
+                http_async_client=httpx.AsyncClient(timeout=self.spec.timeout_s),
             )
         return self._llm
 

@@ -25,7 +25,9 @@ class Conversation(SQLModel, table=True):
     channel_id: str = Field(default="msteams", max_length=64)
     conversation_type: str = Field(default="personal", max_length=32)
     tenant_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class Message(SQLModel, table=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+import warnings
 
 from aiohttp import web
 from microsoft_agents.activity import Activity, ActivityTypes
@@ -70,5 +71,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 def add_message_routes(app: web.Application, bot: TeamsBot) -> None:
     app[TEAMS_BOT_KEY] = bot
-    app["agent_configuration"] = bot.auth  # read by the SDK's JWT decorator
+    with warnings.catch_warnings():  # the SDK's JWT decorator reads this plain string key
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["agent_configuration"] = bot.auth
     app.router.add_post("/api/messages", messages)

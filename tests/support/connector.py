@@ -1,0 +1,56 @@
+"""A Bot Framework connector (the service the bot posts replies to), on loopback, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class FakeConnector:
+    """Accepts ``POST /v3/conversations/...`` like Teams' connector and keeps every activity."""
+
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def service_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def start(self) -> FakeConnector:
+        app = web.Application()
+        app.router.add_route("*", "/v3/conversations/{tail:.*}", self._receive)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        self.activities.append(body)
+        self.paths.append(request.path)
+        self._arrived.set()
+        return web.json_response({"id": uuid.uuid4().hex})
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [a for a in self.activities if a.get("type") == "message"]
+
+    async def wait_for_messages(self, count: int = 1, wait_s: float = 10) -> list[dict[str, Any]]:
+        async with asyncio.timeout(wait_s):
+            while len(self.messages()) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.messages()

@@ -1,0 +1,154 @@
+"""The ``aarhusai`` command as a newcomer runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import __version__
+from tests.conftest import write_catalogue
+
+AARHUSAI = [sys.executable, "-m", "bot"]
+
+
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [*AARHUSAI, *args],
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run(["--version"], tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"aarhusai {__version__}"
+
+
+def test_scripted_chat_on_embedded_defaults(tmp_path: Path) -> None:
+    result = run(["chat", "--as", "anne"], tmp_path, stdin="/hjælp\nHvad kan du?\n\n/findesikke\n")
+    assert result.returncode == 0, result.stderr
+    replies = result.stdout.strip().split("\n\n")
+    assert "Kommandoer" in replies[0]
+    assert any("ikke forbundet nogen sprogmodel til AarhusAI" in r for r in replies)
+    assert "findes ikke" in replies[-1]
+    assert (tmp_path / "data" / "aarhusai.db").exists()  # embedded database created and migrated
+    assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
+
+
+@pytest.mark.llm
+def test_scripted_chat_with_a_real_model_remembers_the_conversation(
+    tmp_path: Path, llama_server: str
+) -> None:
+    write_catalogue(
+        tmp_path / "models.yaml",
+        {"id": "smol", "base_url": llama_server, "model": "smollm2", "max_output_tokens": 16},
+    )
+    result = run(
+        ["chat"],
+        tmp_path,
+        env={"AARHUSAI_MODELS_FILE": "models.yaml"},
+        stdin="Hej, jeg hedder Anne.\nHvad hedder jeg?\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() and "sprogmodel" not in result.stdout
+    with sqlite3.connect(tmp_path / "data" / "aarhusai.db") as db:
+        rows = db.execute("SELECT question, model, outcome, answer FROM messages ORDER BY id").fetchall()
+    assert [r[:3] for r in rows] == [
+        ("Hej, jeg hedder Anne.", "smol", "answered"),
+        ("Hvad hedder jeg?", "smol", "answered"),
+    ]
+    assert all(r[3].strip() and r[3].strip() in result.stdout for r in rows)
+
+
+def test_invalid_setting_fails_with_one_line(tmp_path: Path) -> None:
+    result = run(["chat"], tmp_path, env={"AARHUSAI_LOCALE": "fr"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "AARHUSAI_LOCALE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_catalogue_fails_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "models.yaml").write_text("models:\n  - id: x\n    base_url: ftp://nope\n")
+    result = run(["chat"], tmp_path, env={"AARHUSAI_MODELS_FILE": "models.yaml"})
+    assert result.returncode == 2 and "Modelkataloget" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_serve_refuses_a_public_interface_in_local_mode(tmp_path: Path) -> None:
+    result = run(["serve", "--host", "0.0.0.0", "--port", "0"], tmp_path)
+    assert result.returncode == 2 and "lokal tilstand" in result.stderr
+
+
+def test_db_upgrade_on_postgresql_then_serve_uses_it(tmp_path: Path, pg_url: str) -> None:
+    env = {"AARHUSAI_DATABASE_URL": pg_url}
+    first = run(["db", "upgrade"], tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "version 0001 (var tom)" in first.stdout
+    again = run(["db", "upgrade"], tmp_path, env=env)
+    assert again.stdout.strip() == "Databasen er på version 0001"
+
+
+def test_serve_refuses_an_unmigrated_external_database(tmp_path: Path, pg_url: str) -> None:
+    result = run(["serve", "--port", "0"], tmp_path, env={"AARHUSAI_DATABASE_URL": pg_url})
+    assert result.returncode == 2 and "aarhusai db upgrade" in result.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["db", "upgrade"], tmp_path, env={"AARHUSAI_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    )
+    assert result.returncode == 2 and "kan ikke migrere databasen" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
+    proc = subprocess.Popen(
+        [*AARHUSAI, "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/api/messages", line)
+    assert match, line + proc.stderr.read()  # type: ignore[union-attr]
+    yield proc, int(match.group(1))
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_serve_on_port_zero_prints_the_port_and_is_ready(served: tuple[subprocess.Popen[str], int]) -> None:
+    _proc, port = served
+    assert port > 0
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except httpx.ConnectError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert health.json() == {"status": "ok"}
+    ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"] == "ok"
