@@ -11,6 +11,11 @@ from aiohttp import web
 from bot.config import Settings
 from bot.conversation import ConversationCore
 from bot.llm import ModelCatalogue, ModelError, ModelRouter
+from bot.rag.embeddings import shared_embedder
+from bot.rag.index import IndexStore
+from bot.rag.ingest import Ingestor
+from bot.rag.retrieval import Retriever
+from bot.specialists import SpecialistService
 from bot.store import Database
 from bot.teams import TeamsBot, build_teams_bot
 from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
@@ -36,9 +41,15 @@ SERVICES_KEY = web.AppKey("services", Services)
 
 
 def build_services(settings: Settings) -> Services:
+    """Cheap: nothing here loads a model or touches the network (the embedder loads on first use)."""
     db = Database(settings.effective_database_url)
     router = ModelRouter(ModelCatalogue.load(settings.models_file))
-    core = ConversationCore(settings, db, router)
+    embedder = shared_embedder(
+        settings.embedding_model, settings.embedding_query_prefix, settings.embedding_passage_prefix
+    )
+    retriever = Retriever(db, IndexStore(settings.index_dir), embedder, settings.min_dense_score)
+    ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes)
+    core = ConversationCore(settings, db, router, SpecialistService(db), retriever, ingestor)
     return Services(settings, db, router, core, build_teams_bot(settings, core))
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["da", "en"]
 
@@ -45,11 +45,31 @@ class Settings(BaseSettings):
         10, ge=0, le=100, description="Earlier exchanges sent to the model as conversation memory."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    builders: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="User ids (Entra object ids or Teams ids) allowed to change specialists.",
+    )
+    embedding_model: str | None = Field(
+        None, description="Path to a sentence-transformers model; default: packaged all-MiniLM-L6-v2."
+    )
+    embedding_query_prefix: str = Field("", description="Prefix for queries, e.g. 'query: ' for e5.")
+    embedding_passage_prefix: str = Field("", description="Prefix for passages, e.g. 'passage: '.")
+    max_upload_mb: int = Field(50, ge=1, le=1024, description="Largest source file accepted.")
+    min_dense_score: float = Field(
+        0.45, ge=-1, le=1, description="Cosine similarity a passage needs without any lexical match."
+    )
 
     @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("builders", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_auth(self) -> Settings:
@@ -67,6 +87,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'aarhusai.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def is_builder(self, *user_ids: str | None) -> bool:
+        return any(uid and uid in self.builders for uid in user_ids)
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -74,6 +74,22 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "assistant_name": {"da": "den generelle assistent", "en": "the general assistant"},
     "cmd_help": {"da": "vis denne hjælp", "en": "show this help"},
+    "needs_builder": {
+        "da": "/{name} kræver rollen Builder. Spørg din afdelings faglige systemejer, hvis du skal have den.",
+        "en": "/{name} needs the Builder role. Ask your department's owner if you should have it.",
+    },
+    "draft_only_builders": {
+        "da": "Specialisten '{name}' er en kladde og kan kun bruges af Buildere endnu. Vælg en anden med "
+        "/brug.",
+        "en": "The specialist '{name}' is a draft and only Builders can use it yet. Choose another with "
+        "/use.",
+    },
+    "files_personal_only": {
+        "da": "Jeg kan ikke modtage filer her ({names}). Send dem til mig i en personlig chat, så bliver de "
+        "kilder til den specialist, du redigerer.",
+        "en": "I cannot receive files here ({names}). Send them to me in a personal chat and they become "
+        "sources of the specialist you edit.",
+    },
     "welcome": {
         "da": "Hej! Jeg er AarhusAI. Stil mig et spørgsmål, eller skriv /hjælp.",
         "en": "Hi! I am AarhusAI. Ask me a question, or type /help.",

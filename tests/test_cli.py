@@ -18,6 +18,9 @@ from bot import __version__
 from tests.conftest import write_catalogue
 
 AARHUSAI = [sys.executable, "-m", "bot"]
+HEAD = sorted(
+    p.name[:4] for p in (Path(__file__).parents[1] / "bot/store/migrations/versions").glob("0*.py")
+)[-1]
 
 
 def run(
@@ -100,9 +103,9 @@ def test_db_upgrade_on_postgresql_then_serve_uses_it(tmp_path: Path, pg_url: str
     env = {"AARHUSAI_DATABASE_URL": pg_url}
     first = run(["db", "upgrade"], tmp_path, env=env)
     assert first.returncode == 0, first.stderr
-    assert "version 0001 (var tom)" in first.stdout
+    assert f"version {HEAD} (var tom)" in first.stdout
     again = run(["db", "upgrade"], tmp_path, env=env)
-    assert again.stdout.strip() == "Databasen er på version 0001"
+    assert again.stdout.strip() == f"Databasen er på version {HEAD}"
 
 
 def test_serve_refuses_an_unmigrated_external_database(tmp_path: Path, pg_url: str) -> None:

@@ -24,11 +24,22 @@ def test_migrations_from_empty(db_url: str) -> None:
     try:
         assert migrate.current_revision(db) is None
         migrate.upgrade(db)
-        assert migrate.current_revision(db) == migrate.head_revision(db) == "0001"
+        assert migrate.current_revision(db) == migrate.head_revision(db)
         tables = set(inspect(db.engine).get_table_names())
-        assert {"conversations", "messages", "alembic_version"} <= tables
+        assert {
+            "conversations",
+            "messages",
+            "specialists",
+            "prompt_versions",
+            "sources",
+            "source_files",
+            "chunks",
+            "selections",
+            "edit_selections",
+            "alembic_version",
+        } <= tables
         migrate.upgrade(db)  # idempotent
-        assert migrate.current_revision(db) == "0001"
+        assert migrate.current_revision(db) == migrate.head_revision(db)
     finally:
         db.dispose()
 

@@ -10,7 +10,19 @@ from bot.i18n import t
 async def show_help(ctx: CommandContext) -> Reply:
     locale = ctx.locale
     lines = [t("help_intro", locale, assistant=t("assistant_name", locale)), ""]
-    lines += [f"- {c.help_line(locale)}" for c in ctx.core.commands if not c.hidden]
+    visible = [c for c in ctx.core.commands if not c.hidden]
+    lines += [f"- {c.help_line(locale)}" for c in visible if not c.builders_only]
+    if ctx.core.is_builder(ctx.incoming):
+        lines += ["", "For Buildere:" if locale == "da" else "For Builders:"]
+        lines += [f"- {c.help_line(locale)}" for c in visible if c.builders_only]
+        lines.append(
+            "- "
+            + (
+                "Send filer her i chatten for at give den specialist, du redigerer, kilder."
+                if locale == "da"
+                else "Send files in this chat to add sources to the specialist you edit."
+            )
+        )
     lines.append("")
     router = ctx.core.router
     if router.has_models:

@@ -25,6 +25,10 @@ class CommandContext:
     def locale(self) -> str:
         return self.incoming.locale
 
+    @property
+    def actor(self) -> str:
+        return self.incoming.user_key
+
 
 Handler = Callable[[CommandContext], Awaitable[Reply]]
 
@@ -37,6 +41,7 @@ class Command:
     aliases: tuple[str, ...] = ()
     usage: str = ""
     hidden: bool = field(default=False)
+    builders_only: bool = False  # checked by the core before the handler runs
 
     def help_line(self, locale: str) -> str:
         names = " / ".join(f"/{n}" for n in (self.name, *self.aliases))

@@ -47,14 +47,18 @@ class ConversationStore:
             session.commit()
             return message
 
-    def history(self, conversation_id: str, limit: int) -> list[Message]:
-        """The last ``limit`` answered exchanges, oldest first."""
+    def history(self, conversation_id: str, limit: int, specialist: str = "assistent") -> list[Message]:
+        """The last ``limit`` answered exchanges with ``specialist`` here, oldest first."""
         if limit <= 0:
             return []
         with self.db.session() as session:
             rows = session.exec(
                 select(Message)
-                .where(Message.conversation_id == conversation_id, Message.outcome == "answered")
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.outcome == "answered",
+                    Message.specialist == specialist,
+                )
                 .order_by(col(Message.id).desc())
                 .limit(limit)
             ).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,12 +28,28 @@ class ConversationRef:
 
 
 @dataclass(frozen=True)
+class IncomingFile:
+    """A file sent with a message. ``fetch(max_bytes)`` downloads it (raising ``IngestError``)."""
+
+    name: str
+    fetch: Callable[[int], Awaitable[bytes]]
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     text: str
     user: User
     conversation: ConversationRef
     activity_id: str | None = None
     locale: str = "da"
+    files: tuple[IncomingFile, ...] = ()
+    unsupported_files: tuple[str, ...] = ()  # names of attachments the channel cannot deliver to a bot
+
+    @property
+    def user_key(self) -> str:
+        """The stable id of the sender: the Entra object id when Teams sends one."""
+        return self.user.aad_object_id or self.user.id
 
 
 @dataclass(frozen=True)

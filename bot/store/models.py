@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -48,3 +48,116 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), index=True, nullable=False)
     )
+
+
+class Specialist(SQLModel, table=True):
+    """A chatbot grounded in its own sources. ``assistent`` is the general assistant (no sources)."""
+
+    __tablename__ = "specialists"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    department: str | None = Field(default=None, max_length=200)
+    owner: str | None = Field(default=None, max_length=256)
+    kind: str = Field(default="sources", max_length=16)  # "sources" or "general"
+    model_id: str | None = Field(default=None, max_length=128)
+    temperature: float = 0.2
+    top_k: int = 5
+    chunk_size: int = 800
+    chunk_overlap: int = 120
+    status: str = Field(default="draft", max_length=16)  # "draft" or "published"
+    content_version: int = 0  # bumped whenever its chunks change; indexes carry the version they hold
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class PromptVersion(SQLModel, table=True):
+    """Every prompt change is a new row; the highest version is the one in use."""
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (UniqueConstraint("specialist_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    version: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=256)
+    note: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Source(SQLModel, table=True):
+    """A file a Builder gave a specialist. Same name again replaces it."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("specialist_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # pdf, docx, html, markdown, text
+    title: str | None = Field(default=None, max_length=500)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    pages: int | None = None
+    chunk_count: int = 0
+    embedding_model: str = Field(default="", max_length=500)
+    warnings: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    added_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class SourceFile(SQLModel, table=True):
+    """The original bytes of a source, so ``/genindekser`` can re-read it with new settings."""
+
+    __tablename__ = "source_files"
+
+    source_id: int = Field(foreign_key="sources.id", primary_key=True, ondelete="CASCADE")
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Chunk(SQLModel, table=True):
+    """A passage of a source with its embedding: the source of truth the indexes are built from."""
+
+    __tablename__ = "chunks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="CASCADE")
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    ordinal: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    page: int | None = None
+    heading: str | None = Field(default=None, max_length=500)
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32, normalised
+
+
+class Selection(SQLModel, table=True):
+    """Which specialist answers in a conversation, a channel thread, or (``scope=channel``) a channel."""
+
+    __tablename__ = "selections"
+
+    conversation_id: str = Field(primary_key=True, max_length=512)
+    specialist_id: int = Field(foreign_key="specialists.id", ondelete="CASCADE")
+    set_by: str = Field(max_length=256)
+    set_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class EditSelection(SQLModel, table=True):
+    """The specialist a Builder is editing (``/rediger``): uploads and ``/prompt`` go there."""
+
+    __tablename__ = "edit_selections"
+
+    user_id: str = Field(primary_key=True, max_length=256)
+    specialist_id: int = Field(foreign_key="specialists.id", ondelete="CASCADE")

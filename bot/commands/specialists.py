@@ -1,0 +1,228 @@
+"""Commands for choosing and building specialists: /specialister, /brug, /ny, /rediger, /prompt, /indstil."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.commands.registry import Command, CommandContext
+from bot.conversation.types import Reply
+from bot.specialists import SpecialistError
+from bot.specialists.service import channel_of
+from bot.specialists.tunables import allowed_keys_text, parse_setting
+from bot.store.models import Specialist
+
+
+def _line(spec: Specialist, in_use: bool) -> str:
+    status = "" if spec.status == "published" else " · kladde"
+    here = " · **svarer her**" if in_use else ""
+    desc = f": {spec.description}" if spec.description else ""
+    return f"- **{spec.name}** (`{spec.slug}`{status}{here}){desc}"
+
+
+async def list_specialists(ctx: CommandContext) -> Reply:
+    core = ctx.core
+    builder = core.is_builder(ctx.incoming)
+    specs = await asyncio.to_thread(core.specialists.catalogue, builder)
+    current = await asyncio.to_thread(core.specialists.selected, ctx.incoming.conversation.id)
+    lines = [
+        "Specialister, du kan bruge:",
+        *(_line(s, s.id == current.id) for s in specs),
+        "",
+        "Vælg med /brug <navn>.",
+    ]
+    card = {
+        "type": "specialists",
+        "items": [
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "description": s.description,
+                "status": s.status,
+                "in_use": s.id == current.id,
+            }
+            for s in specs
+        ],
+    }
+    return Reply("\n".join(lines), kind="command", card=card)
+
+
+async def use_specialist(ctx: CommandContext) -> Reply:
+    core = ctx.core
+    args = ctx.args.split()
+    channel_wide = bool(args) and args[-1].casefold() in ("kanal", "channel")
+    ref = " ".join(args[:-1] if channel_wide else args)
+    if not ref:
+        return Reply("Skriv hvilken specialist, fx: /brug borgerservice. Se /specialister.", kind="notice")
+    try:
+        spec = await asyncio.to_thread(core.specialists.require, ref)
+    except SpecialistError as exc:
+        return Reply(str(exc), kind="notice")
+    if spec.status != "published" and not core.is_builder(ctx.incoming):
+        return Reply(f"Specialisten '{spec.name}' er en kladde og kan kun bruges af Buildere.", kind="notice")
+    conv = ctx.incoming.conversation
+    target = conv.id
+    where = "i denne samtale"
+    if conv.type == "channel":
+        if channel_wide:
+            target, where = channel_of(conv.id) or conv.id, "som standard i hele kanalen"
+        else:
+            where = "i denne tråd (skriv /brug <navn> kanal for hele kanalen)"
+    await asyncio.to_thread(core.specialists.select, target, spec.id, ctx.actor)  # type: ignore[arg-type]
+    return Reply(f"Nu svarer **{spec.name}** {where}.", kind="command")
+
+
+async def new_specialist(ctx: CommandContext) -> Reply:
+    core = ctx.core
+    try:
+        spec = await asyncio.to_thread(core.specialists.create, ctx.args, ctx.actor)
+    except SpecialistError as exc:
+        return Reply(str(exc), kind="notice")
+    await asyncio.to_thread(core.specialists.set_editing, ctx.actor, spec.id)  # type: ignore[arg-type]
+    return Reply(
+        f"Specialisten **{spec.name}** (`{spec.slug}`) er oprettet som kladde, og du redigerer den nu.\n"
+        f"Send filer (PDF, Word, HTML, Markdown eller tekst) her i chatten for at give den kilder, ret "
+        f"prompten med /prompt <tekst>, og prøv den med /brug {spec.slug}.",
+        kind="command",
+    )
+
+
+async def edit_specialist(ctx: CommandContext) -> Reply:
+    core = ctx.core
+    try:
+        spec = await asyncio.to_thread(core.specialists.require, ctx.args)
+    except SpecialistError as exc:
+        return Reply(str(exc), kind="notice")
+    if spec.kind == "general":
+        return Reply("Den generelle assistent har ingen kilder; vælg en specialist.", kind="notice")
+    await asyncio.to_thread(core.specialists.set_editing, ctx.actor, spec.id)  # type: ignore[arg-type]
+    return Reply(f"Du redigerer nu **{spec.name}**. Filer, du sender, bliver kilder til den.", kind="command")
+
+
+async def editing_or_notice(ctx: CommandContext) -> Specialist | Reply:
+    spec = await asyncio.to_thread(ctx.core.specialists.editing, ctx.actor)
+    if spec is None:
+        return Reply(
+            "Vælg først en specialist at redigere med /rediger <navn> (eller opret en med /ny <navn>).",
+            kind="notice",
+        )
+    return spec
+
+
+async def prompt(ctx: CommandContext) -> Reply:
+    spec = await editing_or_notice(ctx)
+    if isinstance(spec, Reply):
+        return spec
+    service = ctx.core.specialists
+    sub, _, rest = ctx.args.partition(" ")
+    try:
+        if not ctx.args:
+            current = await asyncio.to_thread(service.current_prompt, spec.id)
+            return Reply(
+                f"Prompt for **{spec.name}** (version {current.version}, {current.author}):\n\n"
+                f"{current.text}",
+                kind="command",
+            )
+        if sub.casefold() in ("historik", "history") and not rest:
+            versions = await asyncio.to_thread(service.prompt_history, spec.id)
+            lines = [f"Prompt-historik for **{spec.name}**:"]
+            for v in reversed(versions):
+                note = f" ({v.note})" if v.note else ""
+                first = v.text.splitlines()[0][:80] if v.text else ""
+                lines.append(f"- v{v.version} · {v.created_at:%Y-%m-%d %H:%M} · {v.author}{note}: {first}")
+            lines.append("Gendan med /prompt gendan <nummer>.")
+            return Reply("\n".join(lines), kind="command")
+        if sub.casefold() in ("gendan", "restore"):
+            try:
+                number = int(rest.strip().lstrip("v"))
+            except ValueError:
+                return Reply("Skriv versionsnummeret, fx /prompt gendan 2.", kind="notice")
+            restored = await asyncio.to_thread(service.restore_prompt, spec.id, number, ctx.actor)
+            return Reply(f"Version {number} er gendannet som ny version {restored.version}.", kind="command")
+        saved = await asyncio.to_thread(service.set_prompt, spec.id, ctx.args, ctx.actor)
+    except SpecialistError as exc:
+        return Reply(str(exc), kind="notice")
+    return Reply(f"Prompten for **{spec.name}** er gemt som version {saved.version}.", kind="command")
+
+
+async def configure(ctx: CommandContext) -> Reply:
+    spec = await editing_or_notice(ctx)
+    if isinstance(spec, Reply):
+        return spec
+    key, _, value = ctx.args.partition(" ")
+    if not key:
+        current = (
+            f"temperatur {spec.temperature}, top_k {spec.top_k}, chunk_size {spec.chunk_size}, "
+            f"chunk_overlap {spec.chunk_overlap}, model {spec.model_id or 'standard'}, status {spec.status}"
+        )
+        return Reply(
+            f"Indstillinger for **{spec.name}**: {current}.\nTilladte: {allowed_keys_text()}.", kind="command"
+        )
+    model_ids = [m.id for m in ctx.core.router.catalogue.models]
+    try:
+        field, parsed = parse_setting(key, value, model_ids, spec.chunk_size, spec.chunk_overlap)
+    except SpecialistError as exc:
+        return Reply(str(exc), kind="notice")
+    await asyncio.to_thread(ctx.core.specialists.update, spec.id, **{field: parsed})  # type: ignore[arg-type]
+    note = (
+        " Det gælder nye kilder; kør /genindekser for de eksisterende." if field.startswith("chunk_") else ""
+    )
+    return Reply(f"{key} er sat til {parsed} for **{spec.name}**.{note}", kind="command")
+
+
+COMMANDS = [
+    Command(
+        "specialister",
+        list_specialists,
+        {"da": "vis de specialister, du kan bruge", "en": "list the specialists you can use"},
+        ("specialists",),
+    ),
+    Command(
+        "brug",
+        use_specialist,
+        {
+            "da": "lad en specialist svare her (i kanaler: tilføj 'kanal' for hele kanalen)",
+            "en": "let a specialist answer here (in channels add 'kanal' for the channel)",
+        },
+        ("use",),
+        usage="<specialist> [kanal]",
+    ),
+    Command(
+        "ny",
+        new_specialist,
+        {"da": "opret en ny specialist", "en": "create a specialist"},
+        ("new",),
+        usage="<navn>",
+        builders_only=True,
+    ),
+    Command(
+        "rediger",
+        edit_specialist,
+        {"da": "vælg den specialist, du vil redigere", "en": "choose the specialist to edit"},
+        ("edit",),
+        usage="<specialist>",
+        builders_only=True,
+    ),
+    Command(
+        "prompt",
+        prompt,
+        {
+            "da": "vis prompten; /prompt <tekst> gemmer en ny version; /prompt historik; /prompt gendan <n>",
+            "en": "show the prompt; /prompt <text> saves a new version; /prompt historik; /prompt gendan <n>",
+        },
+        usage="[tekst | historik | gendan <n>]",
+        builders_only=True,
+    ),
+    Command(
+        "indstil",
+        configure,
+        {
+            "da": "ændr en indstilling (temperatur, top_k, chunk_size, chunk_overlap, "
+            "model, navn, beskrivelse, afdeling, status)",
+            "en": "change a setting (temperatur, top_k, chunk_size, chunk_overlap, model, "
+            "navn, beskrivelse, afdeling, status)",
+        },
+        ("set",),
+        usage="<nøgle> <værdi>",
+        builders_only=True,
+    ),
+]

@@ -1,0 +1,1 @@
+"""Retrieval-augmented answers: loaders, chunking, embeddings, FAISS + BM25 indexes, retrieval."""

@@ -1,0 +1,176 @@
+"""Ingestion: parse → chunk → embed (worker thread, in batches) → store (one transaction) → index.
+
+The database write is a single transaction that replaces a source of the same name, so a failure at
+any step leaves the specialist exactly as it was. The index is rebuilt from the database afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from sqlmodel import col, delete, func, select
+
+from bot.rag import chunking, loaders
+from bot.rag.embeddings import Embedder
+from bot.rag.errors import IngestError
+from bot.rag.retrieval import Retriever
+from bot.store import Database
+from bot.store.models import Chunk, Source, SourceFile, Specialist
+
+Progress = Callable[[int, int], Awaitable[None]]  # (passages embedded, passages in total)
+
+
+@dataclass
+class IngestResult:
+    source: str
+    kind: str
+    chunks: int
+    pages: int | None
+    replaced: bool
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_filename(name: str) -> str:
+    base = PurePath(name.replace("\\", "/")).name.strip() or "uden-navn"
+    return base[:255]
+
+
+class Ingestor:
+    def __init__(self, db: Database, embedder: Embedder, retriever: Retriever, max_bytes: int) -> None:
+        self.db = db
+        self.embedder = embedder
+        self.retriever = retriever
+        self.max_bytes = max_bytes
+
+    def check_size(self, filename: str, size: int) -> None:
+        if size > self.max_bytes:
+            raise IngestError(
+                clean_filename(filename),
+                "too_large",
+                size_mb=size / 1024 / 1024,
+                limit_mb=self.max_bytes // (1024 * 1024),
+            )
+
+    async def ingest(
+        self,
+        spec: Specialist,
+        filename: str,
+        data: bytes,
+        actor: str,
+        progress: Progress | None = None,
+        rebuild_index: bool = True,
+    ) -> IngestResult:
+        """Add (or replace) one source. Raises ``IngestError``; stores nothing in that case."""
+        started = time.monotonic()
+        name = clean_filename(filename)
+        self.check_size(name, len(data))
+        loaded = await asyncio.to_thread(loaders.load, name, data)
+        passages = chunking.split(loaded.sections, spec.chunk_size, spec.chunk_overlap)
+        if not passages:
+            raise IngestError(name, "no_text")
+        vectors = await self._embed([p.index_text for p in passages], progress)
+        replaced = await asyncio.to_thread(self._store, spec, name, data, loaded, passages, vectors, actor)
+        if rebuild_index:
+            await asyncio.to_thread(self.retriever.rebuild, spec)
+        return IngestResult(
+            name,
+            loaded.kind,
+            len(passages),
+            loaded.pages,
+            replaced,
+            time.monotonic() - started,
+            loaded.warnings,
+        )
+
+    async def _embed(self, texts: list[str], progress: Progress | None):  # type: ignore[no-untyped-def]
+        """Encode batch by batch on a worker thread, reporting progress on the loop between batches."""
+        import numpy as np
+
+        parts = []
+        step = self.embedder.batch_size * 4
+        for start in range(0, len(texts), step):
+            parts.append(await asyncio.to_thread(self.embedder.encode_passages, texts[start : start + step]))
+            if progress:
+                await progress(min(start + step, len(texts)), len(texts))
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+    def _store(
+        self,
+        spec: Specialist,
+        name: str,
+        data: bytes,
+        loaded: loaders.LoadedSource,
+        passages: list[chunking.Passage],
+        vectors,
+        actor: str,
+    ) -> bool:  # type: ignore[no-untyped-def]
+        with self.db.session() as s:
+            old = s.exec(
+                select(Source).where(Source.specialist_id == spec.id, func.lower(Source.name) == name.lower())
+            ).first()
+            if old is not None:
+                s.exec(delete(Source).where(col(Source.id) == old.id))  # its chunks cascade
+                s.flush()
+            source = Source(
+                specialist_id=spec.id,
+                name=name,
+                kind=loaded.kind,
+                title=(loaded.title or "")[:500] or None,
+                size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                pages=loaded.pages,
+                chunk_count=len(passages),
+                embedding_model=self.embedder.name,
+                warnings=json.dumps(loaded.warnings, ensure_ascii=False),
+                added_by=actor,
+            )
+            s.add(source)
+            s.flush()
+            s.add(SourceFile(source_id=source.id, data=data))
+            s.add_all(
+                [
+                    Chunk(
+                        source_id=source.id,
+                        specialist_id=spec.id,
+                        ordinal=p.ordinal,
+                        text=p.text,
+                        page=p.page,
+                        heading=p.heading,
+                        embedding=vectors[i].astype("float32").tobytes(),
+                    )
+                    for i, p in enumerate(passages)
+                ]
+            )
+            row = s.get(Specialist, spec.id)
+            assert row is not None
+            row.content_version += 1
+            s.add(row)
+            s.commit()
+            spec.content_version = row.content_version
+        return old is not None
+
+    async def reindex(self, spec: Specialist, progress: Progress | None = None) -> list[IngestResult]:
+        """Read every stored source again with the specialist's current chunking and embedding model."""
+
+        def read() -> list[tuple[str, str, bytes]]:
+            with self.db.session() as s:
+                rows = s.exec(
+                    select(Source.name, Source.added_by, SourceFile.data)
+                    .join(SourceFile, col(SourceFile.source_id) == Source.id)
+                    .where(Source.specialist_id == spec.id)
+                    .order_by(col(Source.name))
+                ).all()
+            return [(r[0], r[1], r[2]) for r in rows]
+
+        results = []
+        for name, added_by, data in await asyncio.to_thread(read):
+            results.append(await self.ingest(spec, name, data, added_by, progress, rebuild_index=False))
+        await asyncio.to_thread(self.retriever.rebuild, spec)
+        return results

@@ -1,0 +1,219 @@
+"""Turn a file's bytes into text sections (page and heading kept) for chunking.
+
+PDF per page (pypdf), DOCX with its headings (python-docx), HTML main text and title
+(BeautifulSoup), Markdown by heading, plain text. Every failure is an ``IngestError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from bot.rag.errors import IngestError
+
+KINDS = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files (and legacy .doc) are OLE
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass
+class LoadedSource:
+    kind: str
+    sections: list[Section]
+    title: str | None = None
+    pages: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def detect_kind(filename: str, data: bytes) -> str:
+    ext = PurePath(filename).suffix.lower()
+    if ext in KINDS:
+        return KINDS[ext]
+    if not ext:
+        if data.startswith(b"%PDF"):
+            return "pdf"
+        if data.startswith(b"PK"):
+            return "docx"
+        if data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+            return "html"
+        return "text"
+    raise IngestError(filename, "unsupported", ext=ext)
+
+
+def load(filename: str, data: bytes) -> LoadedSource:
+    """Parse ``data``; raise ``IngestError`` for empty, unreadable, protected or text-less files."""
+    kind = detect_kind(filename, data)
+    if not data.strip():
+        raise IngestError(filename, "empty")
+    loader = {"pdf": _pdf, "docx": _docx, "html": _html, "markdown": _markdown, "text": _text}[kind]
+    loaded = loader(filename, data)
+    loaded.sections = [s for s in loaded.sections if s.text.strip()]
+    if not loaded.sections:
+        raise IngestError(filename, "scanned_pdf" if kind == "pdf" else "no_text")
+    return loaded
+
+
+def _pdf(filename: str, data: bytes) -> LoadedSource:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(filename, "encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except FileNotDecryptedError:
+        raise IngestError(filename, "encrypted") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AssertionError, OSError):
+        raise IngestError(filename, "corrupt") from None
+    sections = [Section(_tidy(text), page=i) for i, text in enumerate(pages, start=1)]
+    empty = [s.page for s in sections if not s.text.strip()]
+    warnings = []
+    if empty and len(empty) < len(pages):
+        shown = ", ".join(str(p) for p in empty[:10]) + (" …" if len(empty) > 10 else "")
+        warnings.append(f"{len(empty)} side(r) uden tekst blev sprunget over (side {shown})")
+    title = (reader.metadata.title if reader.metadata else None) or None
+    return LoadedSource("pdf", sections, title=title, pages=len(pages), warnings=warnings)
+
+
+def _docx(filename: str, data: bytes) -> LoadedSource:
+    if data.startswith(OLE_MAGIC):
+        raise IngestError(filename, "encrypted")
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+        raise IngestError(filename, "corrupt") from None
+    sections: list[Section] = []
+    heading: str | None = None
+    lines: list[str] = []
+
+    def flush() -> None:
+        if lines:
+            sections.append(Section("\n\n".join(lines), heading=heading))
+            lines.clear()
+
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        if not text:
+            continue
+        if style.lower().startswith(("heading", "overskrift", "title", "titel")):
+            flush()
+            heading = text
+        else:
+            lines.append(text)
+    flush()
+    for table in document.tables:
+        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+        if any(r.strip(" |") for r in rows):
+            sections.append(Section("\n".join(rows), heading="Tabel"))
+    title = document.core_properties.title or None
+    return LoadedSource("docx", sections, title=title)
+
+
+BLOCK_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "pre", "blockquote", "td", "th", "dd", "dt")
+
+
+def _html(filename: str, data: bytes) -> LoadedSource:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(data)[0], "lxml")
+    title = soup.title.get_text(strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"]):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    sections: list[Section] = []
+    heading: str | None = None
+    lines: list[str] = []
+    for el in root.find_all(BLOCK_TAGS):
+        if any(parent.name in BLOCK_TAGS for parent in el.parents):
+            continue  # nested block: its text is already in the outer one
+        text = " ".join(el.get_text(" ", strip=True).split())
+        if not text:
+            continue
+        if el.name in ("h1", "h2", "h3", "h4"):
+            if lines:
+                sections.append(Section("\n\n".join(lines), heading=heading))
+                lines = []
+            heading = text
+        else:
+            lines.append(text)
+    if lines:
+        sections.append(Section("\n\n".join(lines), heading=heading))
+    if not sections:  # no block markup at all: fall back to the visible text
+        text = root.get_text("\n", strip=True)
+        sections = [Section(text)] if text else []
+    return LoadedSource("html", sections, title=title or None)
+
+
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def _markdown(filename: str, data: bytes) -> LoadedSource:
+    text, warnings = _decode(data)
+    sections: list[Section] = []
+    heading: str | None = None
+    title: str | None = None
+    lines: list[str] = []
+    in_code = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        match = None if in_code else HEADING.match(line)
+        if match:
+            if "\n".join(lines).strip():
+                sections.append(Section(_tidy("\n".join(lines)), heading=heading))
+            lines = []
+            heading = match.group(2)
+            if title is None and len(match.group(1)) == 1:
+                title = heading
+        else:
+            lines.append(line)
+    if "\n".join(lines).strip():
+        sections.append(Section(_tidy("\n".join(lines)), heading=heading))
+    return LoadedSource("markdown", sections, title=title, warnings=warnings)
+
+
+def _text(filename: str, data: bytes) -> LoadedSource:
+    text, warnings = _decode(data)
+    if "\x00" in text:
+        raise IngestError(filename, "corrupt")
+    return LoadedSource("text", [Section(_tidy(text))], warnings=warnings)
+
+
+def _decode(data: bytes) -> tuple[str, list[str]]:
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), ["filen var ikke UTF-8 og er læst som Windows-1252"]
+
+
+def _tidy(text: str) -> str:
+    """Normalise whitespace but keep paragraph breaks (the splitter's best boundaries)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    text = re.sub(r"\n[ \t]*\n\s*", "\n\n", text)
+    return text.strip()

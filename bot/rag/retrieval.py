@@ -1,0 +1,149 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25, Danish stemming) rankings fused with RRF.
+
+The English-only default embedding model is weak on Danish, so the lexical ranking carries much of
+the weight; reciprocal rank fusion needs no score calibration between the two. A passage counts as
+relevant only if it shares a (stemmed) word with the question or is semantically close
+(``min_dense_score``); with no relevant passage the specialist says it found nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sqlmodel import col, select
+
+from bot.rag.embeddings import Embedder
+from bot.rag.index import IndexStore, SpecialistIndex
+from bot.store import Database
+from bot.store.models import Chunk, Source, Specialist
+
+Mode = Literal["hybrid", "dense", "lexical"]
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    text: str
+    source: str
+    page: int | None
+    heading: str | None
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+class Retriever:
+    def __init__(self, db: Database, indexes: IndexStore, embedder: Embedder, min_dense_score: float = 0.45):
+        self.db = db
+        self.indexes = indexes
+        self.embedder = embedder
+        self.min_dense_score = min_dense_score
+        self._loaded: dict[str, SpecialistIndex] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, slug: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(slug, threading.Lock())
+
+    # -- index lifecycle (blocking) ---------------------------------------------------------------
+    def index_for(self, spec: Specialist) -> SpecialistIndex | None:
+        """The live index, reloaded when another process swapped it, rebuilt when the DB moved on."""
+        loaded = self._loaded.get(spec.slug)
+        folder = self.indexes.current_folder(spec.slug)
+        if loaded is not None and loaded.folder == folder and loaded.version >= spec.content_version:
+            return loaded
+        with self._lock(spec.slug):
+            folder = self.indexes.current_folder(spec.slug)
+            if folder is not None and (loaded is None or loaded.folder != folder):
+                loaded = self.indexes.load(spec.slug)
+            if loaded is None or loaded.version < spec.content_version:
+                self.rebuild(spec)
+                loaded = self.indexes.load(spec.slug)
+            if loaded is not None:
+                self._loaded[spec.slug] = loaded
+            return loaded
+
+    def rebuild(self, spec: Specialist) -> str:
+        """Write a fresh index version from the chunks in the database (the source of truth)."""
+        with self.db.session() as s:
+            version = s.get(Specialist, spec.id).content_version if spec.id else 0  # type: ignore[union-attr]
+            rows = s.exec(
+                select(Chunk.id, Chunk.embedding, Chunk.heading, Chunk.text)
+                .where(Chunk.specialist_id == spec.id)
+                .order_by(col(Chunk.id))
+            ).all()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        vectors = (
+            np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            if rows
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        texts = [f"{r[2]}\n{r[3]}" if r[2] else r[3] for r in rows]
+        folder = self.indexes.write(spec.slug, version, ids, vectors, texts, self.embedder.name)
+        self._loaded.pop(spec.slug, None)
+        return folder
+
+    # -- search (blocking) ------------------------------------------------------------------------
+    def search(
+        self, spec: Specialist, query: str, k: int, mode: Mode = "hybrid", gate: bool = True
+    ) -> list[Hit]:
+        index = self.index_for(spec)
+        if index is None or index.size == 0 or not query.strip():
+            return []
+        pool = max(k * 5, 50)
+        dense_pos, dense_sc = (
+            index.search_dense(self.embedder.encode_query(query), pool)
+            if mode != "lexical"
+            else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        )
+        lex_pos, lex_sc = (
+            index.lexical.search(query, pool)
+            if mode != "dense"
+            else (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        )
+        dense = {int(p): float(s) for p, s in zip(dense_pos, dense_sc, strict=True)}
+        lexical = {int(p): float(s) for p, s in zip(lex_pos, lex_sc, strict=True)}
+        fused: dict[int, float] = {}
+        for ranking in (dense_pos, lex_pos):
+            for rank, pos in enumerate(ranking):
+                fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (RRF_K + rank + 1)
+        if gate:
+            fused = {
+                p: s
+                for p, s in fused.items()
+                if lexical.get(p, 0.0) > 0 or dense.get(p, -1.0) >= self.min_dense_score
+            }
+        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
+        return self._hits(index, best, dense, lexical)
+
+    def _hits(
+        self,
+        index: SpecialistIndex,
+        best: list[tuple[int, float]],
+        dense: dict[int, float],
+        lexical: dict[int, float],
+    ) -> list[Hit]:
+        if not best:
+            return []
+        chunk_ids = [int(index.chunk_ids[p]) for p, _ in best]
+        with self.db.session() as s:
+            rows = s.exec(
+                select(Chunk.id, Chunk.text, Chunk.page, Chunk.heading, Source.name)
+                .join(Source, col(Source.id) == Chunk.source_id)
+                .where(col(Chunk.id).in_(chunk_ids))
+            ).all()
+        by_id = {r[0]: r for r in rows}
+        hits = []
+        for (pos, score), chunk_id in zip(best, chunk_ids, strict=True):
+            row = by_id.get(chunk_id)
+            if row is None:  # removed since the index was built; the next search rebuilds
+                continue
+            hits.append(
+                Hit(chunk_id, row[1], row[4], row[2], row[3], score, dense.get(pos), lexical.get(pos))
+            )
+        return hits

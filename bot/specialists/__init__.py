@@ -1,0 +1,5 @@
+"""Specialists: the catalogue, prompt versions, settings, and which one answers where."""
+
+from bot.specialists.service import SpecialistError, SpecialistService
+
+__all__ = ["SpecialistError", "SpecialistService"]
