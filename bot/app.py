@@ -47,7 +47,14 @@ def build_services(settings: Settings) -> Services:
     embedder = shared_embedder(
         settings.embedding_model, settings.embedding_query_prefix, settings.embedding_passage_prefix
     )
-    retriever = Retriever(db, IndexStore(settings.index_dir), embedder, settings.min_dense_score)
+    retriever = Retriever(
+        db,
+        IndexStore(settings.index_dir),
+        embedder,
+        min_dense_score=settings.min_dense_score,
+        min_lexical_coverage=settings.min_lexical_coverage,
+        dense_weight=settings.dense_weight,
+    )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes)
     core = ConversationCore(settings, db, router, SpecialistService(db), retriever, ingestor)
     return Services(settings, db, router, core, build_teams_bot(settings, core))

@@ -56,8 +56,12 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str = Field("", description="Prefix for passages, e.g. 'passage: '.")
     max_upload_mb: int = Field(50, ge=1, le=1024, description="Largest source file accepted.")
     min_dense_score: float = Field(
-        0.45, ge=-1, le=1, description="Cosine similarity a passage needs without any lexical match."
+        0.7, ge=-1, le=1, description="Cosine similarity that makes a passage relevant on its own."
     )
+    min_lexical_coverage: float = Field(
+        0.3, ge=0, le=1, description="Share of the question's rare words a passage must contain."
+    )
+    dense_weight: float = Field(0.3, ge=0, le=1, description="Say of the dense ranking in the fusion.")
 
     @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
     @classmethod

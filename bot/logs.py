@@ -12,5 +12,14 @@ def configure(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.ERROR)
-    for name in ("httpx", "openai._base_client", "alembic", "microsoft_agents.hosting.core.authorization"):
+    for name in (
+        "httpx",
+        "openai._base_client",
+        "alembic",
+        "microsoft_agents.hosting.core.authorization",
+        "bm25s",
+        "sentence_transformers",
+        "transformers",
+        "faiss",
+    ):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,18 +36,37 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+    def __init__(self, retriever: bm25s.BM25, size: int, doc_freq: dict[str, int]) -> None:
         self._retriever = retriever
         self.size = size
+        self.doc_freq = doc_freq
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
+        doc_freq: dict[str, int] = {}
+        for doc in tokenize(texts):
+            for term in set(doc):
+                doc_freq[term] = doc_freq.get(term, 0) + 1
         retriever = bm25s.BM25()
         retriever.index(
             bm25s.tokenize(texts, stopwords=list(DANISH_STOPWORDS), stemmer=_stemmer(), show_progress=False),
             show_progress=False,
         )
-        return cls(retriever, len(texts))
+        return cls(retriever, len(texts), doc_freq)
+
+    def coverage(self, query: str, text: str) -> float:
+        """Share of the question's information (IDF-weighted stemmed terms) that ``text`` contains.
+
+        A question about something the sources never mention ("fiskekort") has rare or unknown terms
+        that no passage covers, even when a common word ("koster") matches somewhere.
+        """
+        terms = set(tokenize([query])[0])
+        if not terms:
+            return 0.0
+        present = set(tokenize([text])[0])
+        weights = {t: math.log((self.size + 1) / (self.doc_freq.get(t, 0) + 0.5)) for t in terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and BM25 scores of the best ``k`` passages (score 0 = no query term matched)."""
@@ -62,7 +83,9 @@ class LexicalIndex:
 
     def save(self, path: Path) -> None:
         self._retriever.save(str(path))
+        (path / "doc_freq.json").write_text(json.dumps(self.doc_freq, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: Path, size: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(path)), size)
+        doc_freq = json.loads((path / "doc_freq.json").read_text())
+        return cls(bm25s.BM25.load(str(path)), size, doc_freq)

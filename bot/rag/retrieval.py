@@ -1,9 +1,10 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25, Danish stemming) rankings fused with RRF.
 
-The English-only default embedding model is weak on Danish, so the lexical ranking carries much of
-the weight; reciprocal rank fusion needs no score calibration between the two. A passage counts as
-relevant only if it shares a (stemmed) word with the question or is semantically close
-(``min_dense_score``); with no relevant passage the specialist says it found nothing.
+Reciprocal rank fusion needs no score calibration between the two rankings; ``dense_weight`` scales
+the dense ranking's votes (the English-only default model is weak on Danish, so it gets less say
+than with a multilingual model). A passage counts as relevant only if it covers enough of the
+question's rare words (``min_lexical_coverage``) or is semantically very close (``min_dense_score``);
+with no relevant passage the specialist says it found nothing instead of guessing.
 """
 
 from __future__ import annotations
@@ -37,11 +38,22 @@ class Hit:
 
 
 class Retriever:
-    def __init__(self, db: Database, indexes: IndexStore, embedder: Embedder, min_dense_score: float = 0.45):
+    def __init__(
+        self,
+        db: Database,
+        indexes: IndexStore,
+        embedder: Embedder,
+        *,
+        min_dense_score: float = 0.7,
+        min_lexical_coverage: float = 0.3,
+        dense_weight: float = 0.3,
+    ) -> None:
         self.db = db
         self.indexes = indexes
         self.embedder = embedder
         self.min_dense_score = min_dense_score
+        self.min_lexical_coverage = min_lexical_coverage
+        self.dense_weight = dense_weight
         self._loaded: dict[str, SpecialistIndex] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -109,17 +121,21 @@ class Retriever:
         dense = {int(p): float(s) for p, s in zip(dense_pos, dense_sc, strict=True)}
         lexical = {int(p): float(s) for p, s in zip(lex_pos, lex_sc, strict=True)}
         fused: dict[int, float] = {}
-        for ranking in (dense_pos, lex_pos):
+        dense_weight = self.dense_weight if mode == "hybrid" else 1.0
+        for weight, ranking in ((dense_weight, dense_pos), (1.0, lex_pos)):
             for rank, pos in enumerate(ranking):
-                fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[int(pos)] = fused.get(int(pos), 0.0) + weight / (RRF_K + rank + 1)
+        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[: k * 2 if gate else k]
+        hits = self._hits(index, best, dense, lexical)
         if gate:
-            fused = {
-                p: s
-                for p, s in fused.items()
-                if lexical.get(p, 0.0) > 0 or dense.get(p, -1.0) >= self.min_dense_score
-            }
-        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
-        return self._hits(index, best, dense, lexical)
+            hits = [h for h in hits if self._relevant(index, query, h)]
+        return hits[:k]
+
+    def _relevant(self, index: SpecialistIndex, query: str, hit: Hit) -> bool:
+        if hit.dense is not None and hit.dense >= self.min_dense_score:
+            return True
+        text = f"{hit.heading}\n{hit.text}" if hit.heading else hit.text
+        return index.lexical.coverage(query, text) >= self.min_lexical_coverage
 
     def _hits(
         self,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from microsoft_agents.activity import Activity, ActivityTypes
 
 from bot.conversation.types import ConversationRef, ConversationType, Incoming, Reply, User
+from bot.teams.files import incoming_files
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
 
 
 def to_incoming(activity: Activity, default_locale: str) -> Incoming:
     """The core's view of a Teams message (the @mention is already stripped by the SDK)."""
+    files, refused = incoming_files(activity)
     conv = activity.conversation
     sender = activity.from_property
     tenant = conv.tenant_id if conv else None
@@ -31,6 +33,8 @@ def to_incoming(activity: Activity, default_locale: str) -> Incoming:
         ),
         activity_id=activity.id,
         locale=_locale(activity.locale, default_locale),
+        files=files,
+        unsupported_files=refused,
     )
 
 

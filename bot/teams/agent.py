@@ -18,7 +18,7 @@ from microsoft_agents.hosting.core import (
 )
 
 from bot.config import Settings
-from bot.conversation import ConversationCore
+from bot.conversation import ConversationCore, Reply
 from bot.i18n import t
 from bot.teams.activity import to_activity, to_incoming
 
@@ -57,7 +57,11 @@ def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
         incoming = to_incoming(context.activity, settings.locale)
-        reply = await core.handle(incoming)
+
+        async def notify(text: str) -> None:
+            await context.send_activity(to_activity(Reply(text, kind="notice")))
+
+        reply = await core.handle(incoming, notify=notify)
         await context.send_activity(to_activity(reply))
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:

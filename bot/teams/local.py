@@ -7,11 +7,16 @@ posting them to a connector.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from pathlib import Path
+from types import TracebackType
 
+from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
+    Attachment,
     ChannelAccount,
     ConversationAccount,
     DeliveryModes,
@@ -19,6 +24,7 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import ClaimsIdentity
 
 from bot.teams.agent import TeamsBot
+from bot.teams.files import FILE_DOWNLOAD_INFO
 
 LOCAL_TENANT = "00000000-0000-0000-0000-000000000000"
 
@@ -35,7 +41,21 @@ class LocalTeamsChat:
         self.locale = locale
 
     async def send(self, text: str) -> list[str]:
-        """Send ``text`` as the user; return the texts of the bot's message replies."""
+        """Send ``text`` as the user; return the texts of the bot's message replies.
+
+        ``/fil <sti>`` (or ``/upload``) sends the file(s) at that path the way Teams does: as
+        ``file.download.info`` attachments whose ``downloadUrl`` a one-shot loopback server answers.
+        """
+        head, _, rest = text.strip().partition(" ")
+        if head.casefold() in ("/fil", "/upload") and rest.strip():
+            paths = await asyncio.to_thread(_expand, rest.strip())
+            if not paths:
+                return [f"Fejl: {rest.strip()} findes ikke."]
+            async with _FileServer(paths) as server:
+                return await self._send_activity("", server.attachments())
+        return await self._send_activity(text, [])
+
+    async def _send_activity(self, text: str, attachments: list[Attachment]) -> list[str]:
         activity = Activity(
             type=ActivityTypes.message,
             id=uuid.uuid4().hex,
@@ -47,7 +67,60 @@ class LocalTeamsChat:
             recipient=ChannelAccount(id="aarhusai-bot", name="AarhusAI"),
             conversation=self.conversation,
             locale=self.locale,
+            **({"attachments": attachments} if attachments else {}),
         )
         response = await self.bot.adapter.process_activity(ClaimsIdentity(), activity, self.bot.app.on_turn)
         replies = ((response.body or {}) if response else {}).get("activities", [])
         return [r.get("text") or "" for r in replies if r.get("type") == ActivityTypes.message]
+
+
+def _expand(raw: str) -> list[Path]:
+    path = Path(raw).expanduser()
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return []
+
+
+class _FileServer:
+    """Serves the given files on loopback under unguessable URLs for the duration of one message."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = {uuid.uuid4().hex: p for p in paths}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> _FileServer:
+        app = web.Application()
+        app.router.add_get("/{token}/{name}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        path = self.paths.get(request.match_info["token"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+    def attachments(self) -> list[Attachment]:
+        return [
+            Attachment(
+                content_type=FILE_DOWNLOAD_INFO,
+                name=path.name,
+                content={
+                    "downloadUrl": f"http://127.0.0.1:{self.port}/{token}/{path.name}",
+                    "uniqueId": token,
+                    "fileType": path.suffix.lstrip("."),
+                },
+            )
+            for token, path in self.paths.items()
+        ]

@@ -1,4 +1,4 @@
-"""The ``aarhusai`` command line: ``serve``, ``chat``, ``db upgrade``."""
+"""The ``aarhusai`` app and the service commands: ``serve``, ``chat``, ``db upgrade``."""
 
 from __future__ import annotations
 
@@ -177,11 +177,3 @@ def db_upgrade() -> None:
     finally:
         db.dispose()
     typer.echo(f"Databasen er på version {after}" + ("" if before == after else f" (var {before or 'tom'})"))
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

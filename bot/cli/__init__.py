@@ -1,0 +1,11 @@
+"""The ``aarhusai`` command line."""
+
+from bot.cli import specialists as _specialists  # noqa: F401  (registers its commands)
+from bot.cli._base import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

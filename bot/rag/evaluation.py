@@ -1,0 +1,72 @@
+"""Retrieval evaluation: hit@1, hit@5 and MRR over a JSONL file of questions and expected words.
+
+A case is ``{"question": ..., "expect": ["word", ...]}``: a retrieved passage is correct when it
+contains every expected string (case-insensitive). Cases with ``"expect": []`` have no answer in
+the sources: they measure whether the relevance gate says "found nothing".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.rag.retrieval import Mode, Retriever
+from bot.store.models import Specialist
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    expect: tuple[str, ...]
+
+
+@dataclass
+class Scores:
+    mode: str
+    cases: int
+    hit1: float
+    hit5: float
+    mrr: float
+    no_answer_correct: int = 0
+    no_answer_cases: int = 0
+    false_no_answer: int = 0
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            cases.append(Case(str(raw["question"]), tuple(str(w) for w in raw.get("expect", []))))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: ugyldig linje ({exc})") from None
+    return cases
+
+
+def _correct(text: str, expect: tuple[str, ...]) -> bool:
+    lowered = text.lower()
+    return all(word.lower() in lowered for word in expect)
+
+
+def evaluate(retriever: Retriever, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5) -> Scores:
+    answerable = [c for c in cases if c.expect]
+    unanswerable = [c for c in cases if not c.expect]
+    hit1 = hit5 = rr = 0.0
+    false_no_answer = 0
+    for case in answerable:
+        ranked = retriever.search(spec, case.question, k, mode=mode, gate=False)
+        rank = next((i for i, h in enumerate(ranked, 1) if _correct(h.text, case.expect)), None)
+        if rank is not None:
+            hit1 += rank == 1
+            hit5 += rank <= 5
+            rr += 1 / rank
+        if mode == "hybrid" and not retriever.search(spec, case.question, k, mode=mode, gate=True):
+            false_no_answer += 1
+    refused = sum(1 for c in unanswerable if not retriever.search(spec, c.question, k, mode=mode, gate=True))
+    n = len(answerable) or 1
+    return Scores(
+        mode, len(answerable), hit1 / n, hit5 / n, rr / n, refused, len(unanswerable), false_no_answer
+    )
