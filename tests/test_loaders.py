@@ -1,0 +1,109 @@
+"""Loaders and chunking on real files of every supported kind, and every kind of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rag.chunking import split
+from bot.rag.errors import IngestError
+from bot.rag.loaders import OLE_MAGIC, load
+from tests.support import documents
+
+
+def test_pdf_keeps_page_numbers_and_title() -> None:
+    data = documents.pdf(
+        ["Side et handler om storskrald.", "", "Side tre handler om genbrug."], title="Affald"
+    )
+    loaded = load("affald.pdf", data)
+    assert loaded.kind == "pdf" and loaded.pages == 3 and loaded.title == "Affald"
+    assert [(s.page, "storskrald" in s.text or "genbrug" in s.text) for s in loaded.sections] == [
+        (1, True),
+        (3, True),
+    ]
+    assert loaded.warnings and "side 2" in loaded.warnings[0]  # the empty page is reported, not hidden
+
+
+def test_docx_keeps_headings() -> None:
+    data = documents.docx(
+        [
+            ("h1", "Sygefravær"),
+            ("p", "Indledning."),
+            ("h2", "Sygemelding"),
+            ("p", "Meld dig syg før kl. 8."),
+            ("p", "Ring til din leder."),
+            ("h2", "Sygesamtale"),
+            ("p", "Holdes inden fire uger."),
+        ]
+    )
+    loaded = load("syg.docx", data)
+    assert [(s.heading, s.text) for s in loaded.sections] == [
+        ("Sygefravær", "Indledning."),
+        ("Sygemelding", "Meld dig syg før kl. 8.\n\nRing til din leder."),
+        ("Sygesamtale", "Holdes inden fire uger."),
+    ]
+
+
+def test_html_main_text_and_title_without_navigation() -> None:
+    html = """<!doctype html><html><head><title>Parkering i Aarhus</title><script>var x=1;</script></head>
+    <body><nav><a href="/">Forside</a> Menu med mange links</nav><main><h1>Beboerlicens</h1>
+    <p>En beboerlicens koster <b>800 kr.</b> om året.</p><ul><li>Søg på aarhus.dk</li></ul>
+    <h2>Kontrolafgift</h2><p>Klag inden 6 uger.</p></main><footer>Kontakt os</footer></body></html>"""
+    loaded = load("parkering.html", html.encode())
+    assert loaded.title == "Parkering i Aarhus"
+    text = " ".join(s.text for s in loaded.sections)
+    assert "800 kr." in text and "Søg på aarhus.dk" in text
+    assert "Menu med mange links" not in text and "Kontakt os" not in text and "var x" not in text
+    assert [s.heading for s in loaded.sections] == ["Beboerlicens", "Kontrolafgift"]
+
+
+def test_markdown_sections_ignore_hashes_in_code() -> None:
+    md = "# Titel\n\nIntro.\n\n## Afsnit A\n\nTekst A.\n\n```\n# ikke en overskrift\n```\n\n## Afsnit B\n\nTekst B."
+    loaded = load("guide.md", md.encode())
+    assert loaded.title == "Titel"
+    assert [s.heading for s in loaded.sections] == ["Titel", "Afsnit A", "Afsnit B"]
+    assert "# ikke en overskrift" in loaded.sections[1].text
+
+
+def test_plain_text_in_windows_1252_is_read_with_a_warning() -> None:
+    loaded = load("noter.txt", "Kørselsgodtgørelse: 3,79 kr. pr. km.".encode("cp1252"))
+    assert "Kørselsgodtgørelse" in loaded.sections[0].text and loaded.warnings
+
+
+def test_chunking_respects_size_overlap_headings_and_pages() -> None:
+    paragraph = "Dette er en sætning om affaldssortering i kommunen. " * 6
+    text = "\n\n".join([paragraph] * 8)
+    loaded = load("lang.md", f"# Affald\n\n{text}\n\n## Storskrald\n\nHentes hver 14. dag.".encode())
+    passages = split(loaded.sections, chunk_size=400, chunk_overlap=60)
+    assert all(len(p.text) <= 400 for p in passages)
+    assert passages[-1].heading == "Storskrald" and passages[-1].text == "Hentes hver 14. dag."
+    assert all(p.heading == "Affald" for p in passages[:-1])  # no passage spans the heading
+    assert [p.ordinal for p in passages] == list(range(len(passages)))
+    pdf_passages = split(load("x.pdf", documents.pdf(["a " * 10 + "side1", "side2 " * 5])).sections, 400, 0)
+    assert {p.page for p in pdf_passages} == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("tom.pdf", b"", "empty"),
+        ("tom.txt", b"   \n\n ", "empty"),
+        ("skannet.pdf", documents.scanned_pdf(), "scanned_pdf"),
+        ("beskadiget.pdf", documents.pdf(["Noget tekst"])[:300], "corrupt"),
+        ("ikke-en.pdf", b"dette er ikke en pdf", "corrupt"),
+        ("laast.pdf", documents.encrypted_pdf("Fortrolig tekst"), "encrypted"),
+        ("laast.docx", OLE_MAGIC + b"\x00" * 600, "encrypted"),
+        ("beskadiget.docx", b"PK\x03\x04 ikke en rigtig zip", "corrupt"),
+        ("program.exe", b"MZ\x90\x00", "unsupported"),
+        ("binær.txt", b"abc\x00\x01\x02def", "corrupt"),
+        ("tom.docx", documents.docx([]), "no_text"),
+    ],
+)
+def test_bad_input_is_refused_with_a_danish_reason_naming_the_file(
+    name: str, data: bytes, reason: str
+) -> None:
+    with pytest.raises(IngestError) as err:
+        load(name, data)
+    assert err.value.reason == reason
+    message = err.value.message("da")
+    assert message.startswith(f"'{name}' blev ikke tilføjet: ")
+    assert err.value.message("en").startswith(f"'{name}' was not added: ")
