@@ -57,7 +57,10 @@ def test_html_main_text_and_title_without_navigation() -> None:
 
 
 def test_markdown_sections_ignore_hashes_in_code() -> None:
-    md = "# Titel\n\nIntro.\n\n## Afsnit A\n\nTekst A.\n\n```\n# ikke en overskrift\n```\n\n## Afsnit B\n\nTekst B."
+    md = (
+        "# Titel\n\nIntro.\n\n## Afsnit A\n\nTekst A.\n\n```\n# ikke en overskrift\n```\n\n"
+        "## Afsnit B\n\nTekst B."
+    )
     loaded = load("guide.md", md.encode())
     assert loaded.title == "Titel"
     assert [s.heading for s in loaded.sections] == ["Titel", "Afsnit A", "Afsnit B"]
