@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app import Services
@@ -196,3 +197,90 @@ async def test_local_mode_admits_anonymous_requests_only_without_app_id(
             f"{local_bot}/api/messages", json=message_activity(connector.service_url)
         ) as resp:
             assert resp.status in (200, 202)
+
+
+@pytest.fixture
+async def file_server() -> AsyncIterator[tuple[str, list[str]]]:
+    """Serves Teams-like pre-authenticated download links on loopback and records each fetch."""
+    fetched: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        fetched.append(request.path)
+        if request.match_info["name"] == "regler.md":
+            return web.Response(
+                body="# Regler\n\n## Parkering\n\nBeboerlicensen koster 800 kr. om året.".encode()
+            )
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_get("/files/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/files", fetched
+    await runner.cleanup()
+
+
+def _file_attachment(url: str, name: str) -> dict[str, Any]:
+    return {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": name,
+        "content": {"downloadUrl": url, "uniqueId": uuid.uuid4().hex, "fileType": name.rsplit(".", 1)[-1]},
+    }
+
+
+async def test_file_sent_in_personal_chat_becomes_a_source(
+    make_services: Callable[..., Services], connector: FakeConnector, file_server: tuple[str, list[str]]
+) -> None:
+    services = make_services(builders="aad-anne")
+    services.core.specialists.set_editing(
+        "aad-anne", services.core.specialists.create("Regler", "aad-anne").id
+    )
+    runner, base = await _serve(services)
+    files_url, fetched = file_server
+    try:
+        activity = message_activity(
+            connector.service_url,
+            text=None,
+            attachments=[
+                _file_attachment(f"{files_url}/regler.md", "regler.md"),
+                _file_attachment(f"{files_url}/mangler.pdf", "mangler.pdf"),
+            ],
+        )
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base}/api/messages", json=activity) as resp:
+                assert resp.status in (200, 202)
+        messages = await connector.wait_for_messages(3, wait_s=30)
+    finally:
+        await runner.cleanup()
+    texts = [m["text"] for m in messages]
+    assert texts[0].startswith("Indlæser regler.md")
+    assert "✅ regler.md er tilføjet: 1 uddrag" in texts[-1]
+    assert "❌ 'mangler.pdf' blev ikke tilføjet: filen kunne ikke hentes fra Teams (HTTP 404)" in texts[-1]
+    assert fetched == ["/files/regler.md", "/files/mangler.pdf"]
+    assert [
+        s.name for s in services.core.specialists.sources(services.core.specialists.require("regler").id)
+    ] == ["regler.md"]
+
+
+async def test_file_in_a_channel_gets_told_to_use_a_personal_chat(
+    local_bot: str, connector: FakeConnector, file_server: tuple[str, list[str]]
+) -> None:
+    files_url, fetched = file_server
+    activity = message_activity(
+        connector.service_url,
+        text="<at>AarhusAI</at> her er en fil",
+        conversation={
+            "id": "19:kanal@thread.tacv2;messageid=42",
+            "conversationType": "channel",
+            "tenantId": "t1",
+        },
+        attachments=[_file_attachment(f"{files_url}/regler.md", "regler.md")],
+    )
+    async with aiohttp.ClientSession() as http, http.post(f"{local_bot}/api/messages", json=activity) as resp:
+        assert resp.status in (200, 202)
+    [reply] = await connector.wait_for_messages(1)
+    assert "personlig chat" in reply["text"] and "regler.md" in reply["text"]
+    assert fetched == []  # nothing was downloaded

@@ -83,7 +83,7 @@ class SpecialistService:
 
     def catalogue(self, include_drafts: bool) -> list[Specialist]:
         with self.db.session() as s:
-            query = select(Specialist).order_by(col(Specialist.kind).desc(), col(Specialist.name))
+            query = select(Specialist).order_by(col(Specialist.kind), col(Specialist.name))  # assistant first
             if not include_drafts:
                 query = query.where(Specialist.status == "published")
             return list(s.exec(query).all())
