@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run chat test install install-test lint
+.PHONY: run chat test install install-test lint bench
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ chat: install  ## talk to the bot in this terminal
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+bench: install  ## performance figures (see bench/README.md)
+	$(PY) bench/ingest_throughput.py
+	$(PY) bench/retrieval_latency.py
+	$(PY) bench/loop_lag.py
 
 test: install-test  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
 	$(VENV)/bin/ruff check .

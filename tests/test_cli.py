@@ -155,3 +155,34 @@ def test_serve_on_port_zero_prints_the_port_and_is_ready(served: tuple[subproces
     ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
+
+
+def test_builder_in_chat_creates_uploads_tunes_and_an_employee_gets_cited_answers(tmp_path: Path) -> None:
+    (tmp_path / "syg.md").write_text(
+        "# Sygefravær\n\n## Sygemelding\n\nDu skal sygemelde dig til din leder før klokken 8 på første "
+        "sygedag.\n",
+        encoding="utf-8",
+    )
+    env = {"AARHUSAI_BUILDERS": "local-bo"}
+    builder = run(
+        ["chat", "--as", "bo"],
+        tmp_path,
+        env=env,
+        timeout=120,
+        stdin=(
+            "/ny Personaleguiden\n/fil syg.md\n/prompt Svar kort om personaleforhold.\n/indstil top_k 3\n"
+            "/indstil status udgivet\n"
+        ),
+    )
+    assert builder.returncode == 0, builder.stderr
+    assert "✅ syg.md er tilføjet: 1 uddrag" in builder.stdout and "version 2" in builder.stdout
+    employee = run(
+        ["chat", "--as", "eva"],
+        tmp_path,
+        env=env,
+        timeout=120,
+        stdin="/brug personaleguiden\nHvornår skal jeg sygemelde mig?\n/ny Min egen\n",
+    )
+    assert "Nu svarer **Personaleguiden**" in employee.stdout
+    assert "[1] **syg.md, afsnit «Sygemelding»**: Du skal sygemelde dig" in employee.stdout
+    assert "kræver rollen Builder" in employee.stdout
