@@ -150,13 +150,7 @@ async def configure(ctx: CommandContext) -> Reply:
         return spec
     key, _, value = ctx.args.partition(" ")
     if not key:
-        current = (
-            f"temperatur {spec.temperature}, top_k {spec.top_k}, chunk_size {spec.chunk_size}, "
-            f"chunk_overlap {spec.chunk_overlap}, model {spec.model_id or 'standard'}, status {spec.status}"
-        )
-        return Reply(
-            f"Indstillinger for **{spec.name}**: {current}.\nTilladte: {allowed_keys_text()}.", kind="command"
-        )
+        return await settings_card(ctx, spec)
     model_ids = [m.id for m in ctx.core.router.catalogue.models]
     try:
         field, parsed = parse_setting(key, value, model_ids, spec.chunk_size, spec.chunk_overlap)
@@ -226,3 +220,66 @@ COMMANDS = [
         builders_only=True,
     ),
 ]
+
+
+async def save_settings_form(ctx: CommandContext, form: dict[str, object]) -> Reply:
+    """The Builder settings card: every field goes through the same validation as /indstil and /prompt."""
+    spec = await editing_or_notice(ctx)
+    if isinstance(spec, Reply):
+        return spec
+    if form.get("slug") and form.get("slug") != spec.slug:
+        return Reply(
+            "Kortet hører til en anden specialist end den, du redigerer nu. Åbn det igen med /indstil.",
+            kind="notice",
+        )
+    model_ids = [m.id for m in ctx.core.router.catalogue.models]
+    changes: dict[str, object] = {}
+    errors: list[str] = []
+    for key in ("temperatur", "top_k", "model"):
+        raw = str(form.get(key) or "").strip()
+        if not raw or (key == "model" and raw == (spec.model_id or "")):
+            continue
+        try:
+            field, value = parse_setting(key, raw, model_ids, spec.chunk_size, spec.chunk_overlap)
+        except SpecialistError as exc:
+            errors.append(str(exc))
+            continue
+        if getattr(spec, field) != value:
+            changes[field] = value
+    if errors:
+        return Reply("Intet er gemt: " + " ".join(errors), kind="notice")
+    saved = []
+    if changes:
+        await asyncio.to_thread(ctx.core.specialists.update, spec.id, **changes)  # type: ignore[arg-type]
+        saved.append(", ".join(f"{k} = {v}" for k, v in changes.items()))
+    prompt_text = str(form.get("prompt") or "").strip()
+    current = await asyncio.to_thread(ctx.core.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
+    if prompt_text and prompt_text != current.text.strip():
+        version = await asyncio.to_thread(ctx.core.specialists.set_prompt, spec.id, prompt_text, ctx.actor)
+        saved.append(f"prompt version {version.version}")
+    if not saved:
+        return Reply("Ingen ændringer at gemme.", kind="notice")
+    return Reply(f"Gemt for **{spec.name}**: {'; '.join(saved)}.", kind="command")
+
+
+async def settings_card(ctx: CommandContext, spec: Specialist) -> Reply:
+    prompt_row = await asyncio.to_thread(ctx.core.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
+    models = [m.id for m in ctx.core.router.catalogue.models]
+    current = (
+        f"temperatur {spec.temperature}, top_k {spec.top_k}, chunk_size {spec.chunk_size}, "
+        f"chunk_overlap {spec.chunk_overlap}, model {spec.model_id or 'standard'}, status {spec.status}"
+    )
+    return Reply(
+        f"Indstillinger for **{spec.name}**: {current}.\nTilladte: {allowed_keys_text()}.",
+        kind="command",
+        card={
+            "type": "settings",
+            "slug": spec.slug,
+            "name": spec.name,
+            "prompt": prompt_row.text,
+            "model": spec.model_id or "",
+            "models": models,
+            "temperature": spec.temperature,
+            "top_k": spec.top_k,
+        },
+    )

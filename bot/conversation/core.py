@@ -9,6 +9,7 @@ import asyncio
 import logging
 import uuid
 
+from bot.commands import answers as answer_commands
 from bot.commands import help as help_command
 from bot.commands import sources as source_commands
 from bot.commands import specialists as specialist_commands
@@ -48,7 +49,12 @@ class ConversationCore:
         self.ingestor = ingestor
         self.store = ConversationStore(db)
         self.commands = CommandRegistry()
-        for command in (help_command.HELP, *specialist_commands.COMMANDS, *source_commands.COMMANDS):
+        for command in (
+            help_command.HELP,
+            *specialist_commands.COMMANDS,
+            *source_commands.COMMANDS,
+            *answer_commands.COMMANDS,
+        ):
             self.commands.register(command)
 
     def is_builder(self, incoming: Incoming) -> bool:
@@ -66,6 +72,8 @@ class ConversationCore:
                 )
             if incoming.files:
                 return await receive_files(self, incoming, notify)
+            if incoming.form is not None:
+                return await self._submit_form(incoming, incoming.form)
             text = incoming.text.strip()
             if not text:
                 return Reply(t("empty_message", incoming.locale), kind="notice")
@@ -77,6 +85,18 @@ class ConversationCore:
             ref = uuid.uuid4().hex[:8]
             log.exception("unhandled error while answering (ref %s)", ref)
             return Reply(t("internal_error", incoming.locale, ref=ref), kind="error")
+
+    async def _submit_form(self, incoming: Incoming, form: dict[str, object]) -> Reply:
+        """A submitted card: the same commands, the same permission checks."""
+        action = form.get("aarhusai")
+        if action == "use":
+            return await self._run_command(incoming, "brug", str(form.get("slug") or ""))
+        if action == "save_settings":
+            if not self.is_builder(incoming):
+                return Reply(t("needs_builder", incoming.locale, name="indstil"), kind="notice")
+            ctx = CommandContext(incoming=incoming, args="", core=self)
+            return await specialist_commands.save_settings_form(ctx, form)
+        return Reply(t("empty_message", incoming.locale), kind="notice")
 
     async def _run_command(self, incoming: Incoming, name: str, args: str) -> Reply:
         command = self.commands.get(name)
@@ -151,7 +171,38 @@ class ConversationCore:
         )
 
     async def _record(self, incoming: Incoming, spec: Specialist, reply: Reply, outcome: str) -> Reply:
-        await asyncio.to_thread(
-            self.store.record, incoming, reply.text, model=reply.model, outcome=outcome, specialist=spec.slug
+        row = await asyncio.to_thread(
+            self.store.record,
+            incoming,
+            reply.text,
+            model=reply.model,
+            outcome=outcome,
+            specialist=spec.slug,
+            citations=reply.citations,
         )
+        reply.message_id = row.id
         return reply
+
+    # -- what the Teams edge reports back ---------------------------------------------------------
+    async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
+        """Remember Teams' id of the message that carried ``reply``, so votes on it find it."""
+        if reply.message_id is not None and activity_id:
+            await asyncio.to_thread(self.store.set_reply_id, reply.message_id, activity_id)
+
+    async def feedback(
+        self, conversation_id: str, reply_to_id: str | None, user_key: str, reaction: str, text: str
+    ) -> bool:
+        """Store a thumbs up/down; False (and nothing stored) when the answer is unknown."""
+        if reaction not in ("like", "dislike"):
+            return False
+        found = await asyncio.to_thread(
+            self.store.add_feedback, conversation_id, reply_to_id, user_key, reaction, text
+        )
+        return found is not None
+
+    async def welcome(self, conversation_id: str, locale: str) -> Reply | None:
+        """The welcome message with its card, the first time the app meets this conversation only."""
+        if not await asyncio.to_thread(self.store.welcome_once, conversation_id):
+            return None
+        commands = [c.help_line(locale) for c in self.commands if not c.hidden and not c.builders_only]
+        return Reply(t("welcome", locale), kind="notice", card={"type": "welcome", "commands": commands})

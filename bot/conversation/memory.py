@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.conversation.types import ConversationRef, Incoming
+from bot.conversation.types import Citation, ConversationRef, Incoming
 from bot.store import Conversation, Database, Message
+from bot.store.models import Feedback, Welcome
 
 
 class ConversationStore:
@@ -23,6 +27,7 @@ class ConversationStore:
         model: str | None,
         outcome: str,
         specialist: str = "assistent",
+        citations: list[Citation] | None = None,
     ) -> Message:
         conv = incoming.conversation
         with self.db.session() as session:
@@ -42,6 +47,7 @@ class ConversationStore:
                 answer=answer,
                 model=model,
                 outcome=outcome,
+                citations=json.dumps([asdict(c) for c in citations or []], ensure_ascii=False),
             )
             session.add(message)
             session.commit()
@@ -69,3 +75,54 @@ def _conversation_row(conv: ConversationRef) -> Conversation:
     return Conversation(
         id=conv.id, channel_id=conv.channel_id, conversation_type=conv.type, tenant_id=conv.tenant_id
     )
+
+    def last_cited(self, conversation_id: str) -> list[Citation]:
+        """The citations of the latest answer here that had any (for ``/kilde <n>``)."""
+        with self.db.session() as session:
+            row = session.exec(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.citations != "[]")
+                .order_by(col(Message.id).desc())
+            ).first()
+        return [Citation(**c) for c in json.loads(row.citations)] if row else []
+
+    def set_reply_id(self, message_id: int, activity_id: str) -> None:
+        with self.db.session() as session:
+            row = session.get(Message, message_id)
+            if row is not None:
+                row.reply_activity_id = activity_id
+                session.add(row)
+                session.commit()
+
+    def add_feedback(
+        self, conversation_id: str, reply_to_id: str | None, user_id: str, reaction: str, text: str
+    ) -> Message | None:
+        """Store a vote on the answer Teams names; without an id, on the latest answer here.
+
+        Returns the answer voted on, or ``None`` when there is no such answer (the vote is ignored).
+        """
+        with self.db.session() as session:
+            query = select(Message).where(
+                Message.conversation_id == conversation_id,
+                col(Message.outcome).in_(("answered", "sources_only", "no_answer")),
+            )
+            if reply_to_id:
+                query = query.where(Message.reply_activity_id == reply_to_id)
+            message = session.exec(query.order_by(col(Message.id).desc())).first()
+            if message is None:
+                return None
+            session.add(Feedback(message_id=message.id, user_id=user_id, reaction=reaction, text=text[:4000]))
+            session.commit()
+            return message
+
+    def welcome_once(self, conversation_id: str) -> bool:
+        """True the first time only (per conversation), however often Teams re-sends the install event."""
+        with self.db.session() as session:
+            if session.get(Welcome, conversation_id) is not None:
+                return False
+            session.add(Welcome(conversation_id=conversation_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+            return True

@@ -44,6 +44,7 @@ class Incoming:
     activity_id: str | None = None
     locale: str = "da"
     files: tuple[IncomingFile, ...] = ()
+    form: dict[str, Any] | None = None  # values of a submitted card (Action.Submit)
     unsupported_files: tuple[str, ...] = ()  # names of attachments the channel cannot deliver to a bot
 
     @property
@@ -71,3 +72,4 @@ class Reply:
     card: dict[str, Any] | None = None
     model: str | None = None
     generated: bool = False  # True when a language model wrote the text (the "AI generated" label)
+    message_id: int | None = None  # the stored exchange, for feedback and full passages

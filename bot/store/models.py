@@ -45,6 +45,8 @@ class Message(SQLModel, table=True):
     answer: str = Field(sa_column=Column(Text, nullable=False))
     model: str | None = Field(default=None, max_length=128)
     outcome: str = Field(default="answered", max_length=32)
+    citations: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON
+    reply_activity_id: str | None = Field(default=None, index=True, max_length=256)  # Teams' id of our answer
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), index=True, nullable=False)
     )
@@ -161,3 +163,29 @@ class EditSelection(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, max_length=256)
     specialist_id: int = Field(foreign_key="specialists.id", ondelete="CASCADE")
+
+
+class Feedback(SQLModel, table=True):
+    """A thumbs up/down (and optional text) on one answer, from Teams' feedback buttons."""
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(max_length=256)
+    reaction: str = Field(max_length=16)  # "like" or "dislike"
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Welcome(SQLModel, table=True):
+    """Conversations that got the welcome card, so it is shown once, not on every conversationUpdate."""
+
+    __tablename__ = "welcomes"
+
+    conversation_id: str = Field(primary_key=True, max_length=512)
+    welcomed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
