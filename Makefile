@@ -19,8 +19,15 @@ $(VENV)/.test: $(VENV)/.base
 	$(PIP) install -q -e '.[test]'
 	touch $@
 
+VALIDATOR := appmanifest/validator
+PLAYGROUND := tests/e2e/playground
+
+$(VALIDATOR)/node_modules/.package-lock.json: $(VALIDATOR)/package-lock.json
+	# Offline Teams-manifest validator (Microsoft's JSON schema via npm @microsoft/app-manifest); Node >= 20.19.
+	npm ci --prefix $(VALIDATOR) --no-audit --no-fund
+
 install: $(VENV)/.base
-install-test: $(VENV)/.test
+install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json
 
 run: install  ## install and start the bot on its embedded defaults
 	$(VENV)/bin/aarhusai serve

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.config import Settings
-from bot.conversation import ConversationCore
+from bot.conversation.core import ConversationCore
 from bot.llm import ModelCatalogue, ModelError, ModelRouter
 from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore

@@ -90,6 +90,8 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "I cannot receive files here ({names}). Send them to me in a personal chat and they become "
         "sources of the specialist you edit.",
     },
+    "searching": {"da": "Søger i kilderne …", "en": "Searching the sources …"},
+    "thinking": {"da": "Et øjeblik, jeg skriver et svar …", "en": "One moment, writing an answer …"},
     "welcome": {
         "da": "Hej! Jeg er AarhusAI. Stil mig et spørgsmål, eller skriv /hjælp.",
         "en": "Hi! I am AarhusAI. Ask me a question, or type /help.",

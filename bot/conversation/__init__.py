@@ -1,6 +1,9 @@
-"""The conversation core: plain Python, no Teams types. Text in, reply objects out."""
+"""The conversation core: plain Python, no Teams types. Text in, reply objects out.
 
-from bot.conversation.core import ConversationCore
-from bot.conversation.types import Citation, ConversationRef, Incoming, Reply, User
+``bot.conversation.core.ConversationCore`` does the work; this package exports only the plain values
+so that any module may import them without pulling in the core.
+"""
 
-__all__ = ["Citation", "ConversationCore", "ConversationRef", "Incoming", "Reply", "User"]
+from bot.conversation.types import Citation, ConversationRef, Incoming, IncomingFile, Reply, User
+
+__all__ = ["Citation", "ConversationRef", "Incoming", "IncomingFile", "Reply", "User"]

@@ -89,6 +89,8 @@ class ConversationCore:
     async def _submit_form(self, incoming: Incoming, form: dict[str, object]) -> Reply:
         """A submitted card: the same commands, the same permission checks."""
         action = form.get("aarhusai")
+        if action == "command":
+            return await self._run_command(incoming, str(form.get("name") or "hjælp"), "")
         if action == "use":
             return await self._run_command(incoming, "brug", str(form.get("slug") or ""))
         if action == "save_settings":
@@ -184,6 +186,11 @@ class ConversationCore:
         return reply
 
     # -- what the Teams edge reports back ---------------------------------------------------------
+    async def informative_text(self, incoming: Incoming) -> str:
+        """What to show while a question is being answered."""
+        spec = await asyncio.to_thread(self.specialists.selected, incoming.conversation.id)
+        return t("searching" if spec.kind == "sources" else "thinking", incoming.locale)
+
     async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
         """Remember Teams' id of the message that carried ``reply``, so votes on it find it."""
         if reply.message_id is not None and activity_id:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity import Activity
 
-from bot.conversation.types import ConversationRef, ConversationType, Incoming, Reply, User
+from bot.conversation.types import ConversationRef, ConversationType, Incoming, User
 from bot.teams.files import incoming_files
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
@@ -35,7 +35,16 @@ def to_incoming(activity: Activity, default_locale: str) -> Incoming:
         locale=_locale(activity.locale, default_locale),
         files=files,
         unsupported_files=refused,
+        form=_form(activity),
     )
+
+
+def _form(activity: Activity) -> dict[str, object] | None:
+    """An Adaptive Card Action.Submit arrives as a message without text whose value holds our data."""
+    value = activity.value
+    if isinstance(value, dict) and value.get("aarhusai"):
+        return dict(value)
+    return None
 
 
 def _locale(activity_locale: str | None, default: str) -> str:
@@ -44,8 +53,3 @@ def _locale(activity_locale: str | None, default: str) -> str:
     if activity_locale and activity_locale.lower().startswith("da"):
         return "da"
     return default
-
-
-def to_activity(reply: Reply) -> Activity:
-    """A message activity for a reply; Teams renders the text as Markdown."""
-    return Activity(type=ActivityTypes.message, text=reply.text, text_format="markdown")

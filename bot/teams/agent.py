@@ -1,4 +1,9 @@
-"""The Agents SDK wiring: one ``AgentApplication`` whose handlers hand messages to the core."""
+"""The Agents SDK wiring: one ``AgentApplication`` whose handlers translate Teams activities for the core.
+
+Messages (text, files, card submissions) go to ``ConversationCore.handle``; answers are streamed in
+personal chats and sent as placeholder + final message elsewhere; feedback votes and installs are
+handled here too. Nothing below this package sees an activity.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes, InvokeResponse
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
@@ -17,10 +22,14 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
+from bot.commands.registry import parse_command
 from bot.config import Settings
-from bot.conversation import ConversationCore, Reply
+from bot.conversation.core import ConversationCore
 from bot.i18n import t
-from bot.teams.activity import to_activity, to_incoming
+from bot.teams.activity import to_incoming
+from bot.teams.outbound import SendPolicy
+from bot.teams.render import to_activities
+from bot.teams.streaming import TeamsStream
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +55,84 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
     )
 
 
+def can_stream(activity: Activity) -> bool:
+    """Teams streams only in personal chats; buffered (expectReplies) turns cannot stream at all."""
+    conversation_type = activity.conversation.conversation_type if activity.conversation else None
+    return (
+        activity.channel_id == "msteams"
+        and conversation_type in (None, "personal")
+        and activity.delivery_mode != DeliveryModes.expect_replies
+    )
+
+
 def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
     auth = auth_configuration(settings)
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
     adapter = CloudAdapter(connection_manager=connections)
+    adapter.use(SendPolicy())
     app = AgentApplication[TurnState](
-        storage=MemoryStorage(), connection_manager=connections, bot_app_id=settings.app_id or ""
+        storage=MemoryStorage(),
+        connection_manager=connections,
+        bot_app_id=settings.app_id or "",
+        start_typing_timer=False,  # we send our own informative updates
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
         incoming = to_incoming(context.activity, settings.locale)
+        is_question = (
+            not incoming.files
+            and not incoming.unsupported_files
+            and incoming.form is None
+            and incoming.text.strip()
+            and parse_command(incoming.text) is None
+        )
+        stream = TeamsStream(context, streaming=can_stream(context.activity))
+        if is_question:
+            await stream.informative(await core.informative_text(incoming))
 
         async def notify(text: str) -> None:
-            await context.send_activity(to_activity(Reply(text, kind="notice")))
+            await context.send_activity(Activity(type=ActivityTypes.message, text=text))
 
-        reply = await core.handle(incoming, notify=notify)
-        await context.send_activity(to_activity(reply))
+        reply = await core.handle(incoming, on_chunk=stream.chunk if is_question else None, notify=notify)
+        if is_question:
+            reply_id = await stream.finish(reply)
+        else:
+            reply_id = None
+            for activity in to_activities(reply):
+                response = await context.send_activity(activity)
+                reply_id = response.id if response else None
+        await core.attach_reply_id(reply, reply_id)
+
+    async def on_feedback(context: TurnContext, _state: TurnState) -> None:
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        action = value.get("actionValue") if isinstance(value.get("actionValue"), dict) else {}
+        if value.get("actionName") == "feedback":
+            incoming = to_incoming(context.activity, settings.locale)
+            stored = await core.feedback(
+                incoming.conversation.id,
+                context.activity.reply_to_id,
+                incoming.user_key,
+                str(action.get("reaction", "")),
+                str(action.get("feedback", "")),
+            )
+            if not stored:
+                log.info("feedback on an unknown answer ignored (replyToId %s)", context.activity.reply_to_id)
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body={}))
+        )
+
+    async def on_install(context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        added = activity.type == ActivityTypes.installation_update and activity.action in (None, "add")
+        added = added or any(m.id == bot_id for m in activity.members_added or [])
+        if not added or activity.conversation is None:
+            return
+        welcome = await core.welcome(activity.conversation.id, to_incoming(activity, settings.locale).locale)
+        if welcome is not None:
+            for out in to_activities(welcome):
+                await context.send_activity(out)
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         ref = uuid.uuid4().hex[:8]
@@ -73,6 +143,9 @@ def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
             log.warning("could not tell the user about error %s", ref, exc_info=True)
 
     app.activity(ActivityTypes.message)(on_message)
+    app.invoke("message/submitAction")(on_feedback)
+    app.activity(ActivityTypes.conversation_update)(on_install)
+    app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
     adapter.on_turn_error = on_turn_error
     return TeamsBot(app=app, adapter=adapter, auth=auth)

@@ -1,0 +1,92 @@
+"""Replies as Teams activities: Markdown text split under the size limit, citations, AI label,
+feedback buttons and cards."""
+
+from __future__ import annotations
+
+import re
+
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity.entity.ai_entity import ClientCitation, ClientCitationAppearance
+
+from bot.conversation.types import Citation, Reply
+from bot.teams.cards import render as render_card
+
+MAX_MESSAGE_BYTES = 27 * 1024  # Teams rejects messages over ~28 KB; keep room for entities
+MAX_CITATIONS = 20
+TITLE_CHARS = 80
+ABSTRACT_CHARS = 160
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def citation_title(c: Citation) -> str:
+    return _cut(f"{c.source}, s. {c.page}" if c.page else c.source, TITLE_CHARS)
+
+
+def client_citations(text: str, citations: list[Citation]) -> list[ClientCitation]:
+    """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none)."""
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    chosen = [c for c in citations if c.n in used] or citations
+    return [
+        ClientCitation(
+            position=c.n,
+            appearance=ClientCitationAppearance(
+                name=citation_title(c), abstract=_cut(c.text, ABSTRACT_CHARS)
+            ),
+        )
+        for c in chosen[:MAX_CITATIONS]
+    ]
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so every part is under ``limit`` bytes."""
+    if len(text.encode()) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for piece in re.split(r"(\n\n|\n| )", text):
+        if len((current + piece).encode()) > limit and current:
+            parts.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current += piece
+        while len(current.encode()) > limit:  # one "word" longer than the limit
+            cut = limit
+            while len(current[:cut].encode()) > limit:
+                cut -= 1
+            parts.append(current[:cut])
+            current = current[cut:]
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts
+
+
+def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Activity:
+    """Add the AI label + citations and the feedback buttons to the message carrying an answer."""
+    if reply.kind == "answer" and (reply.generated or reply.citations):
+        activity.add_ai_metadata(client_citations(activity.text or "", reply.citations) or None)
+        if not reply.generated:  # passages quoted verbatim: cited, but not "AI generated"
+            activity.entities[-1].additional_type = []  # type: ignore[index, union-attr]
+    if feedback and reply.kind == "answer":
+        data = dict(activity.channel_data or {}) if isinstance(activity.channel_data, dict) else {}
+        data["feedbackLoopEnabled"] = True
+        activity.channel_data = data
+    return activity
+
+
+def to_activities(reply: Reply) -> list[Activity]:
+    """One or more message activities; the last one carries citations, labels, feedback and the card."""
+    parts = split_text(reply.text) if reply.text else [""]
+    activities = [Activity(type=ActivityTypes.message, text=part, text_format="markdown") for part in parts]
+    last = activities[-1]
+    if reply.card:
+        attachment = render_card(reply.text, reply.card)
+        if attachment is not None:
+            last.attachments = [attachment]
+            if len(activities) == 1:
+                last.text = None  # the card says it all; the text stays the fallback for other clients
+    decorate(last, reply)
+    return activities

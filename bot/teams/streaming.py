@@ -1,0 +1,94 @@
+"""Teams' streaming protocol for personal chats, and the placeholder pattern elsewhere.
+
+Personal chat: a typing activity with a ``streaminfo`` entity (``informative``) whose id becomes the
+stream id, then typing activities with the text so far (``streaming``, at most one a second), then the
+final message (``final``) carrying citations, the AI label and the feedback buttons. Teams caps a
+stream at two minutes: after ``MAX_STREAM_S`` no more updates are sent and the final message follows.
+Group chats and channels cannot stream: they get one informative placeholder and one final message.
+"""
+
+from __future__ import annotations
+
+import time
+
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity.entity.stream_info import StreamInfo
+from microsoft_agents.hosting.core import TurnContext
+
+from bot.conversation.types import Reply
+from bot.teams.render import to_activities
+
+MIN_INTERVAL_S = 1.0
+MAX_STREAM_S = 110.0
+
+
+class TeamsStream:
+    def __init__(self, context: TurnContext, streaming: bool) -> None:
+        self.context = context
+        self.streaming = streaming
+        self.stream_id: str | None = None
+        self.sequence = 0
+        self.text = ""
+        self.started = time.monotonic()
+        self.last_sent = 0.0
+        self.sent_updates = 0
+
+    async def informative(self, text: str) -> None:
+        if not self.streaming:
+            await self.context.send_activity(Activity(type=ActivityTypes.message, text=text))
+            return
+        self.sequence += 1
+        response = await self.context.send_activity(
+            Activity(
+                type=ActivityTypes.typing,
+                text=text,
+                entities=[StreamInfo(stream_type="informative", stream_sequence=self.sequence)],
+            )
+        )
+        self.stream_id = response.id if response else None
+        self.last_sent = time.monotonic()
+
+    async def chunk(self, piece: str) -> None:
+        self.text += piece
+        if not self.streaming or self.stream_id is None:
+            return
+        now = time.monotonic()
+        if now - self.last_sent < MIN_INTERVAL_S or now - self.started > MAX_STREAM_S:
+            return
+        self.sequence += 1
+        await self.context.send_activity(
+            Activity(
+                type=ActivityTypes.typing,
+                text=self.text,
+                entities=[
+                    StreamInfo(
+                        stream_type="streaming", stream_sequence=self.sequence, stream_id=self.stream_id
+                    )
+                ],
+            )
+        )
+        self.last_sent = now
+        self.sent_updates += 1
+
+    async def finish(self, reply: Reply) -> str | None:
+        """Send the final message(s); return the id of the message carrying the answer."""
+        activities = to_activities(reply)
+        if self.streaming and self.stream_id is not None and len(activities) == 1:
+            final = activities[0]
+            final.entities = [
+                StreamInfo(stream_type="final", stream_id=self.stream_id),
+                *(final.entities or []),
+            ]
+            await self.context.send_activity(final)
+            return self.stream_id  # Teams gives the finished stream the stream's id
+        if self.streaming and self.stream_id is not None:
+            # too long for one message: close the stream with the first part, send the rest after it
+            first = activities[0]
+            first.entities = [StreamInfo(stream_type="final", stream_id=self.stream_id)]
+            await self.context.send_activity(first)
+            activities = activities[1:]
+        last_id = None
+        for activity in activities:
+            response = await self.context.send_activity(activity)
+            last_id = response.id if response else None
+        return last_id
