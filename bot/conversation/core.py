@@ -160,7 +160,7 @@ class ConversationCore:
 
     async def _generate(self, incoming, spec, model, messages, on_chunk, citations) -> Reply:  # type: ignore[no-untyped-def]
         try:
-            text = await generate(model, messages, on_chunk)
+            text = (await generate(model, messages, on_chunk)).strip()
         except ModelError as exc:
             reply = Reply(t(exc.message_key, incoming.locale, **exc.values()), kind="error", model=model.id)
             return await self._record(incoming, spec, reply, "model_error")

@@ -13,6 +13,12 @@ from bot.store import Conversation, Database, Message
 from bot.store.models import Feedback, Welcome
 
 
+def _conversation_row(conv: ConversationRef) -> Conversation:
+    return Conversation(
+        id=conv.id, channel_id=conv.channel_id, conversation_type=conv.type, tenant_id=conv.tenant_id
+    )
+
+
 class ConversationStore:
     """Records exchanges and reads back the recent ones. Blocking: call it from a worker thread."""
 
@@ -69,12 +75,6 @@ class ConversationStore:
                 .limit(limit)
             ).all()
         return list(reversed(rows))
-
-
-def _conversation_row(conv: ConversationRef) -> Conversation:
-    return Conversation(
-        id=conv.id, channel_id=conv.channel_id, conversation_type=conv.type, tenant_id=conv.tenant_id
-    )
 
     def last_cited(self, conversation_id: str) -> list[Citation]:
         """The citations of the latest answer here that had any (for ``/kilde <n>``)."""

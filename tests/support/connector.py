@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,9 @@ class FakeConnector:
     """Accepts ``POST /v3/conversations/...`` like Teams' connector and keeps every activity."""
 
     activities: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: list[int] = field(default_factory=list)  # statuses to answer before accepting again
+    failures: int = 0
+    times: list[float] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -40,7 +44,13 @@ class FakeConnector:
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
+        if self.fail_next:
+            self.failures += 1
+            return web.json_response(
+                {"error": "throttled"}, status=self.fail_next.pop(0), headers={"Retry-After": "0"}
+            )
         self.activities.append(body)
+        self.times.append(time.monotonic())
         self.paths.append(request.path)
         self._arrived.set()
         return web.json_response({"id": uuid.uuid4().hex})

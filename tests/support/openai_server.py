@@ -19,6 +19,7 @@ from aiohttp import web
 class RecordingModelServer:
     reply: str = "Svar fra testmodellen."
     delay_s: float = 0.0
+    chunk_delay_s: float = 0.0  # pause between streamed words
     status: int = 200
     requests: list[dict[str, Any]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
@@ -82,6 +83,8 @@ class RecordingModelServer:
                 "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
             }
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            if self.chunk_delay_s:
+                await asyncio.sleep(self.chunk_delay_s)
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response

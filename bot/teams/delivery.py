@@ -1,0 +1,70 @@
+"""Teams' delivery rules for incoming messages: acknowledge at once, work afterwards, answer once.
+
+Teams waits at most 15 s for the HTTP answer and redelivers when it gets none, so a message is
+acknowledged (202) as soon as it is validated and answered in a background task through its
+conversation reference; a redelivered activity id is recognised and not answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core import ClaimsIdentity
+
+from bot.teams.agent import TeamsBot
+
+log = logging.getLogger(__name__)
+
+
+class RecentIds:
+    """Activity ids seen in the last ``ttl_s`` seconds (bounded)."""
+
+    def __init__(self, ttl_s: float = 3600, max_size: int = 50_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen and (
+            now - next(iter(self._seen.values())) > self.ttl_s or len(self._seen) > self.max_size
+        ):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+class BackgroundTurns:
+    """Runs turns after the HTTP acknowledgement and lets shutdown wait for them."""
+
+    def __init__(self, bot: TeamsBot) -> None:
+        self.bot = bot
+        self.recent = RecentIds()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def accept(self, activity: Activity, claims: ClaimsIdentity) -> bool:
+        """Schedule the turn; False when this activity was already accepted (a redelivery)."""
+        key = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
+        if activity.id and not self.recent.first_time(key):
+            log.info("redelivered activity %s ignored", activity.id)
+            return False
+        task = asyncio.create_task(self._run(activity, claims))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _run(self, activity: Activity, claims: ClaimsIdentity) -> None:
+        try:
+            await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
+        except Exception:
+            log.exception("background turn for activity %s failed", activity.id)
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout_s)
