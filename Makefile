@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run chat test install install-test lint bench
+.PHONY: run chat test install install-test install-e2e lint bench
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ $(VALIDATOR)/node_modules/.package-lock.json: $(VALIDATOR)/package-lock.json
 	# Offline Teams-manifest validator (Microsoft's JSON schema via npm @microsoft/app-manifest); Node >= 20.19.
 	npm ci --prefix $(VALIDATOR) --no-audit --no-fund
 
+$(VENV)/.e2e: $(VENV)/.test $(PLAYGROUND)/package-lock.json
+	# The Teams emulator for tests/e2e (Node 20 + npm); Chromium comes from Debian (see .ci/run).
+	npm ci --prefix $(PLAYGROUND) --no-audit --no-fund
+	touch $@
+
 install: $(VENV)/.base
+install-e2e: $(VENV)/.e2e
 install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json
 
 run: install  ## install and start the bot on its embedded defaults
@@ -44,6 +50,6 @@ bench: install  ## performance figures (see bench/README.md)
 	$(PY) bench/retrieval_latency.py
 	$(PY) bench/loop_lag.py
 
-test: install-test  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
+test: install-test install-e2e  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest

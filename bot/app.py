@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.conversation.core import ConversationCore
+from bot.governance.retention import purge_forever
 from bot.llm import ModelCatalogue, ModelError, ModelRouter
 from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
@@ -87,9 +88,20 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+async def _retention(app: web.Application):  # type: ignore[no-untyped-def]
+    """The retention purge runs inside the service for as long as it serves."""
+    services = app[SERVICES_KEY]
+    task = asyncio.create_task(
+        purge_forever(services.db, services.core.audit, services.settings.retention_days)
+    )
+    yield
+    task.cancel()
+
+
 def create_app(services: Services) -> web.Application:
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[SERVICES_KEY] = services
+    app.cleanup_ctx.append(_retention)
     add_message_routes(app, services.teams)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

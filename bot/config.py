@@ -45,10 +45,18 @@ class Settings(BaseSettings):
         10, ge=0, le=100, description="Earlier exchanges sent to the model as conversation memory."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    builders: Annotated[list[str], NoDecode] = Field(
+    admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="User ids (Entra object ids or Teams ids) allowed to change specialists.",
+        description="Administrators: Entra object ids or UPNs (comma-separated); they assign all roles.",
     )
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Entra tenant ids whose users may use the bot; empty: any tenant."
+    )
+    pii_mode: Literal["redact", "block"] = Field(
+        "redact",
+        description="Personal data for a model not cleared for it: replace with placeholders, or refuse.",
+    )
+    retention_days: int = Field(30, ge=1, le=3650, description="Conversation history is deleted after this.")
     embedding_model: str | None = Field(
         None, description="Path to a sentence-transformers model; default: packaged all-MiniLM-L6-v2."
     )
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("builders", mode="before")
+    @field_validator("admins", "allowed_tenants", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -96,8 +104,14 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
-    def is_builder(self, *user_ids: str | None) -> bool:
-        return any(uid and uid in self.builders for uid in user_ids)
+    def is_admin(self, *user_ids: str | None) -> bool:
+        admins = {a.casefold() for a in self.admins}
+        return any(uid and uid.casefold() in admins for uid in user_ids)
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        return not self.allowed_tenants or (tenant_id or "").casefold() in {
+            t.casefold() for t in self.allowed_tenants
+        }
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -92,6 +92,32 @@ MESSAGES: dict[str, dict[Locale, str]] = {
     },
     "searching": {"da": "Søger i kilderne …", "en": "Searching the sources …"},
     "thinking": {"da": "Et øjeblik, jeg skriver et svar …", "en": "One moment, writing an answer …"},
+    "tenant_refused": {
+        "da": "AarhusAI er ikke åbnet for din organisation. Kontakt din administrator.",
+        "en": "AarhusAI is not open to your organisation. Contact your administrator.",
+    },
+    "not_shared_with_you": {
+        "da": "Specialisten '{name}' er ikke delt med dig. Vælg en anden med /brug; se /specialister.",
+        "en": "The specialist '{name}' is not shared with you. Choose another with /use; see /specialists.",
+    },
+    "no_cleared_model": {
+        "da": "Ingen sprogmodel i kataloget er godkendt til data klassificeret som {classification}, så "
+        "jeg kan ikke svare. En administrator kan tilføje en godkendt model.",
+        "en": "No language model in the catalogue is cleared for data classified as {classification}, so I "
+        "cannot answer. An administrator can add a cleared model.",
+    },
+    "pii_blocked": {
+        "da": "Dit spørgsmål indeholder personoplysninger ({found}), og sprogmodellen '{model}' er ikke "
+        "godkendt til personoplysninger. Fjern dem, og spørg igen.",
+        "en": "Your question contains personal data ({found}) and the language model '{model}' is not "
+        "cleared for personal data. Remove it and ask again.",
+    },
+    "pii_warning": {
+        "da": "⚠ Du har skrevet personoplysninger ({found}) til {name}, som ifølge sin screening ikke må se "
+        "personoplysninger. Undlad det fremover.",
+        "en": "⚠ You wrote personal data ({found}) to {name}, which according to its screening must not see "
+        "personal data. Please avoid that.",
+    },
     "welcome": {
         "da": "Hej! Jeg er AarhusAI. Stil mig et spørgsmål, eller skriv /hjælp.",
         "en": "Hi! I am AarhusAI. Ask me a question, or type /help.",

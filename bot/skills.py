@@ -15,10 +15,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import select
 
+from bot.governance import screening
+from bot.governance.roles import GovernanceError, RoleService
 from bot.rag.ingest import Ingestor
 from bot.specialists import SpecialistError, SpecialistService
 from bot.specialists.service import SLUG_RE
-from bot.store.models import Source, SourceFile
+from bot.store.models import Screening, Source, SourceFile, utcnow
 
 SKILL_FILE = "skill.yaml"
 SKILLS_ACTOR = "skills-sync"
@@ -34,6 +36,29 @@ class SkillSettings(BaseModel):
     model: str | None = None
 
 
+class SkillScreening(BaseModel):
+    """The screening, reviewed with the code; required to publish."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(min_length=1)
+    data: list[str] = Field(min_length=1)
+    sources: str = Field(pattern="^(offentlige|interne)$")
+    legal_basis: str = Field(min_length=1)
+    dpia: bool = False
+    responsible: str = Field(min_length=1)
+
+    def answers(self) -> screening.ScreeningAnswers:
+        return screening.ScreeningAnswers(
+            self.purpose,
+            screening.categories(self.data),
+            self.sources == "offentlige",
+            self.legal_basis,
+            self.dpia,
+            self.responsible,
+        )
+
+
 class SkillFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +69,8 @@ class SkillFile(BaseModel):
     prompt: str = Field(min_length=1)
     status: str = Field("published", pattern="^(draft|published)$")
     settings: SkillSettings = Field(default_factory=SkillSettings)
+    sharing: str = Field("organisation", pattern="^(personal|department|organisation)$")
+    screening: SkillScreening | None = None
     sources: list[str] = Field(default_factory=list)
 
 
@@ -76,12 +103,27 @@ def read_skill(folder: Path) -> SkillFile:
     for rel in skill.sources:
         if not (folder / rel).is_file():
             raise SpecialistError(f"{path}: kilden {rel} findes ikke")
+    if skill.status == "published" and skill.screening is None:
+        raise SpecialistError(
+            f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)"
+        )
+    if skill.screening is not None:
+        try:
+            skill.screening.answers()
+        except GovernanceError as exc:
+            raise SpecialistError(f"{path}: screening: {exc}") from None
     return skill
 
 
-async def sync_skill(folder: Path, service: SpecialistService, ingestor: Ingestor) -> SyncReport:
+async def sync_skill(
+    folder: Path, service: SpecialistService, ingestor: Ingestor, roles: RoleService
+) -> SyncReport:
     skill = await asyncio.to_thread(read_skill, folder)
     report = SyncReport(skill.slug)
+    department = (
+        await asyncio.to_thread(roles.ensure_department, skill.department) if skill.department else None
+    )
+    answers = skill.screening.answers() if skill.screening else None
     wanted = {
         "name": skill.name,
         "description": skill.description,
@@ -92,17 +134,26 @@ async def sync_skill(folder: Path, service: SpecialistService, ingestor: Ingesto
         "chunk_size": skill.settings.chunk_size,
         "chunk_overlap": skill.settings.chunk_overlap,
         "model_id": skill.settings.model,
+        "department_id": department.id if department else None,
+        "sharing": skill.sharing,
     }
+    if answers is not None:
+        wanted["classification"] = answers.classification
     spec = await asyncio.to_thread(service.get, skill.slug)
     if spec is None:
         spec = await asyncio.to_thread(
             service.create, skill.name, SKILLS_ACTOR, slug=skill.slug, prompt=skill.prompt.strip()
         )
         report.created = True
+    if answers is not None and await asyncio.to_thread(_screening_differs, service, spec.id, answers):
+        spec = await asyncio.to_thread(screening.save, service.db, service, spec, answers, SKILLS_ACTOR)
+        report.settings_changed.append("screening")
     changed = {k: v for k, v in wanted.items() if getattr(spec, k) != v}
+    if skill.status == "published" and spec.approved_at is None:  # the code review is the approval
+        changed.update(approved_by=f"{SKILLS_ACTOR} (kodegennemgang)", approved_at=utcnow())
     if changed:
         spec = await asyncio.to_thread(service.update, spec.id, **changed)  # type: ignore[arg-type]
-        report.settings_changed = sorted(changed)
+        report.settings_changed += sorted(k for k in changed if k not in ("approved_by", "approved_at"))
     current = await asyncio.to_thread(service.current_prompt, spec.id)  # type: ignore[arg-type]
     if current.text.strip() != skill.prompt.strip():
         await asyncio.to_thread(
@@ -137,6 +188,30 @@ async def sync_skill(folder: Path, service: SpecialistService, ingestor: Ingesto
     return report
 
 
+def _screening_differs(
+    service: SpecialistService, specialist_id: int | None, answers: screening.ScreeningAnswers
+) -> bool:
+    with service.db.session() as s:
+        row = s.get(Screening, specialist_id)
+    if row is None:
+        return True
+    return (
+        row.purpose,
+        row.data_categories,
+        row.public_sources,
+        row.legal_basis,
+        row.dpia_needed,
+        row.responsible,
+    ) != (
+        answers.purpose,
+        ",".join(answers.categories),
+        answers.public_sources,
+        answers.legal_basis,
+        answers.dpia_needed,
+        answers.responsible,
+    )
+
+
 def export_skill(slug: str, target: Path, service: SpecialistService) -> Path:
     """Write ``target/<slug>/skill.yaml`` and the stored source files next to it."""
     spec = service.require(slug)
@@ -150,9 +225,20 @@ def export_skill(slug: str, target: Path, service: SpecialistService) -> Path:
             .join(SourceFile, SourceFile.source_id == Source.id)
             .where(Source.specialist_id == spec.id)
         ).all()
+        row = s.get(Screening, spec.id)
     for name, data in sorted(rows):
         (folder / "kilder" / name).write_bytes(data)
         sources.append(f"kilder/{name}")
+    screened = None
+    if row is not None:
+        screened = SkillScreening(
+            purpose=row.purpose,
+            data=row.data_categories.split(","),
+            sources="offentlige" if row.public_sources else "interne",
+            legal_basis=row.legal_basis,
+            dpia=row.dpia_needed,
+            responsible=row.responsible,
+        )
     skill = SkillFile(
         slug=spec.slug,
         name=spec.name,
@@ -168,6 +254,8 @@ def export_skill(slug: str, target: Path, service: SpecialistService) -> Path:
             model=spec.model_id,
         ),
         sources=sources,
+        sharing=spec.sharing if spec.sharing != "team" else "personal",
+        screening=screened,
     )
     (folder / SKILL_FILE).write_text(
         yaml.safe_dump(skill.model_dump(), allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"

@@ -234,7 +234,7 @@ def _file_attachment(url: str, name: str) -> dict[str, Any]:
 async def test_file_sent_in_personal_chat_becomes_a_source(
     make_services: Callable[..., Services], connector: FakeConnector, file_server: tuple[str, list[str]]
 ) -> None:
-    services = make_services(builders="aad-anne")
+    services = make_services(admins="aad-anne")
     services.core.specialists.set_editing(
         "aad-anne", services.core.specialists.create("Regler", "aad-anne").id
     )

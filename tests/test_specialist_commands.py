@@ -46,7 +46,21 @@ def upload(name: str, data: bytes) -> IncomingFile:
 
 @pytest.fixture
 def services(make_services: Callable[..., Services]) -> Services:
-    return make_services(builders=BUILDER)
+    return make_services(admins=BUILDER)
+
+
+async def publish(services: Services) -> None:
+    """Screen, share with everyone, approve and publish the specialist being edited (as administrator)."""
+    for command in (
+        "/screening formål=test; data=ingen; kilder=interne; hjemmel=intern vejledning; dpia=nej; "
+        "ansvarlig=Bo",
+        "/del organisation",
+    ):
+        await say(services, command)
+    spec = services.core.specialists.editing(BUILDER)
+    assert spec is not None
+    assert "godkendt" in (await say(services, f"/godkend {spec.slug}")).text
+    assert "er udgivet" in (await say(services, "/udgiv")).text
 
 
 async def say(services: Services, text: str, **kw: object) -> Reply:
@@ -117,7 +131,7 @@ async def test_prompt_and_settings_need_a_specialist_being_edited(services: Serv
     [
         ("/indstil top_k 3", "top_k er sat til 3"),
         ("/indstil temperatur 0,4", "temperatur er sat til 0.4"),
-        ("/indstil status udgivet", "status er sat til published"),
+        ("/indstil status udgivet", "Status ændres med /udgiv"),
         ("/indstil top_k 50", "intervallet 1–20"),
         ("/indstil top_k fem", "skal være et tal"),
         ("/indstil temperatur -1", "intervallet 0–2"),
@@ -136,7 +150,7 @@ async def test_settings_are_validated(services: Services, command: str, expected
 async def test_catalogue_and_use_respect_drafts(services: Services) -> None:
     await say(services, "/ny Kladdeguiden")
     await say(services, "/ny Udgivet Guide")
-    await say(services, "/indstil status udgivet")
+    await publish(services)
     employee = await say(services, "/specialister", user=EMPLOYEE, conversation="a:eva")
     assert "Udgivet Guide" in employee.text and "Kladdeguiden" not in employee.text
     assert employee.card and [i["slug"] for i in employee.card["items"]] == ["assistent", "udgivet-guide"]
@@ -152,7 +166,7 @@ async def test_catalogue_and_use_respect_drafts(services: Services) -> None:
 
 async def test_use_in_channels_per_thread_or_channel_wide(services: Services) -> None:
     await say(services, "/ny Kanalguide")
-    await say(services, "/indstil status udgivet")
+    await publish(services)
     channel = "19:abc@thread.tacv2"
     thread1, thread2 = f"{channel};messageid=1", f"{channel};messageid=2"
     selected = services.core.specialists.selected
@@ -205,7 +219,7 @@ async def test_uploads_are_refused_for_employees_without_an_edit_target_and_in_c
 
 async def _grounded(services: Services) -> None:
     await say(services, "/ny Regelguide")
-    await say(services, "/indstil status udgivet")
+    await publish(services)
     await services.core.handle(
         msg("", files=tuple(upload(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.md"))))
     )
@@ -232,7 +246,7 @@ async def test_grounded_answer_numbers_passages_and_returns_citations(
         tmp_path / "m.yaml",
         {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
     )
-    services = make_services(builders=BUILDER, models_file=catalogue)
+    services = make_services(admins=BUILDER, models_file=catalogue)
     await _grounded(services)
     model_server.reply = "Du skal melde dig syg før kl. 8 [1]."
     reply = await say(services, "Hvornår skal jeg sygemelde mig?", user=EMPLOYEE, conversation="a:eva")

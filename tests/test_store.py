@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
 from bot.conversation.memory import ConversationStore
 from bot.conversation.types import ConversationRef, Incoming, User
@@ -80,5 +81,78 @@ def test_threads_are_separate_conversations(db_url: str) -> None:
         store.record(_incoming("spørgsmål B", b), "svar B", model=None, outcome="answered")
         assert [m.question for m in store.history(a, 10)] == ["spørgsmål A"]
         assert [m.question for m in store.history(b, 10)] == ["spørgsmål B"]
+    finally:
+        db.dispose()
+
+
+def test_upgrading_keeps_existing_data(db_url: str) -> None:
+    """SQLite rebuilds tables to alter them; that must not cascade into the rows that reference them."""
+    from sqlalchemy import text
+
+    db = Database(db_url)
+    try:
+        migrate.upgrade(db, "0003")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO specialists (slug, name, description, kind, temperature, top_k, "
+                    "chunk_size, chunk_overlap, status, content_version, created_at, updated_at) VALUES "
+                    "('guide', 'Guide', '', 'sources', 0.2, 5, 800, 120, 'published', 1, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            spec_id = conn.execute(text("SELECT id FROM specialists WHERE slug = 'guide'")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO prompt_versions (specialist_id, version, text, author, created_at) "
+                    f"VALUES ({spec_id}, 1, 'Prompt', 'bo', CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO sources (specialist_id, name, kind, size_bytes, sha256, chunk_count, "
+                    "embedding_model, warnings, added_by, created_at) VALUES "
+                    f"({spec_id}, 'a.md', 'markdown', 1, 'x', 1, 'm', '[]', 'bo', CURRENT_TIMESTAMP)"
+                )
+            )
+        migrate.upgrade(db)
+        with db.engine.connect() as conn:
+            counts = [
+                conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("specialists", "prompt_versions", "sources")
+            ]
+            sharing = conn.execute(
+                text("SELECT sharing, classification FROM specialists WHERE slug = 'guide'")
+            ).one()
+        assert counts == [2, 2, 1]  # the general assistant and 'guide', each with its prompt; the source
+        assert tuple(sharing) == ("personal", "personfølsom")  # unscreened: the strictest defaults
+    finally:
+        db.dispose()
+
+
+def test_audit_rows_cannot_be_changed_even_by_hand(db_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.governance.audit import AuditLog, AuditTampering
+    from bot.store.models import AuditEvent
+
+    db = Database(db_url)
+    migrate.upgrade(db)
+    try:
+        log = AuditLog(db)
+        log.record("admin", "role.assigned", "bo", role="builder")
+        with db.session() as s:
+            row = s.exec(select(AuditEvent)).one()
+            row.action = "rewritten"
+            s.add(row)
+            with pytest.raises(AuditTampering):
+                s.commit()
+        with db.session() as s, pytest.raises(AuditTampering):
+            s.exec(delete(AuditEvent))
+        for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(DBAPIError), db.engine.begin() as conn:
+                conn.execute(text(statement))
+        assert [(e.actor, e.action) for e in log.events()] == [("admin", "role.assigned")]
     finally:
         db.dispose()

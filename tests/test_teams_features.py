@@ -67,9 +67,11 @@ async def bot(
         tmp_path / "m.yaml",
         {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
     )
-    services = make_services(builders=BUILDER, models_file=catalogue)
+    services = make_services(admins=BUILDER, models_file=catalogue)
     spec = services.core.specialists.create("Regler", BUILDER, slug="regler")
-    services.core.specialists.update(spec.id, status="published")
+    services.core.specialists.update(
+        spec.id, status="published", sharing="organisation", classification="intern"
+    )
     for name in ("sygefravaer.md", "parkering.md"):
         await services.core.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), BUILDER)
     for conversation in ("a:personal-chat-1", GROUP["id"]):

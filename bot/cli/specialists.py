@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot import logs
 from bot.cli._base import _fail, _services, _settings, app
 from bot.conversation.types import ConversationRef, Incoming, User
+from bot.governance.screening import CLASSIFICATIONS
 from bot.rag.errors import IngestError
 from bot.rag.loaders import KINDS
 from bot.specialists import SpecialistError
@@ -30,8 +31,10 @@ app.add_typer(eval_app, name="eval")
 CLI_ACTOR = "cli"
 
 
-def _open():  # type: ignore[no-untyped-def]
+def _open(extra_admin: str | None = None):  # type: ignore[no-untyped-def]
     settings = _settings()
+    if extra_admin:
+        settings = settings.model_copy(update={"admins": [*settings.admins, extra_admin]})
     logs.configure("WARNING")
     return _services(settings)
 
@@ -49,16 +52,32 @@ def specialist_create(
     name: Annotated[str, typer.Option("--name", help="Visningsnavn.")],
     description: Annotated[str, typer.Option(help="Kort beskrivelse.")] = "",
     department: Annotated[str | None, typer.Option(help="Afdeling.")] = None,
-    publish: Annotated[bool, typer.Option("--publish", help="Udgiv med det samme (ellers kladde).")] = False,
+    publish: Annotated[bool, typer.Option("--publish", help="Udgiv for hele organisationen.")] = False,
+    classification: Annotated[
+        str,
+        typer.Option(help="Dataklassifikation ved --publish: offentlig, intern, fortrolig, personfølsom."),
+    ] = "intern",
 ) -> None:
-    """Opret en specialist."""
+    """Opret en specialist (en kladde, eller udgivet for alle med --publish)."""
+    if classification not in CLASSIFICATIONS:
+        raise _fail(f"ukendt klassifikation '{classification}' (brug: {', '.join(CLASSIFICATIONS)})")
     services = _open()
     try:
         spec = services.core.specialists.create(
             name, CLI_ACTOR, slug=slug, description=description, department=department
         )
-        if publish:
-            services.core.specialists.update(spec.id, status="published")
+        if publish:  # the operator on the server vouches for it; recorded in the audit log
+            services.core.specialists.update(
+                spec.id, status="published", sharing="organisation", classification=classification
+            )
+            services.core.audit.record(
+                CLI_ACTOR,
+                "specialist.published",
+                spec.slug,
+                sharing="organisation",
+                classification=classification,
+                via="cli",
+            )
     except SpecialistError as exc:
         raise _fail(str(exc)) from None
     finally:
@@ -148,8 +167,8 @@ def ask(
     as_user: Annotated[str, typer.Option("--as", help="Spørg som denne bruger.")] = "cli",
     as_json: Annotated[bool, typer.Option("--json", help="Skriv ét JSON-objekt.")] = False,
 ) -> None:
-    """Stil en specialist et spørgsmål (samme vej som i Teams)."""
-    services = _open()
+    """Stil en specialist et spørgsmål (samme vej som i Teams). Uden --as: som administrator."""
+    services = _open(extra_admin=CLI_ACTOR if as_user == CLI_ACTOR else None)
     spec = _require(services, slug)
     incoming = Incoming(
         text=question,
@@ -214,7 +233,9 @@ def skills_sync(folder: Annotated[Path, typer.Argument(help="Mappe med skills.")
 
     async def run() -> None:
         for skill_dir in skills:
-            report = await sync_skill(skill_dir, services.core.specialists, services.core.ingestor)
+            report = await sync_skill(
+                skill_dir, services.core.specialists, services.core.ingestor, services.core.roles
+            )
             parts = ["oprettet" if report.created else "findes"]
             if report.prompt_changed:
                 parts.append("ny prompt-version")

@@ -11,10 +11,10 @@ async def show_help(ctx: CommandContext) -> Reply:
     locale = ctx.locale
     lines = [t("help_intro", locale, assistant=t("assistant_name", locale)), ""]
     visible = [c for c in ctx.core.commands if not c.hidden]
-    lines += [f"- {c.help_line(locale)}" for c in visible if not c.builders_only]
-    if ctx.core.is_builder(ctx.incoming):
+    lines += [f"- {c.help_line(locale)}" for c in visible if c.permission is None]
+    if (await ctx.core.roles_for(ctx.incoming)).builds:
         lines += ["", "For Buildere:" if locale == "da" else "For Builders:"]
-        lines += [f"- {c.help_line(locale)}" for c in visible if c.builders_only]
+        lines += [f"- {c.help_line(locale)}" for c in visible if c.permission is not None]
         lines.append(
             "- "
             + (
@@ -26,7 +26,7 @@ async def show_help(ctx: CommandContext) -> Reply:
     lines.append("")
     router = ctx.core.router
     if router.has_models:
-        lines.append(t("help_model", locale, model=router.route().id))
+        lines.append(t("help_model", locale, model=router.catalogue.default))
     else:
         lines.append(t("help_no_model", locale))
     return Reply(text="\n".join(lines), kind="command")

@@ -41,7 +41,7 @@ class Command:
     aliases: tuple[str, ...] = ()
     usage: str = ""
     hidden: bool = field(default=False)
-    builders_only: bool = False  # checked by the core before the handler runs
+    permission: str | None = None  # checked by the core before the handler runs (see governance.access)
 
     def help_line(self, locale: str) -> str:
         names = " / ".join(f"/{n}" for n in (self.name, *self.aliases))

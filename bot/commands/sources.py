@@ -46,6 +46,7 @@ async def remove_source(ctx: CommandContext) -> Reply:
         source = await asyncio.to_thread(ctx.core.specialists.remove_source, spec.id, ctx.args)
     except SpecialistError as exc:
         return Reply(str(exc), kind="notice")
+    await ctx.core.audit_event(ctx.actor, "source.removed", spec.slug, source=source.name)
     fresh = await asyncio.to_thread(ctx.core.specialists.by_id, spec.id)  # type: ignore[arg-type]
     await asyncio.to_thread(ctx.core.retriever.rebuild, fresh)
     return Reply(
@@ -62,6 +63,9 @@ async def reindex(ctx: CommandContext) -> Reply:
     except IngestError as exc:
         return Reply(exc.message(ctx.locale), kind="error")
     chunks = sum(r.chunks for r in results)
+    await ctx.core.audit_event(
+        ctx.actor, "specialist.reindexed", spec.slug, sources=len(results), chunks=chunks
+    )
     return Reply(
         f"**{spec.name}** er genindekseret: {len(results)} kilder, {chunks} uddrag "
         f"(chunk_size {spec.chunk_size}, overlap {spec.chunk_overlap}).",
@@ -78,7 +82,7 @@ COMMANDS = [
             "en": "list the sources of the specialist you edit",
         },
         ("sources",),
-        builders_only=True,
+        permission="edit",
     ),
     Command(
         "fjern",
@@ -86,7 +90,7 @@ COMMANDS = [
         {"da": "fjern en kilde", "en": "remove a source"},
         ("remove",),
         usage="<kilde>",
-        builders_only=True,
+        permission="edit",
     ),
     Command(
         "genindekser",
@@ -96,6 +100,6 @@ COMMANDS = [
             "en": "re-read all sources with the current settings",
         },
         ("reindex",),
-        builders_only=True,
+        permission="edit",
     ),
 ]

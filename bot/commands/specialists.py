@@ -6,6 +6,8 @@ import asyncio
 
 from bot.commands.registry import Command, CommandContext
 from bot.conversation.types import Reply
+from bot.governance import access
+from bot.governance.roles import GovernanceError, UserRoles
 from bot.specialists import SpecialistError
 from bot.specialists.service import channel_of
 from bot.specialists.tunables import allowed_keys_text, parse_setting
@@ -21,8 +23,9 @@ def _line(spec: Specialist, in_use: bool) -> str:
 
 async def list_specialists(ctx: CommandContext) -> Reply:
     core = ctx.core
-    builder = core.is_builder(ctx.incoming)
-    specs = await asyncio.to_thread(core.specialists.catalogue, builder)
+    roles = await core.roles_for(ctx.incoming)
+    every = await asyncio.to_thread(core.specialists.catalogue, True)
+    specs = [s for s in every if access.can_use(roles, s, ctx.incoming.conversation.id)]
     current = await asyncio.to_thread(core.specialists.selected, ctx.incoming.conversation.id)
     lines = [
         "Specialister, du kan bruge:",
@@ -57,8 +60,12 @@ async def use_specialist(ctx: CommandContext) -> Reply:
         spec = await asyncio.to_thread(core.specialists.require, ref)
     except SpecialistError as exc:
         return Reply(str(exc), kind="notice")
-    if spec.status != "published" and not core.is_builder(ctx.incoming):
-        return Reply(f"Specialisten '{spec.name}' er en kladde og kan kun bruges af Buildere.", kind="notice")
+    if not access.can_use(await core.roles_for(ctx.incoming), spec, ctx.incoming.conversation.id):
+        if spec.status != "published":
+            return Reply(
+                f"Specialisten '{spec.name}' er en kladde og kan kun bruges af Buildere.", kind="notice"
+            )
+        return Reply(f"Specialisten '{spec.name}' er ikke delt med dig. Se /specialister.", kind="notice")
     conv = ctx.incoming.conversation
     target = conv.id
     where = "i denne samtale"
@@ -73,17 +80,37 @@ async def use_specialist(ctx: CommandContext) -> Reply:
 
 async def new_specialist(ctx: CommandContext) -> Reply:
     core = ctx.core
+    name, _, dept_ref = ctx.args.partition("afdeling=")
+    roles = await core.roles_for(ctx.incoming)
     try:
-        spec = await asyncio.to_thread(core.specialists.create, ctx.args, ctx.actor)
-    except SpecialistError as exc:
+        department_id = await asyncio.to_thread(_department_for_new, core, roles, dept_ref.strip())
+        spec = await asyncio.to_thread(core.specialists.create, name, ctx.actor, department_id=department_id)
+    except (SpecialistError, GovernanceError) as exc:
         return Reply(str(exc), kind="notice")
     await asyncio.to_thread(core.specialists.set_editing, ctx.actor, spec.id)  # type: ignore[arg-type]
+    await core.audit_event(ctx.actor, "specialist.created", spec.slug, department_id=department_id)
     return Reply(
         f"Specialisten **{spec.name}** (`{spec.slug}`) er oprettet som kladde, og du redigerer den nu.\n"
         f"Send filer (PDF, Word, HTML, Markdown eller tekst) her i chatten for at give den kilder, ret "
         f"prompten med /prompt <tekst>, og prøv den med /brug {spec.slug}.",
         kind="command",
     )
+
+
+def _department_for_new(core, roles: UserRoles, ref: str) -> int | None:  # type: ignore[no-untyped-def]
+    """A Builder's specialist belongs to their department; with several, they must say which."""
+    if ref:
+        department = core.roles.department(ref)
+        if not roles.edits_in(department.id):
+            raise GovernanceError(f"Du er ikke Builder i {department.name}.")
+        return department.id
+    mine = sorted(roles.builder_of | roles.owner_of)
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        return None  # an administrator's specialist without a department
+    names = ", ".join(d.slug for d in core.roles.departments() if d.id in mine)
+    raise GovernanceError(f"Du er Builder i flere afdelinger; skriv hvilken: /ny <navn> afdeling=<{names}>")
 
 
 async def edit_specialist(ctx: CommandContext) -> Reply:
@@ -94,6 +121,8 @@ async def edit_specialist(ctx: CommandContext) -> Reply:
         return Reply(str(exc), kind="notice")
     if spec.kind == "general":
         return Reply("Den generelle assistent har ingen kilder; vælg en specialist.", kind="notice")
+    if not access.can_edit(await ctx.core.roles_for(ctx.incoming), spec):
+        return Reply(access.refusal("rediger", "edit"), kind="notice")
     await asyncio.to_thread(core.specialists.set_editing, ctx.actor, spec.id)  # type: ignore[arg-type]
     return Reply(f"Du redigerer nu **{spec.name}**. Filer, du sender, bliver kilder til den.", kind="command")
 
@@ -137,8 +166,12 @@ async def prompt(ctx: CommandContext) -> Reply:
             except ValueError:
                 return Reply("Skriv versionsnummeret, fx /prompt gendan 2.", kind="notice")
             restored = await asyncio.to_thread(service.restore_prompt, spec.id, number, ctx.actor)
+            await ctx.core.audit_event(
+                ctx.actor, "prompt.restored", spec.slug, version=restored.version, from_version=number
+            )
             return Reply(f"Version {number} er gendannet som ny version {restored.version}.", kind="command")
         saved = await asyncio.to_thread(service.set_prompt, spec.id, ctx.args, ctx.actor)
+        await ctx.core.audit_event(ctx.actor, "prompt.changed", spec.slug, version=saved.version)
     except SpecialistError as exc:
         return Reply(str(exc), kind="notice")
     return Reply(f"Prompten for **{spec.name}** er gemt som version {saved.version}.", kind="command")
@@ -156,7 +189,12 @@ async def configure(ctx: CommandContext) -> Reply:
         field, parsed = parse_setting(key, value, model_ids, spec.chunk_size, spec.chunk_overlap)
     except SpecialistError as exc:
         return Reply(str(exc), kind="notice")
+    if field == "status":
+        return Reply(
+            "Status ændres med /udgiv (efter screening og godkendelse) og /afpubliser.", kind="notice"
+        )
     await asyncio.to_thread(ctx.core.specialists.update, spec.id, **{field: parsed})  # type: ignore[arg-type]
+    await ctx.core.audit_event(ctx.actor, "setting.changed", spec.slug, key=field, value=parsed)
     note = (
         " Det gælder nye kilder; kør /genindekser for de eksisterende." if field.startswith("chunk_") else ""
     )
@@ -185,8 +223,8 @@ COMMANDS = [
         new_specialist,
         {"da": "opret en ny specialist", "en": "create a specialist"},
         ("new",),
-        usage="<navn>",
-        builders_only=True,
+        usage="<navn> [afdeling=<afdeling>]",
+        permission="build",
     ),
     Command(
         "rediger",
@@ -194,7 +232,7 @@ COMMANDS = [
         {"da": "vælg den specialist, du vil redigere", "en": "choose the specialist to edit"},
         ("edit",),
         usage="<specialist>",
-        builders_only=True,
+        permission="build",
     ),
     Command(
         "prompt",
@@ -204,7 +242,7 @@ COMMANDS = [
             "en": "show the prompt; /prompt <text> saves a new version; /prompt historik; /prompt gendan <n>",
         },
         usage="[tekst | historik | gendan <n>]",
-        builders_only=True,
+        permission="edit",
     ),
     Command(
         "indstil",
@@ -217,7 +255,7 @@ COMMANDS = [
         },
         ("set",),
         usage="<nøgle> <værdi>",
-        builders_only=True,
+        permission="edit",
     ),
 ]
 
@@ -251,11 +289,13 @@ async def save_settings_form(ctx: CommandContext, form: dict[str, object]) -> Re
     saved = []
     if changes:
         await asyncio.to_thread(ctx.core.specialists.update, spec.id, **changes)  # type: ignore[arg-type]
+        await ctx.core.audit_event(ctx.actor, "setting.changed", spec.slug, **changes)
         saved.append(", ".join(f"{k} = {v}" for k, v in changes.items()))
     prompt_text = str(form.get("prompt") or "").strip()
     current = await asyncio.to_thread(ctx.core.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
     if prompt_text and prompt_text != current.text.strip():
         version = await asyncio.to_thread(ctx.core.specialists.set_prompt, spec.id, prompt_text, ctx.actor)
+        await ctx.core.audit_event(ctx.actor, "prompt.changed", spec.slug, version=version.version)
         saved.append(f"prompt version {version.version}")
     if not saved:
         return Reply("Ingen ændringer at gemme.", kind="notice")

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from bot.llm import ChatModel
-from bot.store import Message
 
 ChunkSink = Callable[[str], Awaitable[None]]
 
 CHARS_PER_TOKEN = 4  # conservative estimate for budgeting history without a tokenizer
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier question and answer, as the model will see it (possibly with placeholders)."""
+
+    question: str
+    answer: str
+
+
 def build_messages(
-    system: str, question: str, history: Sequence[Message], max_context: int, max_output: int
+    system: str, question: str, history: Sequence[Exchange], max_context: int, max_output: int
 ) -> list[BaseMessage]:
     """System prompt, as much recent history as fits the model's context, then the question."""
     budget = (max_context - max_output) * CHARS_PER_TOKEN - len(system) - len(question)

@@ -10,23 +10,27 @@ import logging
 import uuid
 
 from bot.commands import answers as answer_commands
+from bot.commands import governance as governance_commands
 from bot.commands import help as help_command
 from bot.commands import sources as source_commands
 from bot.commands import specialists as specialist_commands
 from bot.commands.registry import CommandContext, CommandRegistry, parse_command
 from bot.config import Settings
-from bot.conversation.assistant import ChunkSink, build_messages, generate
+from bot.conversation import answering
+from bot.conversation.assistant import ChunkSink
 from bot.conversation.memory import ConversationStore
 from bot.conversation.types import Incoming, Reply
 from bot.conversation.uploads import Notify, receive_files
+from bot.governance import access
+from bot.governance.audit import AuditLog
+from bot.governance.roles import RoleService, UserRoles
 from bot.i18n import t
-from bot.llm import ModelError, ModelRouter, NoModelConfigured
-from bot.rag import grounding
+from bot.llm import ModelRouter
 from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
 from bot.specialists import SpecialistService
 from bot.store import Database
-from bot.store.models import Specialist
+from bot.store.models import Message, Screening, Specialist
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +52,29 @@ class ConversationCore:
         self.retriever = retriever
         self.ingestor = ingestor
         self.store = ConversationStore(db)
+        self.audit = AuditLog(db)
+        self.roles = RoleService(db, settings)
         self.commands = CommandRegistry()
         for command in (
             help_command.HELP,
             *specialist_commands.COMMANDS,
             *source_commands.COMMANDS,
             *answer_commands.COMMANDS,
+            *governance_commands.COMMANDS,
         ):
             self.commands.register(command)
 
-    def is_builder(self, incoming: Incoming) -> bool:
-        return self.settings.is_builder(incoming.user.aad_object_id, incoming.user.id)
+    async def roles_for(self, incoming: Incoming) -> UserRoles:
+        return await asyncio.to_thread(self.roles.roles_for, incoming)
 
     async def handle(
         self, incoming: Incoming, on_chunk: ChunkSink | None = None, notify: Notify | None = None
     ) -> Reply:
         """Answer one message. Never raises: failures become a Danish (or English) reply."""
         try:
+            if not self.settings.tenant_allowed(incoming.conversation.tenant_id):
+                log.warning("message from tenant %s refused", incoming.conversation.tenant_id)
+                return Reply(t("tenant_refused", incoming.locale), kind="error")
             if incoming.unsupported_files:
                 return Reply(
                     t("files_personal_only", incoming.locale, names=", ".join(incoming.unsupported_files)),
@@ -94,8 +104,9 @@ class ConversationCore:
         if action == "use":
             return await self._run_command(incoming, "brug", str(form.get("slug") or ""))
         if action == "save_settings":
-            if not self.is_builder(incoming):
-                return Reply(t("needs_builder", incoming.locale, name="indstil"), kind="notice")
+            refused = await self._refusal(incoming, "indstil", "edit")
+            if refused is not None:
+                return refused
             ctx = CommandContext(incoming=incoming, args="", core=self)
             return await specialist_commands.save_settings_form(ctx, form)
         return Reply(t("empty_message", incoming.locale), kind="notice")
@@ -104,75 +115,51 @@ class ConversationCore:
         command = self.commands.get(name)
         if command is None:
             return Reply(t("unknown_command", incoming.locale, name=name), kind="notice")
-        if command.builders_only and not self.is_builder(incoming):
-            return Reply(t("needs_builder", incoming.locale, name=command.name), kind="notice")
+        refused = await self._refusal(incoming, command.name, command.permission)
+        if refused is not None:
+            return refused
         return await command.handler(CommandContext(incoming=incoming, args=args, core=self))
+
+    async def _refusal(self, incoming: Incoming, name: str, permission: str | None) -> Reply | None:
+        """The single permission gate for commands; ``edit`` also checks the specialist being edited."""
+        roles = await self.roles_for(incoming)
+        if not access.allowed(roles, permission):
+            return Reply(access.refusal(name, permission or "admin"), kind="notice")
+        if permission == "edit":
+            spec = await asyncio.to_thread(self.specialists.editing, incoming.user_key)
+            if spec is not None and not access.can_edit(roles, spec):
+                return Reply(access.refusal(name, "edit"), kind="notice")
+        return None
 
     async def _answer(self, incoming: Incoming, on_chunk: ChunkSink | None) -> Reply:
         spec = await asyncio.to_thread(self.specialists.selected, incoming.conversation.id)
-        if spec.status != "published" and not self.is_builder(incoming):
-            return Reply(t("draft_only_builders", incoming.locale, name=spec.name), kind="notice")
-        if spec.kind == "general":
-            return await self._general(incoming, spec, on_chunk)
-        return await self._grounded(incoming, spec, on_chunk)
+        roles = await self.roles_for(incoming)
+        if not access.can_use(roles, spec, incoming.conversation.id):
+            key = "draft_only_builders" if spec.status != "published" else "not_shared_with_you"
+            return Reply(t(key, incoming.locale, name=spec.name), kind="notice")
+        return await answering.answer(self, incoming, spec, on_chunk)
 
-    async def _general(self, incoming: Incoming, spec: Specialist, on_chunk: ChunkSink | None) -> Reply:
-        try:
-            model = self.router.route(spec.model_id)
-        except NoModelConfigured:
-            return await self._record(
-                incoming, spec, Reply(t("no_model", incoming.locale), kind="notice"), "no_model"
-            )
-        prompt = await asyncio.to_thread(self.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
-        history = await self._history(incoming, spec)
-        messages = build_messages(
-            prompt.text, incoming.text, history, model.spec.max_context, model.spec.max_output_tokens
-        )
-        return await self._generate(incoming, spec, model, messages, on_chunk, [])
-
-    async def _grounded(self, incoming: Incoming, spec: Specialist, on_chunk: ChunkSink | None) -> Reply:
-        locale = incoming.locale
-        hits = await asyncio.to_thread(self.retriever.search, spec, incoming.text, spec.top_k)
-        if not hits:
-            return await self._record(
-                incoming, spec, Reply(grounding.no_answer_text(spec.name, locale), kind="answer"), "no_answer"
-            )
-        citations = grounding.citations(hits)
-        try:
-            model = self.router.route(spec.model_id)
-        except NoModelConfigured:
-            reply = Reply(
-                grounding.sources_only_text(hits, spec.name, locale), kind="answer", citations=citations
-            )
-            return await self._record(incoming, spec, reply, "sources_only")
-        prompt = await asyncio.to_thread(self.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
-        history = await self._history(incoming, spec)
-        messages = grounding.build_messages(
-            prompt.text,
-            hits,
-            incoming.text,
-            history,
-            locale,
-            model.spec.max_context,
-            model.spec.max_output_tokens,
-        )
-        return await self._generate(incoming, spec, model, messages, on_chunk, citations)
-
-    async def _generate(self, incoming, spec, model, messages, on_chunk, citations) -> Reply:  # type: ignore[no-untyped-def]
-        try:
-            text = (await generate(model, messages, on_chunk)).strip()
-        except ModelError as exc:
-            reply = Reply(t(exc.message_key, incoming.locale, **exc.values()), kind="error", model=model.id)
-            return await self._record(incoming, spec, reply, "model_error")
-        reply = Reply(text=text, kind="answer", model=model.id, generated=True, citations=citations)
-        return await self._record(incoming, spec, reply, "answered")
-
-    async def _history(self, incoming: Incoming, spec: Specialist):  # type: ignore[no-untyped-def]
+    # -- services for answering and commands ------------------------------------------------------
+    async def history(self, incoming: Incoming, spec: Specialist) -> list[Message]:
         return await asyncio.to_thread(
             self.store.history, incoming.conversation.id, self.settings.history_turns, spec.slug
         )
 
-    async def _record(self, incoming: Incoming, spec: Specialist, reply: Reply, outcome: str) -> Reply:
+    def screening_of(self, specialist_id: int | None) -> Screening | None:
+        with self.db.session() as s:
+            return s.get(Screening, specialist_id) if specialist_id is not None else None
+
+    async def audit_event(self, actor: str, action: str, target: str = "", **details: object) -> None:
+        await asyncio.to_thread(self.audit.record, actor, action, target, **details)
+
+    async def record(
+        self,
+        incoming: Incoming,
+        spec: Specialist,
+        reply: Reply,
+        outcome: str,
+        decision: dict[str, object] | None = None,
+    ) -> Reply:
         row = await asyncio.to_thread(
             self.store.record,
             incoming,
@@ -181,6 +168,7 @@ class ConversationCore:
             outcome=outcome,
             specialist=spec.slug,
             citations=reply.citations,
+            route=answering.route_json(decision),
         )
         reply.message_id = row.id
         return reply
@@ -211,5 +199,5 @@ class ConversationCore:
         """The welcome message with its card, the first time the app meets this conversation only."""
         if not await asyncio.to_thread(self.store.welcome_once, conversation_id):
             return None
-        commands = [c.help_line(locale) for c in self.commands if not c.hidden and not c.builders_only]
+        commands = [c.help_line(locale) for c in self.commands if not c.hidden and c.permission is None]
         return Reply(t("welcome", locale), kind="notice", card={"type": "welcome", "commands": commands})

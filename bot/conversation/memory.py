@@ -34,6 +34,7 @@ class ConversationStore:
         outcome: str,
         specialist: str = "assistent",
         citations: list[Citation] | None = None,
+        route: str = "{}",
     ) -> Message:
         conv = incoming.conversation
         with self.db.session() as session:
@@ -54,6 +55,7 @@ class ConversationStore:
                 model=model,
                 outcome=outcome,
                 citations=json.dumps([asdict(c) for c in citations or []], ensure_ascii=False),
+                route=route,
             )
             session.add(message)
             session.commit()

@@ -15,6 +15,7 @@ class User:
     id: str
     name: str | None = None
     aad_object_id: str | None = None
+    upn: str | None = None  # userPrincipalName, when the channel sends it
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.conversation.types import Incoming, Reply
+from bot.governance import access
 from bot.rag.errors import IngestError
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ PROGRESS_EVERY_S = 10.0  # a progress line at most this often, so a big file doe
 
 
 async def receive_files(core: ConversationCore, incoming: Incoming, notify: Notify | None) -> Reply:
-    if not core.is_builder(incoming):
+    roles = await core.roles_for(incoming)
+    if not roles.builds:
         return Reply(
             "Kun Buildere kan give en specialist kilder. Spørg din afdelings Builder.", kind="notice"
         )
@@ -28,6 +30,8 @@ async def receive_files(core: ConversationCore, incoming: Incoming, notify: Noti
             "Vælg først, hvilken specialist filerne skal til: /rediger <navn> eller /ny <navn>.",
             kind="notice",
         )
+    if not access.can_edit(roles, spec):
+        return Reply(access.refusal("rediger", "edit"), kind="notice")
     lines: list[str] = []
     for file in incoming.files:
         if notify:
@@ -52,4 +56,12 @@ async def receive_files(core: ConversationCore, incoming: Incoming, notify: Noti
         if result.warnings:
             line += " Bemærk: " + "; ".join(result.warnings) + "."
         lines.append(line)
+        await core.audit_event(
+            incoming.user_key,
+            "source.added",
+            spec.slug,
+            source=result.source,
+            chunks=result.chunks,
+            replaced=result.replaced,
+        )
     return Reply("\n".join(lines), kind="command")

@@ -19,6 +19,18 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+Classification = Literal["offentlig", "intern", "fortrolig", "personfølsom"]
+CLASSIFICATIONS: tuple[str, ...] = ("offentlig", "intern", "fortrolig", "personfølsom")
+
+
+def cleared(spec: ModelSpec, classification: str) -> bool:
+    """May ``spec`` see data of ``classification``?"""
+    return CLASSIFICATIONS.index(spec.max_classification) >= CLASSIFICATIONS.index(classification)
+
+
+def cleared_for_personal_data(spec: ModelSpec) -> bool:
+    return cleared(spec, "fortrolig")
+
 
 class CatalogueError(Exception):
     """The catalogue file is missing or invalid; ``str()`` is one line for the operator."""
@@ -38,6 +50,11 @@ class ModelSpec(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="Longest wait for the model to start or continue.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx/429.")
     temperature: float = Field(0.2, ge=0, le=2)
+    max_classification: Classification = Field(
+        "offentlig",
+        description="The most sensitive data this model is cleared for (offentlig < intern < fortrolig < "
+        "personfølsom). Undeclared: public data only.",
+    )
     token_limit_param: Literal["max_tokens", "max_completion_tokens"] = Field(
         "max_tokens",
         description="How the server wants the output limit named: vLLM and llama.cpp read max_tokens, "
@@ -51,6 +68,9 @@ class ModelCatalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default: str | None = None
+    defaults: dict[Classification, str] = Field(
+        default_factory=dict, description="Preferred model per data classification."
+    )
     models: list[ModelSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -63,6 +83,14 @@ class ModelCatalogue(BaseModel):
             raise ValueError(f"default '{self.default}' findes ikke blandt modellerne")
         if self.default is None and self.models:
             self.default = self.models[0].id
+        for classification, model_id in self.defaults.items():
+            spec = self.get(model_id)
+            if spec is None:
+                raise ValueError(f"defaults.{classification}: modellen '{model_id}' findes ikke")
+            if not cleared(spec, classification):
+                raise ValueError(
+                    f"defaults.{classification}: '{model_id}' er kun godkendt til {spec.max_classification}"
+                )
         return self
 
     def get(self, model_id: str) -> ModelSpec | None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
+from bot.conversation.assistant import Exchange
 from bot.conversation.types import Citation
 from bot.rag.retrieval import Hit
-from bot.store import Message
 
 RULES = {
     "da": (
@@ -59,7 +59,7 @@ def build_messages(
     system_prompt: str,
     hits: Sequence[Hit],
     question: str,
-    history: Sequence[Message],
+    history: Sequence[Exchange],
     locale: str,
     max_context: int,
     max_output: int,

@@ -97,6 +97,7 @@ class SpecialistService:
         slug: str | None = None,
         description: str = "",
         department: str | None = None,
+        department_id: int | None = None,
         prompt: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> Specialist:
@@ -113,6 +114,7 @@ class SpecialistService:
             name=name[:200],
             description=description,
             department=department,
+            department_id=department_id,
             owner=actor,
             **(settings or {}),
         )

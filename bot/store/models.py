@@ -47,6 +47,9 @@ class Message(SQLModel, table=True):
     outcome: str = Field(default="answered", max_length=32)
     citations: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON
     reply_activity_id: str | None = Field(default=None, index=True, max_length=256)  # Teams' id of our answer
+    route: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, default="{}")
+    )  # model decision, JSON
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), index=True, nullable=False)
     )
@@ -71,6 +74,14 @@ class Specialist(SQLModel, table=True):
     chunk_overlap: int = 120
     status: str = Field(default="draft", max_length=16)  # "draft" or "published"
     content_version: int = 0  # bumped whenever its chunks change; indexes carry the version they hold
+    department_id: int | None = Field(default=None, foreign_key="departments.id", ondelete="SET NULL")
+    sharing: str = Field(default="personal", max_length=16)  # personal, team, department, organisation
+    shared_with: str | None = Field(default=None, max_length=512)  # the team/chat for "team" sharing
+    classification: str = Field(default="personfølsom", max_length=16)  # until screened: the strictest
+    approved_by: str | None = Field(default=None, max_length=256)
+    approved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -189,3 +200,67 @@ class Welcome(SQLModel, table=True):
     welcomed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class Department(SQLModel, table=True):
+    """A "magistratsafdeling" (or any unit): data, never hard-coded."""
+
+    __tablename__ = "departments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class RoleAssignment(SQLModel, table=True):
+    """A user's role in a department: ``owner`` (faglig systemejer), ``builder`` or ``member``."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "role", "department_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True, max_length=256)
+    role: str = Field(max_length=16)
+    department_id: int = Field(foreign_key="departments.id", ondelete="CASCADE")
+    assigned_by: str = Field(max_length=256)
+    assigned_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Screening(SQLModel, table=True):
+    """The risk screening a specialist needs before it is published; it sets the data classification."""
+
+    __tablename__ = "screenings"
+
+    specialist_id: int = Field(foreign_key="specialists.id", primary_key=True, ondelete="CASCADE")
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    data_categories: str = Field(max_length=100)  # comma list: ingen, almindelige, følsomme, cpr
+    public_sources: bool = False
+    legal_basis: str = Field(sa_column=Column(Text, nullable=False))
+    dpia_needed: bool = False
+    responsible: str = Field(max_length=256)
+    completed_by: str = Field(max_length=256)
+    completed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only record of administrative, Builder and policy events. Never updated or deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    actor: str = Field(max_length=256)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=512)
+    details: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, default="{}")
+    )  # JSON, no message text

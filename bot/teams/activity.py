@@ -24,6 +24,7 @@ def to_incoming(activity: Activity, default_locale: str) -> Incoming:
             id=sender.id if sender else "ukendt",
             name=sender.name if sender else None,
             aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
+            upn=_upn(sender),
         ),
         conversation=ConversationRef(
             id=conv.id,
@@ -37,6 +38,13 @@ def to_incoming(activity: Activity, default_locale: str) -> Incoming:
         unsupported_files=refused,
         form=_form(activity),
     )
+
+
+def _upn(sender: object) -> str | None:
+    """Teams may send the userPrincipalName with the sender; it is matched against AARHUSAI_ADMINS."""
+    extra = getattr(sender, "model_extra", None) or {}
+    upn = getattr(sender, "user_principal_name", None) or extra.get("userPrincipalName")
+    return str(upn) if upn else None
 
 
 def _form(activity: Activity) -> dict[str, object] | None:

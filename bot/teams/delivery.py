@@ -47,6 +47,7 @@ class BackgroundTurns:
         self.bot = bot
         self.recent = RecentIds()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queues: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # lock and its number of users
 
     def accept(self, activity: Activity, claims: ClaimsIdentity) -> bool:
         """Schedule the turn; False when this activity was already accepted (a redelivery)."""
@@ -60,10 +61,19 @@ class BackgroundTurns:
         return True
 
     async def _run(self, activity: Activity, claims: ClaimsIdentity) -> None:
+        """Turns of one conversation run one at a time, in arrival order, so answers keep their order."""
+        conversation = activity.conversation.id if activity.conversation else ""
+        lock, users = self._queues.setdefault(conversation, (asyncio.Lock(), [0]))
+        users[0] += 1
         try:
-            await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
+            async with lock:
+                await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
         except Exception:
             log.exception("background turn for activity %s failed", activity.id)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._queues[conversation]
 
     async def drain(self, timeout_s: float = 30.0) -> None:
         if self._tasks:

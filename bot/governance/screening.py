@@ -1,0 +1,146 @@
+"""Screening before publishing: purpose, data categories, legal basis, DPIA, responsible person.
+
+The answers set the specialist's data classification, which decides which models may see it:
+``offentlig`` < ``intern`` < ``fortrolig`` < ``personfølsom``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.governance.roles import GovernanceError
+from bot.specialists import SpecialistService
+from bot.store import Database
+from bot.store.models import Screening, Specialist, utcnow
+
+CLASSIFICATIONS = ("offentlig", "intern", "fortrolig", "personfølsom")
+DATA_CATEGORIES = ("ingen", "almindelige", "følsomme", "cpr")
+CATEGORY_ALIASES = {
+    "ingen": "ingen",
+    "none": "ingen",
+    "almindelige": "almindelige",
+    "almindelig": "almindelige",
+    "følsomme": "følsomme",
+    "foelsomme": "følsomme",
+    "følsom": "følsomme",
+    "art9": "følsomme",
+    "cpr": "cpr",
+}
+KEYS = {
+    "formål": "purpose",
+    "formaal": "purpose",
+    "data": "data",
+    "hjemmel": "legal_basis",
+    "dpia": "dpia",
+    "ansvarlig": "responsible",
+    "kilder": "sources",
+}
+USAGE = (
+    "/screening formål=<hvad den bruges til>; data=ingen|almindelige|følsomme|cpr (flere med komma); "
+    "kilder=offentlige|interne; hjemmel=<retsgrundlag>; dpia=ja|nej; ansvarlig=<navn>"
+)
+
+
+def rank(classification: str) -> int:
+    return CLASSIFICATIONS.index(classification)
+
+
+def classify(categories: list[str], public_sources: bool) -> str:
+    """Sensitive data (GDPR art. 9) or CPR numbers: personfølsom; ordinary personal data: fortrolig;
+    no personal data: offentlig when every source is public, otherwise intern."""
+    if "følsomme" in categories or "cpr" in categories:
+        return "personfølsom"
+    if "almindelige" in categories:
+        return "fortrolig"
+    return "offentlig" if public_sources else "intern"
+
+
+@dataclass(frozen=True)
+class ScreeningAnswers:
+    purpose: str
+    categories: list[str]
+    public_sources: bool
+    legal_basis: str
+    dpia_needed: bool
+    responsible: str
+
+    @property
+    def classification(self) -> str:
+        return classify(self.categories, self.public_sources)
+
+
+def categories(raw: list[str]) -> list[str]:
+    found = []
+    for item in raw:
+        category = CATEGORY_ALIASES.get(item.strip().casefold())
+        if category is None:
+            raise GovernanceError(
+                f"Ukendt datakategori '{item.strip()}'. Tilladte: {', '.join(DATA_CATEGORIES)}."
+            )
+        found.append(category)
+    if "ingen" in found and len(found) > 1:
+        raise GovernanceError("data=ingen kan ikke kombineres med andre kategorier.")
+    return found
+
+
+def parse(text: str) -> ScreeningAnswers:
+    """``key=value; key=value``; every key is required. Raises ``GovernanceError`` naming what is wrong."""
+    values: dict[str, str] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        name = KEYS.get(key.strip().casefold())
+        if not sep or name is None:
+            raise GovernanceError(f"Kan ikke forstå '{part.strip()}'. Brug: {USAGE}")
+        values[name] = value.strip()
+    missing = [k for k, v in KEYS.items() if v not in values and k not in ("formaal",)]
+    if missing:
+        raise GovernanceError(f"Screeningen mangler: {', '.join(missing)}. Brug: {USAGE}")
+    found = categories(values["data"].split(","))
+    dpia = values["dpia"].casefold()
+    if dpia not in ("ja", "nej", "yes", "no"):
+        raise GovernanceError("dpia skal være ja eller nej.")
+    sources = values["sources"].casefold()
+    if sources not in ("offentlige", "interne", "public", "internal"):
+        raise GovernanceError("kilder skal være offentlige eller interne.")
+    for key in ("purpose", "legal_basis", "responsible"):
+        if not values[key]:
+            raise GovernanceError(f"Udfyld {key}. Brug: {USAGE}")
+    return ScreeningAnswers(
+        values["purpose"],
+        found,
+        sources in ("offentlige", "public"),
+        values["legal_basis"],
+        dpia in ("ja", "yes"),
+        values["responsible"],
+    )
+
+
+def save(
+    db: Database, specialists: SpecialistService, spec: Specialist, answers: ScreeningAnswers, actor: str
+) -> Specialist:
+    """Store the screening and set the classification. A new screening needs a new approval, and a
+    published specialist goes back to draft until it is published again."""
+    with db.session() as s:
+        row = s.get(Screening, spec.id) or Screening(
+            specialist_id=spec.id,
+            purpose="",
+            data_categories="",
+            legal_basis="",
+            responsible="",
+            completed_by=actor,
+        )
+        row.purpose, row.data_categories = answers.purpose, ",".join(answers.categories)
+        row.public_sources, row.legal_basis = answers.public_sources, answers.legal_basis
+        row.dpia_needed, row.responsible = answers.dpia_needed, answers.responsible
+        row.completed_by, row.completed_at = actor, utcnow()
+        s.add(row)
+        s.commit()
+    return specialists.update(
+        spec.id,
+        classification=answers.classification,
+        approved_by=None,  # type: ignore[arg-type]
+        approved_at=None,
+        status="draft",
+    )

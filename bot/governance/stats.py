@@ -1,0 +1,85 @@
+"""Usage statistics. The municipality measures success by whether people come back."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+from sqlmodel import col, func, select
+
+from bot.store import Database
+from bot.store.models import Feedback, Message
+
+
+@dataclass
+class Usage:
+    days: int
+    questions: int = 0
+    users: int = 0
+    returning_7: int = 0
+    returning_30: int = 0
+    no_answer_share: float = 0.0
+    likes: int = 0
+    dislikes: int = 0
+    top_unanswered: list[tuple[str, int]] = field(default_factory=list)
+
+
+def returning(days_by_user: dict[str, set[date]], window: int) -> int:
+    """Users who asked again on a later day within ``window`` days of an earlier question."""
+    count = 0
+    for days in days_by_user.values():
+        ordered = sorted(days)
+        if any(0 < (b - a).days <= window for a, b in pairwise(ordered)):
+            count += 1
+    return count
+
+
+def usage(db: Database, specialist: str | None = None, days: int = 30, now: datetime | None = None) -> Usage:
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    with db.session() as s:
+        query = select(
+            Message.id, Message.user_id, Message.created_at, Message.outcome, Message.question
+        ).where(Message.created_at >= since)
+        if specialist:
+            query = query.where(Message.specialist == specialist)
+        rows = s.exec(query).all()
+        ids = [r[0] for r in rows]
+        votes = (
+            dict(
+                s.exec(
+                    select(Feedback.reaction, func.count())
+                    .where(col(Feedback.message_id).in_(ids))
+                    .group_by(Feedback.reaction)
+                ).all()
+            )
+            if ids
+            else {}
+        )
+    result = Usage(
+        days=days, questions=len(rows), likes=votes.get("like", 0), dislikes=votes.get("dislike", 0)
+    )
+    days_by_user: dict[str, set[date]] = defaultdict(set)
+    for _id, user, created, _outcome, _question in rows:
+        days_by_user[user].add(created.date())
+    result.users = len(days_by_user)
+    result.returning_7 = returning(days_by_user, 7)
+    result.returning_30 = returning(days_by_user, 30)
+    unanswered = [" ".join(q.lower().split()) for _i, _u, _c, outcome, q in rows if outcome == "no_answer"]
+    result.no_answer_share = len(unanswered) / len(rows) if rows else 0.0
+    result.top_unanswered = Counter(unanswered).most_common(5)
+    return result
+
+
+def render(u: Usage, name: str) -> str:
+    lines = [
+        f"Statistik for {name}, seneste {u.days} dage:",
+        f"- {u.questions} spørgsmål fra {u.users} brugere",
+        f"- vendte tilbage: {u.returning_7} inden for 7 dage, {u.returning_30} inden for 30 dage",
+        f"- {u.no_answer_share:.0%} uden fund i kilderne",
+        f"- feedback 👍 {u.likes} / 👎 {u.dislikes}",
+    ]
+    if u.top_unanswered:
+        lines.append("- oftest uden svar: " + "; ".join(f"«{q}» ({n})" for q, n in u.top_unanswered))
+    return "\n".join(lines)
