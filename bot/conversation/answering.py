@@ -42,11 +42,14 @@ async def answer(
     core: ConversationCore, incoming: Incoming, spec: Specialist, on_chunk: ChunkSink | None
 ) -> Reply:
     locale = incoming.locale
+    warning = await _personal_data_warning(core, incoming, spec)
     hits: list[Hit] = []
     if spec.kind == "sources":
-        hits = await asyncio.to_thread(core.retriever.search, spec, incoming.text, spec.top_k)
+        # personal data says nothing about which passage answers, and has no business in the index
+        query = _without_pii(incoming.text)
+        hits = await asyncio.to_thread(core.retriever.search, spec, query, spec.top_k)
         if not hits:
-            reply = Reply(grounding.no_answer_text(spec.name, locale), kind="answer")
+            reply = Reply(warning + grounding.no_answer_text(spec.name, locale), kind="answer")
             return await core.record(incoming, spec, reply, "no_answer")
     citations = grounding.citations(hits)
     try:
@@ -55,7 +58,7 @@ async def answer(
         if spec.kind == "general":
             return await core.record(incoming, spec, Reply(t("no_model", locale), kind="notice"), "no_model")
         reply = Reply(
-            grounding.sources_only_text(hits, spec.name, locale), kind="answer", citations=citations
+            warning + grounding.sources_only_text(hits, spec.name, locale), kind="answer", citations=citations
         )
         return await core.record(incoming, spec, reply, "sources_only")
     decision: dict[str, Any] = route.record()
@@ -68,7 +71,6 @@ async def answer(
         reply = Reply(t("no_cleared_model", locale, classification=spec.classification), kind="error")
         return await core.record(incoming, spec, reply, "refused", decision)
 
-    warning = await _personal_data_warning(core, incoming, spec)
     prompt = await asyncio.to_thread(core.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
     history = [Exchange(m.question, m.answer) for m in await core.history(incoming, spec)]
     user_texts = [incoming.text, *(h.question for h in history)]
@@ -78,7 +80,7 @@ async def answer(
     for model in route.candidates:
         attempt = Attempt(model, incoming.text, history, None, {})
         if findings and not cleared_for_personal_data(model.spec):
-            kinds = _count(findings)
+            kinds = Redactor().redact("\n".join(user_texts)).kinds
             if core.settings.pii_mode == "block":
                 await core.audit_event(actor, "pii.blocked", spec.slug, model=model.id, kinds=kinds)
                 decision.update(chosen=None, tried=tried, pii=kinds, pii_action="blocked")
@@ -122,11 +124,10 @@ async def answer(
     return await core.record(incoming, spec, reply, "model_error", decision)
 
 
-def _count(findings: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in findings:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
-    return counts
+def _without_pii(text: str) -> str:
+    for finding in reversed(find_pii(text)):
+        text = text[: finding.start] + " " + text[finding.end :]
+    return text
 
 
 def _redacted(attempt: Attempt) -> Attempt:
@@ -159,7 +160,7 @@ async def _personal_data_warning(core: ConversationCore, incoming: Incoming, spe
     findings = find_pii(incoming.text)
     if not findings:
         return ""
-    kinds = _count(findings)
+    kinds = Redactor().redact(incoming.text).kinds
     await core.audit_event(incoming.user_key, "pii.warned", spec.slug, kinds=kinds)
     return t("pii_warning", incoming.locale, found=describe(kinds), name=spec.name) + "\n\n"
 
