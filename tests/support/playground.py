@@ -734,7 +734,9 @@ class Playground:
         text_format: str = "plain",
     ) -> Sent:
         """Post a user message as the web UI does. ``mention_bot`` puts ``<at>Bot</at>`` first and adds
-        the ``mentions`` entry: in group chats and channels the bot only gets mentioned messages."""
+        the ``mentions`` entry: in group chats and channels the bot only gets mentioned messages.
+        ``from_id`` must be a member of the conversation, but the activity the bot gets is always from the
+        signed-in user (``user``); another sender needs ``send_custom_activity``."""
         assert self._http is not None
         body: dict[str, Any] = {
             "from": {"id": from_id or self.user["id"]},
@@ -783,6 +785,50 @@ class Playground:
                 + self.diagnostics()
             )
         return activity["id"], mark
+
+    def submit_card(
+        self, conversation_id: str, card_message_id: str, value: dict[str, Any], *, from_id: str | None = None
+    ) -> int:
+        """Press an Adaptive Card's ``Action.Submit`` as the web UI does (``POST /_conversation/v1/submit``):
+        the bot gets a ``message`` with ``value`` and ``replyToId`` = the card's message. Unlike ``send``,
+        the Playground takes ``from_id`` as the sender here. Returns the mark before submitting."""
+        assert self._http is not None
+        body = {
+            "conversation": {"id": conversation_id},
+            "from": {"id": from_id or self.user["id"]},
+            "replyToId": card_message_id,
+            "value": value,
+        }
+        mark = self.mark()
+        response = self._http.post("/_conversation/v1/submit", json=body)
+        if response.status_code != 200:
+            raise HarnessError(
+                f"POST submit gave HTTP {response.status_code}: {response.text[:500]}\nbody: {body}\n"
+                + self.diagnostics()
+            )
+        return mark
+
+    def invoke(
+        self, conversation_id: str, name: str, value: dict[str, Any], *, from_id: str | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """Send an ``invoke`` as the web UI does (``POST /_conversation/v1/invoke``), e.g. the thumbs
+        up/down dialog's ``message/submitAction``. The Playground waits for the bot and answers with the
+        bot's invoke response (``{"status": ...}``). Returns (that answer, the mark before invoking)."""
+        assert self._http is not None
+        body = {
+            "name": name,
+            "value": value,
+            "from": {"id": from_id or self.user["id"]},
+            "conversation": {"id": conversation_id},
+        }
+        mark = self.mark()
+        response = self._http.post("/_conversation/v1/invoke", json=body)
+        if response.status_code != 200:
+            raise HarnessError(
+                f"POST invoke gave HTTP {response.status_code}: {response.text[:500]}\nbody: {body}\n"
+                + self.diagnostics()
+            )
+        return response.json(), mark
 
     # ---- reading what happened
 
