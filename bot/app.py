@@ -46,7 +46,10 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.effective_database_url)
     router = ModelRouter(ModelCatalogue.load(settings.models_file))
     embedder = shared_embedder(
-        settings.embedding_model, settings.embedding_query_prefix, settings.embedding_passage_prefix
+        settings.embedding_model,
+        settings.embedding_query_prefix,
+        settings.embedding_passage_prefix,
+        settings.embedding_threads,
     )
     retriever = Retriever(
         db,

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(
         None, description="Path to a sentence-transformers model; default: packaged all-MiniLM-L6-v2."
     )
+    embedding_threads: int = Field(1, ge=1, le=64, description="CPU threads for the embedding model.")
     embedding_query_prefix: str = Field("", description="Prefix for queries, e.g. 'query: ' for e5.")
     embedding_passage_prefix: str = Field("", description="Prefix for passages, e.g. 'passage: '.")
     max_upload_mb: int = Field(50, ge=1, le=1024, description="Largest source file accepted.")

@@ -1,0 +1,455 @@
+"""End-to-end: the bot's Teams features through Microsoft's Teams emulator, with a real (tiny) model.
+
+One bot + Playground for the module, with a published specialist "Regelguiden" (``regler``) built
+from two corpus files by the operator CLI before the bot starts, and llama.cpp serving SmolLM2-135M
+(session fixture ``llama_server``). SmolLM2 writes poor Danish: these tests check plumbing (streaming,
+placeholders, citations, feedback, cards, permissions), never the wording of an answer.
+
+Everything goes through the Playground's own APIs (the ones its web UI calls) and is checked on its
+raw activity log, plus one test in its web UI. See tests/e2e/README.md for the Playground facts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.i18n import t
+from tests.conftest import write_catalogue
+from tests.support.playground import (
+    E2E_OUTPUT_DIR,
+    REPO_ROOT,
+    Exchange,
+    MissingPrerequisite,
+    Playground,
+    PlaygroundStack,
+    Sent,
+    block_non_loopback,
+    check_playground_installed,
+    is_loopback_url,
+    launch_chromium,
+    running_stack,
+)
+
+pytestmark = pytest.mark.e2e
+
+CORPUS = REPO_ROOT / "tests" / "data" / "corpus"
+SOURCES = ("parkering.md", "sygefravaer.md")
+SLUG, NAME = "regler", "Regelguiden"
+# The Playground's default signed-in user is "user-id-0" (Alex Wilber) with this Entra object id; the
+# bot keys users by their aadObjectId, and AARHUSAI_ADMINS takes object ids. Checked after start.
+ADMIN_AAD = "00000000-0000-0000-0000-0000000000020"
+# Another default Playground user (a member of the group chat and the team), not an administrator.
+OTHER_USER = {"id": "user-id-1", "name": "Megan Bowen", "aadObjectId": "00000000-0000-0000-0000-0000000000021"}
+QUESTION = "Hvad koster en beboerlicens?"
+# SmolLM2 copies a "[2]" from the question into a sentence of its answer most of the time: the UI
+# renders a citation pill only for a [n] marker inside a paragraph (not in a list item).
+CITING_QUESTION = "Hvad koster en beboerlicens? Skriv en sætning med [2]."
+SCHEMA_MESSAGE = "https://schema.org/Message"
+# The Playground sends everything with locale en-US, so the bot's own texts are English.
+SEARCHING = t("searching", "en")
+BOT_ERROR = ("Beklager, der skete en fejl hos AarhusAI", "Sorry, something went wrong in AarhusAI")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def streaminfo(exchange: Exchange) -> dict[str, Any] | None:
+    found = [e for e in exchange.entities if e.get("type") == "streaminfo"]
+    assert len(found) <= 1, f"more than one streaminfo entity: {exchange.entities}"
+    return found[0] if found else None
+
+
+def ai_message_entity(exchange: Exchange) -> dict[str, Any] | None:
+    found = [e for e in exchange.entities if e.get("type") == SCHEMA_MESSAGE]
+    assert len(found) <= 1, f"more than one {SCHEMA_MESSAGE} entity: {exchange.entities}"
+    return found[0] if found else None
+
+
+def assert_2xx(exchange: Exchange) -> None:
+    assert exchange.status is not None and 200 <= exchange.status < 300, (
+        f"HTTP {exchange.status} for {exchange.name}: {exchange.response_body!r}"
+    )
+
+
+def assert_cited_answer(playground: Playground, final: Exchange) -> list[dict[str, Any]]:
+    """The final answer carries the AI label, Claim citations within Teams' limits naming a corpus file,
+    and the feedback buttons. Returns the citations."""
+    entity = ai_message_entity(final)
+    assert entity is not None, f"no {SCHEMA_MESSAGE} entity: {final.entities}\n{playground.explain(final)}"
+    assert entity.get("@type") == "Message" and entity.get("@context") == "https://schema.org"
+    assert "AIGeneratedContent" in (entity.get("additionalType") or []), entity
+    citations = entity.get("citation") or []
+    assert citations, f"no citations on the answer: {entity}\n{playground.explain(final)}"
+    for claim in citations:
+        appearance = claim["appearance"]
+        assert claim.get("@type") == "Claim" and isinstance(claim.get("position"), int), claim
+        assert appearance["name"].startswith(SOURCES), f"citation does not name a corpus file: {claim}"
+        assert 0 < len(appearance["name"]) <= 80, claim
+        assert 0 < len(appearance["abstract"]) <= 160, claim
+    assert (final.activity.get("channelData") or {}).get("feedbackLoopEnabled") is True, final.activity
+    return citations
+
+
+def card_of(exchange: Exchange) -> dict[str, Any]:
+    cards = [
+        a["content"]
+        for a in exchange.activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+    assert len(cards) == 1, f"expected one Adaptive Card: {exchange.activity}"
+    return cards[0]
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def specialist_rows(card: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The specialists card as {slug: (row title, the row's "Brug" Action.Submit)}."""
+    rows: dict[str, tuple[str, dict[str, Any]]] = {}
+    for column_set in (n for n in walk(card.get("body")) if n.get("type") == "ColumnSet"):
+        titles = [n["text"] for n in walk(column_set) if n.get("type") == "TextBlock" and n.get("weight")]
+        actions = [n for n in walk(column_set) if n.get("type") == "Action.Submit"]
+        assert len(titles) == 1 and len(actions) == 1, column_set
+        rows[actions[0]["data"]["slug"]] = (titles[0], actions[0])
+    return rows
+
+
+def stats_dislikes(text: str) -> int:
+    match = re.search(r"👎 (\d+)", text)
+    assert match, f"no 👎 count in /statistik's answer: {text!r}"
+    return int(match.group(1))
+
+
+def run_cli(workdir: Path, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"`python -m bot {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, llama_server: str) -> Iterator[PlaygroundStack]:
+    """The bot (administrator: the Playground's signed-in user; model: SmolLM2) and the Playground, with
+    "Regelguiden" created, published and fed two corpus files by the CLI in the bot's working dir."""
+    try:
+        check_playground_installed()
+    except MissingPrerequisite as exc:
+        pytest.fail(f"end-to-end prerequisite missing: {exc}", pytrace=False)
+    root = tmp_path_factory.mktemp("e2e-features")
+    bot_dir = root / "bot"
+    bot_dir.mkdir()
+    catalogue = write_catalogue(
+        root / "models.yaml",
+        {"id": "smol", "base_url": llama_server, "model": "smollm2", "max_output_tokens": 48},
+    )
+    bot_env = {"AARHUSAI_MODELS_FILE": str(catalogue.resolve()), "AARHUSAI_ADMINS": ADMIN_AAD}
+    # The same settings `running_stack` gives the bot (it runs in root/bot with ./data and ./indexes).
+    cli_env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
+    cli_env |= bot_env | {
+        "AARHUSAI_DATA_DIR": str(bot_dir / "data"),
+        "AARHUSAI_INDEX_DIR": str(bot_dir / "indexes"),
+    }
+    created = run_cli(bot_dir, cli_env, "specialist", "create", SLUG, "--name", NAME, "--publish")
+    assert "udgivet" in created, created
+    run_cli(bot_dir, cli_env, "ingest", SLUG, *(str(CORPUS / name) for name in SOURCES))
+    with running_stack(root, bot_env=bot_env) as started:
+        user = started.playground.user
+        assert user.get("aadObjectId") == ADMIN_AAD, f"the Playground's signed-in user changed: {user}"
+        yield started
+
+
+@pytest.fixture
+def playground(stack: PlaygroundStack) -> Playground:
+    return stack.playground
+
+
+@pytest.fixture(scope="module")
+def personal_chat_uses_regler(stack: PlaygroundStack) -> str:
+    playground = stack.playground
+    chat = playground.personal_chat_id
+    [reply] = playground.wait_for_replies(playground.send(chat, f"/brug {SLUG}"))
+    assert "Nu svarer" in reply.text and NAME in reply.text, playground.explain(reply)
+    return chat
+
+
+@dataclass(frozen=True)
+class Answered:
+    sent: Sent
+    question: Exchange  # the message as delivered to the bot
+    outgoing: list[Exchange]  # everything the bot posted in reply to it, in order
+    final: Exchange
+
+
+@pytest.fixture(scope="module")
+def personal_answer(stack: PlaygroundStack, personal_chat_uses_regler: str) -> Answered:
+    """One question in the personal chat, answered by Regelguiden (used by the streaming and feedback tests)."""
+    playground = stack.playground
+    chat = personal_chat_uses_regler
+    sent = playground.send(chat, QUESTION)
+    [final] = playground.wait_for_replies(sent, timeout=180)  # the first *message* in reply: the final one
+    question = playground.wait_for_delivery(chat, QUESTION, since=sent.mark)
+    outgoing = [
+        e
+        for e in playground.exchanges(conversation_id=chat, since=sent.mark, to_bot=False)
+        if e.reply_to_id == question.id
+    ]
+    return Answered(sent=sent, question=question, outgoing=outgoing, final=final)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_personal_chat_question_is_streamed_and_cited(playground: Playground, personal_answer: Answered) -> None:
+    question, outgoing, final = personal_answer.question, personal_answer.outgoing, personal_answer.final
+    assert_2xx(question)
+    assert question.activity["conversation"]["conversationType"] == "personal"
+    for exchange in outgoing:
+        assert_2xx(exchange)
+    described = [(e.type, (streaminfo(e) or {}).get("streamType")) for e in outgoing]
+
+    # 1. an informative update first: a typing activity whose id becomes the stream id
+    first = outgoing[0]
+    assert (first.type, streaminfo(first)) == (
+        "typing",
+        {"type": "streaminfo", "streamType": "informative", "streamSequence": 1},
+    ), described
+    assert first.text == SEARCHING
+    stream_id = first.id
+    assert stream_id, f"the connector gave the informative update no id: {first.response_body!r}"
+
+    # 2. then zero or more streaming updates with the text so far, same stream, rising sequence
+    updates = outgoing[1:-1]
+    assert all(e.type == "typing" and streaminfo(e)["streamType"] == "streaming" for e in updates), described
+    sequences = [streaminfo(e)["streamSequence"] for e in updates]
+    assert sequences == list(range(2, 2 + len(updates))), described
+    for update in updates:
+        assert streaminfo(update)["streamId"] == stream_id
+        assert update.text and final.text.startswith(update.text.strip()), (update.text, final.text)
+
+    # 3. and one final message that closes the stream and carries citations, AI label and feedback
+    assert outgoing[-1] is final or outgoing[-1].id == final.id, described
+    assert final.type == "message" and [e.type for e in outgoing].count("message") == 1, described
+    assert streaminfo(final) == {"type": "streaminfo", "streamType": "final", "streamId": stream_id}
+    assert final.text.strip(), playground.explain(final)
+    assert_cited_answer(playground, final)
+
+    # The Playground treated it as one streamed message: created by the informative update, then
+    # updated in place (same message id) until the final text with its citations.
+    ui = [e for e in playground.ui_events(question.conversation_id, since=personal_answer.sent.mark)]
+    ours = [e for e in ui if e.message.get("messageId") == stream_id]
+    assert [e.action for e in ours] == ["createMessage"] + ["updateMessage"] * (len(updates) + 1), ui
+    assert ours[0].message["streamEntity"]["streamType"] == "informative"
+    assert ours[-1].message["text"] == final.text
+    assert ours[-1].message["aiEntity"]["citation"], ours[-1].message
+
+
+def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground: Playground) -> None:
+    channel = playground.channel_id("General")
+    choose = playground.send(channel, f"/brug {SLUG}", mention_bot=True)
+    thread = choose.conversation_id
+    assert thread.startswith(f"{channel};messageid=")
+    [chosen] = playground.wait_for_replies(choose)
+    assert "Nu svarer" in chosen.text and NAME in chosen.text, playground.explain(chosen)
+
+    sent = playground.send(thread, QUESTION, mention_bot=True)
+    question = playground.wait_for_delivery(thread, sent.text, since=sent.mark, timeout=180)
+    assert question.activity["conversation"]["conversationType"] == "channel"
+    placeholder, final = playground.wait_for_replies(sent, count=2, timeout=180)
+
+    # Channels cannot stream: no typing/streaminfo at all, a plain placeholder, then the answer.
+    outgoing = [e for e in playground.exchanges(since=sent.mark, to_bot=False) if e.reply_to_id == question.id]
+    assert [e.type for e in outgoing] == ["message", "message"], [(e.type, e.text) for e in outgoing]
+    assert [e.id for e in outgoing] == [placeholder.id, final.id]
+    for exchange in outgoing:
+        assert_2xx(exchange)
+        assert exchange.activity["conversation"]["id"] == thread
+        assert streaminfo(exchange) is None, exchange.entities
+    assert placeholder.text == SEARCHING
+    assert ai_message_entity(placeholder) is None
+    assert not (placeholder.activity.get("channelData") or {}).get("feedbackLoopEnabled")
+    assert final.text.strip() and final.text != SEARCHING, playground.explain(final)
+    assert_cited_answer(playground, final)
+    assert playground.bot_messages(channel, since=choose.mark) == []  # nothing at the channel's top level
+
+
+def test_specialist_card_use_button_switches_the_specialist(playground: Playground) -> None:
+    chat = playground.group_chat_id
+    [listing] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
+    rows = specialist_rows(card_of(listing))
+    assert SLUG in rows, rows
+    title, use = rows[SLUG]
+    assert use["title"] == "Brug" and use["data"] == {"aarhusai": "use", "slug": SLUG}
+    assert "(svarer her)" not in title  # a group chat starts with the general assistant
+
+    # Press "Brug" as the web UI does: the Playground sends a message with the action's data as value.
+    assert listing.id
+    mark = playground.submit_card(chat, listing.id, use["data"])
+    submitted = playground._wait(
+        lambda: next(
+            (e for e in playground.delivered(chat, since=mark) if e.activity.get("value") == use["data"]), None
+        ),
+        60,
+        "the card submit to reach the bot",
+    )
+    assert submitted.type == "message" and not submitted.text, submitted.activity
+    assert submitted.activity["replyToId"] == listing.id
+    assert submitted.activity["from"]["id"] == playground.user["id"]
+    assert_2xx(submitted)
+    [reply] = playground.wait_for_replies_to(submitted.id or "", chat, since=mark)
+    assert "Nu svarer" in reply.text and NAME in reply.text, playground.explain(reply)
+
+    [again] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
+    assert specialist_rows(card_of(again))[SLUG][0] == f"{NAME} (svarer her)"
+
+
+def test_thumbs_down_is_stored_and_counted(playground: Playground, personal_answer: Answered) -> None:
+    chat = playground.personal_chat_id
+    assert ai_message_entity(personal_answer.final) is not None  # there is an answer to vote on
+    [before] = playground.wait_for_replies(playground.send(chat, f"/statistik {SLUG}"))
+    dislikes = stats_dislikes(before.text)
+
+    # The thumbs-down dialog's invoke, as the web UI sends it (Teams would add replyToId; the
+    # Playground does not, so the bot links the vote to the latest answer in the conversation).
+    value = {"actionName": "feedback", "actionValue": {"reaction": "dislike", "feedback": "Forkert beløb"}}
+    _, mark = playground.invoke(chat, "message/submitAction", value)
+    vote = playground.wait_for_exchange("invoke", chat, since=mark)
+    assert vote.activity["name"] == "message/submitAction" and vote.activity["value"] == value
+    assert vote.status == 200, (vote.status, vote.response_body)
+
+    [after] = playground.wait_for_replies(playground.send(chat, f"/statistik {SLUG}"))
+    assert stats_dislikes(after.text) == dislikes + 1, (before.text, after.text)
+
+
+def test_builder_command_is_refused_for_a_non_admin(playground: Playground) -> None:
+    chat = playground.group_chat_id
+    bot = playground.bot
+    at = f"<at>{bot['name']}</at>"
+    # The Playground's message API always sends as the signed-in user (an administrator here), so the
+    # other user's message goes in as a forwarded activity, shaped like the Playground's own.
+    activity_id, mark = playground.send_custom_activity(
+        chat,
+        type="message",
+        text=f"{at} /ny Uautoriseret",
+        textFormat="plain",
+        locale="en-US",
+        entities=[{"type": "mention", "mentioned": {"id": bot["id"], "name": bot["name"]}, "text": at}],
+        **{"from": OTHER_USER},
+    )
+    [reply] = playground.wait_for_replies_to(activity_id, chat, since=mark)
+    assert_2xx(reply)
+    assert "/ny" in reply.text and "kræver rollen" in reply.text, playground.explain(reply)
+
+    # Nothing was created: the administrator's catalogue (drafts included) has no such specialist.
+    [listing] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
+    assert "uautoriseret" not in specialist_rows(card_of(listing))
+
+
+@pytest.mark.usefixtures("require_browser")
+def test_cited_answer_in_the_web_ui(playground: Playground, personal_chat_uses_regler: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    E2E_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    screenshot = E2E_OUTPUT_DIR / "cited-answer.png"
+    screenshot.unlink(missing_ok=True)
+    chat = personal_chat_uses_regler
+    left_loopback: list[str] = []
+    attempts: list[str] = []
+
+    with sync_playwright() as pw, contextlib.ExitStack() as stack:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            blocked = block_non_loopback(context)
+            context.on(
+                "requestfinished", lambda r: None if is_loopback_url(r.url) else left_loopback.append(r.url)
+            )
+            context.set_default_timeout(60_000)
+            page = context.new_page()
+            stack.enter_context(playground.pumping(lambda seconds: page.wait_for_timeout(seconds * 1000)))
+            opened = playground.mark()
+            stream = "/_ws_conversation/v1/conversations/stream"
+            with page.expect_websocket(lambda ws: ws.url.endswith(stream)):
+                page.goto(playground.base_url + "/", wait_until="domcontentloaded")
+            playground.wait_for_exchange("installationUpdate", chat, since=opened)
+            page.get_by_role("treeitem", name="Personal Chat").click()
+            # Remember whether the informative update ever shows (it is replaced in place within a second).
+            page.evaluate(
+                """text => { window.__sawInformative = false;
+                    new MutationObserver(() => { if (document.body.innerText.includes(text))
+                        window.__sawInformative = true; })
+                    .observe(document.body, {subtree: true, childList: true, characterData: true}); }""",
+                SEARCHING,
+            )
+            compose = page.get_by_role("textbox")
+            final: Exchange | None = None
+            markers: list[int] = []
+            for _ in range(3):  # SmolLM2 does not always write a [n] marker: ask again (rarely needed)
+                mark = playground.mark()
+                compose.click()
+                compose.press_sequentially(CITING_QUESTION)
+                compose.press("Enter")
+                delivered = playground.wait_for_delivery(chat, CITING_QUESTION, since=mark, timeout=180)
+                [final] = playground.wait_for_replies_to(delivered.id or "", chat, since=mark)
+                citations = assert_cited_answer(playground, final)
+                positions = {c["position"] for c in citations}
+                attempts.append(final.text)
+                # the UI makes pills of [n] in paragraphs only, not in list items
+                paragraphs = [line for line in final.text.splitlines() if not re.match(r"\s*(\d+\.|[-*+])\s", line)]
+                markers = [int(n) for line in paragraphs for n in re.findall(r"\[(\d+)\]", line)]
+                markers = [n for n in markers if n in positions]
+                if markers:
+                    break
+            assert final is not None
+            assert page.evaluate("window.__sawInformative"), "the UI never showed the informative update"
+
+            message = page.locator("[aria-label='Message author']", has_text=playground.bot["name"]).last
+            answer = message.locator("xpath=ancestor::*[.//*[contains(@class, 'fai-Citation')] or "
+                                     ".//span[text()='AI generated']][1]")
+            badge = page.get_by_text("AI generated", exact=True).last
+            expect(badge).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("button", name="Like").last).to_be_visible()
+            expect(page.get_by_role("button", name="Dislike").last).to_be_visible()
+            pills = page.locator(".fai-Citation")
+            if markers:
+                expect(pills.last).to_be_visible(timeout=30_000)
+                expect(pills.last).to_have_text(str(markers[-1]))
+                pills.last.hover()
+                page.wait_for_timeout(800)
+            page.screenshot(path=str(screenshot))
+            del message, answer
+        finally:
+            browser.close()
+
+    assert left_loopback == [], f"requests left loopback: {left_loopback}"
+    assert all(not is_loopback_url(url) for url in blocked)
+    assert screenshot.stat().st_size > 10_000
+    errors = [m.text for m in playground.bot_messages(chat, since=opened) if m.text.startswith(BOT_ERROR)]
+    assert errors == [], f"the bot failed a turn: {errors}\n{playground.diagnostics()}"
+    if not markers:
+        pytest.xfail(f"SmolLM2 wrote no usable [n] marker in {len(attempts)} tries, pills unchecked: {attempts}")
