@@ -118,6 +118,8 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "⚠ You wrote personal data ({found}) to {name}, which according to its screening must not see "
         "personal data. Please avoid that.",
     },
+    "welcome_title": {"da": "Velkommen til AarhusAI", "en": "Welcome to AarhusAI"},
+    "welcome_button": {"da": "Vis specialister", "en": "Show specialists"},
     "welcome": {
         "da": "Hej! Jeg er AarhusAI. Stil mig et spørgsmål, eller skriv /hjælp.",
         "en": "Hi! I am AarhusAI. Ask me a question, or type /help.",

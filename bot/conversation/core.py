@@ -200,4 +200,10 @@ class ConversationCore:
         if not await asyncio.to_thread(self.store.welcome_once, conversation_id):
             return None
         commands = [c.help_line(locale) for c in self.commands if not c.hidden and c.permission is None]
-        return Reply(t("welcome", locale), kind="notice", card={"type": "welcome", "commands": commands})
+        card = {
+            "type": "welcome",
+            "commands": commands,
+            "title": t("welcome_title", locale),
+            "button": t("welcome_button", locale),
+        }
+        return Reply(t("welcome", locale), kind="notice", card=card)

@@ -121,16 +121,30 @@ def settings_card(data: dict[str, Any]) -> Attachment:
     return _card(body, actions)
 
 
+def _visible(text: str) -> str:
+    """Teams renders ``<word>`` in a TextBlock as markup and drops it: show usage placeholders as ‹word›."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
 def welcome_card(text: str, data: dict[str, Any]) -> Attachment:
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": "Velkommen til AarhusAI", "weight": "Bolder", "size": "Large"},
+        {
+            "type": "TextBlock",
+            "text": data.get("title", "Velkommen til AarhusAI"),
+            "weight": "Bolder",
+            "size": "Large",
+        },
         {"type": "TextBlock", "text": text, "wrap": True},
-        {"type": "TextBlock", "text": "\n".join(f"- {line}" for line in data["commands"]), "wrap": True},
+        {
+            "type": "TextBlock",
+            "text": "\n".join(f"- {_visible(line)}" for line in data["commands"]),
+            "wrap": True,
+        },
     ]
     actions = [
         {
             "type": "Action.Submit",
-            "title": "Vis specialister",
+            "title": data.get("button", "Vis specialister"),
             "data": {"aarhusai": "command", "name": "specialister"},
         }
     ]
