@@ -104,14 +104,18 @@ def test_governance_from_the_command_line(tmp_path: Path) -> None:
     assert run(["department", "create", "Borgerservice og Biblioteker"], tmp_path).returncode == 0
     assigned = run(["role", "assign", "aad-bo", "builder", "borgerservice-og-biblioteker"], tmp_path)
     assert assigned.stdout.strip() == "aad-bo: Builder i Borgerservice og Biblioteker"
-    assert run(["role", "assign", "aad-bo", "konge", "borgerservice-og-biblioteker"], tmp_path).returncode == 2
+    assert (
+        run(["role", "assign", "aad-bo", "konge", "borgerservice-og-biblioteker"], tmp_path).returncode == 2
+    )
     chat = run(["chat", "--as", "bo"], tmp_path, stdin="Hej\n/glem\n")
     assert chat.returncode == 0
     exported = run(["audit", "export", "--format", "jsonl"], tmp_path)
     events = [json.loads(line) for line in exported.stdout.splitlines()]
     assert [e["action"] for e in events] == ["department.created", "role.assigned", "user.forgotten"]
     assert events[1]["target"] == "aad-bo" and events[1]["details"]["role"] == "builder"
-    csv_lines = run(["audit", "export", "--format", "csv", "--since", "2000-01-01"], tmp_path).stdout.splitlines()
+    csv_lines = run(
+        ["audit", "export", "--format", "csv", "--since", "2000-01-01"], tmp_path
+    ).stdout.splitlines()
     assert csv_lines[0] == "id,at,actor,action,target,details" and len(csv_lines) == 4
     assert run(["audit", "export", "--since", "i går"], tmp_path).returncode == 2
     stats = run(["stats"], tmp_path)

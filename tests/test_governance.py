@@ -265,7 +265,7 @@ async def test_a_personfoelsom_specialist_never_reaches_the_external_model(
     await org.say(BUILDER_A, "/indstil model azure-gpt")  # asks for the external model: refused by policy
     await org.say(EMPLOYEE, f"/brug {slug}")
     ok = await org.say(EMPLOYEE, "Hvad koster en beboerlicens?")
-    assert ok.text == "Svar fra intern model." and ok.model == "mistral"
+    assert ok.text.startswith("Svar fra intern model.\n\nKilder: [1] regler.md") and ok.model == "mistral"
     internal.status = 503  # the internal model is down: no fallback to the external one
     down = await org.say(EMPLOYEE, "Hvad koster en beboerlicens nu?")
     assert down.kind == "error" and "svarer ikke" in down.text

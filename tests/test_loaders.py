@@ -110,3 +110,15 @@ def test_bad_input_is_refused_with_a_danish_reason_naming_the_file(
     message = err.value.message("da")
     assert message.startswith(f"'{name}' blev ikke tilføjet: ")
     assert err.value.message("en").startswith(f"'{name}' was not added: ")
+
+
+def test_answer_markers_are_settled_against_the_citations() -> None:
+    from bot.conversation.types import Citation
+    from bot.rag.grounding import settle_markers
+
+    cites = [Citation(n=1, source="a.md", text="x"), Citation(n=2, source="b.pdf", text="y", page=3)]
+    assert settle_markers("Svar [1] og [3].", cites) == "Svar [1] og."
+    assert (
+        settle_markers("Svar uden kilder.", cites) == "Svar uden kilder.\n\nKilder: [1] a.md; [2] b.pdf, s. 3"
+    )
+    assert settle_markers("Intet [7]", []) == "Intet"

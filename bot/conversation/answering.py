@@ -101,6 +101,8 @@ async def answer(
             continue
         if attempt.redactor is not None:
             text = attempt.redactor.restore(text)
+        if spec.kind == "sources":
+            text = grounding.settle_markers(text.strip(), citations, locale)
         if tried:
             await core.audit_event(
                 actor, "model.fallback", spec.slug, to=model.id, after=[a["model"] for a in tried]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -125,3 +126,16 @@ def no_answer_text(specialist: str, locale: str) -> str:
         f"Jeg fandt ikke noget om det i kilderne for {specialist}, så jeg gætter ikke. Prøv at spørge med "
         f"andre ord, eller spørg en kollega."
     )
+
+
+def settle_markers(text: str, citations: Sequence[Citation], locale: str = "da") -> str:
+    """Make the [n] markers match the citations: drop markers for passages that do not exist (small
+    models invent them or copy them from the question) and, when the answer cites nothing, add a
+    sources line so the user still sees where it comes from (Teams shows citations only at markers)."""
+    known = {c.n for c in citations}
+    text = re.sub(r"\s?\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in known else "", text)
+    if citations and not re.search(r"\[\d+\]", text):
+        label = "Kilder" if locale != "en" else "Sources"
+        listed = "; ".join(f"[{c.n}] {c.source}" + (f", s. {c.page}" if c.page else "") for c in citations)
+        text = f"{text.rstrip()}\n\n{label}: {listed}"
+    return text

@@ -96,6 +96,8 @@ def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
 
         reply = await core.handle(incoming, on_chunk=stream.chunk if is_question else None, notify=notify)
         if is_question:
+            if stream.stream_id is not None:  # known before the final message: thumbs work at once
+                await core.attach_reply_id(reply, stream.stream_id)
             reply_id = await stream.finish(reply)
         else:
             reply_id = None
