@@ -222,3 +222,16 @@ async def test_ingestion_does_not_stall_the_event_loop(services: Services) -> No
     done.set()
     await tick
     assert len(lags) > 10 and max(lags) < 0.5  # the loop kept turning (the bench measures p99 properly)
+
+
+async def test_removing_the_last_source_leaves_an_empty_searchable_index(services: Services) -> None:
+    spec = _spec(services)
+    await services.core.ingestor.ingest(spec, "a.md", b"# A\n\nOm udestue og carport.", "builder-1")
+    services.core.specialists.remove_source(spec.id, "a.md")
+    fresh = services.core.specialists.by_id(spec.id)
+    services.core.retriever.rebuild(fresh)
+    assert services.core.retriever.search(fresh, "carport", 3) == []
+    replica = Retriever(
+        services.db, IndexStore(services.core.retriever.indexes.root), services.core.retriever.embedder
+    )
+    assert replica.search(fresh, "carport", 3) == []

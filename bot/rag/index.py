@@ -89,7 +89,7 @@ class IndexStore:
             dense.add(np.ascontiguousarray(embeddings, dtype=np.float32))
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64))
-        LexicalIndex.build(index_texts or [""]).save(tmp / "lexical")
+        LexicalIndex.build(index_texts).save(tmp / "lexical")
         manifest = {
             "format": FORMAT,
             "specialist": slug,

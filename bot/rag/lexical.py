@@ -47,12 +47,15 @@ class LexicalIndex:
         for doc in tokenize(texts):
             for term in set(doc):
                 doc_freq[term] = doc_freq.get(term, 0) + 1
+        # bm25s cannot index an empty vocabulary (a specialist whose last source was removed): index a
+        # placeholder word, and size 0 makes every search return nothing.
+        corpus = texts if doc_freq else ["tom"]
         retriever = bm25s.BM25()
         retriever.index(
-            bm25s.tokenize(texts, stopwords=list(DANISH_STOPWORDS), stemmer=_stemmer(), show_progress=False),
+            bm25s.tokenize(corpus, stopwords=list(DANISH_STOPWORDS), stemmer=_stemmer(), show_progress=False),
             show_progress=False,
         )
-        return cls(retriever, len(texts), doc_freq)
+        return cls(retriever, len(texts) if doc_freq else 0, doc_freq)
 
     def coverage(self, query: str, text: str) -> float:
         """Share of the question's information (IDF-weighted stemmed terms) that ``text`` contains.
