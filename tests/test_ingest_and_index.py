@@ -235,3 +235,19 @@ async def test_removing_the_last_source_leaves_an_empty_searchable_index(service
         services.db, IndexStore(services.core.retriever.indexes.root), services.core.retriever.embedder
     )
     assert replica.search(fresh, "carport", 3) == []
+
+
+def test_large_indexes_switch_to_ivf_and_still_find_nearest_neighbours() -> None:
+    import faiss
+    import numpy as np
+
+    from bot.rag.index import IVF_FROM, dense_index
+
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((IVF_FROM + 500, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = dense_index(vectors, 32)
+    assert isinstance(index, faiss.IndexIVFFlat)
+    _, found = index.search(vectors[:50], 1)
+    assert (found[:, 0] == np.arange(50)).mean() >= 0.9  # each vector finds itself
+    assert isinstance(dense_index(vectors[:100], 32), faiss.IndexFlatIP)

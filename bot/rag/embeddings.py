@@ -61,6 +61,9 @@ class Embedder:
                 # query took ~480 ms with 2 threads, ~12 ms with 1 on the 2-core dev machine), and the
                 # event loop keeps a core for itself while a file is embedded.
                 torch.set_num_threads(self.threads)
+                import faiss
+
+                faiss.omp_set_num_threads(self.threads)  # the same spinning, in FAISS' OpenMP
                 self._model = SentenceTransformer(self.model_path, device="cpu")
         return self._model
 

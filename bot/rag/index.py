@@ -28,6 +28,8 @@ from bot.rag.lexical import LexicalIndex
 
 FORMAT = 1
 KEEP_OLD_VERSIONS = 1
+IVF_FROM = 20_000
+IVF_PROBES = 16
 
 
 @dataclass
@@ -52,6 +54,23 @@ class SpecialistIndex:
         scores, positions = self.dense.search(query_vec.reshape(1, -1), k)
         keep = positions[0] >= 0
         return positions[0][keep].astype(np.int64), scores[0][keep]
+
+
+def dense_index(vectors: np.ndarray, dim: int) -> faiss.Index:
+    """Exact search while it is cheap; an inverted-file index from ``IVF_FROM`` passages on, where an exact
+    scan of 100k vectors costs ~5 ms a query on one core and IVF (nprobe 16 of sqrt(n) lists) well under 1."""
+    if not dim:
+        return faiss.IndexFlatIP(1)
+    if len(vectors) < IVF_FROM:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index
+    lists = int(np.sqrt(len(vectors)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.add(vectors)
+    index.nprobe = IVF_PROBES
+    return index
 
 
 class IndexStore:
@@ -84,9 +103,7 @@ class IndexStore:
         tmp = base / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
         dim = int(embeddings.shape[1]) if embeddings.ndim == 2 and embeddings.shape[0] else 0
-        dense = faiss.IndexFlatIP(dim or 1)
-        if dim:
-            dense.add(np.ascontiguousarray(embeddings, dtype=np.float32))
+        dense = dense_index(np.ascontiguousarray(embeddings, dtype=np.float32), dim)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64))
         LexicalIndex.build(index_texts).save(tmp / "lexical")
@@ -125,7 +142,7 @@ class IndexStore:
             version=int(manifest["content_version"]),
             folder=folder,
             chunk_ids=chunk_ids,
-            dense=faiss.read_index(str(path / "dense.faiss")),
+            dense=_read_dense(path / "dense.faiss"),
             lexical=LexicalIndex.load(path / "lexical", size=int(chunk_ids.shape[0])),
             embedding_model=manifest.get("embedding_model", ""),
         )
@@ -137,6 +154,13 @@ class IndexStore:
         versions = sorted(p for p in self._dir(slug).glob("v*") if p.is_dir() and p.name != keep)
         for old in versions[: max(0, len(versions) - KEEP_OLD_VERSIONS)]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_dense(path: Path) -> faiss.Index:
+    index = faiss.read_index(str(path))
+    if isinstance(index, faiss.IndexIVF):
+        index.nprobe = IVF_PROBES
+    return index
 
 
 def _fsync_file(path: Path) -> None:
