@@ -110,7 +110,10 @@ async def test_personal_chat_streams_informative_then_text_then_final_with_citat
     sequences = [_stream_info(a)["streamSequence"] for a in [sent[0], *updates]]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     gaps = [b - a for a, b in zip(bot.connector.times[1:-1], bot.connector.times[2:-1], strict=False)]
-    assert all(gap >= 0.9 for gap in gaps)  # at most one update a second
+    # at most one update a second: the bot waits 1 s after each send completes; receipt times jitter
+    # on a loaded machine, so the check here is on the pace, not on single gaps
+    assert all(gap >= 0.5 for gap in gaps)
+    assert len(updates) <= (bot.connector.times[-1] - bot.connector.times[0]) + 1
     final = sent[-1]
     assert final["type"] == "message" and final["text"] == model_server.reply
     assert _stream_info(final)["streamType"] == "final" and _stream_info(final)["streamId"] in ids

@@ -67,7 +67,9 @@ class TeamsStream:
                 ],
             )
         )
-        self.last_sent = now
+        self.last_sent = (
+            time.monotonic()
+        )  # counted from the end of this send, so a slow one never crowds the next
         self.sent_updates += 1
 
     async def finish(self, reply: Reply) -> str | None:
