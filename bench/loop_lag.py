@@ -19,6 +19,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import services, summary, synthetic_document
+from bot.listen import listen
 from bot.server import start
 
 
@@ -46,11 +47,7 @@ async def main() -> None:
     side = web.Application()
     side.router.add_route("*", "/v3/conversations/{tail:.*}", connector)
     side.router.add_get("/file.md", file)
-    side_runner = web.AppRunner(side, access_log=None)
-    await side_runner.setup()
-    site = web.TCPSite(side_runner, "127.0.0.1", 0)
-    await site.start()
-    side_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    side_runner, side_port = await listen(side)
     runner, port = await start(svc, "127.0.0.1", 0)
 
     lags: list[float] = []

@@ -10,19 +10,14 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.app import Services, create_app
+from bot.listen import listen
 
 log = logging.getLogger(__name__)
 
 
 async def start(services: Services, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start serving; return the runner and the port actually bound."""
-    runner = web.AppRunner(create_app(services), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server  # aiohttp exposes the bound sockets only here
-    bound = server.sockets[0].getsockname()[1] if server and server.sockets else port
-    return runner, bound
+    return await listen(create_app(services), host, port)
 
 
 async def serve_forever(

@@ -15,6 +15,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app import Services
+from bot.listen import listen
 from bot.server import start
 from tests.support.connector import FakeConnector
 
@@ -214,11 +215,7 @@ async def file_server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_get("/files/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await listen(app)
     yield f"http://127.0.0.1:{port}/files", fetched
     await runner.cleanup()
 

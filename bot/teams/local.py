@@ -23,6 +23,7 @@ from microsoft_agents.activity import (
 )
 from microsoft_agents.hosting.core import ClaimsIdentity
 
+from bot.listen import listen
 from bot.teams.agent import TeamsBot
 from bot.teams.files import FILE_DOWNLOAD_INFO
 
@@ -94,11 +95,7 @@ class _FileServer:
     async def __aenter__(self) -> _FileServer:
         app = web.Application()
         app.router.add_get("/{token}/{name}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app)
         return self
 
     async def __aexit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:

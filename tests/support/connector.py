@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.listen import listen
+
 
 @dataclass
 class FakeConnector:
@@ -31,11 +33,7 @@ class FakeConnector:
     async def start(self) -> FakeConnector:
         app = web.Application()
         app.router.add_route("*", "/v3/conversations/{tail:.*}", self._receive)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app)
         return self
 
     async def stop(self) -> None:

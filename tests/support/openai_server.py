@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.listen import listen
+
 
 @dataclass
 class RecordingModelServer:
@@ -33,11 +35,7 @@ class RecordingModelServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app)
         return self
 
     async def stop(self) -> None:
