@@ -7,7 +7,6 @@ Playground's own log of raw activities. See tests/e2e/README.md.
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import pytest
@@ -18,10 +17,9 @@ from tests.support.playground import (
     Playground,
     PlaygroundStack,
     UiEvent,
-    block_non_loopback,
     is_loopback_url,
-    launch_chromium,
     listening_addresses,
+    open_ui,
 )
 
 pytestmark = pytest.mark.e2e
@@ -164,52 +162,40 @@ def test_channel_mention_is_answered_in_the_same_thread(playground: Playground) 
 
 @pytest.mark.usefixtures("require_browser")
 def test_personal_chat_in_the_web_ui(playground: Playground) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     E2E_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     screenshot = E2E_OUTPUT_DIR / "personal-help.png"
     screenshot.unlink(missing_ok=True)
     chat = playground.personal_chat_id
-    left_loopback: list[str] = []
 
-    with sync_playwright() as pw, contextlib.ExitStack() as stack:
-        browser = launch_chromium(pw)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            blocked = block_non_loopback(context)
-            context.on(
-                "requestfinished", lambda r: None if is_loopback_url(r.url) else left_loopback.append(r.url)
-            )
-            context.set_default_timeout(60_000)
-            page = context.new_page()
-            stack.enter_context(playground.pumping(lambda seconds: page.wait_for_timeout(seconds * 1000)))
-            mark = playground.mark()
-            stream = "/_ws_conversation/v1/conversations/stream"
-            with page.expect_websocket(lambda ws: ws.url.endswith(stream)):  # where replies reach the UI
-                page.goto(playground.base_url + "/", wait_until="domcontentloaded")
-            # The UI is up once it has (re-)installed the app in the personal chat.
-            playground.wait_for_exchange("installationUpdate", chat, since=mark)
-            page.get_by_role("treeitem", name="Personal Chat").click()
-            compose = page.get_by_role("textbox")  # a Lexical contenteditable
-            compose.click()
-            compose.press_sequentially(HELP)
-            compose.press("Enter")
+    with open_ui(playground) as ui:
+        page, blocked, left_loopback = ui.page, ui.blocked, ui.left_loopback
+        mark = playground.mark()
+        stream = "/_ws_conversation/v1/conversations/stream"
+        with page.expect_websocket(lambda ws: ws.url.endswith(stream)):  # where replies reach the UI
+            page.goto(playground.base_url + "/", wait_until="domcontentloaded")
+        # The UI is up once it has (re-)installed the app in the personal chat.
+        playground.wait_for_exchange("installationUpdate", chat, since=mark)
+        page.get_by_role("treeitem", name="Personal Chat").click()
+        compose = page.get_by_role("textbox")  # a Lexical contenteditable
+        compose.click()
+        compose.press_sequentially(HELP)
+        compose.press("Enter")
 
-            delivered = playground.wait_for_delivery(chat, HELP, since=mark)
-            [reply] = playground.wait_for_replies_to(delivered.id or "", chat, since=mark)
-            assert help_marker(delivered) in reply.text, playground.explain(reply)
+        delivered = playground.wait_for_delivery(chat, HELP, since=mark)
+        [reply] = playground.wait_for_replies_to(delivered.id or "", chat, since=mark)
+        assert help_marker(delivered) in reply.text, playground.explain(reply)
 
-            # The reply is Markdown: its first line becomes a paragraph, the commands a bullet list.
-            # (.last: opening the page may make the bot post a welcome message above it.)
-            lines = [rendered(line) for line in reply.text.splitlines()]
-            expect(page.get_by_text(lines[0], exact=True)).to_be_visible(timeout=30_000)
-            for item in [line[2:] for line in lines if line.startswith("- ")]:
-                expect(page.get_by_role("listitem").filter(has_text=item).last).to_be_visible()
-            author = page.get_by_label("Message author").filter(has_text=playground.bot["name"])
-            expect(author.last).to_be_visible()
-            page.screenshot(path=str(screenshot))
-        finally:
-            browser.close()
+        # The reply is Markdown: its first line becomes a paragraph, the commands a bullet list.
+        # (.last: opening the page may make the bot post a welcome message above it.)
+        lines = [rendered(line) for line in reply.text.splitlines()]
+        expect(page.get_by_text(lines[0], exact=True)).to_be_visible(timeout=30_000)
+        for item in [line[2:] for line in lines if line.startswith("- ")]:
+            expect(page.get_by_role("listitem").filter(has_text=item).last).to_be_visible()
+        author = page.get_by_label("Message author").filter(has_text=playground.bot["name"])
+        expect(author.last).to_be_visible()
+        page.screenshot(path=str(screenshot))
 
     assert left_loopback == [], f"requests left loopback: {left_loopback}"
     assert all(not is_loopback_url(url) for url in blocked)

@@ -11,7 +11,6 @@ raw activity log, plus one test in its web UI. See tests/e2e/README.md for the P
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import re
@@ -34,10 +33,9 @@ from tests.support.playground import (
     Playground,
     PlaygroundStack,
     Sent,
-    block_non_loopback,
     check_playground_installed,
     is_loopback_url,
-    launch_chromium,
+    open_ui,
     running_stack,
 )
 
@@ -392,7 +390,7 @@ def test_builder_command_is_refused_for_a_non_admin(playground: Playground) -> N
 
 @pytest.mark.usefixtures("require_browser")
 def test_cited_answer_in_the_web_ui(playground: Playground, personal_chat_uses_regler: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     E2E_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     screenshot = E2E_OUTPUT_DIR / "cited-answer.png"  # badge, pill and thumbs
@@ -400,84 +398,72 @@ def test_cited_answer_in_the_web_ui(playground: Playground, personal_chat_uses_r
     for old in (screenshot, hover_shot):
         old.unlink(missing_ok=True)
     chat = personal_chat_uses_regler
-    left_loopback: list[str] = []
     attempts: list[str] = []
 
-    with sync_playwright() as pw, contextlib.ExitStack() as stack:
-        browser = launch_chromium(pw)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            blocked = block_non_loopback(context)
-            context.on(
-                "requestfinished", lambda r: None if is_loopback_url(r.url) else left_loopback.append(r.url)
-            )
-            context.set_default_timeout(60_000)
-            page = context.new_page()
-            stack.enter_context(playground.pumping(lambda seconds: page.wait_for_timeout(seconds * 1000)))
-            opened = playground.mark()
-            stream = "/_ws_conversation/v1/conversations/stream"
-            with page.expect_websocket(lambda ws: ws.url.endswith(stream)):
-                page.goto(playground.base_url + "/", wait_until="domcontentloaded")
-            playground.wait_for_exchange("installationUpdate", chat, since=opened)
-            page.get_by_role("treeitem", name="Personal Chat").click()
-            # Remember whether a chat message ever shows the informative update (the final answer replaces
-            # it in place within a second). Only message boxes count: the Log Panel lists it too.
-            page.evaluate(
-                """text => { window.__sawInformative = false;
-                    const look = () => {
-                        for (const header of document.querySelectorAll('[aria-label="Message header"]'))
-                            if (header.parentElement.innerText.includes(text)) window.__sawInformative = true;
-                    };
-                    new MutationObserver(look)
-                        .observe(document.body, {subtree: true, childList: true, characterData: true}); }""",
-                SEARCHING,
-            )
-            assert not page.evaluate("window.__sawInformative")
-            compose = page.get_by_role("textbox")
-            final: Exchange | None = None
-            markers: list[int] = []
-            citations: list[dict[str, Any]] = []
-            for _ in range(3):  # SmolLM2 does not always write a [n] marker: ask again (rarely needed)
-                mark = playground.mark()
-                compose.click()
-                compose.press_sequentially(CITING_QUESTION)
-                compose.press("Enter")
-                delivered = playground.wait_for_delivery(chat, CITING_QUESTION, since=mark, timeout=180)
-                [final] = playground.wait_for_replies_to(delivered.id or "", chat, since=mark)
-                citations = assert_cited_answer(playground, final)
-                positions = {c["position"] for c in citations}
-                attempts.append(final.text)
-                # the UI makes pills of [n] in paragraphs only, not in list items
-                paragraphs = [
-                    line for line in final.text.splitlines() if not re.match(r"\s*(\d+\.|[-*+])\s", line)
-                ]
-                markers = [int(n) for line in paragraphs for n in re.findall(r"\[(\d+)\]", line)]
-                markers = [n for n in markers if n in positions]
-                if markers:
-                    break
-            assert final is not None
-            assert page.evaluate("window.__sawInformative"), "the UI never showed the informative update"
-
-            badge = page.get_by_text("AI generated", exact=True).last
-            expect(badge).to_be_visible(timeout=30_000)
-            expect(page.get_by_role("button", name="Like").last).to_be_visible()
-            expect(page.get_by_role("button", name="Dislike").last).to_be_visible()
-            pill = page.locator(".fai-Citation").last
-            if markers:  # the newest message is the answer: its last [n] is the last pill on the page
-                expect(pill).to_be_visible(timeout=30_000)
-                expect(pill).to_have_text(str(markers[-1]))
-            page.screenshot(path=str(screenshot))
+    with open_ui(playground) as ui:
+        page, blocked, left_loopback = ui.page, ui.blocked, ui.left_loopback
+        opened = playground.mark()
+        stream = "/_ws_conversation/v1/conversations/stream"
+        with page.expect_websocket(lambda ws: ws.url.endswith(stream)):
+            page.goto(playground.base_url + "/", wait_until="domcontentloaded")
+        playground.wait_for_exchange("installationUpdate", chat, since=opened)
+        page.get_by_role("treeitem", name="Personal Chat").click()
+        # Remember whether a chat message ever shows the informative update (the final answer replaces
+        # it in place within a second). Only message boxes count: the Log Panel lists it too.
+        page.evaluate(
+            """text => { window.__sawInformative = false;
+                const look = () => {
+                    for (const header of document.querySelectorAll('[aria-label="Message header"]'))
+                        if (header.parentElement.innerText.includes(text)) window.__sawInformative = true;
+                };
+                new MutationObserver(look)
+                    .observe(document.body, {subtree: true, childList: true, characterData: true}); }""",
+            SEARCHING,
+        )
+        assert not page.evaluate("window.__sawInformative")
+        compose = page.get_by_role("textbox")
+        final: Exchange | None = None
+        markers: list[int] = []
+        citations: list[dict[str, Any]] = []
+        for _ in range(3):  # SmolLM2 does not always write a [n] marker: ask again (rarely needed)
+            mark = playground.mark()
+            compose.click()
+            compose.press_sequentially(CITING_QUESTION)
+            compose.press("Enter")
+            delivered = playground.wait_for_delivery(chat, CITING_QUESTION, since=mark, timeout=180)
+            [final] = playground.wait_for_replies_to(delivered.id or "", chat, since=mark)
+            citations = assert_cited_answer(playground, final)
+            positions = {c["position"] for c in citations}
+            attempts.append(final.text)
+            # the UI makes pills of [n] in paragraphs only, not in list items
+            paragraphs = [
+                line for line in final.text.splitlines() if not re.match(r"\s*(\d+\.|[-*+])\s", line)
+            ]
+            markers = [int(n) for line in paragraphs for n in re.findall(r"\[(\d+)\]", line)]
+            markers = [n for n in markers if n in positions]
             if markers:
-                # Hovering the pill opens a card with the cited passage and its source's name.
-                cited = next(c for c in citations if c["position"] == markers[-1])
-                source_name = page.get_by_text(cited["appearance"]["name"], exact=True)
-                expect(source_name).not_to_be_visible()
-                pill.hover()
-                expect(source_name.last).to_be_visible()
-                page.wait_for_timeout(700)  # let the card finish fading in
-                page.screenshot(path=str(hover_shot))
-        finally:
-            browser.close()
+                break
+        assert final is not None
+        assert page.evaluate("window.__sawInformative"), "the UI never showed the informative update"
+
+        badge = page.get_by_text("AI generated", exact=True).last
+        expect(badge).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("button", name="Like").last).to_be_visible()
+        expect(page.get_by_role("button", name="Dislike").last).to_be_visible()
+        pill = page.locator(".fai-Citation").last
+        if markers:  # the newest message is the answer: its last [n] is the last pill on the page
+            expect(pill).to_be_visible(timeout=30_000)
+            expect(pill).to_have_text(str(markers[-1]))
+        page.screenshot(path=str(screenshot))
+        if markers:
+            # Hovering the pill opens a card with the cited passage and its source's name.
+            cited = next(c for c in citations if c["position"] == markers[-1])
+            source_name = page.get_by_text(cited["appearance"]["name"], exact=True)
+            expect(source_name).not_to_be_visible()
+            pill.hover()
+            expect(source_name.last).to_be_visible()
+            page.wait_for_timeout(700)  # let the card finish fading in
+            page.screenshot(path=str(hover_shot))
 
     assert left_loopback == [], f"requests left loopback: {left_loopback}"
     assert all(not is_loopback_url(url) for url in blocked)

@@ -1087,3 +1087,30 @@ def block_non_loopback(context: Any) -> list[str]:
 
     context.route(NON_LOOPBACK_URL, handle)
     return blocked
+
+
+@dataclass
+class UiSession:
+    page: Any
+    blocked: list[str]  # requests the test aborted (non-loopback)
+    left_loopback: list[str]  # requests that still reached a non-loopback host (must stay empty)
+
+
+@contextlib.contextmanager
+def open_ui(playground: Playground) -> Iterator[UiSession]:
+    """A page in Debian's chromium, cut off from everything but loopback, kept pumping while tests wait."""
+    from playwright.sync_api import sync_playwright
+
+    left: list[str] = []
+    with sync_playwright() as pw, contextlib.ExitStack() as stack:
+        browser = launch_chromium(pw)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            blocked = block_non_loopback(context)
+            context.on("requestfinished", lambda r: None if is_loopback_url(r.url) else left.append(r.url))
+            context.set_default_timeout(60_000)
+            page = context.new_page()
+            stack.enter_context(playground.pumping(lambda seconds: page.wait_for_timeout(seconds * 1000)))
+            yield UiSession(page, blocked, left)
+        finally:
+            browser.close()
