@@ -19,12 +19,12 @@ from bot.rag import chunking, loaders
 async def main(paragraphs: int = 1000) -> None:
     svc = services()
     document = synthetic_document(paragraphs).encode()
-    spec = svc.core.specialists.create("Bench", "bench", slug="bench")
+    spec = svc.stores.specialists.create("Bench", "bench", slug="bench")
     passages = chunking.split(
         loaders.load("bench.md", document).sections, spec.chunk_size, spec.chunk_overlap
     )
     texts = [p.index_text for p in passages]
-    embedder = svc.core.ingestor.embedder
+    embedder = svc.stores.ingestor.embedder
     embedder.encode_passages(texts[:64])  # load and warm the model outside both timings
 
     started = time.perf_counter()
@@ -32,7 +32,7 @@ async def main(paragraphs: int = 1000) -> None:
     raw = time.perf_counter() - started
 
     started = time.perf_counter()
-    result = await svc.core.ingestor.ingest(spec, "bench.md", document, "bench")
+    result = await svc.stores.ingestor.ingest(spec, "bench.md", document, "bench")
     end_to_end = time.perf_counter() - started
     assert result.chunks == len(texts)
 

@@ -25,9 +25,9 @@ from bot.server import start
 
 async def main() -> None:
     svc = services(admins="aad-bench")
-    spec = svc.core.specialists.create("Bench", "aad-bench", slug="bench")
-    svc.core.specialists.set_editing("aad-bench", spec.id)
-    svc.core.ingestor.embedder.encode_passages(["varm op"])  # model loaded before measuring
+    spec = svc.stores.specialists.create("Bench", "aad-bench", slug="bench")
+    svc.stores.specialists.set_editing("aad-bench", spec.id)
+    svc.stores.ingestor.embedder.encode_passages(["varm op"])  # model loaded before measuring
     document = synthetic_document(1000).encode()
     replies: list[str] = []
     done = asyncio.Event()

@@ -29,7 +29,7 @@ ROUNDS = 4
 
 def populate(root: Path, n_chunks: int, seed: int = 7) -> None:
     svc = services(root)
-    spec = svc.core.specialists.create("Bench", "bench", slug="bench")
+    spec = svc.stores.specialists.create("Bench", "bench", slug="bench")
     rng = random.Random(seed)
     vectors = np.random.default_rng(seed).standard_normal((n_chunks, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -63,7 +63,7 @@ def populate(root: Path, n_chunks: int, seed: int = 7) -> None:
             s.flush()
         s.commit()
     started = time.perf_counter()
-    svc.core.retriever.rebuild(svc.core.specialists.by_id(spec.id))
+    svc.stores.retriever.rebuild(svc.stores.specialists.by_id(spec.id))
     print(f"  index build from the database: {time.perf_counter() - started:.1f} s")
     svc.close()
 
@@ -71,8 +71,8 @@ def populate(root: Path, n_chunks: int, seed: int = 7) -> None:
 def serve(root: Path) -> None:
     """Runs in a fresh process: load, query, report JSON on stdout."""
     svc = services(root)
-    spec = svc.core.specialists.require("bench")
-    retriever = svc.core.retriever
+    spec = svc.stores.specialists.require("bench")
+    retriever = svc.stores.retriever
     questions = [json.loads(line)["question"] for line in CASES.read_text(encoding="utf-8").splitlines()]
     started = time.perf_counter()
     retriever.search(spec, questions[0], 5)  # loads model and index

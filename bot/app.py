@@ -9,15 +9,19 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.config import Settings
-from bot.conversation.core import ConversationCore
+from bot.dispatcher import Dispatcher
+from bot.governance.audit import AuditLog
 from bot.governance.retention import purge_forever
+from bot.governance.roles import RoleStore
 from bot.llm import ModelCatalogue, ModelError, ModelRouter
 from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
-from bot.specialists import SpecialistService
+from bot.services import Application, Stores
+from bot.specialists import SpecialistStore
 from bot.store import Database
+from bot.store.conversations import ConversationStore
 from bot.teams import TeamsBot, build_teams_bot
 from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
 
@@ -29,10 +33,18 @@ class Services:
     """Everything built from the settings once, shared by the server and the local chat."""
 
     settings: Settings
-    db: Database
-    router: ModelRouter
-    core: ConversationCore
+    stores: Stores
+    app: Application
+    dispatcher: Dispatcher
     teams: TeamsBot
+
+    @property
+    def db(self) -> Database:
+        return self.stores.db
+
+    @property
+    def router(self) -> ModelRouter:
+        return self.stores.router
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,7 +56,7 @@ SERVICES_KEY = web.AppKey("services", Services)
 def build_services(settings: Settings) -> Services:
     """Cheap: nothing here loads a model or touches the network (the embedder loads on first use)."""
     db = Database(settings.effective_database_url)
-    router = ModelRouter(ModelCatalogue.load(settings.models_file))
+    router = ModelRouter(ModelCatalogue.load(settings.models_file), settings.pii_mode)
     embedder = shared_embedder(
         settings.embedding_model,
         settings.embedding_query_prefix,
@@ -60,8 +72,20 @@ def build_services(settings: Settings) -> Services:
         dense_weight=settings.dense_weight,
     )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes)
-    core = ConversationCore(settings, db, router, SpecialistService(db), retriever, ingestor)
-    return Services(settings, db, router, core, build_teams_bot(settings, core))
+    stores = Stores(
+        settings=settings,
+        db=db,
+        specialists=SpecialistStore(db),
+        roles=RoleStore(db, settings),
+        audit=AuditLog(db),
+        conversations=ConversationStore(db),
+        router=router,
+        retriever=retriever,
+        ingestor=ingestor,
+    )
+    app = Application.build(stores)
+    dispatcher = Dispatcher(app)
+    return Services(settings, stores, app, dispatcher, build_teams_bot(settings, dispatcher))
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -95,7 +119,7 @@ async def _retention(app: web.Application):  # type: ignore[no-untyped-def]
     """The retention purge runs inside the service for as long as it serves."""
     services = app[SERVICES_KEY]
     task = asyncio.create_task(
-        purge_forever(services.db, services.core.audit, services.settings.retention_days)
+        purge_forever(services.db, services.stores.audit, services.settings.retention_days)
     )
     yield
     task.cancel()

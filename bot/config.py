@@ -14,6 +14,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Locale = Literal["da", "en"]
+# Where Teams puts files sent to a bot (file.download.info): SharePoint and OneDrive for Business.
+DEFAULT_DOWNLOAD_HOSTS = ("sharepoint.com", "sharepoint-df.com", "1drv.ms", "onedrive.com")
 
 
 class SettingsError(Exception):
@@ -71,13 +73,24 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="Share of the question's rare words a passage must contain."
     )
     dense_weight: float = Field(0.3, ge=0, le=1, description="Say of the dense ranking in the fusion.")
+    link_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (and their subdomains) an answer may link to; every other link is shown as text.",
+    )
+    download_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_DOWNLOAD_HOSTS),
+        description="Hosts files sent in Teams may be downloaded from (https only; subdomains included).",
+    )
+    max_question_chars: int = Field(
+        4000, ge=100, le=100_000, description="Longest question accepted (longer ones get a clear message)."
+    )
 
     @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("admins", "allowed_tenants", mode="before")
+    @field_validator("admins", "allowed_tenants", "link_hosts", "download_hosts", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,29 +1,37 @@
 """Specialists as code: ``skills/<slug>/skill.yaml`` + source files, synced into the database and back.
 
-Sync is idempotent: the prompt gets a new version only when its text changed, and a source is read
-again only when its bytes changed (by SHA-256), so re-running it on an unchanged folder does nothing.
+Sync is a door like Teams: it acts as ``skills-sync`` through the application services, so every
+change is checked and audited (with the file it came from). A skill file may carry a screening, but
+approval for department- or organisation-wide sharing comes only from ``approved_by:`` naming someone
+who really holds approval rights (the department's owner, or an administrator); without it the
+specialist stays a draft and the sync says why. Sync is idempotent: the prompt gets a new version
+only when its text changed, a source is read again only when its bytes changed (by SHA-256).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import select
 
+from bot.domain import SLUG_PATTERN, AppError, Sharing, Status
 from bot.governance import screening
-from bot.governance.roles import GovernanceError, RoleService
-from bot.rag.ingest import Ingestor
-from bot.specialists import SpecialistError, SpecialistService
-from bot.specialists.service import SLUG_RE
-from bot.store.models import Screening, Source, SourceFile, utcnow
+from bot.rag.ingest import clean_filename
+from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services.sources import Refused
 
 SKILL_FILE = "skill.yaml"
-SKILLS_ACTOR = "skills-sync"
+
+
+class SkillError(Exception):
+    """A skill folder cannot be synced; ``str()`` is one Danish line naming the file."""
 
 
 class SkillSettings(BaseModel):
@@ -62,15 +70,18 @@ class SkillScreening(BaseModel):
 class SkillFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(pattern=SLUG_RE.pattern)
+    slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1)
     description: str = ""
     department: str | None = None
     prompt: str = Field(min_length=1)
-    status: str = Field("published", pattern="^(draft|published)$")
+    status: Status = Status.PUBLISHED
     settings: SkillSettings = Field(default_factory=SkillSettings)
-    sharing: str = Field("organisation", pattern="^(personal|department|organisation)$")
+    sharing: Sharing = Sharing.ORGANISATION
     screening: SkillScreening | None = None
+    approved_by: str | None = Field(
+        None, description="Who approved wide sharing (checked: the department's owner or an administrator)."
+    )
     sources: list[str] = Field(default_factory=list)
 
 
@@ -83,6 +94,8 @@ class SyncReport:
     sources_added: list[str] = field(default_factory=list)
     sources_unchanged: list[str] = field(default_factory=list)
     sources_removed: list[str] = field(default_factory=list)
+    sources_refused: list[str] = field(default_factory=list)
+    not_published: str | None = None  # why a skill that asks to be published is still a draft
 
 
 def find_skills(root: Path) -> list[Path]:
@@ -96,168 +109,221 @@ def read_skill(folder: Path) -> SkillFile:
     try:
         skill = SkillFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except yaml.YAMLError as exc:
-        raise SpecialistError(f"{path} er ikke gyldig YAML: {exc}") from None
+        raise SkillError(f"{path} er ikke gyldig YAML: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise SpecialistError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise SkillError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    root = folder.resolve()
     for rel in skill.sources:
-        if not (folder / rel).is_file():
-            raise SpecialistError(f"{path}: kilden {rel} findes ikke")
-    if skill.status == "published" and skill.screening is None:
-        raise SpecialistError(
-            f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)"
-        )
+        source = (folder / rel).resolve()
+        if not source.is_relative_to(root):
+            raise SkillError(f"{path}: kilden {rel} ligger uden for skill-mappen")
+        if not source.is_file():
+            raise SkillError(f"{path}: kilden {rel} findes ikke")
+    if skill.sharing == Sharing.TEAM:
+        raise SkillError(f"{path}: sharing team sættes med /del team i kanalen, ikke i en skill-fil")
+    if skill.status == Status.PUBLISHED and skill.screening is None:
+        raise SkillError(f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)")
     if skill.screening is not None:
         try:
             skill.screening.answers()
-        except GovernanceError as exc:
-            raise SpecialistError(f"{path}: screening: {exc}") from None
+        except AppError as exc:
+            raise SkillError(f"{path}: screening: {exc.render()}") from None
     return skill
 
 
-async def sync_skill(
-    folder: Path, service: SpecialistService, ingestor: Ingestor, roles: RoleService
-) -> SyncReport:
+async def sync_skill(folder: Path, app: Application, actor: Actor = SKILLS_SYNC) -> SyncReport:
     skill = await asyncio.to_thread(read_skill, folder)
+    try:
+        return await _sync(folder, skill, app, actor)
+    except AppError as exc:
+        raise SkillError(f"{folder / SKILL_FILE}: {exc.render(actor.locale)}") from None
+
+
+async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) -> SyncReport:
+    origin = {"file": str(folder / SKILL_FILE)}
     report = SyncReport(skill.slug)
+    run = asyncio.to_thread
     department = (
-        await asyncio.to_thread(roles.ensure_department, skill.department) if skill.department else None
+        await run(app.roles.ensure_department, actor, skill.department, **origin)
+        if skill.department
+        else None
     )
-    answers = skill.screening.answers() if skill.screening else None
+    spec = await run(app.specialists.lookup, actor, skill.slug)
+    if spec is None:
+        spec = await run(
+            app.specialists.create,
+            actor,
+            skill.name,
+            department.slug if department else "",
+            slug=skill.slug,
+            description=skill.description,
+            prompt=skill.prompt.strip(),
+            **origin,
+        )
+        report.created = True
+    slug = spec.slug
+    if skill.screening is not None:
+        answers = skill.screening.answers()
+        _spec, row = await run(app.publishing.screening, actor, slug)
+        if screening.differs(row, answers):
+            await run(app.publishing.screen, actor, answers, slug, **origin)
+            report.settings_changed.append("screening")
     wanted = {
         "name": skill.name,
         "description": skill.description,
-        "department": skill.department,
-        "status": skill.status,
         "temperature": skill.settings.temperature,
         "top_k": skill.settings.top_k,
         "chunk_size": skill.settings.chunk_size,
         "chunk_overlap": skill.settings.chunk_overlap,
         "model_id": skill.settings.model,
+        "department": department.name if department else None,
         "department_id": department.id if department else None,
-        "sharing": skill.sharing,
     }
-    if answers is not None:
-        wanted["classification"] = answers.classification
-    spec = await asyncio.to_thread(service.get, skill.slug)
-    if spec is None:
-        spec = await asyncio.to_thread(
-            service.create, skill.name, SKILLS_ACTOR, slug=skill.slug, prompt=skill.prompt.strip()
-        )
-        report.created = True
-    if answers is not None and await asyncio.to_thread(_screening_differs, service, spec.id, answers):
-        spec = await asyncio.to_thread(screening.save, service.db, service, spec, answers, SKILLS_ACTOR)
-        report.settings_changed.append("screening")
-    changed = {k: v for k, v in wanted.items() if getattr(spec, k) != v}
-    if skill.status == "published" and spec.approved_at is None:  # the code review is the approval
-        changed.update(approved_by=f"{SKILLS_ACTOR} (kodegennemgang)", approved_at=utcnow())
-    if changed:
-        spec = await asyncio.to_thread(service.update, spec.id, **changed)  # type: ignore[arg-type]
-        report.settings_changed += sorted(k for k in changed if k not in ("approved_by", "approved_at"))
-    current = await asyncio.to_thread(service.current_prompt, spec.id)  # type: ignore[arg-type]
+    saved = await run(app.specialists.update_settings, actor, wanted, slug, **origin)
+    report.settings_changed += sorted(saved.changes)
+    shared = await run(app.publishing.share, actor, skill.sharing, slug, **origin)
+    if shared.needs_approval or (shared.spec.sharing != skill.sharing):
+        report.settings_changed.append("sharing")
+    _spec, current = await run(app.specialists.prompt, actor, slug)
     if current.text.strip() != skill.prompt.strip():
-        await asyncio.to_thread(
-            service.set_prompt,
-            spec.id,
-            skill.prompt.strip(),
-            SKILLS_ACTOR,  # type: ignore[arg-type]
-            "fra skills sync",
-        )
+        await run(app.specialists.set_prompt, actor, skill.prompt.strip(), slug, "fra skills sync", **origin)
         report.prompt_changed = True
-    existing = {s.name: s for s in await asyncio.to_thread(service.sources, spec.id)}  # type: ignore[arg-type]
-    names = set()
-    for rel in skill.sources:
-        path = folder / rel
-        data = await asyncio.to_thread(path.read_bytes)
-        names.add(path.name)
-        old = existing.get(path.name)
-        if (
-            old is not None
-            and old.sha256 == hashlib.sha256(data).hexdigest()
-            and not changed.keys() & {"chunk_size", "chunk_overlap"}
-        ):
-            report.sources_unchanged.append(path.name)
-            continue
-        await ingestor.ingest(spec, path.name, data, SKILLS_ACTOR)
-        report.sources_added.append(path.name)
-    for name in sorted(set(existing) - names):
-        await asyncio.to_thread(service.remove_source, spec.id, name)  # type: ignore[arg-type]
-        report.sources_removed.append(name)
-    if report.sources_removed:
-        await asyncio.to_thread(ingestor.retriever.rebuild, await asyncio.to_thread(service.by_id, spec.id))  # type: ignore[arg-type]
+    await _sync_sources(
+        folder, skill, app, actor, report, rechunk=bool({"chunk_size", "chunk_overlap"} & set(saved.changes))
+    )
+    await _sync_status(skill, app, actor, report, origin)
     return report
 
 
-def _screening_differs(
-    service: SpecialistService, specialist_id: int | None, answers: screening.ScreeningAnswers
-) -> bool:
-    with service.db.session() as s:
-        row = s.get(Screening, specialist_id)
-    if row is None:
-        return True
-    return (
-        row.purpose,
-        row.data_categories,
-        row.public_sources,
-        row.legal_basis,
-        row.dpia_needed,
-        row.responsible,
-    ) != (
-        answers.purpose,
-        ",".join(answers.categories),
-        answers.public_sources,
-        answers.legal_basis,
-        answers.dpia_needed,
-        answers.responsible,
-    )
+async def _sync_sources(
+    folder: Path, skill: SkillFile, app: Application, actor: Actor, report: SyncReport, rechunk: bool
+) -> None:
+    run = asyncio.to_thread
+    spec, sources = await run(app.sources.list, actor, skill.slug)
+    existing = {s.name: s for s in sources}
+    names = set()
+    for rel in skill.sources:
+        path = folder / rel
+        data = await run(path.read_bytes)
+        name = clean_filename(path.name)
+        names.add(name)
+        old = existing.get(name)
+        if old is not None and old.sha256 == hashlib.sha256(data).hexdigest() and not rechunk:
+            report.sources_unchanged.append(name)
+            continue
+        outcome = await app.sources.add(actor, spec, name, data, rebuild_index=False, file=str(path))
+        if isinstance(outcome, Refused):
+            raise SkillError(outcome.error.message(actor.locale))
+        report.sources_added.append(name)
+    for name in sorted(set(existing) - names):
+        await run(app.sources.remove, actor, name, skill.slug, file=str(folder / SKILL_FILE))
+        report.sources_removed.append(name)
+    if report.sources_added:
+        await run(app.sources.rebuild_index, actor, skill.slug)
 
 
-def export_skill(slug: str, target: Path, service: SpecialistService) -> Path:
-    """Write ``target/<slug>/skill.yaml`` and the stored source files next to it."""
-    spec = service.require(slug)
+async def _sync_status(
+    skill: SkillFile, app: Application, actor: Actor, report: SyncReport, origin: dict[str, str]
+) -> None:
+    run = asyncio.to_thread
+    spec = await run(app.specialists.lookup, actor, skill.slug)
+    assert spec is not None
+    if skill.status == Status.DRAFT:
+        if spec.status == Status.PUBLISHED:
+            await run(app.publishing.unpublish, actor, skill.slug, **origin)
+            report.settings_changed.append("status")
+        return
+    if spec.status == Status.PUBLISHED:
+        return
+    if skill.sharing.wide and spec.approved_at is None:
+        if not skill.approved_by:
+            report.not_published = "afventer godkendelse: angiv approved_by (afdelingens faglige systemejer)"
+            return
+        try:
+            await run(app.publishing.approve_on_behalf, actor, spec, skill.approved_by, **origin)
+        except AppError as exc:
+            report.not_published = exc.render(actor.locale)
+            return
+    await run(app.publishing.publish, actor, skill.slug, **origin)
+    report.settings_changed.append("status")
+
+
+def render_report(report: SyncReport) -> str:
+    parts = ["oprettet" if report.created else "findes"]
+    if report.prompt_changed:
+        parts.append("ny prompt-version")
+    if report.settings_changed:
+        parts.append("indstillinger: " + ", ".join(report.settings_changed))
+    if report.sources_added:
+        parts.append("kilder indlæst: " + ", ".join(report.sources_added))
+    if report.sources_removed:
+        parts.append("kilder fjernet: " + ", ".join(report.sources_removed))
+    if report.sources_unchanged:
+        n = len(report.sources_unchanged)
+        parts.append(f"{n} {'kilde' if n == 1 else 'kilder'} uændret")
+    if report.not_published:
+        parts.append(f"ikke udgivet: {report.not_published}")
+    return f"{report.slug}: " + "; ".join(parts)
+
+
+def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Path:
+    """Write ``target/<slug>/skill.yaml`` and the stored source files next to it. The folder is
+    built beside its final place and swapped in whole, so a failure never leaves a partial export."""
+    spec, prompt = app.specialists.prompt(actor, slug)
+    _spec, row = app.publishing.screening(actor, slug)
+    files = app.sources.files(actor, slug)
     folder = target / spec.slug
-    (folder / "kilder").mkdir(parents=True, exist_ok=True)
-    prompt = service.current_prompt(spec.id)  # type: ignore[arg-type]
-    sources = []
-    with service.db.session() as s:
-        rows = s.exec(
-            select(Source.name, SourceFile.data)
-            .join(SourceFile, SourceFile.source_id == Source.id)
-            .where(Source.specialist_id == spec.id)
-        ).all()
-        row = s.get(Screening, spec.id)
-    for name, data in sorted(rows):
-        (folder / "kilder" / name).write_bytes(data)
-        sources.append(f"kilder/{name}")
-    screened = None
-    if row is not None:
-        screened = SkillScreening(
-            purpose=row.purpose,
-            data=row.data_categories.split(","),
-            sources="offentlige" if row.public_sources else "interne",
-            legal_basis=row.legal_basis,
-            dpia=row.dpia_needed,
-            responsible=row.responsible,
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.", dir=target))
+    try:
+        (staging / "kilder").mkdir()
+        sources = []
+        for name, data in sorted(files):
+            safe = clean_filename(name)
+            (staging / "kilder" / safe).write_bytes(data)
+            sources.append(f"kilder/{safe}")
+        screened = None
+        if row is not None:
+            screened = SkillScreening(
+                purpose=row.purpose,
+                data=row.data_categories.split(","),
+                sources="offentlige" if row.public_sources else "interne",
+                legal_basis=row.legal_basis,
+                dpia=row.dpia_needed,
+                responsible=row.responsible,
+            )
+        skill = SkillFile(
+            slug=spec.slug,
+            name=spec.name,
+            description=spec.description,
+            department=spec.department,
+            prompt=prompt.text,
+            status=Status(spec.status),
+            settings=SkillSettings(
+                temperature=spec.temperature,
+                top_k=spec.top_k,
+                chunk_size=spec.chunk_size,
+                chunk_overlap=spec.chunk_overlap,
+                model=spec.model_id,
+            ),
+            sources=sources,
+            sharing=Sharing(spec.sharing) if spec.sharing != Sharing.TEAM else Sharing.PERSONAL,
+            screening=screened,
+            approved_by=spec.approved_by,
         )
-    skill = SkillFile(
-        slug=spec.slug,
-        name=spec.name,
-        description=spec.description,
-        department=spec.department,
-        prompt=prompt.text,
-        status=spec.status,
-        settings=SkillSettings(
-            temperature=spec.temperature,
-            top_k=spec.top_k,
-            chunk_size=spec.chunk_size,
-            chunk_overlap=spec.chunk_overlap,
-            model=spec.model_id,
-        ),
-        sources=sources,
-        sharing=spec.sharing if spec.sharing != "team" else "personal",
-        screening=screened,
-    )
-    (folder / SKILL_FILE).write_text(
-        yaml.safe_dump(skill.model_dump(), allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
-    )
+        data = skill.model_dump(mode="json")
+        (staging / SKILL_FILE).write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
+        )
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.old.", dir=target))
+            os.replace(folder, old / spec.slug)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return folder

@@ -12,13 +12,19 @@ from tests.test_cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "data" / "corpus"
+# the approver named by skills/borgerservice/skill.yaml must really hold approval rights
+APPROVER = {"AARHUSAI_ADMINS": "fagkoordinator@aarhus.dk"}
+
+
+def audit(tmp_path: Path) -> list[dict]:  # type: ignore[type-arg]
+    exported = run(["audit", "export", "--format", "jsonl"], tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    return [json.loads(line) for line in exported.stdout.splitlines()]
 
 
 def test_create_ingest_ask_and_rebuild(tmp_path: Path) -> None:
-    assert (
-        run(["specialist", "create", "regler", "--name", "Regelguiden", "--publish"], tmp_path).returncode
-        == 0
-    )
+    forced = ["--publish", "--force", "--reason", "testdata uden persondata"]
+    assert run(["specialist", "create", "regler", "--name", "Regelguiden", *forced], tmp_path).returncode == 0
     dup = run(["specialist", "create", "regler", "--name", "Igen"], tmp_path)
     assert dup.returncode == 2 and "findes allerede" in dup.stderr
     (tmp_path / "docs").mkdir()
@@ -52,20 +58,20 @@ def test_create_ingest_ask_and_rebuild(tmp_path: Path) -> None:
 def test_skills_sync_is_idempotent_and_export_round_trips(tmp_path: Path) -> None:
     skills = tmp_path / "skills"
     shutil.copytree(REPO / "skills" / "borgerservice", skills / "borgerservice")
-    first = run(["skills", "sync", "skills"], tmp_path, timeout=120)
+    first = run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120)
     assert first.returncode == 0, first.stderr
     assert (
         "borgerservice: oprettet" in first.stdout and "kilder indlæst: borgerservice-guide.md" in first.stdout
     )
-    again = run(["skills", "sync", "skills"], tmp_path, timeout=120)
-    assert again.stdout.strip() == "borgerservice: findes; 1 kilde(r) uændret"
+    again = run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120)
+    assert again.stdout.strip() == "borgerservice: findes; 1 kilde uændret"
 
     skill_file = skills / "borgerservice" / "skill.yaml"
     skill = yaml.safe_load(skill_file.read_text(encoding="utf-8"))
     skill["prompt"] = "Ny prompt fra Git."
     skill["settings"]["top_k"] = 3
     skill_file.write_text(yaml.safe_dump(skill, allow_unicode=True), encoding="utf-8")
-    changed = run(["skills", "sync", "skills"], tmp_path, timeout=120)
+    changed = run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120)
     assert "ny prompt-version" in changed.stdout and "indstillinger: top_k" in changed.stdout
 
     exported = run(["skills", "export", "borgerservice", "out"], tmp_path)
@@ -120,3 +126,84 @@ def test_governance_from_the_command_line(tmp_path: Path) -> None:
     assert run(["audit", "export", "--since", "i går"], tmp_path).returncode == 2
     stats = run(["stats"], tmp_path)
     assert stats.returncode == 0 and "0 spørgsmål fra 0 brugere" in stats.stdout  # /glem removed the one
+
+
+# -- the CLI is a door like Teams: the same governance, the same audit --------------------------------
+def test_publishing_from_the_cli_needs_a_screening_or_an_audited_override(tmp_path: Path) -> None:
+    refused = run(["specialist", "create", "hurtig", "--name", "Hurtig", "--publish"], tmp_path)
+    assert refused.returncode == 2 and "uden en screening" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert run(["specialist", "publish", "hurtig"], tmp_path).returncode == 2
+    no_reason = run(["specialist", "publish", "hurtig", "--force"], tmp_path)
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    forced = run(["specialist", "publish", "hurtig", "--force", "--reason", "Akut driftsbesked"], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    events = audit(tmp_path)
+    published = [e for e in events if e["action"] == "specialist.published"]
+    assert len(published) == 1
+    assert published[0]["details"]["forced"] is True
+    assert published[0]["details"]["reason"] == "Akut driftsbesked"
+    assert published[0]["actor"].startswith("cli:")
+    assert [e["action"] for e in events][0] == "specialist.created"
+
+
+def test_cli_ingest_audits_every_source(tmp_path: Path) -> None:
+    assert run(["specialist", "create", "regler", "--name", "Regler"], tmp_path).returncode == 0
+    (tmp_path / "tom.txt").write_text("")
+    result = run(["ingest", "regler", str(CORPUS / "parkering.md"), "tom.txt"], tmp_path, timeout=120)
+    assert result.returncode == 1
+    events = {e["action"]: e for e in audit(tmp_path)}
+    assert events["source.added"]["details"]["source"] == "parkering.md"
+    assert events["source.added"]["target"] == "regler" and events["source.added"]["actor"].startswith("cli:")
+    assert events["source.refused"]["details"] == {"source": "tom.txt", "reason": "empty", "via": "cli"}
+
+
+def test_skills_sync_audits_each_change_with_its_file(tmp_path: Path) -> None:
+    skills = tmp_path / "skills"
+    shutil.copytree(REPO / "skills" / "borgerservice", skills / "borgerservice")
+    assert run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120).returncode == 0
+    first = audit(tmp_path)
+    assert {e["actor"] for e in first} == {"skills-sync"}
+    skill_file = str(Path("skills") / "borgerservice" / "skill.yaml")
+    assert all(e["details"].get("file", "").endswith(skill_file) for e in first if e["action"] != "source.added")
+    actions = [e["action"] for e in first]
+    for expected in (
+        "department.created",
+        "specialist.created",
+        "screening.completed",
+        "sharing.changed",
+        "source.added",
+        "specialist.approved",
+        "specialist.published",
+    ):
+        assert actions.count(expected) == 1, (expected, actions)
+    approved = next(e for e in first if e["action"] == "specialist.approved")
+    assert approved["details"]["approved_by"] == "fagkoordinator@aarhus.dk"
+
+    skill_path = skills / "borgerservice" / "skill.yaml"
+    skill = yaml.safe_load(skill_path.read_text(encoding="utf-8"))
+    skill["prompt"] = "Ny prompt fra Git."
+    skill["screening"]["data"] = ["almindelige"]
+    (skills / "borgerservice" / "kilder" / "borgerservice-guide.md").write_text(
+        "# Pas\n\nEt pas koster 688 kr.\n", encoding="utf-8"
+    )
+    skill_path.write_text(yaml.safe_dump(skill, allow_unicode=True), encoding="utf-8")
+    run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120)
+    second = [e for e in audit(tmp_path)[len(first) :]]
+    assert {e["actor"] for e in second} == {"skills-sync"}
+    actions = [e["action"] for e in second]
+    assert actions.count("screening.completed") == 1 and actions.count("prompt.changed") == 1
+    assert actions.count("source.added") == 1 and "source.removed" not in actions
+    assert next(e for e in second if e["action"] == "screening.completed")["details"]["classification"] == (
+        "fortrolig"
+    )
+
+
+def test_a_skill_cannot_approve_itself(tmp_path: Path) -> None:
+    skills = tmp_path / "skills"
+    shutil.copytree(REPO / "skills" / "borgerservice", skills / "borgerservice")
+    result = run(["skills", "sync", "skills"], tmp_path, timeout=120)  # the approver holds no role
+    assert result.returncode == 0, result.stderr
+    assert "ikke udgivet" in result.stdout and "fagkoordinator@aarhus.dk må ikke godkende" in result.stdout
+    actions = [e["action"] for e in audit(tmp_path)]
+    assert "specialist.approved" not in actions and "specialist.published" not in actions

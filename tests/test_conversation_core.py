@@ -58,7 +58,7 @@ def _services_with_model(
 
 
 async def test_help_in_both_languages_lists_commands(make_services: Callable[..., Services]) -> None:
-    core = make_services().core
+    core = make_services().dispatcher
     da = await core.handle(msg("/hjælp"))
     en = await core.handle(msg("/help", locale="en"))
     assert da.kind == "command" and "/hjælp / /help" in da.text and "vis denne hjælp" in da.text
@@ -67,7 +67,7 @@ async def test_help_in_both_languages_lists_commands(make_services: Callable[...
 
 
 async def test_unknown_command_and_empty_message(make_services: Callable[..., Services]) -> None:
-    core = make_services().core
+    core = make_services().dispatcher
     assert "/findesikke findes ikke" in (await core.handle(msg("/findesikke"))).text
     assert "/hjælp" in (await core.handle(msg("   "))).text
 
@@ -76,7 +76,7 @@ async def test_without_a_model_the_assistant_says_so_and_never_pretends(
     make_services: Callable[..., Services],
 ) -> None:
     services = make_services()
-    reply = await services.core.handle(msg("Hvornår har borgerservice åbent?"))
+    reply = await services.dispatcher.handle(msg("Hvornår har borgerservice åbent?"))
     assert reply.kind == "notice" and not reply.generated and reply.model is None
     assert "ikke forbundet nogen sprogmodel" in reply.text
     with services.db.session() as s:
@@ -88,7 +88,7 @@ async def test_assistant_answers_through_the_model_and_records_it(
     make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
 ) -> None:
     services = _services_with_model(make_services, tmp_path, model_server)
-    reply = await services.core.handle(msg("Hvad er en magistratsafdeling?"))
+    reply = await services.dispatcher.handle(msg("Hvad er en magistratsafdeling?"))
     assert reply.text == "Svar fra testmodellen." and reply.generated and reply.model == "test-model"
     sent = model_server.requests[-1]
     assert sent["model"] == "test-model" and sent["max_tokens"] == 1024
@@ -114,7 +114,7 @@ async def test_streaming_sends_chunks_that_add_up_to_the_answer(
     async def sink(chunk: str) -> None:
         chunks.append(chunk)
 
-    reply = await services.core.handle(msg("Fortæl"), on_chunk=sink)
+    reply = await services.dispatcher.handle(msg("Fortæl"), on_text=sink)
     assert len(chunks) == 7 and "".join(chunks).strip() == reply.text
     assert model_server.requests[-1]["stream"] is True
 
@@ -122,7 +122,7 @@ async def test_streaming_sends_chunks_that_add_up_to_the_answer(
 async def test_memory_is_per_conversation_and_per_thread(
     make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
 ) -> None:
-    core = _services_with_model(make_services, tmp_path, model_server).core
+    core = _services_with_model(make_services, tmp_path, model_server).dispatcher
     thread_a = "19:kanal@thread.tacv2;messageid=100"
     thread_b = "19:kanal@thread.tacv2;messageid=200"
     await core.handle(msg("Første spørgsmål i tråd A", thread_a))
@@ -150,7 +150,7 @@ async def test_history_is_trimmed_to_the_models_context(
             "max_retries": 0,
         },
     )
-    core = make_services(models_file=catalogue).core
+    core = make_services(models_file=catalogue).dispatcher
     # 700 tokens of room (~2,800 characters): one 1,600-character exchange fits, two do not.
     first, second = "alfa " * 320, "beta " * 320
     await core.handle(msg(first))
@@ -166,13 +166,13 @@ async def test_model_down_gives_a_danish_message_and_is_recorded(
 ) -> None:
     services = _services_with_model(make_services, tmp_path, model_server)
     model_server.status = 503
-    reply = await services.core.handle(msg("Hej"))
+    reply = await services.dispatcher.handle(msg("Hej"))
     assert reply.kind == "error" and "svarer ikke lige nu" in reply.text and "Traceback" not in reply.text
     with services.db.session() as s:
         [row] = s.exec(select(Message)).all()
     assert row.outcome == "model_error"
     model_server.status = 200
-    await services.core.handle(msg("Igen"))
+    await services.dispatcher.handle(msg("Igen"))
     assert "Hej" not in model_server.user_texts(-1)  # a failed exchange is not replayed as memory
 
 
@@ -190,7 +190,7 @@ async def test_slow_model_gives_the_timeout_message(
         },
     )
     model_server.delay_s = 3
-    reply = await make_services(models_file=catalogue).core.handle(msg("Hej"))
+    reply = await make_services(models_file=catalogue).dispatcher.handle(msg("Hej"))
     assert reply.kind == "error" and "for længe om at svare" in reply.text
 
 
@@ -202,6 +202,6 @@ async def test_unexpected_error_becomes_a_reply_with_a_reference(
     def broken(*_a: object, **_k: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services.core.store, "record", broken)
-    reply = await services.core.handle(msg("Hej"))
+    monkeypatch.setattr(services.stores.conversations, "record", broken)
+    reply = await services.dispatcher.handle(msg("Hej"))
     assert reply.kind == "error" and "fejl" in reply.text and "disk on fire" not in reply.text

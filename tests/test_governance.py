@@ -42,7 +42,7 @@ class Org:
         self.services = services
 
     async def say(self, user: str, text: str, **kw: object) -> Reply:
-        return await self.services.core.handle(msg(text, user, **kw))  # type: ignore[arg-type]
+        return await self.services.dispatcher.handle(msg(text, user, **kw))  # type: ignore[arg-type]
 
     async def setup(self) -> Org:
         for name in ("Afdeling A", "Afdeling B"):
@@ -64,8 +64,8 @@ class Org:
     ) -> str:
         reply = await self.say(builder, f"/ny {name}")
         slug = reply.text.split("(`")[1].split("`")[0]
-        await self.services.core.ingestor.ingest(
-            self.services.core.specialists.require(slug),
+        await self.services.stores.ingestor.ingest(
+            self.services.stores.specialists.require(slug),
             "regler.md",
             "# Beboerlicens\n\nEn beboerlicens koster 800 kr., og beboerlicensen fornyes hvert år.".encode(),
             builder,
@@ -159,12 +159,12 @@ async def test_users_never_see_or_use_specialists_outside_their_sharing_level(or
     slugs["team"] = "teamets"
 
     def visible(user: str, conversation: str | None = None) -> set[str]:
-        roles = org.services.core.roles.roles_of(user, user == ADMIN)
+        roles = org.services.stores.roles.roles_of(user, user == ADMIN)
         from bot.governance import access
 
         return {
             s.slug
-            for s in org.services.core.specialists.catalogue(True)
+            for s in org.services.stores.specialists.catalogue()
             if access.can_use(roles, s, conversation or f"a:{user}")
         } - {"assistent"}
 
@@ -199,7 +199,7 @@ async def test_publishing_needs_screening_and_approval_for_wide_sharing(org: Org
     assert "er udgivet" in (await org.say(BUILDER_A, "/udgiv")).text
     # a new screening takes it back to draft and needs a new approval
     await org.say(BUILDER_A, SCREEN.format(data="cpr"))
-    spec = org.services.core.specialists.require("vejledning")
+    spec = org.services.stores.specialists.require("vejledning")
     assert (spec.status, spec.classification, spec.approved_at) == ("draft", "personfølsom", None)
     assert "skal først godkendes" in (await org.say(BUILDER_A, "/udgiv")).text
 
@@ -217,7 +217,7 @@ async def test_publishing_needs_screening_and_approval_for_wide_sharing(org: Org
 async def test_screening_sets_the_classification(org: Org, data: str, expected: str) -> None:
     await org.say(BUILDER_A, "/ny Klassificeret")
     await org.say(BUILDER_A, SCREEN.format(data=data))
-    assert org.services.core.specialists.require("klassificeret").classification == expected
+    assert org.services.stores.specialists.require("klassificeret").classification == expected
 
 
 # -- model policy -------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ async def test_a_personfoelsom_specialist_never_reaches_the_external_model(
     assert routes[1]["chosen"] is None and routes[1]["tried"] == [
         {"model": "mistral", "error": "ModelUnavailable"}
     ]
-    assert [e.action for e in org.services.core.audit.events(action="model.refused")]
+    assert [e.action for e in org.services.stores.audit.events(action="model.refused")]
 
 
 async def test_a_public_specialist_falls_back_only_within_its_clearance(
@@ -291,8 +291,8 @@ async def test_a_public_specialist_falls_back_only_within_its_clearance(
     await org.say(
         BUILDER_A, "/screening formål=x; data=ingen; kilder=offentlige; hjemmel=y; dpia=nej; ansvarlig=z"
     )
-    await org.services.core.ingestor.ingest(
-        org.services.core.specialists.require("offentlig"),
+    await org.services.stores.ingestor.ingest(
+        org.services.stores.specialists.require("offentlig"),
         "a.md",
         b"# A\n\nBeboerlicensen koster 800 kr.",
         BUILDER_A,
@@ -306,7 +306,7 @@ async def test_a_public_specialist_falls_back_only_within_its_clearance(
     external.status = 502
     second = await org.say(EMPLOYEE, "Hvad koster beboerlicensen nu?")
     assert second.model == "mistral"  # fell back to another model cleared for offentlig
-    assert org.services.core.audit.events(action="model.fallback")
+    assert org.services.stores.audit.events(action="model.fallback")
 
 
 @pytest.mark.parametrize("mode", ["redact", "block"])
@@ -319,8 +319,8 @@ async def test_cpr_numbers_never_reach_a_model_not_cleared_for_personal_data(
     catalogue, external, _internal = models
     org = await _policy_org(make_services, db_url, catalogue, pii_mode=mode)
     # the general assistant is "intern"; make the external model the one cleared for it
-    org.services.core.specialists.update(
-        org.services.core.specialists.general().id, classification="offentlig"
+    org.services.stores.specialists.update(
+        org.services.stores.specialists.general().id, classification="offentlig"
     )
     reply = await org.say(
         EMPLOYEE, "Borgeren med CPR 010203-1234 spørger om beboerlicens. Skriv 010203-1234."
@@ -329,11 +329,11 @@ async def test_cpr_numbers_never_reach_a_model_not_cleared_for_personal_data(
     assert "010203-1234" not in sent and "0102031234" not in sent
     if mode == "block":
         assert external.requests == [] and "personoplysninger (1 CPR-nummer)" in reply.text
-        assert org.services.core.audit.events(action="pii.blocked")
+        assert org.services.stores.audit.events(action="pii.blocked")
     else:
         assert "⟦CPR-1⟧" in sent
         assert reply.text == "Svar fra ekstern model om 010203-1234."  # restored for the user
-        event = org.services.core.audit.events(action="pii.redacted")[0]
+        event = org.services.stores.audit.events(action="pii.redacted")[0]
         assert json.loads(event.details)["kinds"] == {"cpr": 1} and "010203" not in event.details
 
 
@@ -345,19 +345,19 @@ async def test_personal_data_to_a_specialist_screened_for_none_gets_a_warning(
     catalogue, _external, internal = models
     org = await _policy_org(make_services, db_url, catalogue)
     slug = await org.specialist(BUILDER_A, "Regler", data="ingen", sharing="organisation", approve_by=OWNER_A)
-    org.services.core.specialists.update(org.services.core.specialists.require(slug).id, model_id="mistral")
+    org.services.stores.specialists.update(org.services.stores.specialists.require(slug).id, model_id="mistral")
     await org.say(EMPLOYEE, f"/brug {slug}")
     reply = await org.say(EMPLOYEE, "anne@example.dk: hvad koster beboerlicensen?")
     assert reply.text.startswith("⚠ Du har skrevet personoplysninger (1 e-mailadresse)")
-    assert internal.requests and org.services.core.audit.events(action="pii.warned")
+    assert internal.requests and org.services.stores.audit.events(action="pii.warned")
 
 
 async def test_tenant_outside_the_allow_list_is_refused(
     make_services: Callable[..., Services], db_url: str
 ) -> None:
     services = make_services(database_url=db_url, allowed_tenants="t1,t2")
-    assert "Kommandoer" in (await services.core.handle(msg("/hjælp", EMPLOYEE, tenant="T1"))).text
-    refused = await services.core.handle(msg("/hjælp", EMPLOYEE, tenant="fremmed"))
+    assert "Kommandoer" in (await services.dispatcher.handle(msg("/hjælp", EMPLOYEE, tenant="T1"))).text
+    refused = await services.dispatcher.handle(msg("/hjælp", EMPLOYEE, tenant="fremmed"))
     assert refused.kind == "error" and "ikke åbnet for din organisation" in refused.text
     with services.db.session() as s:
         assert s.exec(select(Message)).all() == []
@@ -370,7 +370,7 @@ async def test_every_action_is_audited_without_message_text(org: Org) -> None:
     await org.say(BUILDER_A, "/indstil top_k 3")
     await org.say(BUILDER_A, "/fjern regler.md")
     await org.say(EMPLOYEE, "/glem")
-    actions = [e.action for e in org.services.core.audit.events()]
+    actions = [e.action for e in org.services.stores.audit.events()]
     for expected in (
         "department.created",
         "role.assigned",
@@ -385,10 +385,10 @@ async def test_every_action_is_audited_without_message_text(org: Org) -> None:
         "user.forgotten",
     ):
         assert expected in actions, expected
-    assert all("Ny prompt" not in e.details for e in org.services.core.audit.events())
-    lines = list(org.services.core.audit.export(None, "csv"))
+    assert all("Ny prompt" not in e.details for e in org.services.stores.audit.events())
+    lines = list(org.services.stores.audit.export(None, "csv"))
     assert lines[0] == "id,at,actor,action,target,details" and len(lines) == len(actions) + 1
-    first = json.loads(next(org.services.core.audit.export(None, "jsonl")))
+    first = json.loads(next(org.services.stores.audit.export(None, "jsonl")))
     assert first["action"] == "department.created" and first["actor"] == ADMIN
     assert slug
 
@@ -397,7 +397,9 @@ def _message(
     services: Services, user: str, days_ago: float, outcome: str = "answered", question: str = "spørgsmål"
 ) -> None:
     inc = msg(question, user)
-    row = services.core.store.record(inc, "svar", model=None, outcome=outcome, specialist="assistent")
+    row = services.stores.conversations.record(
+        inc.conversation, inc.user_key, inc.text, "svar", model=None, outcome=outcome, specialist="assistent"
+    )
     with services.db.session() as s:
         stored = s.get(Message, row.id)
         assert stored is not None
@@ -432,7 +434,7 @@ async def test_forget_deletes_only_the_users_own_messages(
     _message(services, "anne", 1)
     _message(services, "anne", 2)
     _message(services, "bo", 1)
-    reply = await services.core.handle(msg("/glem", "anne"))
+    reply = await services.dispatcher.handle(msg("/glem", "anne"))
     assert "Dine 2 beskeder" in reply.text
     with services.db.session() as s:
         assert [m.user_id for m in s.exec(select(Message)).all()] == ["bo"]

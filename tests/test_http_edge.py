@@ -232,8 +232,8 @@ async def test_file_sent_in_personal_chat_becomes_a_source(
     make_services: Callable[..., Services], connector: FakeConnector, file_server: tuple[str, list[str]]
 ) -> None:
     services = make_services(admins="aad-anne")
-    services.core.specialists.set_editing(
-        "aad-anne", services.core.specialists.create("Regler", "aad-anne").id
+    services.stores.specialists.set_editing(
+        "aad-anne", services.stores.specialists.create("Regler", "aad-anne").id
     )
     runner, base = await _serve(services)
     files_url, fetched = file_server
@@ -258,7 +258,7 @@ async def test_file_sent_in_personal_chat_becomes_a_source(
     assert "❌ 'mangler.pdf' blev ikke tilføjet: filen kunne ikke hentes fra Teams (HTTP 404)" in texts[-1]
     assert fetched == ["/files/regler.md", "/files/mangler.pdf"]
     assert [
-        s.name for s in services.core.specialists.sources(services.core.specialists.require("regler").id)
+        s.name for s in services.stores.specialists.sources(services.stores.specialists.require("regler").id)
     ] == ["regler.md"]
 
 

@@ -29,7 +29,7 @@ def services(make_services: Callable[..., Services], db_url: str) -> Services:
 
 
 def _spec(services: Services, slug: str = "guide") -> Specialist:
-    return services.core.specialists.create("Guide", "builder-1", slug=slug)
+    return services.stores.specialists.create("Guide", "builder-1", slug=slug)
 
 
 def _counts(services: Services, spec: Specialist) -> tuple[int, int, int]:
@@ -50,39 +50,39 @@ async def test_ingest_stores_chunks_with_embeddings_and_builds_a_searchable_inde
     async def progress(done: int, total: int) -> None:
         steps.append((done, total))
 
-    result = await services.core.ingestor.ingest(spec, "sygefravaer.md", data, "builder-1", progress)
+    result = await services.stores.ingestor.ingest(spec, "sygefravaer.md", data, "builder-1", progress)
     assert result.kind == "markdown" and result.chunks > 3 and not result.replaced
     assert steps and steps[-1] == (result.chunks, result.chunks)
     assert _counts(services, spec) == (1, result.chunks, 1)
     with services.db.session() as s:
         chunk = s.exec(select(Chunk).where(Chunk.specialist_id == spec.id)).first()
         assert chunk is not None and len(chunk.embedding) == 384 * 4 and chunk.heading
-    hits = services.core.retriever.search(services.core.specialists.by_id(spec.id), "sygesamtale", 3)
+    hits = services.stores.retriever.search(services.stores.specialists.by_id(spec.id), "sygesamtale", 3)
     assert hits and "sygesamtale" in hits[0].text.lower() and hits[0].source == "sygefravaer.md"
 
 
 async def test_pdf_passages_keep_their_page(services: Services) -> None:
     spec = _spec(services)
     data = documents.pdf(["Forside uden meget.", "Genbrugsstationen i Lisbjerg har åbent til kl. 19."])
-    await services.core.ingestor.ingest(spec, "aabningstider.pdf", data, "builder-1")
-    [hit] = services.core.retriever.search(
-        services.core.specialists.by_id(spec.id), "genbrugsstationen Lisbjerg", 1
+    await services.stores.ingestor.ingest(spec, "aabningstider.pdf", data, "builder-1")
+    [hit] = services.stores.retriever.search(
+        services.stores.specialists.by_id(spec.id), "genbrugsstationen Lisbjerg", 1
     )
     assert (hit.source, hit.page) == ("aabningstider.pdf", 2)
 
 
 async def test_same_name_replaces_the_source_without_duplicates(services: Services) -> None:
     spec = _spec(services)
-    ingestor = services.core.ingestor
+    ingestor = services.stores.ingestor
     await ingestor.ingest(spec, "regler.md", b"# Regler\n\nGammel regel om cykelparkering.", "builder-1")
     second = await ingestor.ingest(
         spec, "regler.md", b"# Regler\n\nNy regel om el-ladestandere.", "builder-1"
     )
     assert second.replaced
     assert _counts(services, spec)[:2] == (1, 1)
-    fresh = services.core.specialists.by_id(spec.id)
-    assert services.core.retriever.search(fresh, "cykelparkering", 3) == []
-    assert services.core.retriever.search(fresh, "el-ladestandere", 3)
+    fresh = services.stores.specialists.by_id(spec.id)
+    assert services.stores.retriever.search(fresh, "cykelparkering", 3) == []
+    assert services.stores.retriever.search(fresh, "el-ladestandere", 3)
 
 
 @pytest.mark.parametrize(
@@ -96,18 +96,18 @@ async def test_same_name_replaces_the_source_without_duplicates(services: Servic
 )
 async def test_bad_input_leaves_nothing_behind(services: Services, name: str, data: bytes) -> None:
     spec = _spec(services)
-    await services.core.ingestor.ingest(spec, "god.md", b"# God\n\nEn god kilde om affald.", "builder-1")
+    await services.stores.ingestor.ingest(spec, "god.md", b"# God\n\nEn god kilde om affald.", "builder-1")
     before = (
         _counts(services, spec),
-        services.core.specialists.by_id(spec.id).content_version,
-        services.core.retriever.indexes.current_folder(spec.slug),
+        services.stores.specialists.by_id(spec.id).content_version,
+        services.stores.retriever.indexes.current_folder(spec.slug),
     )
     with pytest.raises(IngestError):
-        await services.core.ingestor.ingest(spec, name, data, "builder-1")
+        await services.stores.ingestor.ingest(spec, name, data, "builder-1")
     after = (
         _counts(services, spec),
-        services.core.specialists.by_id(spec.id).content_version,
-        services.core.retriever.indexes.current_folder(spec.slug),
+        services.stores.specialists.by_id(spec.id).content_version,
+        services.stores.retriever.indexes.current_folder(spec.slug),
     )
     assert after == before
 
@@ -120,9 +120,9 @@ async def test_a_failure_during_embedding_stores_nothing(
     def broken(*_a: object, **_k: object) -> None:
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(services.core.ingestor.embedder, "encode_passages", broken)
+    monkeypatch.setattr(services.stores.ingestor.embedder, "encode_passages", broken)
     with pytest.raises(RuntimeError):
-        await services.core.ingestor.ingest(spec, "a.md", b"# A\n\nTekst om parkering.", "builder-1")
+        await services.stores.ingestor.ingest(spec, "a.md", b"# A\n\nTekst om parkering.", "builder-1")
     assert _counts(services, spec) == (0, 0, 0)
 
 
@@ -130,7 +130,7 @@ async def test_too_large_is_refused_before_parsing(make_services: Callable[..., 
     services = make_services(max_upload_mb=1)
     spec = _spec(services)
     with pytest.raises(IngestError) as err:
-        await services.core.ingestor.ingest(spec, "stor.txt", b"a" * (1024 * 1024 + 1), "builder-1")
+        await services.stores.ingestor.ingest(spec, "stor.txt", b"a" * (1024 * 1024 + 1), "builder-1")
     assert err.value.reason == "too_large" and "grænsen er 1 MB" in err.value.message()
 
 
@@ -138,8 +138,8 @@ async def test_crash_mid_build_keeps_the_previous_index_in_use(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = _spec(services)
-    retriever = services.core.retriever
-    await services.core.ingestor.ingest(
+    retriever = services.stores.retriever
+    await services.stores.ingestor.ingest(
         spec, "a.md", b"# A\n\nStorskrald hentes hver anden uge.", "builder-1"
     )
     live = retriever.indexes.current_folder(spec.slug)
@@ -151,14 +151,14 @@ async def test_crash_mid_build_keeps_the_previous_index_in_use(
 
     monkeypatch.setattr(os, "rename", crash)
     with pytest.raises(OSError):
-        await services.core.ingestor.ingest(spec, "b.md", b"# B\n\nBeboerlicens koster 800 kr.", "builder-1")
+        await services.stores.ingestor.ingest(spec, "b.md", b"# B\n\nBeboerlicens koster 800 kr.", "builder-1")
     monkeypatch.setattr(os, "rename", real_rename)
 
     base = retriever.indexes.root / spec.slug
     assert retriever.indexes.current_folder(spec.slug) == live  # CURRENT still names the old version
     assert list(base.glob(".tmp-*"))  # the half-built folder is there, and ignored
     # a fresh process (new retriever) serves the old index, then notices the DB moved on and rebuilds
-    fresh_spec = services.core.specialists.by_id(spec.id)
+    fresh_spec = services.stores.specialists.by_id(spec.id)
     replica = Retriever(services.db, IndexStore(retriever.indexes.root), retriever.embedder)
     assert replica.search(fresh_spec, "beboerlicens", 3)  # rebuilt from the database (b.md is stored)
     assert retriever.indexes.current_folder(spec.slug) != live
@@ -167,47 +167,47 @@ async def test_crash_mid_build_keeps_the_previous_index_in_use(
 
 async def test_index_can_be_rebuilt_from_the_database_alone(services: Services) -> None:
     spec = _spec(services)
-    await services.core.ingestor.ingest(spec, "a.md", (CORPUS / "parkering.md").read_bytes(), "builder-1")
-    retriever = services.core.retriever
+    await services.stores.ingestor.ingest(spec, "a.md", (CORPUS / "parkering.md").read_bytes(), "builder-1")
+    retriever = services.stores.retriever
     before = [
-        h.chunk_id for h in retriever.search(services.core.specialists.by_id(spec.id), "kontrolafgift", 3)
+        h.chunk_id for h in retriever.search(services.stores.specialists.by_id(spec.id), "kontrolafgift", 3)
     ]
     retriever.indexes.remove(spec.slug)  # the whole index dir is gone (a new pod, a wiped volume)
     fresh = Retriever(services.db, IndexStore(retriever.indexes.root), retriever.embedder)
     assert [
-        h.chunk_id for h in fresh.search(services.core.specialists.by_id(spec.id), "kontrolafgift", 3)
+        h.chunk_id for h in fresh.search(services.stores.specialists.by_id(spec.id), "kontrolafgift", 3)
     ] == before
 
 
 async def test_another_replica_notices_a_new_version(services: Services, tmp_path: Path) -> None:
     spec = _spec(services)
-    retriever = services.core.retriever
-    await services.core.ingestor.ingest(spec, "a.md", b"# A\n\nOm hjemmepleje og klippekort.", "builder-1")
+    retriever = services.stores.retriever
+    await services.stores.ingestor.ingest(spec, "a.md", b"# A\n\nOm hjemmepleje og klippekort.", "builder-1")
     replica = Retriever(services.db, IndexStore(retriever.indexes.root), retriever.embedder)
-    assert replica.search(services.core.specialists.by_id(spec.id), "klippekort", 3)
-    await services.core.ingestor.ingest(
+    assert replica.search(services.stores.specialists.by_id(spec.id), "klippekort", 3)
+    await services.stores.ingestor.ingest(
         spec, "b.md", b"# B\n\nOm storskrald og genbrugsstation.", "builder-1"
     )
     # same volume: the replica reloads the new CURRENT; its own volume: it rebuilds from the DB
-    assert replica.search(services.core.specialists.by_id(spec.id), "genbrugsstation", 3)
+    assert replica.search(services.stores.specialists.by_id(spec.id), "genbrugsstation", 3)
     elsewhere = Retriever(services.db, IndexStore(tmp_path / "other-volume"), retriever.embedder)
-    assert elsewhere.search(services.core.specialists.by_id(spec.id), "genbrugsstation", 3)
+    assert elsewhere.search(services.stores.specialists.by_id(spec.id), "genbrugsstation", 3)
 
 
 async def test_removing_a_source_removes_its_passages(services: Services) -> None:
     spec = _spec(services)
-    ingestor = services.core.ingestor
+    ingestor = services.stores.ingestor
     await ingestor.ingest(spec, "a.md", b"# A\n\nOm udestue og carport.", "builder-1")
     await ingestor.ingest(spec, "b.md", b"# B\n\nOm beboerlicens.", "builder-1")
-    services.core.specialists.remove_source(spec.id, "A.md")  # case-insensitive name
+    services.stores.specialists.remove_source(spec.id, "A.md")  # case-insensitive name
     assert _counts(services, spec)[:2] == (1, 1)
-    assert services.core.retriever.search(services.core.specialists.by_id(spec.id), "carport", 3) == []
+    assert services.stores.retriever.search(services.stores.specialists.by_id(spec.id), "carport", 3) == []
 
 
 async def test_ingestion_does_not_stall_the_event_loop(services: Services) -> None:
     spec = _spec(services)
     text = "\n\n".join((CORPUS / name).read_text(encoding="utf-8") for name in sorted(os.listdir(CORPUS)))
-    await asyncio.to_thread(services.core.ingestor.embedder.encode_passages, ["opvarmning"])  # load model
+    await asyncio.to_thread(services.stores.ingestor.embedder.encode_passages, ["opvarmning"])  # load model
     lags: list[float] = []
     done = threading.Event()
 
@@ -218,7 +218,7 @@ async def test_ingestion_does_not_stall_the_event_loop(services: Services) -> No
             lags.append(time.perf_counter() - start - 0.01)
 
     tick = asyncio.create_task(ticker())
-    await services.core.ingestor.ingest(spec, "alt.md", text.encode(), "builder-1")
+    await services.stores.ingestor.ingest(spec, "alt.md", text.encode(), "builder-1")
     done.set()
     await tick
     assert len(lags) > 10 and max(lags) < 0.5  # the loop kept turning (the bench measures p99 properly)
@@ -226,13 +226,13 @@ async def test_ingestion_does_not_stall_the_event_loop(services: Services) -> No
 
 async def test_removing_the_last_source_leaves_an_empty_searchable_index(services: Services) -> None:
     spec = _spec(services)
-    await services.core.ingestor.ingest(spec, "a.md", b"# A\n\nOm udestue og carport.", "builder-1")
-    services.core.specialists.remove_source(spec.id, "a.md")
-    fresh = services.core.specialists.by_id(spec.id)
-    services.core.retriever.rebuild(fresh)
-    assert services.core.retriever.search(fresh, "carport", 3) == []
+    await services.stores.ingestor.ingest(spec, "a.md", b"# A\n\nOm udestue og carport.", "builder-1")
+    services.stores.specialists.remove_source(spec.id, "a.md")
+    fresh = services.stores.specialists.by_id(spec.id)
+    services.stores.retriever.rebuild(fresh)
+    assert services.stores.retriever.search(fresh, "carport", 3) == []
     replica = Retriever(
-        services.db, IndexStore(services.core.retriever.indexes.root), services.core.retriever.embedder
+        services.db, IndexStore(services.stores.retriever.indexes.root), services.stores.retriever.embedder
     )
     assert replica.search(fresh, "carport", 3) == []
 

@@ -11,10 +11,11 @@ import socket
 import time
 
 import pytest
+from bot.messages import t
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.i18n import t
-from bot.llm import ChatModel, ModelRejected, ModelSpec, ModelTimeout, ModelUnavailable
+from bot.llm import ModelRejected, ModelSpec, ModelTimeout, ModelUnavailable
+from bot.llm.providers import OpenAICompatible as ChatModel
 
 pytestmark = pytest.mark.llm
 

@@ -19,10 +19,10 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 async def corpus_services(make_services: Callable[..., Services]) -> Services:
     services = make_services()
-    spec = services.core.specialists.create("Regler", "test", slug="regler")
+    spec = services.stores.specialists.create("Regler", "test", slug="regler")
     for path in sorted((DATA / "corpus").glob("*.md")):
-        await services.core.ingestor.ingest(spec, path.name, path.read_bytes(), "test", rebuild_index=False)
-    services.core.retriever.rebuild(services.core.specialists.by_id(spec.id))
+        await services.stores.ingestor.ingest(spec, path.name, path.read_bytes(), "test", rebuild_index=False)
+    services.stores.retriever.rebuild(services.stores.specialists.by_id(spec.id))
     return services
 
 
@@ -32,9 +32,9 @@ def test_cases_file_is_well_formed() -> None:
 
 
 async def test_hybrid_and_lexical_retrieval_find_the_answer(corpus_services: Services) -> None:
-    spec = corpus_services.core.specialists.require("regler")
+    spec = corpus_services.stores.specialists.require("regler")
     cases = read_cases(DATA / "retrieval_cases.jsonl")
-    retriever = corpus_services.core.retriever
+    retriever = corpus_services.stores.retriever
     dense, lexical, hybrid = (
         evaluate(retriever, spec, cases, mode) for mode in ("dense", "lexical", "hybrid")
     )

@@ -57,14 +57,14 @@ async def publish(services: Services) -> None:
         "/del organisation",
     ):
         await say(services, command)
-    spec = services.core.specialists.editing(BUILDER)
+    spec = services.stores.specialists.editing(BUILDER)
     assert spec is not None
     assert "godkendt" in (await say(services, f"/godkend {spec.slug}")).text
     assert "er udgivet" in (await say(services, "/udgiv")).text
 
 
 async def say(services: Services, text: str, **kw: object) -> Reply:
-    return await services.core.handle(msg(text, **kw))  # type: ignore[arg-type]
+    return await services.dispatcher.handle(msg(text, **kw))  # type: ignore[arg-type]
 
 
 BUILDER_COMMANDS = [
@@ -92,7 +92,7 @@ async def test_builder_commands_are_refused_for_employees(services: Services, co
     await say(services, "/ny Testguide")
     reply = await say(services, command, user=EMPLOYEE)
     assert reply.kind == "notice" and "kræver rollen Builder" in reply.text
-    assert [s.slug for s in services.core.specialists.catalogue(True)] == ["assistent", "testguide"]
+    assert [s.slug for s in services.stores.specialists.catalogue()] == ["assistent", "testguide"]
 
 
 async def test_create_edit_prompt_versions_and_restore(services: Services) -> None:
@@ -105,8 +105,8 @@ async def test_create_edit_prompt_versions_and_restore(services: Services) -> No
     history = await say(services, "/prompt historik")
     assert history.text.index("v3") < history.text.index("v2") < history.text.index("v1")
     assert "version 4" in (await say(services, "/prompt gendan 2")).text
-    current = services.core.specialists.current_prompt(
-        services.core.specialists.require("byggesagsguiden").id
+    current = services.stores.specialists.current_prompt(
+        services.stores.specialists.require("byggesagsguiden").id
     )
     assert (current.version, current.text, current.note) == (
         4,
@@ -169,7 +169,7 @@ async def test_use_in_channels_per_thread_or_channel_wide(services: Services) ->
     await publish(services)
     channel = "19:abc@thread.tacv2"
     thread1, thread2 = f"{channel};messageid=1", f"{channel};messageid=2"
-    selected = services.core.specialists.selected
+    selected = services.stores.specialists.selected
     reply = await say(services, "/brug kanalguide", conversation=thread1, kind="channel")
     assert "i denne tråd" in reply.text
     assert selected(thread1).slug == "kanalguide" and selected(thread2).slug == "assistent"
@@ -190,17 +190,17 @@ async def test_upload_sources_list_remove_and_reindex(services: Services) -> Non
         upload("tom.pdf", b""),
         upload("rejser.md", (CORPUS / "rejser-og-udlaeg.md").read_bytes()),
     )
-    reply = await services.core.handle(msg("", files=files), notify=notify)
+    reply = await services.dispatcher.handle(msg("", files=files), notify=notify)
     assert "✅ sygefravaer.md er tilføjet" in reply.text and "✅ rejser.md er tilføjet" in reply.text
     assert "❌ 'tom.pdf' blev ikke tilføjet: filen er tom" in reply.text
     assert notes[0].startswith("Indlæser sygefravaer.md")
     listing = await say(services, "/kilder")
     assert "sygefravaer.md (markdown)" in listing.text and "I alt 2 kilder" in listing.text
-    spec = services.core.specialists.require("personaleguide")
-    before = sum(s.chunk_count for s in services.core.specialists.sources(spec.id))
+    spec = services.stores.specialists.require("personaleguide")
+    before = sum(s.chunk_count for s in services.stores.specialists.sources(spec.id))
     await say(services, "/indstil chunk_size 300")
     assert "genindekseret: 2 kilder" in (await say(services, "/genindekser")).text
-    after = sum(s.chunk_count for s in services.core.specialists.sources(spec.id))
+    after = sum(s.chunk_count for s in services.stores.specialists.sources(spec.id))
     assert after > before  # smaller chunks, read again from the stored files
     assert "fjernet" in (await say(services, "/fjern rejser.md")).text
     assert "findes ikke" in (await say(services, "/fjern rejser.md")).text
@@ -220,7 +220,7 @@ async def test_uploads_are_refused_for_employees_without_an_edit_target_and_in_c
 async def _grounded(services: Services) -> None:
     await say(services, "/ny Regelguide")
     await publish(services)
-    await services.core.handle(
+    await services.dispatcher.handle(
         msg("", files=tuple(upload(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.md"))))
     )
     await say(services, "/brug regelguide", user=EMPLOYEE, conversation="a:eva")
@@ -270,6 +270,6 @@ async def test_grounded_answer_numbers_passages_and_returns_citations(
 
 async def test_a_draft_selected_earlier_does_not_answer_employees(services: Services) -> None:
     await say(services, "/ny Hemmelig")
-    services.core.specialists.select("a:eva", services.core.specialists.require("hemmelig").id, BUILDER)
+    services.stores.specialists.select("a:eva", services.stores.specialists.require("hemmelig").id, BUILDER)
     reply = await say(services, "Hej", user=EMPLOYEE, conversation="a:eva")
     assert "kladde" in reply.text

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from bot.store.conversations import ConversationStore
 from sqlalchemy import inspect
 from sqlmodel import col, delete, select
 
-from bot.conversation.memory import ConversationStore
 from bot.conversation.types import ConversationRef, Incoming, User
 from bot.store import Conversation, Database, Message, migrate
 
@@ -17,6 +17,18 @@ def _incoming(text: str, conversation: str, user: str = "u1") -> Incoming:
         user=User(id=f"29:{user}", name=user.title(), aad_object_id=f"aad-{user}"),
         conversation=ConversationRef(id=conversation, type="channel", tenant_id="t1"),
         activity_id=f"act-{text}",
+    )
+
+
+def _record(store: ConversationStore, incoming: Incoming, answer: str, **kw: object) -> Message:
+    return store.record(
+        incoming.conversation,
+        incoming.user_key,
+        incoming.text,
+        answer,
+        user_name=incoming.user.name,
+        activity_id=incoming.activity_id,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -51,9 +63,9 @@ def test_messages_are_stored_with_who_when_specialist_and_model(db_url: str) -> 
     store = ConversationStore(db)
     try:
         thread = "19:abc@thread.tacv2;messageid=111"
-        store.record(_incoming("Hvad er åbningstiden?", thread), "Kl. 8-15.", model="m1", outcome="answered")
-        store.record(_incoming("Tak", thread, user="u2"), "Selv tak.", model="m1", outcome="answered")
-        store.record(_incoming("Fejl?", thread), "Modellen svarer ikke.", model="m1", outcome="model_error")
+        _record(store, _incoming("Hvad er åbningstiden?", thread), "Kl. 8-15.", model="m1", outcome="answered")
+        _record(store, _incoming("Tak", thread, user="u2"), "Selv tak.", model="m1", outcome="answered")
+        _record(store, _incoming("Fejl?", thread), "Modellen svarer ikke.", model="m1", outcome="model_error")
         with db.session() as s:
             conv = s.get(Conversation, thread)
             assert conv is not None and conv.conversation_type == "channel" and conv.tenant_id == "t1"
@@ -77,8 +89,8 @@ def test_threads_are_separate_conversations(db_url: str) -> None:
     store = ConversationStore(db)
     try:
         a, b = "19:chan@thread.tacv2;messageid=1", "19:chan@thread.tacv2;messageid=2"
-        store.record(_incoming("spørgsmål A", a), "svar A", model=None, outcome="answered")
-        store.record(_incoming("spørgsmål B", b), "svar B", model=None, outcome="answered")
+        _record(store, _incoming("spørgsmål A", a), "svar A", model=None, outcome="answered")
+        _record(store, _incoming("spørgsmål B", b), "svar B", model=None, outcome="answered")
         assert [m.question for m in store.history(a, 10)] == ["spørgsmål A"]
         assert [m.question for m in store.history(b, 10)] == ["spørgsmål B"]
     finally:

@@ -68,14 +68,14 @@ async def bot(
         {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
     )
     services = make_services(admins=BUILDER, models_file=catalogue)
-    spec = services.core.specialists.create("Regler", BUILDER, slug="regler")
-    services.core.specialists.update(
+    spec = services.stores.specialists.create("Regler", BUILDER, slug="regler")
+    services.stores.specialists.update(
         spec.id, status="published", sharing="organisation", classification="intern"
     )
     for name in ("sygefravaer.md", "parkering.md"):
-        await services.core.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), BUILDER)
+        await services.stores.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), BUILDER)
     for conversation in ("a:personal-chat-1", GROUP["id"]):
-        services.core.specialists.select(conversation, spec.id, BUILDER)
+        services.stores.specialists.select(conversation, spec.id, BUILDER)
     runner, port = await start(services, "127.0.0.1", 0)
     yield Bot(f"http://127.0.0.1:{port}", services, connector)
     await runner.cleanup()
@@ -171,7 +171,7 @@ async def test_feedback_is_stored_against_the_answer_and_unknown_ids_are_ignored
         rows = s.exec(select(Feedback).order_by(Feedback.id)).all()
     assert [(r.reaction, r.text) for r in rows] == [("dislike", "Forkert beløb"), ("like", "")]
     assert question["text"]  # the vote is linked to the stored exchange for that question
-    stats = await bot.services.core.handle(_incoming("/statistik regler"))
+    stats = await bot.services.dispatcher.handle(_incoming("/statistik regler"))
     assert "👍 1 / 👎 1" in stats.text
 
 
@@ -239,7 +239,7 @@ async def test_specialist_card_brug_action_and_builder_settings_card(bot: Bot) -
     )
     saved = (await bot.connector.wait_for_messages(6))[-1]["text"]
     assert "top_k = 3" in saved and "prompt version 2" in saved
-    spec = bot.services.core.specialists.require("regler")
+    spec = bot.services.stores.specialists.require("regler")
     assert (spec.top_k, spec.temperature, spec.model_id) == (3, 0.5, "lokal")
     employee = {"id": "29:eva", "aadObjectId": "aad-eva"}
     await bot.say(None, value={**save["data"], "top_k": "4"}, **{"from": employee})  # not a Builder
@@ -336,4 +336,4 @@ async def test_full_passage_on_demand(bot: Bot) -> None:
         "Skriv nummeret på kilden fra det seneste svar (1, 2, 3, 4, 5)"
         in (await bot.connector.wait_for_messages(3))[-1]["text"]
     )
-    assert "ingen kilder at vise" in (await bot.services.core.handle(_incoming("/kilde 1"))).text
+    assert "ingen kilder at vise" in (await bot.services.dispatcher.handle(_incoming("/kilde 1"))).text

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from bot.cli._base import _fail, app
-from bot.cli.specialists import CLI_ACTOR, _open
-from bot.governance import stats
-from bot.governance.roles import ROLE_ALIASES, ROLE_NAMES, GovernanceError
+from bot.cli.specialists import opened
+from bot.commands.answers import render_usage
+from bot.messages import t
 
 department_app = typer.Typer(help="Afdelinger.", no_args_is_help=True)
 role_app = typer.Typer(help="Roller.", no_args_is_help=True)
@@ -23,33 +23,27 @@ app.add_typer(audit_app, name="audit")
 @department_app.command("create")
 def department_create(name: str) -> None:
     """Opret en afdeling (fx en magistratsafdeling)."""
-    services = _open()
-    try:
-        department = services.core.roles.create_department(name)
-        services.core.audit.record(CLI_ACTOR, "department.created", department.slug, name=department.name)
-    except GovernanceError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        services.close()
+    with opened("department create") as (services, actor):
+        department = services.app.roles.create_department(actor, name)
     typer.echo(f"Oprettet: {department.slug} ({department.name})")
 
 
 @role_app.command("assign")
 def role_assign(user: str, role: str, department: str) -> None:
     """Giv en bruger (Entra object id) rollen builder, ejer eller medlem i en afdeling."""
-    services = _open()
-    try:
-        key = ROLE_ALIASES.get(role.casefold())
-        if key is None:
-            raise GovernanceError(f"ukendt rolle '{role}' (builder, ejer, medlem)")
-        dept = services.core.roles.department(department)
-        services.core.roles.assign(user, key, dept.id, CLI_ACTOR)  # type: ignore[arg-type]
-        services.core.audit.record(CLI_ACTOR, "role.assigned", user, role=key, department=dept.slug)
-    except GovernanceError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        services.close()
-    typer.echo(f"{user}: {ROLE_NAMES[key]} i {dept.name}")
+    with opened("role assign") as (services, actor):
+        change = services.app.roles.change(actor, True, user, role, department)
+        locale = actor.locale
+    typer.echo(f"{change.user}: {t('role_in', locale, role=change.role, department=change.department.name)}")
+
+
+@role_app.command("remove")
+def role_remove(user: str, role: str, department: str) -> None:
+    """Fjern en brugers rolle i en afdeling."""
+    with opened("role remove") as (services, actor):
+        change = services.app.roles.change(actor, False, user, role, department)
+        key = "role_removed" if change.changed else "role_had_not"
+        typer.echo(t(key, actor.locale, user=user, role=change.role, department=change.department.name))
 
 
 @audit_app.command("export")
@@ -64,12 +58,9 @@ def audit_export(
         start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
     except ValueError:
         raise _fail(f"--since skal være en dato som 2026-11-01, ikke '{since}'") from None
-    services = _open()
-    try:
-        for line in services.core.audit.export(start, fmt):
+    with opened("audit export") as (services, actor):
+        for line in services.app.stats.audit_export(actor, start, fmt):
             typer.echo(line)
-    finally:
-        services.close()
 
 
 @app.command("stats")
@@ -78,10 +69,6 @@ def stats_command(
     days: Annotated[int, typer.Option(help="Antal dage bagud.")] = 30,
 ) -> None:
     """Brugsstatistik: spørgsmål, brugere, tilbagevendende brugere, fund, feedback."""
-    services = _open()
-    try:
-        typer.echo(
-            stats.render(stats.usage(services.db, specialist, days), specialist or "alle specialister")
-        )
-    finally:
-        services.close()
+    with opened("stats") as (services, actor):
+        name, usage = services.app.stats.usage(actor, specialist, days)
+        typer.echo(render_usage(usage, name or t("all_specialists", actor.locale), actor.locale))

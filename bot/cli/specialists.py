@@ -1,9 +1,15 @@
-"""Bulk and scripted work on specialists: create, ingest, ask, index rebuild, skills, evaluation."""
+"""Bulk and scripted work on specialists: create, publish, ingest, ask, index rebuild, skills, eval.
+
+A door like Teams: each command builds an ``Actor`` (``cli:<os user>``, an administrator bound by the
+same governance steps), calls one application service and prints the result.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +18,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot import logs
+from bot.app import Services
 from bot.cli._base import _fail, _services, _settings, app
-from bot.conversation.types import ConversationRef, Incoming, User
-from bot.governance.screening import CLASSIFICATIONS
-from bot.rag.errors import IngestError
+from bot.conversation.types import ConversationRef
+from bot.dispatcher import render_file_outcome
+from bot.domain import AppError
 from bot.rag.loaders import KINDS
-from bot.specialists import SpecialistError
+from bot.services import Actor, Question
+from bot.services.sources import Refused
 
 specialist_app = typer.Typer(help="Specialister.", no_args_is_help=True)
 index_app = typer.Typer(help="Søgeindekser (genopbygges fra databasen).", no_args_is_help=True)
@@ -28,22 +36,24 @@ app.add_typer(index_app, name="index")
 app.add_typer(skills_app, name="skills")
 app.add_typer(eval_app, name="eval")
 
-CLI_ACTOR = "cli"
 
-
-def _open(extra_admin: str | None = None):  # type: ignore[no-untyped-def]
+def _open() -> Services:
     settings = _settings()
-    if extra_admin:
-        settings = settings.model_copy(update={"admins": [*settings.admins, extra_admin]})
     logs.configure("WARNING")
     return _services(settings)
 
 
-def _require(services, slug: str):  # type: ignore[no-untyped-def]
+@contextmanager
+def opened(command: str) -> Iterator[tuple[Services, Actor]]:
+    """The services and the operator as actor; an ``AppError`` becomes one Danish line, exit 2."""
+    services = _open()
     try:
-        return services.core.specialists.require(slug)
-    except SpecialistError as exc:
-        raise _fail(str(exc)) from None
+        yield services, Actor.cli(locale=services.settings.locale)
+    except AppError as exc:
+        exc.values.setdefault("command", command)
+        raise _fail(exc.render(services.settings.locale)) from None
+    finally:
+        services.close()
 
 
 @specialist_app.command("create")
@@ -51,50 +61,63 @@ def specialist_create(
     slug: str,
     name: Annotated[str, typer.Option("--name", help="Visningsnavn.")],
     description: Annotated[str, typer.Option(help="Kort beskrivelse.")] = "",
-    department: Annotated[str | None, typer.Option(help="Afdeling.")] = None,
-    publish: Annotated[bool, typer.Option("--publish", help="Udgiv for hele organisationen.")] = False,
-    classification: Annotated[
-        str,
-        typer.Option(help="Dataklassifikation ved --publish: offentlig, intern, fortrolig, personfølsom."),
-    ] = "intern",
+    department: Annotated[str, typer.Option(help="Afdeling (slug eller navn).")] = "",
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Udgiv med det samme (kræver screening, eller --force).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Udgiv uden screening og godkendelse (kun med --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Begrundelsen for --force; skrives i revisionsloggen.")
+    ] = None,
 ) -> None:
-    """Opret en specialist (en kladde, eller udgivet for alle med --publish)."""
-    if classification not in CLASSIFICATIONS:
-        raise _fail(f"ukendt klassifikation '{classification}' (brug: {', '.join(CLASSIFICATIONS)})")
-    services = _open()
-    try:
-        spec = services.core.specialists.create(
-            name, CLI_ACTOR, slug=slug, description=description, department=department
+    """Opret en specialist som kladde. --publish kræver en screening (og godkendelse ved bred deling);
+    en administrator kan tvinge udgivelsen med --force --reason TEKST, som revideres."""
+    if force and not (reason and reason.strip()):
+        raise _fail("--force kræver --reason med en begrundelse (den skrives i revisionsloggen)")
+    with opened("specialist create") as (services, actor):
+        spec = services.app.specialists.create(
+            actor, name, department, slug=slug, description=description, via="cli"
         )
-        if publish:  # the operator on the server vouches for it; recorded in the audit log
-            services.core.specialists.update(
-                spec.id, status="published", sharing="organisation", classification=classification
-            )
-            services.core.audit.record(
-                CLI_ACTOR,
-                "specialist.published",
-                spec.slug,
-                sharing="organisation",
-                classification=classification,
-                via="cli",
-            )
-    except SpecialistError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        services.close()
+        if publish:
+            try:
+                services.app.publishing.publish(
+                    actor, spec.slug, force_reason=reason if force else None, via="cli"
+                )
+            except AppError as exc:
+                raise _fail(
+                    f"{spec.slug} er oprettet som kladde, men ikke udgivet: {exc.render(actor.locale)} "
+                    "(en administrator kan tvinge det med --force --reason TEKST)"
+                ) from None
     typer.echo(f"Oprettet: {spec.slug} ({spec.name}){' – udgivet' if publish else ' – kladde'}")
+
+
+@specialist_app.command("publish")
+def specialist_publish(
+    slug: str,
+    force: Annotated[
+        bool, typer.Option("--force", help="Uden screening og godkendelse (kræver --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Begrundelsen for --force (revisionsloggen).")] = None,
+) -> None:
+    """Udgiv en specialist: samme regler som /udgiv i Teams."""
+    if force and not (reason and reason.strip()):
+        raise _fail("--force kræver --reason med en begrundelse (den skrives i revisionsloggen)")
+    with opened("specialist publish") as (services, actor):
+        spec = services.app.publishing.publish(actor, slug, force_reason=reason if force else None, via="cli")
+    typer.echo(f"Udgivet: {spec.slug} ({spec.sharing}, {spec.classification})")
 
 
 @specialist_app.command("list")
 def specialist_list() -> None:
     """Vis alle specialister."""
-    services = _open()
-    try:
-        for spec in services.core.specialists.catalogue(include_drafts=True):
-            sources = services.core.specialists.sources(spec.id)
-            typer.echo(f"{spec.slug}\t{spec.status}\t{len(sources)} kilder\t{spec.name}")
-    finally:
-        services.close()
+    with opened("specialist list") as (services, actor):
+        for item in services.app.specialists.visible(actor):
+            _spec, sources = (item.spec, [])
+            if item.spec.kind == "sources":
+                _spec, sources = services.app.sources.list(actor, item.spec.slug)
+            typer.echo(f"{item.spec.slug}\t{item.spec.status}\t{len(sources)} kilder\t{item.spec.name}")
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -113,49 +136,37 @@ def _files(paths: list[Path]) -> list[Path]:
 def ingest(
     slug: str,
     paths: Annotated[list[Path], typer.Argument(help="Filer eller mapper.")],
-    as_user: Annotated[str, typer.Option("--as", help="Registreres som den, der tilføjede.")] = CLI_ACTOR,
 ) -> None:
-    """Indlæs filer (eller mapper) som kilder til en specialist, med fremdriftslinje."""
-    services = _open()
-    spec = _require(services, slug)
+    """Indlæs filer (eller mapper) som kilder til en specialist, med fremdriftslinje. En fil, der
+    afvises, stopper ikke resten; afslutningskoden er 1, hvis nogen blev afvist."""
     files = _files(paths)
     failed = 0
+    with opened("ingest") as (services, actor):
+        spec = services.app.sources.for_upload(actor, slug)
 
-    async def run() -> None:
-        nonlocal failed
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-        ) as bar:
-            overall = bar.add_task("filer", total=len(files))
-            for path in files:
-                task = bar.add_task(path.name, total=None)
+        async def run() -> None:
+            nonlocal failed
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            ) as bar:
+                overall = bar.add_task("filer", total=len(files))
+                for path in files:
+                    task = bar.add_task(path.name, total=None)
 
-                async def progress(done: int, total: int, task: int = task) -> None:
-                    bar.update(task, completed=done, total=total)
+                    async def progress(done: int, total: int, task: int = task) -> None:
+                        bar.update(task, completed=done, total=total)
 
-                try:
                     data = await asyncio.to_thread(path.read_bytes)
-                    result = await services.core.ingestor.ingest(
-                        spec, path.name, data, as_user, progress, rebuild_index=False
+                    outcome = await services.app.sources.add(
+                        actor, spec, path.name, data, progress, rebuild_index=False, via="cli"
                     )
-                    bar.console.print(
-                        f"✅ {result.source}: {result.chunks} uddrag"
-                        f"{f', {result.pages} sider' if result.pages else ''}"
-                        f"{' (erstattet)' if result.replaced else ''}"
-                        f"{' – ' + '; '.join(result.warnings) if result.warnings else ''}"
-                    )
-                except IngestError as exc:
-                    failed += 1
-                    bar.console.print(f"❌ {exc.message()}")
-                bar.remove_task(task)
-                bar.advance(overall)
-        fresh = services.core.specialists.by_id(spec.id)
-        await asyncio.to_thread(services.core.retriever.rebuild, fresh)
+                    failed += isinstance(outcome, Refused)
+                    bar.console.print(render_file_outcome(outcome, actor.locale))
+                    bar.remove_task(task)
+                    bar.advance(overall)
+            await asyncio.to_thread(services.app.sources.rebuild_index, actor, spec.slug)
 
-    try:
         asyncio.run(run())
-    finally:
-        services.close()
     if failed:
         raise typer.Exit(1)
 
@@ -164,23 +175,22 @@ def ingest(
 def ask(
     slug: str,
     question: str,
-    as_user: Annotated[str, typer.Option("--as", help="Spørg som denne bruger.")] = "cli",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Spørg som denne bruger (Entra object id).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Skriv ét JSON-objekt.")] = False,
 ) -> None:
-    """Stil en specialist et spørgsmål (samme vej som i Teams). Uden --as: som administrator."""
-    services = _open(extra_admin=CLI_ACTOR if as_user == CLI_ACTOR else None)
-    spec = _require(services, slug)
-    incoming = Incoming(
-        text=question,
-        user=User(id=as_user, name=as_user, aad_object_id=as_user),
-        conversation=ConversationRef(id=f"cli-ask:{as_user}:{slug}"),
-        locale=services.settings.locale,
-    )
-    services.core.specialists.select(incoming.conversation.id, spec.id, as_user)
-    try:
-        reply = asyncio.run(services.core.handle(incoming))
-    finally:
-        services.close()
+    """Stil en specialist et spørgsmål (samme vej som i Teams). Uden --as: som operatøren (administrator)."""
+    with opened("ask") as (services, operator):
+        actor = operator if as_user is None else Actor(as_user, locale=operator.locale)
+        actor = Actor(
+            actor.id,
+            actor.kind,
+            conversation=ConversationRef(id=f"cli-ask:{actor.id}:{slug}"),
+            locale=actor.locale,
+        )
+        spec = services.app.specialists.find(actor, slug)
+        reply = asyncio.run(services.app.answering.answer(Question(actor, spec, question)))
     if as_json:
         typer.echo(
             json.dumps(
@@ -188,7 +198,7 @@ def ask(
                     "specialist": spec.slug,
                     "model": reply.model,
                     "answer": reply.text,
-                    "no_answer": reply.kind == "answer" and not reply.citations,
+                    "no_answer": reply.outcome == "no_answer",
                     "citations": [
                         {"n": c.n, "source": c.source, "page": c.page, "text": c.text, "score": c.score}
                         for c in reply.citations
@@ -206,69 +216,40 @@ def ask(
 @index_app.command("rebuild")
 def index_rebuild(slug: Annotated[str | None, typer.Argument(help="Kun denne specialist.")] = None) -> None:
     """Genopbyg søgeindekserne fra databasen (uden at læse kilderne igen)."""
-    services = _open()
-    try:
-        specs = (
-            [_require(services, slug)]
-            if slug
-            else [s for s in services.core.specialists.catalogue(include_drafts=True) if s.kind == "sources"]
-        )
-        for spec in specs:
-            folder = services.core.retriever.rebuild(spec)
+    with opened("index rebuild") as (services, actor):
+        for spec, folder in services.app.sources.rebuild_index(actor, slug):
             typer.echo(f"{spec.slug}: {folder}")
-    finally:
-        services.close()
 
 
 @skills_app.command("sync")
 def skills_sync(folder: Annotated[Path, typer.Argument(help="Mappe med skills.")] = Path("skills")) -> None:
-    """Indlæs skills/<slug>/skill.yaml (idempotent: kun ændringer skrives)."""
-    from bot.skills import find_skills, sync_skill
+    """Indlæs skills/<slug>/skill.yaml (idempotent: kun ændringer skrives, og hver ændring revideres
+    som skills-sync med filen, den kom fra)."""
+    from bot.skills import SkillError, find_skills, render_report, sync_skill
 
-    services = _open()
     skills = find_skills(folder)
     if not skills:
-        services.close()
         raise _fail(f"ingen skill.yaml under {folder}")
+    with opened("skills sync") as (services, _actor):
 
-    async def run() -> None:
-        for skill_dir in skills:
-            report = await sync_skill(
-                skill_dir, services.core.specialists, services.core.ingestor, services.core.roles
-            )
-            parts = ["oprettet" if report.created else "findes"]
-            if report.prompt_changed:
-                parts.append("ny prompt-version")
-            if report.settings_changed:
-                parts.append("indstillinger: " + ", ".join(report.settings_changed))
-            if report.sources_added:
-                parts.append("kilder indlæst: " + ", ".join(report.sources_added))
-            if report.sources_removed:
-                parts.append("kilder fjernet: " + ", ".join(report.sources_removed))
-            if report.sources_unchanged:
-                parts.append(f"{len(report.sources_unchanged)} kilde(r) uændret")
-            typer.echo(f"{report.slug}: " + "; ".join(parts))
+        async def run() -> None:
+            for skill_dir in skills:
+                report = await sync_skill(skill_dir, services.app)
+                typer.echo(render_report(report))
 
-    try:
-        asyncio.run(run())
-    except (SpecialistError, IngestError) as exc:
-        raise _fail(exc.message() if isinstance(exc, IngestError) else str(exc)) from None
-    finally:
-        services.close()
+        try:
+            asyncio.run(run())
+        except SkillError as exc:
+            raise _fail(str(exc)) from None
 
 
 @skills_app.command("export")
 def skills_export(slug: str, folder: Path) -> None:
-    """Skriv en specialist ud som skill.yaml med kilder."""
+    """Skriv en specialist ud som skill.yaml med kilder (atomisk: en mappe ad gangen)."""
     from bot.skills import export_skill
 
-    services = _open()
-    try:
-        out = export_skill(slug, folder, services.core.specialists)
-    except SpecialistError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        services.close()
+    with opened("skills export") as (services, actor):
+        out = export_skill(actor, slug, folder, services.app)
     typer.echo(f"Skrevet: {out / 'skill.yaml'}")
 
 
@@ -281,19 +262,14 @@ def eval_retrieval(
     """Mål hit@1, hit@5 og MRR for dense, leksikalsk og hybrid søgning."""
     from bot.rag.evaluation import evaluate, read_cases
 
-    services = _open()
-    spec = _require(services, slug)
     try:
         loaded = read_cases(cases)
     except (OSError, ValueError) as exc:
-        services.close()
         raise _fail(str(exc)) from None
-    try:
-        results = [
-            evaluate(services.core.retriever, spec, loaded, mode) for mode in ("dense", "lexical", "hybrid")
-        ]
-    finally:
-        services.close()
+    with opened("eval retrieval") as (services, actor):
+        spec = services.app.specialists.find(actor, slug)
+        answering = services.app.answering
+        results = [evaluate(answering, spec, loaded, mode) for mode in ("dense", "lexical", "hybrid")]
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in results]))
         return

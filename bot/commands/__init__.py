@@ -1,5 +1,20 @@
-"""Slash-commands: parsing, the registry, and the handlers. Plain Python, testable without Teams."""
+"""Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands.registry import Command, CommandContext, CommandRegistry, parse_command
+from bot.commands import answers, governance, help, sources, specialists
+from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
-__all__ = ["Command", "CommandContext", "CommandRegistry", "parse_command"]
+
+def default_registry() -> CommandRegistry:
+    """Every command the bot knows; a new command is one module plus one entry here."""
+    return CommandRegistry(
+        [
+            help.HELP,
+            *specialists.COMMANDS,
+            *sources.COMMANDS,
+            *answers.COMMANDS,
+            *governance.COMMANDS,
+        ]
+    )
+
+
+__all__ = ["Arg", "Command", "CommandContext", "CommandRegistry", "default_registry", "parse_command"]

@@ -1,63 +1,40 @@
-"""Commands about answers: /kilde (a cited passage in full) and /statistik (usage and feedback)."""
+"""About answers: /kilde (a cited passage in full) and /statistik (usage and feedback)."""
 
 from __future__ import annotations
 
-import asyncio
-
-from bot.commands.registry import Command, CommandContext
+from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import stats
-from bot.specialists import SpecialistError
+from bot.messages import t
 
 
 async def show_passage(ctx: CommandContext) -> Reply:
     """Teams' citation hover shows 160 characters; a caseworker often needs the whole passage."""
-    citations = await asyncio.to_thread(ctx.core.store.last_cited, ctx.incoming.conversation.id)
-    if not citations:
-        return Reply(
-            "Der er ingen kilder at vise endnu: stil først et spørgsmål til en specialist.", kind="notice"
-        )
-    try:
-        n = int(ctx.args.strip().strip("[]"))
-        citation = next(c for c in citations if c.n == n)
-    except (ValueError, StopIteration):
-        numbers = ", ".join(str(c.n) for c in citations)
-        return Reply(
-            f"Skriv nummeret på kilden fra det seneste svar ({numbers}), fx /kilde 1.", kind="notice"
-        )
-    page = f", side {citation.page}" if citation.page else ""
+    citation = await ctx.run(ctx.app.feedback.cited, ctx.actor, ctx.args)
+    page = t("page_part", ctx.locale, page=citation.page) if citation.page else ""
     return Reply(f"[{citation.n}] **{citation.source}{page}**\n\n{citation.text}", kind="command")
 
 
 async def statistics(ctx: CommandContext) -> Reply:
-    slug, name = None, "alle specialister"
-    if ctx.args.strip():
-        try:
-            spec = await asyncio.to_thread(ctx.core.specialists.require, ctx.args)
-        except SpecialistError as exc:
-            return Reply(str(exc), kind="notice")
-        slug, name = spec.slug, spec.name
-    result = await asyncio.to_thread(stats.usage, ctx.core.db, slug, 30)
-    return Reply(stats.render(result, name), kind="command")
+    name, usage = await ctx.run(ctx.app.stats.usage, ctx.actor, ctx.args or None, 30)
+    return Reply(render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale), kind="command")
+
+
+def render_usage(u: stats.Usage, name: str, locale: str) -> str:
+    lines = [
+        t("stats_title", locale, name=name, days=u.days),
+        t("stats_questions", locale, questions=u.questions, users=u.users),
+        t("stats_returning", locale, r7=u.returning_7, r30=u.returning_30),
+        t("stats_no_answer", locale, share=u.no_answer_share),
+        t("stats_feedback", locale, likes=u.likes, dislikes=u.dislikes),
+    ]
+    if u.top_unanswered:
+        top = "; ".join(f"«{q}» ({n})" for q, n in u.top_unanswered)
+        lines.append(t("stats_top_unanswered", locale, top=top))
+    return "\n".join(lines)
 
 
 COMMANDS = [
-    Command(
-        "kilde",
-        show_passage,
-        {
-            "da": "vis et kildeuddrag fra det seneste svar i fuld længde",
-            "en": "show a source passage of the latest answer in full",
-        },
-        ("source",),
-        usage="<nummer>",
-    ),
-    Command(
-        "statistik",
-        statistics,
-        {"da": "brug og feedback de seneste 30 dage", "en": "usage and feedback over the last 30 days"},
-        ("stats",),
-        usage="[specialist]",
-        permission="stats",
-    ),
+    Command("kilde", show_passage, ("source",), args=(Arg("number"),)),
+    Command("statistik", statistics, ("stats",), args=(Arg("specialist", optional=True),), builder=True),
 ]

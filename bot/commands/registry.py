@@ -1,52 +1,87 @@
-"""Command parsing and lookup. A command has a Danish name, English aliases and help in both."""
+"""Commands: a Danish name, English aliases, declared arguments (usage is generated from them), help
+from the message catalogue, and a handler that calls one application service and renders its result.
+
+A new command is one module with its handler and ``Command(...)`` plus one line in
+``bot.commands.default_registry``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.conversation.types import Incoming, Reply
+from bot.conversation.types import Incoming, Reply, ReplyKind
+from bot.messages import t
+from bot.services.actor import Actor
 
 if TYPE_CHECKING:
-    from bot.conversation.core import ConversationCore
+    from bot.services import Application
+
+T = TypeVar("T")
+Notify = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class CommandContext:
-    """What a handler gets: the message, its arguments and the core's services."""
+    """What a handler gets: who asks, the arguments, the services, and a way to say things early."""
 
-    incoming: Incoming
+    actor: Actor
     args: str
-    core: ConversationCore
+    app: Application
+    registry: CommandRegistry
+    incoming: Incoming
+    notify: Notify | None = None
 
     @property
     def locale(self) -> str:
-        return self.incoming.locale
+        return self.actor.locale
 
-    @property
-    def actor(self) -> str:
-        return self.incoming.user_key
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a blocking service method off the event loop (one thread hop per operation)."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def reply(self, key: str, kind: ReplyKind = "command", **values: Any) -> Reply:
+        return Reply(t(key, self.locale, **values), kind=kind)
 
 
 Handler = Callable[[CommandContext], Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
+class Arg:
+    """One declared argument; ``name`` is a message key (``arg_<name>``) so usage reads in each language."""
+
+    name: str
+    optional: bool = False
+    literal: bool = False  # a fixed word (shown as is), e.g. "kanal"
+
+    def usage(self, locale: str) -> str:
+        text = self.name if self.literal else f"<{t(f'arg_{self.name}', locale)}>"
+        return f"[{text}]" if self.optional else text
+
+
+@dataclass(frozen=True)
 class Command:
     name: str
     handler: Handler
-    help: dict[str, str]
     aliases: tuple[str, ...] = ()
-    usage: str = ""
+    args: tuple[Arg, ...] = ()
+    usage_key: str | None = None  # a free-form usage from the catalogue, for sub-commands
+    builder: bool = False  # listed under "For Builders" in /hjælp (the services decide who may)
     hidden: bool = field(default=False)
-    permission: str | None = None  # checked by the core before the handler runs (see governance.access)
+
+    def usage(self, locale: str) -> str:
+        if self.usage_key:
+            return t(self.usage_key, locale)
+        return " ".join(a.usage(locale) for a in self.args)
 
     def help_line(self, locale: str) -> str:
         names = " / ".join(f"/{n}" for n in (self.name, *self.aliases))
-        usage = f" {self.usage}" if self.usage else ""
-        return f"{names}{usage}: {self.help.get(locale, self.help['da'])}"
+        usage = self.usage(locale)
+        return f"{names}{' ' + usage if usage else ''}: {t(f'help_{self.name}', locale)}"
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -59,9 +94,11 @@ def parse_command(text: str) -> tuple[str, str] | None:
 
 
 class CommandRegistry:
-    def __init__(self) -> None:
+    def __init__(self, commands: list[Command] | None = None) -> None:
         self._commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
+        for command in commands or []:
+            self.register(command)
 
     def register(self, command: Command) -> None:
         for name in (command.name, *command.aliases):
@@ -74,5 +111,5 @@ class CommandRegistry:
     def get(self, name: str) -> Command | None:
         return self._by_name.get(name)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Command]:
         return iter(self._commands)

@@ -1,9 +1,8 @@
-"""The conversation core: plain Python, no Teams types. Text in, reply objects out.
+"""Plain values that cross the edge between a door (Teams, the terminal chat) and the dispatcher.
 
-``bot.conversation.core.ConversationCore`` does the work; this package exports only the plain values
-so that any module may import them without pulling in the core.
+A leaf package: it imports nothing of the service, so every layer may use its types.
 """
 
-from bot.conversation.types import Citation, ConversationRef, Incoming, IncomingFile, Reply, User
+from bot.conversation.types import Citation, ConversationRef, Exchange, Incoming, IncomingFile, Reply, User
 
-__all__ = ["Citation", "ConversationRef", "Incoming", "IncomingFile", "Reply", "User"]
+__all__ = ["Citation", "ConversationRef", "Exchange", "Incoming", "IncomingFile", "Reply", "User"]

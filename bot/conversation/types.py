@@ -1,4 +1,4 @@
-"""Plain values that cross the boundary between the Teams edge (or CLI) and the core."""
+"""Plain values that cross the boundary between a door (Teams, the terminal chat) and the dispatcher."""
 
 from __future__ import annotations
 
@@ -52,6 +52,14 @@ class Incoming:
     def user_key(self) -> str:
         """The stable id of the sender: the Entra object id when Teams sends one."""
         return self.user.aad_object_id or self.user.id
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier question and answer, as a model will see it."""
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)

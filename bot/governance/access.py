@@ -1,12 +1,12 @@
-"""The one place that decides who may do what. Commands declare a permission; handlers ask here
-about a specific specialist. Every refusal names the role it needs.
+"""The one place that decides who may do what. Application services ask here before they act, and
+``require`` raises the refusal that names the role needed.
 
 | permission | who                                                                    |
 |------------|------------------------------------------------------------------------|
 | (none)     | every user of an allowed tenant                                         |
-| build      | Builders and owners (of any department), administrators                 |
-| edit       | Builders/owners of the edited specialist's department, administrators;  |
-|            | a specialist without a department: its creator and administrators      |
+| build      | Builders and owners (of any department), administrators, skills-sync    |
+| edit       | Builders/owners of the edited specialist's department, administrators,  |
+|            | skills-sync; a specialist without a department: its creator and admins  |
 | approve    | the owner of the specialist's department, administrators               |
 | stats      | Builders, owners, administrators                                        |
 | roles      | administrators; owners for Builders/members of their own department     |
@@ -15,42 +15,50 @@ about a specific specialist. Every refusal names the role it needs.
 
 from __future__ import annotations
 
-from bot.governance.roles import ROLE_NAMES, UserRoles
-from bot.specialists.service import channel_of
+from bot.domain import AppError, Outcome, Permission, Role, SpecialistKind, Status
+from bot.governance.roles import UserRoles
 from bot.store.models import Specialist
 
-NEEDS = {
-    "build": "kræver rollen Builder",
-    "edit": "kræver rollen Builder i specialistens afdeling",
-    "approve": "kræver rollen faglig systemejer for specialistens afdeling",
-    "stats": "kræver rollen Builder eller faglig systemejer",
-    "roles": "kræver rollen administrator eller faglig systemejer",
-    "admin": "kræver rollen administrator",
-}
+
+def channel_of(conversation_id: str) -> str | None:
+    """The channel a thread belongs to (``19:x@thread.tacv2;messageid=1`` → ``19:x@thread.tacv2``)."""
+    base, sep, _ = conversation_id.partition(";messageid=")
+    return base if sep else None
 
 
-def refusal(command: str, permission: str) -> str:
-    return f"/{command} {NEEDS[permission]}. Spørg din afdelings faglige systemejer, hvis du skal have den."
-
-
-def allowed(roles: UserRoles, permission: str | None) -> bool:
-    """The coarse check before a command runs; ``edit``/``approve`` also need ``can_edit``/``can_approve``."""
-    if permission is None:
+def allowed(roles: UserRoles, permission: Permission | None) -> bool:
+    """The coarse check; ``edit``/``approve`` on a specialist also need ``can_edit``/``can_approve``."""
+    if permission is None or roles.is_admin:
         return True
-    if roles.is_admin:
-        return True
-    if permission in ("build", "edit", "stats"):
+    if roles.is_system:  # reviewed configuration: may build and edit, never approve or grant
+        return permission in (Permission.BUILD, Permission.EDIT)
+    if permission in (Permission.BUILD, Permission.EDIT, Permission.STATS):
         return roles.builds
-    if permission == "approve":
-        return bool(roles.owner_of)
-    if permission == "roles":
+    if permission in (Permission.APPROVE, Permission.ROLES):
         return bool(roles.owner_of)
     return False  # admin
 
 
+def forbidden(permission: Permission) -> AppError:
+    return AppError(Outcome.FORBIDDEN, f"needs_{permission.value}")
+
+
+def require(roles: UserRoles, permission: Permission, spec: Specialist | None = None) -> None:
+    """Raise ``AppError(FORBIDDEN)`` unless ``roles`` has ``permission`` (on ``spec`` when given)."""
+    ok = allowed(roles, permission)
+    if ok and spec is not None and permission == Permission.EDIT:
+        ok = can_edit(roles, spec)
+    if ok and spec is not None and permission == Permission.APPROVE:
+        ok = can_approve(roles, spec)
+    if not ok:
+        raise forbidden(permission)
+
+
 def can_edit(roles: UserRoles, spec: Specialist) -> bool:
-    if spec.kind == "general":
+    if spec.kind == SpecialistKind.GENERAL:
         return roles.is_admin
+    if roles.is_system:
+        return True
     if spec.department_id is None:
         return roles.is_admin or (roles.builds and spec.owner == roles.user)
     return roles.edits_in(spec.department_id)
@@ -60,18 +68,18 @@ def can_approve(roles: UserRoles, spec: Specialist) -> bool:
     return roles.owns(spec.department_id) if spec.department_id is not None else roles.is_admin
 
 
-def can_assign(roles: UserRoles, role: str, department_id: int) -> bool:
+def can_assign(roles: UserRoles, role: Role, department_id: int) -> bool:
     """Admins assign anything; a department's owners assign its Builders and members."""
-    return roles.is_admin or (role in ("builder", "member") and department_id in roles.owner_of)
+    return roles.is_admin or (role in (Role.BUILDER, Role.MEMBER) and department_id in roles.owner_of)
 
 
 def can_use(roles: UserRoles, spec: Specialist, conversation_id: str) -> bool:
     """Drafts only for those who may edit them; published ones by their sharing level."""
-    if spec.kind == "general":
+    if spec.kind == SpecialistKind.GENERAL:
         return True
     if can_edit(roles, spec) or spec.owner == roles.user:
         return True
-    if spec.status != "published":
+    if spec.status != Status.PUBLISHED:
         return False
     if spec.sharing == "organisation":
         return True
@@ -83,7 +91,3 @@ def can_use(roles: UserRoles, spec: Specialist, conversation_id: str) -> bool:
             channel_of(conversation_id),
         )
     return False  # personal: its creator only
-
-
-def role_name(role: str) -> str:
-    return ROLE_NAMES.get(role, role)

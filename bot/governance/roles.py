@@ -1,41 +1,21 @@
 """Roles and departments. Administrators come from configuration; every other role is data.
 
 Roles per department: ``owner`` (faglig systemejer), ``builder`` and ``member`` (used for sharing a
-specialist with a department). Users are identified by their Entra object id.
+specialist with a department). Users are identified by their Entra object id. Blocking (sessions):
+the application services call it from a worker thread.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.config import Settings
-from bot.conversation.types import Incoming
+from bot.domain import AppError, Outcome, Role, slugify
 from bot.store import Database
 from bot.store.models import Department, RoleAssignment
-
-ROLE_ALIASES = {
-    "ejer": "owner",
-    "owner": "owner",
-    "systemejer": "owner",
-    "faglig-systemejer": "owner",
-    "builder": "builder",
-    "medlem": "member",
-    "member": "member",
-}
-ROLE_NAMES = {
-    "admin": "administrator",
-    "owner": "faglig systemejer",
-    "builder": "Builder",
-    "member": "medlem",
-}
-
-
-class GovernanceError(Exception):
-    """A refused or invalid governance operation; ``str()`` is the Danish message."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +25,7 @@ class UserRoles:
     owner_of: frozenset[int] = frozenset()
     builder_of: frozenset[int] = frozenset()
     member_of: frozenset[int] = frozenset()
+    is_system: bool = False  # skills-sync: reviewed configuration, edits but never approves
 
     @property
     def departments(self) -> frozenset[int]:
@@ -52,7 +33,7 @@ class UserRoles:
 
     @property
     def builds(self) -> bool:
-        return self.is_admin or bool(self.builder_of or self.owner_of)
+        return self.is_admin or self.is_system or bool(self.builder_of or self.owner_of)
 
     def edits_in(self, department_id: int | None) -> bool:
         return self.is_admin or (
@@ -63,35 +44,26 @@ class UserRoles:
         return self.is_admin or (department_id is not None and department_id in self.owner_of)
 
 
-def department_slug(name: str) -> str:
-    text = name.strip().lower()
-    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64]
-
-
-class RoleService:
+class RoleStore:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
 
-    def roles_for(self, incoming: Incoming) -> UserRoles:
-        user = incoming.user_key
-        admin = self.settings.is_admin(user, incoming.user.id, incoming.user.aad_object_id, incoming.user.upn)
-        return self.roles_of(user, admin)
-
-    def roles_of(self, user: str, is_admin: bool = False) -> UserRoles:
+    def roles_of(
+        self, user: str, is_admin: bool = False, aliases: tuple[str, ...] = (), system: bool = False
+    ) -> UserRoles:
         with self.db.session() as s:
             rows = s.exec(select(RoleAssignment).where(RoleAssignment.user_id == user)).all()
-        by_role: dict[str, set[int]] = {"owner": set(), "builder": set(), "member": set()}
+        by_role: dict[str, set[int]] = {r.value: set() for r in Role}
         for row in rows:
             by_role.setdefault(row.role, set()).add(row.department_id)
         return UserRoles(
             user,
-            is_admin or self.settings.is_admin(user),
-            frozenset(by_role["owner"]),
-            frozenset(by_role["builder"]),
-            frozenset(by_role["member"]),
+            is_admin or self.settings.is_admin(user, *aliases),
+            frozenset(by_role[Role.OWNER]),
+            frozenset(by_role[Role.BUILDER]),
+            frozenset(by_role[Role.MEMBER]),
+            is_system=system,
         )
 
     # -- departments ------------------------------------------------------------------------------
@@ -99,13 +71,15 @@ class RoleService:
         with self.db.session() as s:
             return list(s.exec(select(Department).order_by(col(Department.name))).all())
 
-    def department(self, ref: str) -> Department:
-        slug = department_slug(ref)
+    def find_department(self, ref: str) -> Department | None:
         with self.db.session() as s:
-            found = s.exec(select(Department).where(Department.slug == slug)).first()
+            return s.exec(select(Department).where(Department.slug == slugify(ref))).first()
+
+    def department(self, ref: str) -> Department:
+        found = self.find_department(ref)
         if found is None:
-            known = ", ".join(d.slug for d in self.departments()) or "ingen endnu"
-            raise GovernanceError(f"Afdelingen '{ref}' findes ikke. Kendte afdelinger: {known}.")
+            known = ", ".join(d.slug for d in self.departments()) or "–"
+            raise AppError(Outcome.NOT_FOUND, "department_unknown", ref=ref, known=known)
         return found
 
     def department_by_id(self, department_id: int | None) -> Department | None:
@@ -116,27 +90,21 @@ class RoleService:
 
     def create_department(self, name: str) -> Department:
         name = " ".join(name.split())
-        slug = department_slug(name)
+        slug = slugify(name)
         if not slug:
-            raise GovernanceError("Giv afdelingen et navn, fx: /afdeling opret Borgerservice og Biblioteker")
+            raise AppError(Outcome.INVALID, "department_needs_name")
         with self.db.session() as s:
-            department = Department(slug=slug, name=name)
+            department = Department(slug=slug, name=name[:200])
             s.add(department)
             try:
                 s.commit()
             except IntegrityError:
-                raise GovernanceError(f"Afdelingen '{slug}' findes allerede.") from None
+                raise AppError(Outcome.CONFLICT, "department_exists", slug=slug) from None
             s.refresh(department)
             return department
 
-    def ensure_department(self, name: str) -> Department:
-        try:
-            return self.department(name)
-        except GovernanceError:
-            return self.create_department(name)
-
     # -- assignments ------------------------------------------------------------------------------
-    def assign(self, user: str, role: str, department_id: int, actor: str) -> bool:
+    def assign(self, user: str, role: Role, department_id: int, actor: str) -> bool:
         """True when the role was new."""
         with self.db.session() as s:
             s.add(RoleAssignment(user_id=user, role=role, department_id=department_id, assigned_by=actor))
@@ -146,7 +114,7 @@ class RoleService:
                 return False
             return True
 
-    def remove(self, user: str, role: str, department_id: int) -> bool:
+    def remove(self, user: str, role: Role, department_id: int) -> bool:
         with self.db.session() as s:
             row = s.exec(
                 select(RoleAssignment).where(
@@ -161,7 +129,7 @@ class RoleService:
             s.commit()
             return True
 
-    def describe(self, user: str) -> list[str]:
+    def assignments(self, user: str) -> list[tuple[Role, Department]]:
         with self.db.session() as s:
             rows = s.exec(
                 select(RoleAssignment, Department)
@@ -169,7 +137,13 @@ class RoleService:
                 .where(RoleAssignment.user_id == user)
                 .order_by(col(Department.name))
             ).all()
-        lines = [f"{ROLE_NAMES[r.role]} i {d.name}" for r, d in rows]
-        if self.settings.is_admin(user):
-            lines.insert(0, "administrator (fra konfigurationen)")
-        return lines
+        return [(Role(r.role), d) for r, d in rows]
+
+    def holders(self, department_id: int, role: Role) -> set[str]:
+        with self.db.session() as s:
+            rows = s.exec(
+                select(RoleAssignment.user_id).where(
+                    RoleAssignment.department_id == department_id, RoleAssignment.role == role
+                )
+            ).all()
+        return set(rows)

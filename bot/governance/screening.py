@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.governance.roles import GovernanceError
-from bot.specialists import SpecialistService
+from bot.domain import AppError, Classification, Outcome, Status
+from bot.specialists import SpecialistStore
 from bot.store import Database
 from bot.store.models import Screening, Specialist, utcnow
 
-CLASSIFICATIONS = ("offentlig", "intern", "fortrolig", "personfølsom")
 DATA_CATEGORIES = ("ingen", "almindelige", "følsomme", "cpr")
 CATEGORY_ALIASES = {
     "ingen": "ingen",
@@ -41,18 +40,14 @@ USAGE = (
 )
 
 
-def rank(classification: str) -> int:
-    return CLASSIFICATIONS.index(classification)
-
-
-def classify(categories: list[str], public_sources: bool) -> str:
+def classify(categories: list[str], public_sources: bool) -> Classification:
     """Sensitive data (GDPR art. 9) or CPR numbers: personfølsom; ordinary personal data: fortrolig;
     no personal data: offentlig when every source is public, otherwise intern."""
     if "følsomme" in categories or "cpr" in categories:
-        return "personfølsom"
+        return Classification.PERSONFOELSOM
     if "almindelige" in categories:
-        return "fortrolig"
-    return "offentlig" if public_sources else "intern"
+        return Classification.FORTROLIG
+    return Classification.OFFENTLIG if public_sources else Classification.INTERN
 
 
 @dataclass(frozen=True)
@@ -65,7 +60,7 @@ class ScreeningAnswers:
     responsible: str
 
     @property
-    def classification(self) -> str:
+    def classification(self) -> Classification:
         return classify(self.categories, self.public_sources)
 
 
@@ -74,17 +69,17 @@ def categories(raw: list[str]) -> list[str]:
     for item in raw:
         category = CATEGORY_ALIASES.get(item.strip().casefold())
         if category is None:
-            raise GovernanceError(
-                f"Ukendt datakategori '{item.strip()}'. Tilladte: {', '.join(DATA_CATEGORIES)}."
+            raise AppError(
+                Outcome.INVALID, "screening_category", item=item.strip(), allowed=", ".join(DATA_CATEGORIES)
             )
         found.append(category)
     if "ingen" in found and len(found) > 1:
-        raise GovernanceError("data=ingen kan ikke kombineres med andre kategorier.")
+        raise AppError(Outcome.INVALID, "screening_none_alone")
     return found
 
 
 def parse(text: str) -> ScreeningAnswers:
-    """``key=value; key=value``; every key is required. Raises ``GovernanceError`` naming what is wrong."""
+    """``key=value; key=value``; every key is required. Raises ``AppError`` naming what is wrong."""
     values: dict[str, str] = {}
     for part in text.split(";"):
         if not part.strip():
@@ -92,21 +87,21 @@ def parse(text: str) -> ScreeningAnswers:
         key, sep, value = part.partition("=")
         name = KEYS.get(key.strip().casefold())
         if not sep or name is None:
-            raise GovernanceError(f"Kan ikke forstå '{part.strip()}'. Brug: {USAGE}")
+            raise AppError(Outcome.INVALID, "screening_unparsable", part=part.strip(), usage=USAGE)
         values[name] = value.strip()
     missing = [k for k, v in KEYS.items() if v not in values and k not in ("formaal",)]
     if missing:
-        raise GovernanceError(f"Screeningen mangler: {', '.join(missing)}. Brug: {USAGE}")
+        raise AppError(Outcome.INVALID, "screening_missing", missing=", ".join(missing), usage=USAGE)
     found = categories(values["data"].split(","))
     dpia = values["dpia"].casefold()
     if dpia not in ("ja", "nej", "yes", "no"):
-        raise GovernanceError("dpia skal være ja eller nej.")
+        raise AppError(Outcome.INVALID, "screening_dpia")
     sources = values["sources"].casefold()
     if sources not in ("offentlige", "interne", "public", "internal"):
-        raise GovernanceError("kilder skal være offentlige eller interne.")
+        raise AppError(Outcome.INVALID, "screening_sources")
     for key in ("purpose", "legal_basis", "responsible"):
         if not values[key]:
-            raise GovernanceError(f"Udfyld {key}. Brug: {USAGE}")
+            raise AppError(Outcome.INVALID, "screening_fill", key=key, usage=USAGE)
     return ScreeningAnswers(
         values["purpose"],
         found,
@@ -118,7 +113,7 @@ def parse(text: str) -> ScreeningAnswers:
 
 
 def save(
-    db: Database, specialists: SpecialistService, spec: Specialist, answers: ScreeningAnswers, actor: str
+    db: Database, specialists: SpecialistStore, spec: Specialist, answers: ScreeningAnswers, actor: str
 ) -> Specialist:
     """Store the screening and set the classification. A new screening needs a new approval, and a
     published specialist goes back to draft until it is published again."""
@@ -142,5 +137,35 @@ def save(
         classification=answers.classification,
         approved_by=None,  # type: ignore[arg-type]
         approved_at=None,
-        status="draft",
+        status=Status.DRAFT,
     )
+
+
+def of(db: Database, specialist_id: int | None) -> Screening | None:
+    with db.session() as s:
+        return s.get(Screening, specialist_id) if specialist_id is not None else None
+
+
+def differs(row: Screening | None, answers: ScreeningAnswers) -> bool:
+    if row is None:
+        return True
+    return (
+        row.purpose,
+        row.data_categories,
+        row.public_sources,
+        row.legal_basis,
+        row.dpia_needed,
+        row.responsible,
+    ) != (
+        answers.purpose,
+        ",".join(answers.categories),
+        answers.public_sources,
+        answers.legal_basis,
+        answers.dpia_needed,
+        answers.responsible,
+    )
+
+
+def sees_no_personal_data(row: Screening | None) -> bool:
+    """The screening says the specialist sees no personal data (``data=ingen``)."""
+    return row is not None and row.data_categories == "ingen"

@@ -70,16 +70,3 @@ def usage(db: Database, specialist: str | None = None, days: int = 30, now: date
     result.no_answer_share = len(unanswered) / len(rows) if rows else 0.0
     result.top_unanswered = Counter(unanswered).most_common(5)
     return result
-
-
-def render(u: Usage, name: str) -> str:
-    lines = [
-        f"Statistik for {name}, seneste {u.days} dage:",
-        f"- {u.questions} spørgsmål fra {u.users} brugere",
-        f"- vendte tilbage: {u.returning_7} inden for 7 dage, {u.returning_30} inden for 30 dage",
-        f"- {u.no_answer_share:.0%} uden fund i kilderne",
-        f"- feedback 👍 {u.likes} / 👎 {u.dislikes}",
-    ]
-    if u.top_unanswered:
-        lines.append("- oftest uden svar: " + "; ".join(f"«{q}» ({n})" for q, n in u.top_unanswered))
-    return "\n".join(lines)

@@ -1,12 +1,16 @@
-"""Language models: the catalogue, the router that picks one, and the OpenAI-compatible client."""
+"""Language models: the catalogue, and the router — the one public way to a model.
+
+Model clients (``bot.llm.providers``) are private to this package: every call goes through
+``ModelRouter.generate``, which applies the classification policy and the PII guard first.
+"""
 
 from bot.llm.catalogue import ModelCatalogue, ModelSpec
-from bot.llm.client import ChatModel
 from bot.llm.errors import ModelError, ModelRejected, ModelTimeout, ModelUnavailable
-from bot.llm.router import ModelRouter, NoModelConfigured
+from bot.llm.router import Generation, GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
 
 __all__ = [
-    "ChatModel",
+    "Generation",
+    "GenerationOutcome",
     "ModelCatalogue",
     "ModelError",
     "ModelRejected",
@@ -15,4 +19,5 @@ __all__ = [
     "ModelTimeout",
     "ModelUnavailable",
     "NoModelConfigured",
+    "TextSink",
 ]

@@ -19,17 +19,16 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Classification = Literal["offentlig", "intern", "fortrolig", "personfølsom"]
-CLASSIFICATIONS: tuple[str, ...] = ("offentlig", "intern", "fortrolig", "personfølsom")
+from bot.domain import Classification
 
 
 def cleared(spec: ModelSpec, classification: str) -> bool:
     """May ``spec`` see data of ``classification``?"""
-    return CLASSIFICATIONS.index(spec.max_classification) >= CLASSIFICATIONS.index(classification)
+    return spec.max_classification.allows(classification)
 
 
 def cleared_for_personal_data(spec: ModelSpec) -> bool:
-    return cleared(spec, "fortrolig")
+    return spec.max_classification.personal_data
 
 
 class CatalogueError(Exception):
@@ -42,6 +41,9 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    kind: Literal["openai"] = Field(
+        "openai", description="Provider: 'openai' is any OpenAI-compatible endpoint (vLLM, llama.cpp)."
+    )
     base_url: str = Field(pattern=r"^https?://")
     model: str = Field(min_length=1, description="Model name the server knows it by.")
     api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
@@ -51,7 +53,7 @@ class ModelSpec(BaseModel):
     max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx/429.")
     temperature: float = Field(0.2, ge=0, le=2)
     max_classification: Classification = Field(
-        "offentlig",
+        Classification.OFFENTLIG,
         description="The most sensitive data this model is cleared for (offentlig < intern < fortrolig < "
         "personfølsom). Undeclared: public data only.",
     )

@@ -162,6 +162,8 @@ def _normalise(kind: str, value: str) -> str:
     return digits[-8:] if kind == "phone" else digits
 
 
+# A Markdown link target "](...)", an autolink "<...>" or a bare URL (with or without a scheme).
+_URLISH = re.compile(r"\]\([^)]*\)?|<[a-z][a-z0-9+.-]*:[^>]*>?|\b(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.I)
 _PLACEHOLDER = re.compile("⟦(?:" + "|".join(_PREFIX.values()) + r")-\d+⟧")
 
 
@@ -206,6 +208,23 @@ class Redactor:
     def restore(self, text: str) -> str:
         """Every known placeholder replaced by its original; only exact placeholders, unknown ones stay."""
         return _PLACEHOLDER.sub(lambda m: self._mapping.get(m.group(), m.group()), text)
+
+    def restore_outside_links(self, text: str) -> str:
+        """Like ``restore``, but a placeholder inside a URL or a Markdown link target stays a
+        placeholder: a model must not be able to carry a restored value out in a link it wrote."""
+        links = [m.span() for m in _URLISH.finditer(text)]
+
+        def put_back(m: re.Match[str]) -> str:
+            if any(start <= m.start() < end for start, end in links):
+                return m.group()
+            return self._mapping.get(m.group(), m.group())
+
+        return _PLACEHOLDER.sub(put_back, text)
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """Distinct values redacted so far, per kind."""
+        return dict(self._counts)
 
     @property
     def mapping(self) -> dict[str, str]:

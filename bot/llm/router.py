@@ -1,27 +1,56 @@
-"""The one way to a model client: policy by data classification, then fallback within the policy.
+"""The one way to a model: policy by data classification, the PII guard over the whole payload, the
+context budget, then fallback within the policy.
 
-A specialist's classification (set by its screening) decides which catalogue models may see its
-data. The router lists, in order, the models that may: the specialist's own model, the catalogue's
-default for that classification, the global default, then any other cleared model. A model that is
-down is replaced only by the next cleared one; when none is cleared the caller must refuse.
+``ModelRouter.generate`` takes the specialist's classification and the complete outgoing message list
+(system prompt, history, passages, question) and returns a ``Generation`` with its decision record.
+Nothing else in the service holds a model client:
+
+- only models cleared for the classification are tried, in order: the specialist's own model, the
+  catalogue's default for that classification, the global default, then any other cleared model;
+- for a model not cleared for personal data, every message is scanned; personal data anywhere in the
+  payload is replaced by placeholders (restored later, never inside a link) or the call is refused;
+- the payload is trimmed to the model's context (oldest history first, then the longest message);
+- a model that is down is replaced only by the next cleared one.
+
+The router writes nothing: the audit events it decided on travel in ``Generation.events`` for the
+answering service to record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
 
-from bot.llm.catalogue import ModelCatalogue, cleared
-from bot.llm.client import ChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from bot.domain import AuditAction
+from bot.llm.catalogue import ModelCatalogue, ModelSpec, cleared, cleared_for_personal_data
+from bot.llm.errors import ModelError, ModelRejected
+from bot.llm.pii import Redactor, find_pii
+from bot.llm.providers import ChatClient, client_for
+
+TextSink = Callable[[str], Awaitable[None]]  # receives each new piece of the answer
+CHARS_PER_TOKEN = 3  # conservative for Danish without a tokenizer (budgets must never overflow)
+TRUNCATED = "\n[…]\n"
 
 
 class NoModelConfigured(Exception):
     """The catalogue is empty: the bot runs in its embedded, model-less mode."""
 
 
+class GenerationOutcome(StrEnum):
+    ANSWERED = "answered"
+    NO_CLEARED_MODEL = "refused"
+    PII_BLOCKED = "pii_blocked"
+    MODEL_ERROR = "model_error"
+
+
 @dataclass
 class Route:
     classification: str
-    candidates: list[ChatModel]
+    candidates: list[ChatClient]
     refused: list[str] = field(default_factory=list)  # models asked for but not cleared for the data
 
     def record(self) -> dict[str, object]:
@@ -32,21 +61,42 @@ class Route:
         }
 
 
+@dataclass
+class Generation:
+    outcome: GenerationOutcome
+    decision: dict[str, Any]
+    raw: str = ""  # the model's text as written (placeholders intact when redacted)
+    model: str | None = None
+    error: ModelError | None = None
+    redactor: Redactor | None = None
+    pii: dict[str, int] = field(default_factory=dict)
+    pii_in: Literal["question", "payload"] | None = None
+    blocked_model: str | None = None
+    events: list[tuple[AuditAction, dict[str, Any]]] = field(default_factory=list)
+
+    def restore(self, text: str) -> str:
+        """Put personal data back into ``text``, except inside URLs and link targets."""
+        return self.redactor.restore_outside_links(text) if self.redactor else text
+
+
 class ModelRouter:
-    def __init__(self, catalogue: ModelCatalogue) -> None:
+    def __init__(self, catalogue: ModelCatalogue, pii_mode: Literal["redact", "block"] = "redact") -> None:
         self.catalogue = catalogue
-        self._clients: dict[str, ChatModel] = {}
+        self.pii_mode = pii_mode
+        self._clients: dict[str, ChatClient] = {}
 
     @property
     def has_models(self) -> bool:
         return not self.catalogue.empty
 
-    def _client(self, model_id: str) -> ChatModel:
-        spec = self.catalogue.get(model_id)
-        assert spec is not None
+    @property
+    def model_ids(self) -> list[str]:
+        return [m.id for m in self.catalogue.models]
+
+    def _client(self, spec: ModelSpec) -> ChatClient:
         client = self._clients.get(spec.id)
         if client is None:
-            client = self._clients[spec.id] = ChatModel(spec)
+            client = self._clients[spec.id] = client_for(spec)
         return client
 
     def plan(self, classification: str, requested: str | None = None) -> Route:
@@ -55,24 +105,159 @@ class ModelRouter:
             raise NoModelConfigured
         order = [
             requested,
-            self.catalogue.defaults.get(classification),
-            self.catalogue.default,  # type: ignore[call-overload]
+            self.catalogue.defaults.get(classification),  # type: ignore[call-overload]
+            self.catalogue.default,
             *(m.id for m in self.catalogue.models),
         ]
         route = Route(classification, [])
         seen: set[str] = set()
         for model_id in order:
-            if not model_id or model_id in seen or self.catalogue.get(model_id) is None:
+            spec = self.catalogue.get(model_id) if model_id else None
+            if spec is None or spec.id in seen:
                 continue
-            seen.add(model_id)
-            spec = self.catalogue.get(model_id)
-            assert spec is not None
+            seen.add(spec.id)
             if cleared(spec, classification):
-                route.candidates.append(self._client(model_id))
-            elif model_id == requested:
-                route.refused.append(model_id)
+                route.candidates.append(self._client(spec))
+            elif spec.id == requested:
+                route.refused.append(spec.id)
         return route
 
-    def all_clients(self) -> list[ChatModel]:
+    def context_chars(self, classification: str, requested: str | None = None) -> int:
+        """The payload size every cleared candidate can take (the smallest context among them)."""
+        route = self.plan(classification, requested)
+        budgets = [budget_chars(c.spec) for c in route.candidates]
+        return min(budgets) if budgets else 0
+
+    async def generate(
+        self,
+        classification: str,
+        messages: list[BaseMessage],
+        *,
+        requested: str | None = None,
+        user_texts: tuple[str, ...] = (),
+        on_chunk: TextSink | None = None,
+    ) -> Generation:
+        """Answer ``messages`` with the first cleared model that works. Raises ``NoModelConfigured``.
+
+        ``user_texts`` are what the user wrote (question and earlier questions): personal data found
+        there is reported as the user's, elsewhere as the sources'. Streaming (``on_chunk``) is used
+        only when nothing had to be redacted (a placeholder must never be shown half-restored).
+        """
+        route = self.plan(classification, requested)
+        decision: dict[str, Any] = route.record()
+        generation = Generation(GenerationOutcome.NO_CLEARED_MODEL, decision)
+        if route.refused:
+            generation.events.append(
+                (AuditAction.MODEL_REFUSED, {"models": route.refused, "classification": classification})
+            )
+        if not route.candidates:
+            return generation
+        found_in_user = any(find_pii(text) for text in user_texts)
+        has_pii = found_in_user or any(find_pii(_content(m)) for m in messages)
+        tried: list[dict[str, str]] = []
+        for client in route.candidates:
+            payload, redactor, kinds = messages, None, {}
+            if has_pii and not cleared_for_personal_data(client.spec):
+                redactor = Redactor()
+                payload = redact_messages(messages, redactor)
+                kinds = redactor.kinds
+                where: Literal["question", "payload"] = "question" if found_in_user else "payload"
+                if self.pii_mode == "block":
+                    generation.events.append(
+                        (AuditAction.PII_BLOCKED, {"model": client.id, "kinds": kinds, "found_in": where})
+                    )
+                    decision.update(chosen=None, tried=tried, pii=kinds, pii_action="blocked")
+                    generation.outcome, generation.pii, generation.pii_in = (
+                        GenerationOutcome.PII_BLOCKED,
+                        kinds,
+                        where,
+                    )
+                    generation.blocked_model = client.id
+                    return generation
+                generation.events.append(
+                    (AuditAction.PII_REDACTED, {"model": client.id, "kinds": kinds, "found_in": where})
+                )
+            payload = fit(payload, budget_chars(client.spec))
+            try:
+                text = await _call(client, payload, on_chunk if redactor is None else None)
+            except ModelRejected as exc:
+                generation.error = exc
+                tried.append({"model": client.id, "error": type(exc).__name__})
+                break
+            except ModelError as exc:
+                generation.error = exc
+                tried.append({"model": client.id, "error": type(exc).__name__})
+                continue
+            if tried:
+                generation.events.append(
+                    (AuditAction.MODEL_FALLBACK, {"to": client.id, "after": [a["model"] for a in tried]})
+                )
+            decision.update(
+                chosen=client.id, tried=tried, pii=kinds, pii_action="redacted" if redactor else None
+            )
+            generation.outcome, generation.raw, generation.model = GenerationOutcome.ANSWERED, text, client.id
+            generation.redactor, generation.pii, generation.error = redactor, kinds, None
+            return generation
+        decision.update(chosen=None, tried=tried)
+        generation.outcome = GenerationOutcome.MODEL_ERROR
+        return generation
+
+    def all_clients(self) -> list[ChatClient]:
         """For health checks only: never used to send data."""
-        return [self._client(spec.id) for spec in self.catalogue.models]
+        return [self._client(spec) for spec in self.catalogue.models]
+
+
+async def _call(client: ChatClient, messages: list[BaseMessage], on_chunk: TextSink | None) -> str:
+    if on_chunk is None:
+        return await client.complete(messages)
+    parts: list[str] = []
+    async for chunk in client.stream(messages):
+        parts.append(chunk)
+        await on_chunk(chunk)
+    return "".join(parts)
+
+
+def _content(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else str(message.content)
+
+
+def redact_messages(messages: list[BaseMessage], redactor: Redactor) -> list[BaseMessage]:
+    """Every message with its personal data replaced, one placeholder per value across the payload."""
+    return [m.model_copy(update={"content": redactor.redact(_content(m)).text}) for m in messages]
+
+
+def budget_chars(spec: ModelSpec) -> int:
+    return max(spec.max_context - spec.max_output_tokens, 64) * CHARS_PER_TOKEN
+
+
+def fit(messages: list[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Trim the payload to ``budget`` characters: drop the oldest history turns (never the system
+    prompt or the final question), then shorten the longest message in its middle."""
+    out = list(messages)
+    size = sum(len(_content(m)) for m in out)
+    while size > budget and len(out) > 2:
+        drop = 1 if isinstance(out[0], SystemMessage) else 0
+        if drop >= len(out) - 1:
+            break
+        size -= len(_content(out[drop]))
+        del out[drop]
+    while size > budget:
+        longest = max(range(len(out)), key=lambda i: len(_content(out[i])))
+        text = _content(out[longest])
+        excess = size - budget + len(TRUNCATED)
+        if excess >= len(text):  # nothing sensible is left to send; keep the ends of the last message
+            keep = max(budget // max(len(out), 1), 32)
+            new = text[: keep // 2] + TRUNCATED + text[-keep // 2 :]
+        else:
+            half = (len(text) - excess) // 2
+            new = text[:half] + TRUNCATED + text[len(text) - half :]
+        size += len(new) - len(text)
+        cls = type(out[longest])
+        out[longest] = (
+            cls(content=new)
+            if cls in (HumanMessage, SystemMessage)
+            else out[longest].model_copy(update={"content": new})
+        )
+        if len(new) >= len(text):
+            break
+    return out

@@ -10,9 +10,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from bot.rag.retrieval import Mode, Retriever
+from bot.rag.retrieval import Hit, Mode
 from bot.store.models import Specialist
+
+
+class Searcher(Protocol):
+    """The retriever, or the answering service's ``search`` (which is what the CLI gives)."""
+
+    def search(
+        self, spec: Specialist, query: str, k: int, mode: Mode = ..., gate: bool = ...
+    ) -> list[Hit]: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def _correct(text: str, expect: tuple[str, ...]) -> bool:
     return all(word.lower() in lowered for word in expect)
 
 
-def evaluate(retriever: Retriever, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5) -> Scores:
+def evaluate(retriever: Searcher, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5) -> Scores:
     answerable = [c for c in cases if c.expect]
     unanswerable = [c for c in cases if not c.expect]
     hit1 = hit5 = rr = 0.0

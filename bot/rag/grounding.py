@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from bot.conversation.assistant import Exchange
-from bot.conversation.types import Citation
+from bot.conversation.types import Citation, Exchange
 from bot.rag.retrieval import Hit
 
 RULES = {
@@ -40,8 +39,6 @@ PROMPT = ChatPromptTemplate.from_messages(
     ]
 )
 
-CHARS_PER_TOKEN = 4
-
 
 def passage_label(hit: Hit) -> str:
     parts = [hit.source]
@@ -62,14 +59,20 @@ def build_messages(
     question: str,
     history: Sequence[Exchange],
     locale: str,
-    max_context: int,
-    max_output: int,
+    budget_chars: int,
 ) -> list[BaseMessage]:
-    """Prompt, as much history as fits beside the passages, then passages and question."""
-    passages = format_passages(hits)
+    """Prompt, the passages that fit (best first), as much recent history as fits beside them, then
+    the question. ``budget_chars`` is the payload the smallest cleared model can take."""
     rules = RULES.get(locale, RULES["da"])
-    budget = (max_context - max_output) * CHARS_PER_TOKEN - len(system_prompt) - len(rules) - len(passages)
-    budget -= len(question) + 100
+    budget = budget_chars - len(system_prompt) - len(rules) - len(question) - 100
+    kept_hits: list[Hit] = []
+    for hit in hits:  # the best passages first; a passage that does not fit is not sent at all
+        cost = len(hit.text) + len(passage_label(hit)) + 8
+        if kept_hits and cost > budget:
+            break
+        kept_hits.append(hit)
+        budget -= cost
+    passages = format_passages(kept_hits)
     kept: list[BaseMessage] = []
     for msg in reversed(history):
         cost = len(msg.question) + len(msg.answer)

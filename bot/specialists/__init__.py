@@ -1,5 +1,5 @@
-"""Specialists: the catalogue, prompt versions, settings, and which one answers where."""
+"""Specialists: the catalogue, prompt versions, settings, and which one answers where (persistence)."""
 
-from bot.specialists.service import SpecialistError, SpecialistService
+from bot.specialists.store import SpecialistStore
 
-__all__ = ["SpecialistError", "SpecialistService"]
+__all__ = ["SpecialistStore"]

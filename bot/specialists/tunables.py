@@ -1,45 +1,53 @@
-"""The settings a Builder may change with ``/indstil``, their ranges and Danish names."""
+"""The settings a Builder may change with ``/indstil``: their ranges, defaults and names (one
+definition, used by the commands, the settings card, skills-as-code and the table's defaults)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from bot.specialists.errors import SpecialistError
+from bot.domain import AppError, Outcome
 
 
 @dataclass(frozen=True)
 class Tunable:
     field: str
     kind: type
-    help: str
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    def describe(self, locale: str, key: str) -> str:
+        from bot.messages import t
+
+        text = t(f"tunable_{key}", locale)
         if self.choices:
-            return f"{self.help} ({' | '.join(self.choices)})"
+            return f"{text} ({' | '.join(self.choices)})"
         if self.low is not None:
-            low, high = _fmt(self.low), _fmt(self.high)
-            return f"{self.help} ({low}–{high})"
-        return self.help
+            return f"{text} ({fmt(self.low)}–{fmt(self.high)})"
+        return text
+
+    def check(self, value: float) -> None:
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise AppError(
+                Outcome.INVALID, "setting_range", name=self.field, low=fmt(self.low), high=fmt(self.high)
+            )
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
     return "" if value is None else (str(int(value)) if float(value).is_integer() else str(value))
 
 
 TUNABLES: dict[str, Tunable] = {
-    "temperatur": Tunable("temperature", float, "hvor frit modellen formulerer sig", 0.0, 2.0),
-    "top_k": Tunable("top_k", int, "antal kildeuddrag pr. svar", 1, 20),
-    "chunk_size": Tunable("chunk_size", int, "tegn pr. kildeuddrag ved indlæsning", 200, 4000),
-    "chunk_overlap": Tunable("chunk_overlap", int, "overlap mellem uddrag i tegn", 0, 1000),
-    "model": Tunable("model_id", str, "sprogmodel fra modelkataloget"),
-    "navn": Tunable("name", str, "visningsnavn"),
-    "beskrivelse": Tunable("description", str, "kort beskrivelse"),
-    "afdeling": Tunable("department", str, "magistratsafdeling"),
-    "status": Tunable("status", str, "kladde eller udgivet", choices=("kladde", "udgivet")),
+    "temperatur": Tunable("temperature", float, 0.0, 2.0),
+    "top_k": Tunable("top_k", int, 1, 20),
+    "chunk_size": Tunable("chunk_size", int, 200, 4000),
+    "chunk_overlap": Tunable("chunk_overlap", int, 0, 1000),
+    "model": Tunable("model_id", str),
+    "navn": Tunable("name", str),
+    "beskrivelse": Tunable("description", str),
+    "afdeling": Tunable("department", str),
+    "status": Tunable("status", str, choices=("kladde", "udgivet")),
 }
 ALIASES = {
     "temperature": "temperatur",
@@ -52,48 +60,49 @@ ALIASES = {
     "chunkoverlap": "chunk_overlap",
 }
 STATUS_VALUES = {"kladde": "draft", "draft": "draft", "udgivet": "published", "published": "published"}
+RANGES = {t.field: (t.low, t.high) for t in TUNABLES.values() if t.low is not None}
 
 
-def allowed_keys_text() -> str:
-    return "; ".join(f"{key}: {t.describe()}" for key, t in TUNABLES.items())
+def allowed_keys_text(locale: str = "da") -> str:
+    return "; ".join(f"{key}: {t.describe(locale, key)}" for key, t in TUNABLES.items())
 
 
 def parse_setting(
-    key: str, raw: str, model_ids: list[str], chunk_size: int, chunk_overlap: int
+    key: str, raw: str, model_ids: list[str], chunk_size: int, chunk_overlap: int, locale: str = "da"
 ) -> tuple[str, Any]:
-    """Validate ``/indstil <key> <value>``; return (field, value) or raise ``SpecialistError``."""
+    """Validate ``/indstil <key> <value>``; return (field, value) or raise ``AppError(INVALID)``."""
     name = ALIASES.get(key.casefold(), key.casefold())
     tunable = TUNABLES.get(name)
     if tunable is None:
-        raise SpecialistError(f"Ukendt indstilling '{key}'. Tilladte: {allowed_keys_text()}.")
+        raise AppError(Outcome.INVALID, "setting_unknown", key=key, allowed=allowed_keys_text(locale))
     raw = raw.strip()
     if not raw:
-        raise SpecialistError(f"Angiv en værdi for {name}: {tunable.describe()}.")
+        raise AppError(Outcome.INVALID, "setting_needs_value", name=name, help=tunable.describe(locale, name))
     value: Any
     if tunable.kind in (int, float):
         try:
             value = tunable.kind(raw.replace(",", "."))
         except ValueError:
-            raise SpecialistError(f"{name} skal være et tal: {tunable.describe()}.") from None
-        if (tunable.low is not None and value < tunable.low) or (
-            tunable.high is not None and value > tunable.high
-        ):
-            raise SpecialistError(
-                f"{name} skal ligge i intervallet {_fmt(tunable.low)}–{_fmt(tunable.high)}."
-            )
+            raise AppError(
+                Outcome.INVALID, "setting_number", name=name, help=tunable.describe(locale, name)
+            ) from None
+        try:
+            tunable.check(value)
+        except AppError as exc:
+            exc.values["name"] = name
+            raise
     elif name == "status":
         if raw.casefold() not in STATUS_VALUES:
-            raise SpecialistError(f"status skal være en af: {', '.join(tunable.choices)}.")
+            raise AppError(Outcome.INVALID, "setting_status", choices=", ".join(tunable.choices))
         value = STATUS_VALUES[raw.casefold()]
     elif name == "model":
         if raw not in model_ids:
-            known = ", ".join(model_ids) or "ingen – der er ikke forbundet nogen sprogmodel"
-            raise SpecialistError(f"Modellen '{raw}' findes ikke i modelkataloget. Kendte modeller: {known}.")
+            raise AppError(Outcome.INVALID, "setting_model_unknown", model=raw, known=", ".join(model_ids))
         value = raw
     else:
         value = raw[:2000]
     if name == "chunk_overlap" and value >= chunk_size:
-        raise SpecialistError(f"chunk_overlap skal være mindre end chunk_size ({chunk_size}).")
+        raise AppError(Outcome.INVALID, "setting_overlap", size=chunk_size)
     if name == "chunk_size" and value <= chunk_overlap:
-        raise SpecialistError(f"chunk_size skal være større end chunk_overlap ({chunk_overlap}).")
+        raise AppError(Outcome.INVALID, "setting_size", overlap=chunk_overlap)
     return tunable.field, value

@@ -1,6 +1,7 @@
-"""The Agents SDK wiring: one ``AgentApplication`` whose handlers translate Teams activities for the core.
+"""The Agents SDK wiring: one ``AgentApplication`` whose handlers translate Teams activities for the
+dispatcher.
 
-Messages (text, files, card submissions) go to ``ConversationCore.handle``; answers are streamed in
+Messages (text, files, card submissions) go to ``Dispatcher.handle``; answers are streamed in
 personal chats and sent as placeholder + final message elsewhere; feedback votes and installs are
 handled here too. Nothing below this package sees an activity.
 """
@@ -22,10 +23,9 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from bot.commands.registry import parse_command
 from bot.config import Settings
-from bot.conversation.core import ConversationCore
-from bot.i18n import t
+from bot.dispatcher import Dispatcher
+from bot.messages import t
 from bot.teams.activity import to_incoming
 from bot.teams.outbound import SendPolicy
 from bot.teams.render import to_activities
@@ -65,7 +65,7 @@ def can_stream(activity: Activity) -> bool:
     )
 
 
-def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
+def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     auth = auth_configuration(settings)
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
@@ -79,22 +79,16 @@ def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
-        incoming = to_incoming(context.activity, settings.locale)
-        is_question = (
-            not incoming.files
-            and not incoming.unsupported_files
-            and incoming.form is None
-            and incoming.text.strip()
-            and parse_command(incoming.text) is None
-        )
+        turn = await core.prepare(to_incoming(context.activity, settings.locale))
+        is_question = turn.is_question
         stream = TeamsStream(context, streaming=can_stream(context.activity))
         if is_question:
-            await stream.informative(await core.informative_text(incoming))
+            await stream.informative(core.informative_text(turn))
 
         async def notify(text: str) -> None:
             await context.send_activity(Activity(type=ActivityTypes.message, text=text))
 
-        reply = await core.handle(incoming, on_chunk=stream.chunk if is_question else None, notify=notify)
+        reply = await core.handle(turn, on_text=stream.update if is_question else None, notify=notify)
         if is_question:
             if stream.stream_id is not None:  # known before the final message: thumbs work at once
                 await core.attach_reply_id(reply, stream.stream_id)
@@ -110,11 +104,9 @@ def build_teams_bot(settings: Settings, core: ConversationCore) -> TeamsBot:
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         action = value.get("actionValue") if isinstance(value.get("actionValue"), dict) else {}
         if value.get("actionName") == "feedback":
-            incoming = to_incoming(context.activity, settings.locale)
             stored = await core.feedback(
-                incoming.conversation.id,
+                to_incoming(context.activity, settings.locale),
                 context.activity.reply_to_id,
-                incoming.user_key,
                 str(action.get("reaction", "")),
                 str(action.get("feedback", "")),
             )

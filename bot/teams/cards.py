@@ -24,12 +24,12 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = Non
 
 def specialists_card(data: dict[str, Any]) -> Attachment:
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": "Specialister", "weight": "Bolder", "size": "Medium"}
+        {"type": "TextBlock", "text": data.get("title", "Specialister"), "weight": "Bolder", "size": "Medium"}
     ]
     for item in data["items"]:
-        title = item["name"] + (" (svarer her)" if item.get("in_use") else "")
+        title = item["name"] + (f" ({data.get('answers_here', 'svarer her')})" if item.get("in_use") else "")
         if item.get("status") != "published":
-            title += " · kladde"
+            title += f" · {data.get('draft', 'kladde')}"
         body.append(
             {
                 "type": "ColumnSet",
@@ -59,7 +59,7 @@ def specialists_card(data: dict[str, Any]) -> Attachment:
                                 "actions": [
                                     {
                                         "type": "Action.Submit",
-                                        "title": "Brug",
+                                        "title": data.get("button", "Brug"),
                                         "data": {"aarhusai": "use", "slug": item["slug"]},
                                     }
                                 ],
@@ -73,20 +73,30 @@ def specialists_card(data: dict[str, Any]) -> Attachment:
 
 
 def settings_card(data: dict[str, Any]) -> Attachment:
-    models = [{"title": "Standard (katalogets)", "value": ""}] + [
+    labels = {
+        "title": f"Indstillinger for {data['name']}",
+        "prompt": "Prompt",
+        "model": "Sprogmodel",
+        "default_model": "Standard (katalogets)",
+        "temperature": "Temperatur (0–2)",
+        "top_k": "Kildeuddrag pr. svar (1–20)",
+        "save": "Gem",
+        **data.get("labels", {}),
+    }
+    models = [{"title": labels["default_model"], "value": ""}] + [
         {"title": m, "value": m} for m in data["models"]
     ]
     body = [
         {
             "type": "TextBlock",
-            "text": f"Indstillinger for {data['name']}",
+            "text": labels["title"],
             "weight": "Bolder",
             "size": "Medium",
         },
         {
             "type": "Input.Text",
             "id": "prompt",
-            "label": "Prompt",
+            "label": labels["prompt"],
             "isMultiline": True,
             "value": data["prompt"],
             "maxLength": 8000,
@@ -94,14 +104,14 @@ def settings_card(data: dict[str, Any]) -> Attachment:
         {
             "type": "Input.ChoiceSet",
             "id": "model",
-            "label": "Sprogmodel",
+            "label": labels["model"],
             "choices": models,
             "value": data["model"],
         },
         {
             "type": "Input.Number",
             "id": "temperatur",
-            "label": "Temperatur (0–2)",
+            "label": labels["temperature"],
             "min": 0,
             "max": 2,
             "value": data["temperature"],
@@ -109,14 +119,18 @@ def settings_card(data: dict[str, Any]) -> Attachment:
         {
             "type": "Input.Number",
             "id": "top_k",
-            "label": "Kildeuddrag pr. svar (1–20)",
+            "label": labels["top_k"],
             "min": 1,
             "max": 20,
             "value": data["top_k"],
         },
     ]
     actions = [
-        {"type": "Action.Submit", "title": "Gem", "data": {"aarhusai": "save_settings", "slug": data["slug"]}}
+        {
+            "type": "Action.Submit",
+            "title": labels["save"],
+            "data": {"aarhusai": "save_settings", "slug": data["slug"]},
+        }
     ]
     return _card(body, actions)
 
@@ -160,3 +174,58 @@ def render(text: str, card: dict[str, Any]) -> Attachment | None:
     if kind == "welcome":
         return welcome_card(text, card)
     return None
+
+
+def card_text(content: dict[str, Any]) -> str:
+    """An Adaptive Card as plain text, the way a terminal can show what Teams would render."""
+    lines: list[str] = []
+
+    def walk(elements: list[dict[str, Any]], indent: str = "") -> None:
+        for el in elements:
+            kind = el.get("type")
+            if kind == "TextBlock" and str(el.get("text", "")).strip():
+                lines.append(indent + str(el["text"]).strip())
+            elif kind == "ColumnSet":
+                parts: list[str] = []
+                for column in el.get("columns", []):
+                    sub: list[str] = []
+                    _collect(column.get("items", []), sub)
+                    parts += [p for p in sub if p.strip()]
+                if parts:
+                    lines.append(f"{indent}- " + " — ".join(parts))
+            elif kind == "Container":
+                walk(el.get("items", []), indent)
+            elif kind and kind.startswith("Input."):
+                value = el.get("value", "")
+                choices = ", ".join(str(c.get("title")) for c in el.get("choices", []))
+                lines.append(
+                    f"{indent}{el.get('label', el.get('id'))}: {value}" + (f" ({choices})" if choices else "")
+                )
+            elif kind == "ActionSet":
+                lines.append(indent + _actions(el.get("actions", [])))
+
+    walk(content.get("body", []))
+    if content.get("actions"):
+        lines.append(_actions(content["actions"]))
+    return "\n".join(lines)
+
+
+def _collect(items: list[dict[str, Any]], out: list[str]) -> None:
+    for el in items:
+        if el.get("type") == "TextBlock" and str(el.get("text", "")).strip():
+            out.append(str(el["text"]).strip())
+        elif el.get("type") == "ActionSet":
+            out.append(_actions(el.get("actions", [])))
+
+
+def _actions(actions: list[dict[str, Any]]) -> str:
+    shown = []
+    for action in actions:
+        data = action.get("data") or {}
+        hint = ""
+        if data.get("aarhusai") == "use":
+            hint = f" → /brug {data.get('slug')}"
+        elif data.get("aarhusai") == "command":
+            hint = f" → /{data.get('name')}"
+        shown.append(f"[{action.get('title')}{hint}]")
+    return " ".join(shown)

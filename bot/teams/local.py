@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 from microsoft_agents.activity import (
@@ -25,6 +26,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 
 from bot.listen import listen
 from bot.teams.agent import TeamsBot
+from bot.teams.cards import ADAPTIVE, card_text
 from bot.teams.files import FILE_DOWNLOAD_INFO
 
 LOCAL_TENANT = "00000000-0000-0000-0000-000000000000"
@@ -72,7 +74,16 @@ class LocalTeamsChat:
         )
         response = await self.bot.adapter.process_activity(ClaimsIdentity(), activity, self.bot.app.on_turn)
         replies = ((response.body or {}) if response else {}).get("activities", [])
-        return [r.get("text") or "" for r in replies if r.get("type") == ActivityTypes.message]
+        return [_as_text(r) for r in replies if r.get("type") == ActivityTypes.message]
+
+
+def _as_text(activity: dict[str, Any]) -> str:
+    """The message as a terminal shows it: its text, and its cards rendered as text."""
+    parts = [activity.get("text") or ""]
+    for attachment in activity.get("attachments") or []:
+        if attachment.get("contentType") == ADAPTIVE and isinstance(attachment.get("content"), dict):
+            parts.append(card_text(attachment["content"]))
+    return "\n".join(p for p in parts if p)
 
 
 def _expand(raw: str) -> list[Path]:

@@ -48,8 +48,9 @@ class TeamsStream:
         self.stream_id = response.id if response else None
         self.last_sent = time.monotonic()
 
-    async def chunk(self, piece: str) -> None:
-        self.text += piece
+    async def update(self, text: str) -> None:
+        """The answer so far (already made safe by the answering service)."""
+        self.text = text
         if not self.streaming or self.stream_id is None:
             return
         now = time.monotonic()

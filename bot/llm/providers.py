@@ -1,7 +1,9 @@
-"""An OpenAI-compatible chat model (vLLM in production) through LangChain's ``ChatOpenAI``.
+"""Model providers: the clients behind catalogue entries, chosen by the entry's ``kind``.
 
-Only ``bot.llm.router`` hands these out: policy decides which model may see a conversation.
-Failures become ``ModelError`` subclasses with a message the user can read.
+Private to ``bot.llm``: only the router creates and calls them, after policy decided that a model may
+see the payload. A new provider (Azure OpenAI is next) is one class with ``complete``, ``stream`` and
+``check`` plus one line in ``PROVIDERS``. Failures become ``ModelError`` subclasses with a message the
+user can read.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 import httpx
 import openai
@@ -23,8 +26,22 @@ from bot.llm.errors import ModelError, ModelRejected, ModelTimeout, ModelUnavail
 log = logging.getLogger(__name__)
 
 
-class ChatModel:
-    """A chat model endpoint with deadlines, retries and translated errors."""
+class ChatClient(Protocol):
+    spec: ModelSpec
+
+    @property
+    def id(self) -> str: ...
+
+    async def complete(self, messages: Sequence[BaseMessage]) -> str: ...
+
+    def stream(self, messages: Sequence[BaseMessage]) -> AsyncIterator[str]: ...
+
+    async def check(self, timeout_s: float = 3.0) -> None: ...
+
+
+class OpenAICompatible:
+    """An OpenAI-compatible chat endpoint (vLLM, llama.cpp, OpenAI) through LangChain's ``ChatOpenAI``,
+    with deadlines, retries and translated errors."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -125,3 +142,10 @@ def _text(content: object) -> str:
             b if isinstance(b, str) else str(b.get("text", "")) for b in content if isinstance(b, str | dict)
         )
     return str(content)
+
+
+PROVIDERS: dict[str, type[OpenAICompatible]] = {"openai": OpenAICompatible}
+
+
+def client_for(spec: ModelSpec) -> ChatClient:
+    return PROVIDERS[spec.kind](spec)

@@ -1,45 +1,33 @@
 """Specialists in the database: create, find, prompt versions, settings, selection, sources.
 
-Blocking (SQLAlchemy sessions): async callers go through ``asyncio.to_thread``.
+Persistence only: permissions, governance steps and audit events belong to ``bot.services``, the only
+callers outside tests. Blocking (SQLAlchemy sessions): async callers go through ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from bot.specialists.errors import SpecialistError
+from bot.domain import GENERAL_SLUG, SLUG_RE, AppError, Outcome, slugify
 from bot.store import Database
 from bot.store.models import (
     EditSelection,
     PromptVersion,
     Selection,
     Source,
+    SourceFile,
     Specialist,
     utcnow,
 )
-
-GENERAL_SLUG = "assistent"
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 DEFAULT_PROMPT = (
     "Du er specialisten «{name}» i Aarhus Kommune. Du hjælper medarbejdere med svar, der bygger på "
     "de kilder, specialisten har fået. Svar på dansk, kort og præcist, og henvis til kilderne."
 )
-
-
-def slugify(name: str) -> str:
-    text = name.strip().lower()
-    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
-        text = text.replace(a, b)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return text[:64].strip("-")
 
 
 def channel_of(conversation_id: str) -> str | None:
@@ -48,7 +36,7 @@ def channel_of(conversation_id: str) -> str | None:
     return base if sep else None
 
 
-class SpecialistService:
+class SpecialistStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -66,26 +54,23 @@ class SpecialistService:
     def require(self, ref: str) -> Specialist:
         found = self.get(ref) if ref.strip() else None
         if found is None:
-            raise SpecialistError(
-                f"Specialisten '{ref}' findes ikke. Skriv /specialister for at se dem, der findes."
-            )
+            raise AppError(Outcome.NOT_FOUND, "specialist_unknown", ref=ref.strip())
         return found
 
     def by_id(self, specialist_id: int) -> Specialist:
         with self.db.session() as s:
             found = s.get(Specialist, specialist_id)
         if found is None:
-            raise SpecialistError("Specialisten findes ikke længere.")
+            raise AppError(Outcome.NOT_FOUND, "specialist_gone")
         return found
 
     def general(self) -> Specialist:
         return self.require(GENERAL_SLUG)
 
-    def catalogue(self, include_drafts: bool) -> list[Specialist]:
+    def catalogue(self) -> list[Specialist]:
+        """Every specialist, the general assistant first; who may see which is ``access.can_use``'s call."""
         with self.db.session() as s:
-            query = select(Specialist).order_by(col(Specialist.kind), col(Specialist.name))  # assistant first
-            if not include_drafts:
-                query = query.where(Specialist.status == "published")
+            query = select(Specialist).order_by(col(Specialist.kind), col(Specialist.name))
             return list(s.exec(query).all())
 
     # -- create and change ------------------------------------------------------------------------
@@ -103,12 +88,10 @@ class SpecialistService:
     ) -> Specialist:
         name = " ".join(name.split())
         if not name:
-            raise SpecialistError("Giv specialisten et navn, fx: /ny Byggesagsguiden")
+            raise AppError(Outcome.INVALID, "specialist_needs_name")
         slug = slug or slugify(name)
         if not SLUG_RE.match(slug):
-            raise SpecialistError(
-                f"'{slug}' kan ikke bruges som kort navn (små bogstaver, tal og bindestreg)."
-            )
+            raise AppError(Outcome.INVALID, "slug_invalid", slug=slug)
         spec = Specialist(
             slug=slug,
             name=name[:200],
@@ -123,9 +106,7 @@ class SpecialistService:
             try:
                 s.flush()
             except IntegrityError:
-                raise SpecialistError(
-                    f"Der findes allerede en specialist med det korte navn '{slug}'."
-                ) from None
+                raise AppError(Outcome.CONFLICT, "slug_exists", slug=slug) from None
             assert spec.id is not None
             s.add(
                 PromptVersion(
@@ -143,7 +124,7 @@ class SpecialistService:
         with self.db.session() as s:
             spec = s.get(Specialist, specialist_id)
             if spec is None:
-                raise SpecialistError("Specialisten findes ikke længere.")
+                raise AppError(Outcome.NOT_FOUND, "specialist_gone")
             for key, value in fields.items():
                 setattr(spec, key, value)
             spec.updated_at = utcnow()
@@ -161,7 +142,7 @@ class SpecialistService:
                 .order_by(col(PromptVersion.version).desc())
             ).first()
         if found is None:
-            raise SpecialistError("Specialisten har ingen prompt.")
+            raise AppError(Outcome.NOT_FOUND, "prompt_missing")
         return found
 
     def set_prompt(
@@ -169,7 +150,7 @@ class SpecialistService:
     ) -> PromptVersion:
         text = text.strip()
         if not text:
-            raise SpecialistError("Prompten må ikke være tom.")
+            raise AppError(Outcome.INVALID, "prompt_empty")
         with self.db.session() as s:
             return self._add_prompt(s, specialist_id, text, author, note)
 
@@ -191,7 +172,7 @@ class SpecialistService:
                 continue
             s.refresh(version)
             return version
-        raise SpecialistError("Prompten blev ændret samtidig af en anden. Prøv igen.")
+        raise AppError(Outcome.CONFLICT, "prompt_conflict")
 
     def prompt_history(self, specialist_id: int) -> list[PromptVersion]:
         with self.db.session() as s:
@@ -211,7 +192,7 @@ class SpecialistService:
                 )
             ).first()
             if old is None:
-                raise SpecialistError(f"Version {version} findes ikke. Se /prompt historik.")
+                raise AppError(Outcome.NOT_FOUND, "prompt_version_unknown", version=version)
             return self._add_prompt(s, specialist_id, old.text, author, f"gendannet fra version {version}")
 
     # -- which specialist answers where -----------------------------------------------------------
@@ -256,6 +237,15 @@ class SpecialistService:
                 ).all()
             )
 
+    def source_files(self, specialist_id: int) -> list[tuple[str, bytes]]:
+        with self.db.session() as s:
+            rows = s.exec(
+                select(Source.name, SourceFile.data)
+                .join(SourceFile, col(SourceFile.source_id) == Source.id)
+                .where(Source.specialist_id == specialist_id)
+            ).all()
+        return [(r[0], r[1]) for r in rows]
+
     def remove_source(self, specialist_id: int, name: str) -> Source:
         with self.db.session() as s:
             source = s.exec(
@@ -264,7 +254,7 @@ class SpecialistService:
                 )
             ).first()
             if source is None:
-                raise SpecialistError(f"Kilden '{name}' findes ikke. Se /kilder.")
+                raise AppError(Outcome.NOT_FOUND, "source_unknown", name=name.strip())
             s.exec(delete(Source).where(col(Source.id) == source.id))  # chunks follow (ON DELETE CASCADE)
             spec = s.get(Specialist, specialist_id)
             assert spec is not None

@@ -8,9 +8,9 @@ from dataclasses import asdict
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot.conversation.types import Citation, ConversationRef, Incoming
-from bot.store import Conversation, Database, Message
-from bot.store.models import Feedback, Welcome
+from bot.conversation.types import Citation, ConversationRef
+from bot.store.db import Database
+from bot.store.models import Conversation, Feedback, Message, Welcome
 
 
 def _conversation_row(conv: ConversationRef) -> Conversation:
@@ -27,16 +27,19 @@ class ConversationStore:
 
     def record(
         self,
-        incoming: Incoming,
+        conv: ConversationRef,
+        user_id: str,
+        question: str,
         answer: str,
         *,
         model: str | None,
         outcome: str,
+        user_name: str | None = None,
+        activity_id: str | None = None,
         specialist: str = "assistent",
         citations: list[Citation] | None = None,
         route: str = "{}",
     ) -> Message:
-        conv = incoming.conversation
         with self.db.session() as session:
             if session.get(Conversation, conv.id) is None:
                 session.add(_conversation_row(conv))
@@ -46,11 +49,11 @@ class ConversationStore:
                     session.rollback()
             message = Message(
                 conversation_id=conv.id,
-                user_id=incoming.user.aad_object_id or incoming.user.id,
-                user_name=incoming.user.name,
-                activity_id=incoming.activity_id,
+                user_id=user_id,
+                user_name=user_name,
+                activity_id=activity_id,
                 specialist=specialist,
-                question=incoming.text,
+                question=question,
                 answer=answer,
                 model=model,
                 outcome=outcome,

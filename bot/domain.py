@@ -1,0 +1,185 @@
+"""The domain's vocabulary, defined once: kinds, statuses, sharing levels, data classifications,
+permissions, audit actions, the slug rule, and the error every door renders the same way.
+
+The enums are ``StrEnum`` so they compare equal to the strings stored in the database and written in
+YAML; parse them at the boundary (``Classification.parse``) and use the members everywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import Any
+
+
+class SpecialistKind(StrEnum):
+    SOURCES = "sources"
+    GENERAL = "general"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Sharing(StrEnum):
+    PERSONAL = "personal"
+    TEAM = "team"
+    DEPARTMENT = "department"
+    ORGANISATION = "organisation"
+
+    @property
+    def wide(self) -> bool:
+        """Department- and organisation-wide sharing needs the department owner's approval."""
+        return self in (Sharing.DEPARTMENT, Sharing.ORGANISATION)
+
+    @classmethod
+    def parse(cls, raw: str) -> Sharing | None:
+        return _SHARING_ALIASES.get(raw.strip().casefold())
+
+
+_SHARING_ALIASES = {
+    "personlig": Sharing.PERSONAL,
+    "personal": Sharing.PERSONAL,
+    "team": Sharing.TEAM,
+    "afdeling": Sharing.DEPARTMENT,
+    "department": Sharing.DEPARTMENT,
+    "organisation": Sharing.ORGANISATION,
+    "organization": Sharing.ORGANISATION,
+}
+
+
+class Classification(StrEnum):
+    """Data classification, least to most sensitive; a model is cleared up to one of these."""
+
+    OFFENTLIG = "offentlig"
+    INTERN = "intern"
+    FORTROLIG = "fortrolig"
+    PERSONFOELSOM = "personfølsom"
+
+    @property
+    def rank(self) -> int:
+        return list(Classification).index(self)
+
+    def allows(self, other: str) -> bool:
+        """May something cleared up to ``self`` see data classified ``other``?"""
+        return self.rank >= Classification(other).rank
+
+    @property
+    def personal_data(self) -> bool:
+        """``fortrolig`` and up is where personal data may be processed."""
+        return self.rank >= Classification.FORTROLIG.rank
+
+    @classmethod
+    def parse(cls, raw: str) -> Classification | None:
+        try:
+            return cls(raw.strip().casefold())
+        except ValueError:
+            return None
+
+
+CLASSIFICATIONS: tuple[str, ...] = tuple(c.value for c in Classification)
+
+
+class Permission(StrEnum):
+    """What an operation needs; ``bot.governance.access`` decides who has it."""
+
+    BUILD = "build"  # Builders and owners of any department, administrators
+    EDIT = "edit"  # Builders/owners of the specialist's department, administrators
+    APPROVE = "approve"  # the owner of the specialist's department, administrators
+    STATS = "stats"  # Builders, owners, administrators
+    ROLES = "roles"  # administrators; owners for their own department's Builders and members
+    ADMIN = "admin"  # administrators
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    BUILDER = "builder"
+    MEMBER = "member"
+
+    @classmethod
+    def parse(cls, raw: str) -> Role | None:
+        return _ROLE_ALIASES.get(raw.strip().casefold())
+
+
+_ROLE_ALIASES = {
+    "ejer": Role.OWNER,
+    "owner": Role.OWNER,
+    "systemejer": Role.OWNER,
+    "faglig-systemejer": Role.OWNER,
+    "builder": Role.BUILDER,
+    "medlem": Role.MEMBER,
+    "member": Role.MEMBER,
+}
+
+
+class AuditAction(StrEnum):
+    SPECIALIST_CREATED = "specialist.created"
+    SPECIALIST_PUBLISHED = "specialist.published"
+    SPECIALIST_UNPUBLISHED = "specialist.unpublished"
+    SPECIALIST_APPROVED = "specialist.approved"
+    SPECIALIST_REINDEXED = "specialist.reindexed"
+    SCREENING_COMPLETED = "screening.completed"
+    SHARING_CHANGED = "sharing.changed"
+    SETTING_CHANGED = "setting.changed"
+    PROMPT_CHANGED = "prompt.changed"
+    PROMPT_RESTORED = "prompt.restored"
+    SOURCE_ADDED = "source.added"
+    SOURCE_REMOVED = "source.removed"
+    SOURCE_REFUSED = "source.refused"
+    SOURCE_PII_FOUND = "source.pii_found"
+    ROLE_ASSIGNED = "role.assigned"
+    ROLE_REMOVED = "role.removed"
+    DEPARTMENT_CREATED = "department.created"
+    USER_FORGOTTEN = "user.forgotten"
+    MODEL_REFUSED = "model.refused"
+    MODEL_FALLBACK = "model.fallback"
+    PII_BLOCKED = "pii.blocked"
+    PII_REDACTED = "pii.redacted"
+    PII_WARNED = "pii.warned"
+    RETENTION_PURGE = "retention.purge"
+
+
+class Outcome(StrEnum):
+    """How an operation ended; a door picks its words from this, never from prose."""
+
+    DONE = "done"
+    UNCHANGED = "unchanged"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    INVALID = "invalid"
+    PRECONDITION = "precondition"  # a governance step is missing (screening, approval, a target)
+    CONFLICT = "conflict"
+
+
+class AppError(Exception):
+    """A refused or invalid operation. ``key`` names the message in ``bot.messages``; ``values`` fill
+    it in. Every door renders it with ``bot.messages.t(error.key, locale, **error.values)``."""
+
+    def __init__(self, outcome: Outcome, key: str, **values: Any) -> None:
+        super().__init__(f"{outcome}: {key} {values}" if values else f"{outcome}: {key}")
+        self.outcome = outcome
+        self.key = key
+        self.values = values
+
+    def render(self, locale: str = "da") -> str:
+        from bot.messages import t
+
+        return t(self.key, locale, **self.values)
+
+
+# -- slugs: one rule for specialists and departments ----------------------------------------------
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+GENERAL_SLUG = "assistent"
+
+
+def slugify(name: str) -> str:
+    """``"Sociale Forhold & Beskæftigelse"`` → ``"sociale-forhold-beskaeftigelse"`` (≤ 64 characters)."""
+    text = name.strip().lower()
+    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text[:64].strip("-")

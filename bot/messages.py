@@ -1,0 +1,789 @@
+"""Everything the bot says, in Danish (default) and English: one catalogue for every door.
+
+Values fill ``{name}`` fields. Plurals: ``{n:p:kilde|kilder}`` gives "1 kilde" / "3 kilder"; a whole
+sentence that changes with a number is a ``(one, other)`` pair chosen by the value ``count``. Values that
+are enum members (sharing levels, roles) and ``AppError``s are rendered in the message's language.
+"""
+
+from __future__ import annotations
+
+import string
+from enum import Enum
+from typing import Any, Literal
+
+Locale = Literal["da", "en"]
+Text = str | tuple[str, str]
+
+MESSAGES: dict[str, dict[str, Text]] = {
+    "no_model": {
+        "da": (
+            "Der er ikke forbundet nogen sprogmodel til AarhusAI endnu, så den generelle assistent kan "
+            "ikke svare på spørgsmål. En administrator kan forbinde en model i modelkataloget "
+            "(AARHUSAI_MODELS_FILE). Skriv /hjælp for at se, hvad du kan gøre."
+        ),
+        "en": (
+            "No language model is connected to AarhusAI yet, so the general assistant cannot answer "
+            "questions. An administrator can connect one in the model catalogue "
+            "(AARHUSAI_MODELS_FILE). Type /help to see what you can do."
+        ),
+    },
+    "model_down": {
+        "da": (
+            "Sprogmodellen '{model}' svarer ikke lige nu. Prøv igen om lidt; fortsætter det, så kontakt "
+            "en administrator."
+        ),
+        "en": "The language model '{model}' is not answering right now. Try again shortly; if it persists, "
+        "contact an administrator.",
+    },
+    "model_timeout": {
+        "da": (
+            "Sprogmodellen '{model}' var for længe om at svare (over {seconds:g} sekunder). Prøv igen, "
+            "gerne med et kortere spørgsmål."
+        ),
+        "en": "The language model '{model}' took too long to answer (over {seconds:g} seconds). Try again, "
+        "perhaps with a shorter question.",
+    },
+    "model_error": {
+        "da": "Sprogmodellen '{model}' afviste forespørgslen. En administrator kan se detaljer i loggen.",
+        "en": (
+            "The language model '{model}' rejected the request. An administrator can see details in the log."
+        ),
+    },
+    "internal_error": {
+        "da": "Beklager, der skete en fejl hos AarhusAI. Prøv igen; fejlen er logget med id {ref}.",
+        "en": "Sorry, something went wrong in AarhusAI. Please try again; the error is logged as {ref}.",
+    },
+    "empty_message": {
+        "da": "Skriv et spørgsmål, eller /hjælp for at se, hvad jeg kan.",
+        "en": "Type a question, or /help to see what I can do.",
+    },
+    "unknown_command": {
+        "da": "Kommandoen /{name} findes ikke. Skriv /hjælp for at se de kommandoer, der findes.",
+        "en": "There is no command /{name}. Type /help to see the commands there are.",
+    },
+    "help_intro": {
+        "da": (
+            "Jeg er AarhusAI, kommunens AI-assistent. Skriv et spørgsmål, så svarer {assistant}. Kommandoer:"
+        ),
+        "en": "I am AarhusAI, the municipality's AI assistant. Ask a question and {assistant} answers. "
+        "Commands:",
+    },
+    "help_model": {
+        "da": "Sprogmodel: {model}.",
+        "en": "Language model: {model}.",
+    },
+    "help_no_model": {
+        "da": "Der er ikke forbundet nogen sprogmodel.",
+        "en": "No language model is connected.",
+    },
+    "assistant_name": {"da": "den generelle assistent", "en": "the general assistant"},
+    "draft_only_builders": {
+        "da": "Specialisten '{name}' er en kladde og kan kun bruges af Buildere endnu. Vælg en anden med "
+        "/brug.",
+        "en": "The specialist '{name}' is a draft and only Builders can use it yet. Choose another with "
+        "/use.",
+    },
+    "files_personal_only": {
+        "da": "Jeg kan ikke modtage filer her ({names}). Send dem til mig i en personlig chat, så bliver de "
+        "kilder til den specialist, du redigerer.",
+        "en": "I cannot receive files here ({names}). Send them to me in a personal chat and they become "
+        "sources of the specialist you edit.",
+    },
+    "searching": {"da": "Søger i kilderne …", "en": "Searching the sources …"},
+    "thinking": {"da": "Et øjeblik, jeg skriver et svar …", "en": "One moment, writing an answer …"},
+    "tenant_refused": {
+        "da": "AarhusAI er ikke åbnet for din organisation. Kontakt din administrator.",
+        "en": "AarhusAI is not open to your organisation. Contact your administrator.",
+    },
+    "not_shared_with_you": {
+        "da": "Specialisten '{name}' er ikke delt med dig. Vælg en anden med /brug; se /specialister.",
+        "en": "The specialist '{name}' is not shared with you. Choose another with /use; see /specialists.",
+    },
+    "no_cleared_model": {
+        "da": "Ingen sprogmodel i kataloget er godkendt til data klassificeret som {classification}, så "
+        "jeg kan ikke svare. En administrator kan tilføje en godkendt model.",
+        "en": "No language model in the catalogue is cleared for data classified as {classification}, so I "
+        "cannot answer. An administrator can add a cleared model.",
+    },
+    "pii_blocked": {
+        "da": "Dit spørgsmål indeholder personoplysninger ({found}), og sprogmodellen '{model}' er ikke "
+        "godkendt til personoplysninger. Fjern dem, og spørg igen.",
+        "en": "Your question contains personal data ({found}) and the language model '{model}' is not "
+        "cleared for personal data. Remove it and ask again.",
+    },
+    "pii_warning": {
+        "da": "⚠ Du har skrevet personoplysninger ({found}) til {name}, som ifølge sin screening ikke må se "
+        "personoplysninger. Undlad det fremover.",
+        "en": "⚠ You wrote personal data ({found}) to {name}, which according to its screening must not see "
+        "personal data. Please avoid that.",
+    },
+    "welcome_title": {"da": "Velkommen til AarhusAI", "en": "Welcome to AarhusAI"},
+    "welcome_button": {"da": "Vis specialister", "en": "Show specialists"},
+    "welcome": {
+        "da": "Hej! Jeg er AarhusAI. Stil mig et spørgsmål, eller skriv /hjælp.",
+        "en": "Hi! I am AarhusAI. Ask me a question, or type /help.",
+    },
+}
+
+
+MESSAGES.update(
+    {
+        # -- refusals: the role a permission needs ----------------------------------------------
+        "needs_build": {
+            "da": "/{command} kræver rollen Builder. Spørg din afdelings faglige systemejer, hvis du skal have den.",
+            "en": "/{command} needs the Builder role. Ask your department's owner if you should have it.",
+        },
+        "needs_edit": {
+            "da": "/{command} kræver rollen Builder i specialistens afdeling. Spørg din afdelings faglige "
+            "systemejer, hvis du skal have den.",
+            "en": "/{command} needs the Builder role in the specialist's department. Ask your department's "
+            "owner if you should have it.",
+        },
+        "needs_approve": {
+            "da": "/{command} kræver rollen faglig systemejer for specialistens afdeling. Spørg din afdelings "
+            "faglige systemejer, hvis du skal have den.",
+            "en": "/{command} needs the department owner role for the specialist's department. Ask your "
+            "department's owner if you should have it.",
+        },
+        "needs_stats": {
+            "da": "/{command} kræver rollen Builder eller faglig systemejer. Spørg din afdelings faglige "
+            "systemejer, hvis du skal have den.",
+            "en": "/{command} needs the Builder or department owner role. Ask your department's owner if you "
+            "should have it.",
+        },
+        "needs_roles": {
+            "da": "/{command} kræver rollen administrator eller faglig systemejer. Spørg din afdelings faglige "
+            "systemejer, hvis du skal have den.",
+            "en": "/{command} needs the administrator or department owner role. Ask your department's owner "
+            "if you should have it.",
+        },
+        "needs_admin": {
+            "da": "/{command} kræver rollen administrator. Spørg din afdelings faglige systemejer, hvis du skal "
+            "have den.",
+            "en": "/{command} needs the administrator role. Ask your department's owner if you should have it.",
+        },
+        "assign_needs_admin": {
+            "da": "At give eller fjerne rollen {role} kræver rollen administrator.",
+            "en": "Giving or removing the role {role} needs the administrator role.",
+        },
+        "assign_needs_owner": {
+            "da": "At give eller fjerne rollen {role} kræver rollen faglig systemejer i {department}.",
+            "en": "Giving or removing the role {role} needs the department owner role in {department}.",
+        },
+        "not_builder_in": {
+            "da": "Du er ikke Builder i {department}.",
+            "en": "You are not a Builder in {department}.",
+        },
+        "several_departments": {
+            "da": "Du er Builder i flere afdelinger; skriv hvilken: /ny <navn> afdeling=<{names}>",
+            "en": "You are a Builder in several departments; say which: /new <name> afdeling=<{names}>",
+        },
+        "uploads_builders_only": {
+            "da": "Kun Buildere kan give en specialist kilder. Spørg din afdelings Builder.",
+            "en": "Only Builders can give a specialist sources. Ask your department's Builder.",
+        },
+        "uploads_no_target": {
+            "da": "Vælg først, hvilken specialist filerne skal til: /rediger <navn> eller /ny <navn>.",
+            "en": "First choose the specialist the files are for: /edit <name> or /new <name>.",
+        },
+        "no_edit_target": {
+            "da": "Vælg først en specialist at redigere med /rediger <navn> (eller opret en med /ny <navn>).",
+            "en": "First choose a specialist to edit with /edit <name> (or create one with /new <name>).",
+        },
+        # -- specialists --------------------------------------------------------------------------
+        "specialist_unknown": {
+            "da": "Specialisten '{ref}' findes ikke. Skriv /specialister for at se dem, der findes.",
+            "en": "There is no specialist '{ref}'. Type /specialists to see the ones there are.",
+        },
+        "specialist_gone": {
+            "da": "Specialisten findes ikke længere.",
+            "en": "The specialist no longer exists.",
+        },
+        "specialist_needs_name": {
+            "da": "Giv specialisten et navn, fx: /ny Byggesagsguiden",
+            "en": "Give the specialist a name, e.g. /new Building Permits Guide",
+        },
+        "slug_invalid": {
+            "da": "'{slug}' kan ikke bruges som kort navn (små bogstaver, tal og bindestreg).",
+            "en": "'{slug}' cannot be used as a short name (lower-case letters, digits and hyphens).",
+        },
+        "slug_exists": {
+            "da": "Der findes allerede en specialist med det korte navn '{slug}'.",
+            "en": "There already is a specialist with the short name '{slug}'.",
+        },
+        "general_has_no_sources": {
+            "da": "Den generelle assistent har ingen kilder; vælg en specialist.",
+            "en": "The general assistant has no sources; choose a specialist.",
+        },
+        "use_which": {
+            "da": "Skriv hvilken specialist, fx: /brug borgerservice. Se /specialister.",
+            "en": "Say which specialist, e.g. /use borgerservice. See /specialists.",
+        },
+        "specialists_title": {"da": "Specialister, du kan bruge:", "en": "Specialists you can use:"},
+        "specialists_choose": {"da": "Vælg med /brug <navn>.", "en": "Choose one with /use <name>."},
+        "specialists_card_title": {"da": "Specialister", "en": "Specialists"},
+        "use_button": {"da": "Brug", "en": "Use"},
+        "answers_here": {"da": "svarer her", "en": "answers here"},
+        "answers_here_mark": {"da": " · **svarer her**", "en": " · **answers here**"},
+        "draft": {"da": "kladde", "en": "draft"},
+        "draft_mark": {"da": " · kladde", "en": " · draft"},
+        "now_answering_conversation": {
+            "da": "Nu svarer **{name}** i denne samtale.",
+            "en": "**{name}** now answers in this conversation.",
+        },
+        "now_answering_thread": {
+            "da": "Nu svarer **{name}** i denne tråd (skriv /brug <navn> kanal for hele kanalen).",
+            "en": "**{name}** now answers in this thread (type /use <name> kanal for the whole channel).",
+        },
+        "now_answering_channel": {
+            "da": "Nu svarer **{name}** som standard i hele kanalen.",
+            "en": "**{name}** now answers by default in the whole channel.",
+        },
+        "specialist_created": {
+            "da": "Specialisten **{name}** (`{slug}`) er oprettet som kladde, og du redigerer den nu.\n"
+            "Send filer (PDF, Word, HTML, Markdown eller tekst) her i chatten for at give den kilder, ret "
+            "prompten med /prompt <tekst>, og prøv den med /brug {slug}.",
+            "en": "The specialist **{name}** (`{slug}`) is created as a draft, and you are editing it now.\n"
+            "Send files (PDF, Word, HTML, Markdown or text) in this chat to give it sources, change the "
+            "prompt with /prompt <text>, and try it with /use {slug}.",
+        },
+        "now_editing": {
+            "da": "Du redigerer nu **{name}**. Filer, du sender, bliver kilder til den.",
+            "en": "You are now editing **{name}**. Files you send become its sources.",
+        },
+        "prompt_shown": {
+            "da": "Prompt for **{name}** (version {version}, {author}):\n\n{text}",
+            "en": "Prompt of **{name}** (version {version}, {author}):\n\n{text}",
+        },
+        "prompt_history_title": {
+            "da": "Prompt-historik for **{name}**:",
+            "en": "Prompt history of **{name}**:",
+        },
+        "prompt_history_restore": {
+            "da": "Gendan med /prompt gendan <nummer>.",
+            "en": "Restore one with /prompt restore <number>.",
+        },
+        "prompt_restore_which": {
+            "da": "Skriv versionsnummeret, fx /prompt gendan 2.",
+            "en": "Give the version number, e.g. /prompt restore 2.",
+        },
+        "prompt_restored": {
+            "da": "Version {number} er gendannet som ny version {version}.",
+            "en": "Version {number} is restored as new version {version}.",
+        },
+        "prompt_saved": {
+            "da": "Prompten for **{name}** er gemt som version {version}.",
+            "en": "The prompt of **{name}** is saved as version {version}.",
+        },
+        "prompt_missing": {"da": "Specialisten har ingen prompt.", "en": "The specialist has no prompt."},
+        "prompt_empty": {"da": "Prompten må ikke være tom.", "en": "The prompt must not be empty."},
+        "prompt_conflict": {
+            "da": "Prompten blev ændret samtidig af en anden. Prøv igen.",
+            "en": "Someone else changed the prompt at the same time. Try again.",
+        },
+        "prompt_version_unknown": {
+            "da": "Version {version} findes ikke. Se /prompt historik.",
+            "en": "There is no version {version}. See /prompt history.",
+        },
+        "prompt_version_part": {"da": "prompt version {version}", "en": "prompt version {version}"},
+        # -- settings ----------------------------------------------------------------------------
+        "tunable_temperatur": {
+            "da": "hvor frit modellen formulerer sig",
+            "en": "how freely the model words it",
+        },
+        "tunable_top_k": {"da": "antal kildeuddrag pr. svar", "en": "source passages per answer"},
+        "tunable_chunk_size": {"da": "tegn pr. kildeuddrag ved indlæsning", "en": "characters per passage"},
+        "tunable_chunk_overlap": {"da": "overlap mellem uddrag i tegn", "en": "overlap between passages"},
+        "tunable_model": {"da": "sprogmodel fra modelkataloget", "en": "language model from the catalogue"},
+        "tunable_navn": {"da": "visningsnavn", "en": "display name"},
+        "tunable_beskrivelse": {"da": "kort beskrivelse", "en": "short description"},
+        "tunable_afdeling": {"da": "magistratsafdeling", "en": "department"},
+        "tunable_status": {"da": "kladde eller udgivet", "en": "draft or published"},
+        "setting_unknown": {
+            "da": "Ukendt indstilling '{key}'. Tilladte: {allowed}.",
+            "en": "Unknown setting '{key}'. Allowed: {allowed}.",
+        },
+        "setting_needs_value": {
+            "da": "Angiv en værdi for {name}: {help}.",
+            "en": "Give a value for {name}: {help}.",
+        },
+        "setting_number": {
+            "da": "{name} skal være et tal: {help}.",
+            "en": "{name} must be a number: {help}.",
+        },
+        "setting_range": {
+            "da": "{name} skal ligge i intervallet {low}–{high}.",
+            "en": "{name} must be in the range {low}–{high}.",
+        },
+        "setting_status": {
+            "da": "status skal være en af: {choices}.",
+            "en": "status must be one of: {choices}.",
+        },
+        "setting_model_unknown": {
+            "da": "Modellen '{model}' findes ikke i modelkataloget. Kendte modeller: {known}.",
+            "en": "The model '{model}' is not in the model catalogue. Known models: {known}.",
+        },
+        "setting_overlap": {
+            "da": "chunk_overlap skal være mindre end chunk_size ({size}).",
+            "en": "chunk_overlap must be smaller than chunk_size ({size}).",
+        },
+        "setting_size": {
+            "da": "chunk_size skal være større end chunk_overlap ({overlap}).",
+            "en": "chunk_size must be larger than chunk_overlap ({overlap}).",
+        },
+        "status_via_publish": {
+            "da": "Status ændres med /udgiv (efter screening og godkendelse) og /afpubliser.",
+            "en": "The status is changed with /publish (after screening and approval) and /unpublish.",
+        },
+        "setting_set": {
+            "da": "{key} er sat til {value} for **{name}**.{note}",
+            "en": "{key} is set to {value} for **{name}**.{note}",
+        },
+        "chunk_note": {
+            "da": " Det gælder nye kilder; kør /genindekser for de eksisterende.",
+            "en": " That applies to new sources; run /reindex for the existing ones.",
+        },
+        "default_model": {"da": "standard", "en": "default"},
+        "settings_shown": {
+            "da": "Indstillinger for **{name}**: {current}.\nTilladte: {allowed}.",
+            "en": "Settings of **{name}**: {current}.\nAllowed: {allowed}.",
+        },
+        "card_title": {"da": "Indstillinger for {name}", "en": "Settings of {name}"},
+        "card_prompt": {"da": "Prompt", "en": "Prompt"},
+        "card_model": {"da": "Sprogmodel", "en": "Language model"},
+        "card_default_model": {"da": "Standard (katalogets)", "en": "Default (the catalogue's)"},
+        "card_temperature": {"da": "Temperatur (0–2)", "en": "Temperature (0–2)"},
+        "card_top_k": {"da": "Kildeuddrag pr. svar (1–20)", "en": "Passages per answer (1–20)"},
+        "card_save": {"da": "Gem", "en": "Save"},
+        "card_other_specialist": {
+            "da": "Kortet hører til en anden specialist end den, du redigerer nu. Åbn det igen med /indstil.",
+            "en": "The card belongs to another specialist than the one you edit now. Open it again with /set.",
+        },
+        "nothing_saved": {"da": "Intet er gemt: {errors}", "en": "Nothing was saved: {errors}"},
+        "no_changes": {"da": "Ingen ændringer at gemme.", "en": "No changes to save."},
+        "settings_saved": {"da": "Gemt for **{name}**: {saved}.", "en": "Saved for **{name}**: {saved}."},
+        # -- sources -----------------------------------------------------------------------------
+        "sources_none": {
+            "da": "**{name}** har ingen kilder endnu. Send filer her i chatten for at tilføje.",
+            "en": "**{name}** has no sources yet. Send files in this chat to add some.",
+        },
+        "sources_title": {"da": "Kilder for **{name}**:", "en": "Sources of **{name}**:"},
+        "source_line": {
+            "da": "- {name} ({kind}{pages}): {chunks} uddrag, indekseret · tilføjet {added} af {by}{warn}",
+            "en": "- {name} ({kind}{pages}): {chunks:p:passage|passages}, indexed · added {added} by {by}{warn}",
+        },
+        "pages_part": {"da": ", {pages:p:side|sider}", "en": ", {pages:p:page|pages}"},
+        "page_part": {"da": ", side {page}", "en": ", page {page}"},
+        "sources_total": {
+            "da": "I alt {sources:p:kilde|kilder} og {chunks} uddrag.",
+            "en": "In all {sources:p:source|sources} and {chunks:p:passage|passages}.",
+        },
+        "remove_which": {
+            "da": "Skriv hvilken kilde, fx /fjern retningslinjer.pdf. Se /kilder.",
+            "en": "Say which source, e.g. /remove guidelines.pdf. See /sources.",
+        },
+        "source_unknown": {
+            "da": "Kilden '{name}' findes ikke. Se /kilder.",
+            "en": "There is no source '{name}'. See /sources.",
+        },
+        "source_removed": {
+            "da": "Kilden {source} ({chunks} uddrag) er fjernet fra **{name}**.",
+            "en": "The source {source} ({chunks:p:passage|passages}) is removed from **{name}**.",
+        },
+        "reindexed": {
+            "da": "**{name}** er genindekseret: {sources:p:kilde|kilder}, {chunks} uddrag (chunk_size {size}, "
+            "overlap {overlap}).",
+            "en": "**{name}** is reindexed: {sources:p:source|sources}, {chunks:p:passage|passages} "
+            "(chunk_size {size}, overlap {overlap}).",
+        },
+        "ingest_started": {
+            "da": "Indlæser {name} i **{specialist}** …",
+            "en": "Reading {name} into **{specialist}** …",
+        },
+        "ingest_progress": {
+            "da": "{name}: {pct} % ({done} af {total} uddrag)",
+            "en": "{name}: {pct} % ({done} of {total} passages)",
+        },
+        "source_added": {
+            "da": "✅ {source} er tilføjet: {chunks} uddrag{pages} ({seconds:.1f} s).",
+            "en": "✅ {source} is added: {chunks:p:passage|passages}{pages} ({seconds:.1f} s).",
+        },
+        "source_replaced": {
+            "da": "✅ {source} er erstattet: {chunks} uddrag{pages} ({seconds:.1f} s).",
+            "en": "✅ {source} is replaced: {chunks:p:passage|passages}{pages} ({seconds:.1f} s).",
+        },
+        "note_warnings": {"da": "Bemærk: {warnings}.", "en": "Note: {warnings}."},
+        "ingest_refused": {
+            "da": "'{filename}' blev ikke tilføjet: {reason}.",
+            "en": "'{filename}' was not added: {reason}.",
+        },
+        "ingest_empty": {"da": "filen er tom", "en": "the file is empty"},
+        "ingest_no_text": {"da": "filen indeholder ingen tekst", "en": "the file contains no text"},
+        "ingest_scanned_pdf": {
+            "da": "PDF'en indeholder ingen tekst, kun billeder (den er nok skannet). Kør tekstgenkendelse "
+            "(OCR) på den, og send den igen",
+            "en": "the PDF contains no text, only images (it is probably scanned). Run text recognition "
+            "(OCR) on it and send it again",
+        },
+        "ingest_corrupt": {
+            "da": "filen kan ikke læses; den er måske beskadiget eller ikke den filtype, navnet siger",
+            "en": "the file cannot be read; it may be damaged or not the type its name says",
+        },
+        "ingest_encrypted": {
+            "da": "filen er beskyttet med adgangskode. Fjern beskyttelsen, og send den igen",
+            "en": "the file is password-protected. Remove the protection and send it again",
+        },
+        "ingest_unsupported": {
+            "da": "filtypen {ext} understøttes ikke (understøttet: PDF, Word (.docx), HTML, Markdown og tekst)",
+            "en": "the file type {ext} is not supported (supported: PDF, Word (.docx), HTML, Markdown and text)",
+        },
+        "ingest_too_large": {
+            "da": "filen fylder {size_mb:.1f} MB; grænsen er {limit_mb} MB",
+            "en": "the file is {size_mb:.1f} MB; the limit is {limit_mb} MB",
+        },
+        "ingest_download_failed": {
+            "da": "filen kunne ikke hentes fra Teams ({detail})",
+            "en": "the file could not be downloaded from Teams ({detail})",
+        },
+        # -- screening, sharing, approval, publishing --------------------------------------------
+        "screening_category": {
+            "da": "Ukendt datakategori '{item}'. Tilladte: {allowed}.",
+            "en": "Unknown data category '{item}'. Allowed: {allowed}.",
+        },
+        "screening_none_alone": {
+            "da": "data=ingen kan ikke kombineres med andre kategorier.",
+            "en": "data=ingen cannot be combined with other categories.",
+        },
+        "screening_unparsable": {
+            "da": "Kan ikke forstå '{part}'. Brug: {usage}",
+            "en": "Cannot understand '{part}'. Use: {usage}",
+        },
+        "screening_missing": {
+            "da": "Screeningen mangler: {missing}. Brug: {usage}",
+            "en": "The screening is missing: {missing}. Use: {usage}",
+        },
+        "screening_dpia": {"da": "dpia skal være ja eller nej.", "en": "dpia must be ja (yes) or nej (no)."},
+        "screening_sources": {
+            "da": "kilder skal være offentlige eller interne.",
+            "en": "kilder must be offentlige (public) or interne (internal).",
+        },
+        "screening_fill": {"da": "Udfyld {key}. Brug: {usage}", "en": "Fill in {key}. Use: {usage}"},
+        "not_screened": {
+            "da": "**{name}** er ikke screenet endnu (klassifikation indtil da: {classification}).\nUdfyld: {usage}",
+            "en": "**{name}** is not screened yet (classification until then: {classification}).\nFill in: {usage}",
+        },
+        "screening_shown": {
+            "da": "Screening af **{name}** ({at} af {by}): formål: {purpose}; data: {data}; kilder: {sources}; "
+            "hjemmel: {legal}; DPIA: {dpia}; ansvarlig: {responsible}. Klassifikation: **{classification}**.",
+            "en": "Screening of **{name}** ({at} by {by}): purpose: {purpose}; data: {data}; sources: {sources}; "
+            "legal basis: {legal}; DPIA: {dpia}; responsible: {responsible}. Classification: **{classification}**.",
+        },
+        "public_sources": {"da": "offentlige", "en": "public"},
+        "internal_sources": {"da": "interne", "en": "internal"},
+        "yes": {"da": "ja", "en": "yes"},
+        "no": {"da": "nej", "en": "no"},
+        "dpia_reminder": {
+            "da": " Husk konsekvensanalysen (DPIA), før den udgives.",
+            "en": " Remember the impact assessment (DPIA) before it is published.",
+        },
+        "screening_saved": {
+            "da": "Screeningen er gemt. **{name}** er klassificeret som **{classification}**; kun sprogmodeller "
+            "godkendt til det må se den.{dpia}",
+            "en": "The screening is saved. **{name}** is classified as **{classification}**; only language models "
+            "cleared for that may see it.{dpia}",
+        },
+        "share_usage": {
+            "da": "Brug: /del personlig|team|afdeling|organisation",
+            "en": "Use: /share personlig|team|afdeling|organisation",
+        },
+        "share_team_here": {
+            "da": "Skriv /del team i den kanal eller gruppechat, der skal have adgang.",
+            "en": "Type /share team in the channel or group chat that should have access.",
+        },
+        "share_no_department": {
+            "da": "Specialisten hører ikke til en afdeling og kan ikke deles med en.",
+            "en": "The specialist belongs to no department and cannot be shared with one.",
+        },
+        "needs_new_approval": {
+            "da": " Den skal godkendes (/godkend) og udgives igen.",
+            "en": " It must be approved (/approve) and published again.",
+        },
+        "shared": {
+            "da": "**{name}** deles nu på niveauet {sharing}.{note}",
+            "en": "**{name}** is now shared at the level {sharing}.{note}",
+        },
+        "sharing_personal": {"da": "personlig", "en": "personal"},
+        "sharing_team": {"da": "team", "en": "team"},
+        "sharing_department": {"da": "afdeling", "en": "department"},
+        "sharing_organisation": {"da": "organisation", "en": "organisation"},
+        "role_owner": {"da": "faglig systemejer", "en": "department owner"},
+        "role_builder": {"da": "Builder", "en": "Builder"},
+        "role_member": {"da": "medlem", "en": "member"},
+        "approve_unscreened": {
+            "da": "**{name}** er ikke screenet; der er intet at godkende endnu.",
+            "en": "**{name}** is not screened; there is nothing to approve yet.",
+        },
+        "approver_not_entitled": {
+            "da": "{approver} må ikke godkende {name}: kun afdelingens faglige systemejer eller en administrator må.",
+            "en": "{approver} may not approve {name}: only the department's owner or an administrator may.",
+        },
+        "approved": {
+            "da": "**{name}** er godkendt til deling ({sharing}); den kan nu udgives.",
+            "en": "**{name}** is approved for sharing ({sharing}); it can be published now.",
+        },
+        "publish_unscreened": {
+            "da": "**{name}** kan ikke udgives uden en screening. Udfyld: {usage}",
+            "en": "**{name}** cannot be published without a screening. Fill in: {usage}",
+        },
+        "publish_unapproved": {
+            "da": "**{name}** deles med {sharing} og skal først godkendes af afdelingens faglige systemejer "
+            "(/godkend {slug}).",
+            "en": "**{name}** is shared with {sharing} and must first be approved by the department's owner "
+            "(/approve {slug}).",
+        },
+        "force_needs_reason": {
+            "da": "En tvungen udgivelse kræver en begrundelse (--reason), som skrives i revisionsloggen.",
+            "en": "A forced publication needs a reason (--reason), which is written to the audit log.",
+        },
+        "published": {
+            "da": "**{name}** er udgivet ({sharing}, {classification}).",
+            "en": "**{name}** is published ({sharing}, {classification}).",
+        },
+        "unpublished": {"da": "**{name}** er nu en kladde igen.", "en": "**{name}** is a draft again."},
+        # -- roles and departments ---------------------------------------------------------------
+        "role_unknown": {
+            "da": "Ukendt rolle '{role}'. Roller: builder, ejer (faglig systemejer), medlem.",
+            "en": "Unknown role '{role}'. Roles: builder, ejer (department owner), medlem (member).",
+        },
+        "role_in": {"da": "{role} i {department}", "en": "{role} in {department}"},
+        "admin_from_config": {
+            "da": "administrator (fra konfigurationen)",
+            "en": "administrator (from the configuration)",
+        },
+        "no_special_roles": {"da": "bruger (ingen særlige roller)", "en": "user (no special roles)"},
+        "roles_of": {"da": "Roller for {user}: {roles}", "en": "Roles of {user}: {roles}"},
+        "roles_usage": {
+            "da": "Brug: /rolle tildel <bruger> <builder|ejer|medlem> <afdeling>, /rolle fjern ..., /rolle vis [bruger]",
+            "en": "Use: /role assign <user> <builder|ejer|medlem> <department>, /role remove ..., /role show [user]",
+        },
+        "role_assigned": {
+            "da": "{user} har nu rollen {role} i {department}.",
+            "en": "{user} now has the role {role} in {department}.",
+        },
+        "role_had": {
+            "da": "{user} havde allerede rollen {role} i {department}.",
+            "en": "{user} already had the role {role} in {department}.",
+        },
+        "role_removed": {
+            "da": "{user} har ikke længere rollen {role} i {department}.",
+            "en": "{user} no longer has the role {role} in {department}.",
+        },
+        "role_had_not": {
+            "da": "{user} havde ikke rollen {role} i {department}.",
+            "en": "{user} did not have the role {role} in {department}.",
+        },
+        "department_unknown": {
+            "da": "Afdelingen '{ref}' findes ikke. Kendte afdelinger: {known}.",
+            "en": "There is no department '{ref}'. Known departments: {known}.",
+        },
+        "department_needs_name": {
+            "da": "Giv afdelingen et navn, fx: /afdeling opret Borgerservice og Biblioteker",
+            "en": "Give the department a name, e.g. /department create Citizens' Services",
+        },
+        "department_exists": {
+            "da": "Afdelingen '{slug}' findes allerede.",
+            "en": "The department '{slug}' already exists.",
+        },
+        "department_created": {
+            "da": "Afdelingen {name} (`{slug}`) er oprettet.",
+            "en": "The department {name} (`{slug}`) is created.",
+        },
+        "departments": {
+            "da": "Afdelinger:\n{listing}\nAdministratorer opretter med /afdeling opret <navn>.",
+            "en": "Departments:\n{listing}\nAdministrators create them with /department create <name>.",
+        },
+        "no_departments": {"da": "Ingen afdelinger endnu.", "en": "No departments yet."},
+        # -- answers, citations, feedback, statistics --------------------------------------------
+        "no_citations_yet": {
+            "da": "Der er ingen kilder at vise endnu: stil først et spørgsmål til en specialist.",
+            "en": "There are no sources to show yet: first ask a specialist a question.",
+        },
+        "citation_which": {
+            "da": "Skriv nummeret på kilden fra det seneste svar ({numbers}), fx /kilde 1.",
+            "en": "Give the number of a source in the latest answer ({numbers}), e.g. /source 1.",
+        },
+        "forgotten": {
+            "da": (
+                "Din {count} besked og svaret på den er slettet.",
+                "Dine {count} beskeder og svarene på dem er slettet.",
+            ),
+            "en": (
+                "Your {count} message and its answer are deleted.",
+                "Your {count} messages and their answers are deleted.",
+            ),
+        },
+        "all_specialists": {"da": "alle specialister", "en": "all specialists"},
+        "stats_title": {
+            "da": "Statistik for {name}, seneste {days} dage:",
+            "en": "Statistics for {name}, the last {days} days:",
+        },
+        "stats_questions": {
+            "da": "- {questions} spørgsmål fra {users:p:bruger|brugere}",
+            "en": "- {questions:p:question|questions} from {users:p:user|users}",
+        },
+        "stats_returning": {
+            "da": "- vendte tilbage: {r7} inden for 7 dage, {r30} inden for 30 dage",
+            "en": "- came back: {r7} within 7 days, {r30} within 30 days",
+        },
+        "stats_no_answer": {
+            "da": "- {share:.0%} uden fund i kilderne",
+            "en": "- {share:.0%} found nothing in the sources",
+        },
+        "stats_feedback": {
+            "da": "- feedback 👍 {likes} / 👎 {dislikes}",
+            "en": "- feedback 👍 {likes} / 👎 {dislikes}",
+        },
+        "stats_top_unanswered": {"da": "- oftest uden svar: {top}", "en": "- most often unanswered: {top}"},
+        "question_too_long": {
+            "da": "Dit spørgsmål er for langt (over {limit} tegn). Skriv det kortere, eller giv specialisten "
+            "teksten som en kilde.",
+            "en": "Your question is too long (over {limit} characters). Shorten it, or give the specialist the "
+            "text as a source.",
+        },
+        "pii_blocked_sources": {
+            "da": "Svaret ville sende personoplysninger ({found}) fra specialistens kilder eller samtalen til "
+            "sprogmodellen '{model}', som ikke er godkendt til personoplysninger, så jeg svarer ikke.",
+            "en": "The answer would send personal data ({found}) from the specialist's sources or the "
+            "conversation to the language model '{model}', which is not cleared for personal data, so I will "
+            "not answer.",
+        },
+        # -- help ---------------------------------------------------------------------------------
+        "help_for_builders": {"da": "For Buildere:", "en": "For Builders:"},
+        "help_send_files": {
+            "da": "Send filer her i chatten for at give den specialist, du redigerer, kilder.",
+            "en": "Send files in this chat to add sources to the specialist you edit.",
+        },
+        "arg_specialist": {"da": "specialist", "en": "specialist"},
+        "arg_source": {"da": "kilde", "en": "source"},
+        "arg_number": {"da": "nummer", "en": "number"},
+        "usage_ny": {"da": "<navn> [afdeling=<afdeling>]", "en": "<name> [afdeling=<department>]"},
+        "usage_prompt": {"da": "[tekst | historik | gendan <n>]", "en": "[text | history | restore <n>]"},
+        "usage_indstil": {"da": "<nøgle> <værdi>", "en": "<key> <value>"},
+        "usage_rolle": {
+            "da": "vis [bruger] | tildel|fjern <bruger> <builder|ejer|medlem> <afdeling>",
+            "en": "show [user] | assign|remove <user> <builder|ejer|medlem> <department>",
+        },
+        "usage_afdeling": {"da": "[opret <navn>]", "en": "[create <name>]"},
+        "usage_screening": {
+            "da": "formål=...; data=...; kilder=...; hjemmel=...; dpia=ja|nej; ansvarlig=...",
+            "en": "formål=...; data=...; kilder=...; hjemmel=...; dpia=ja|nej; ansvarlig=... (purpose, data, "
+            "sources, legal basis, DPIA, responsible)",
+        },
+        "usage_del": {
+            "da": "personlig|team|afdeling|organisation",
+            "en": "personlig|team|afdeling|organisation",
+        },
+        "help_hjælp": {"da": "vis denne hjælp", "en": "show this help"},
+        "help_specialister": {
+            "da": "vis de specialister, du kan bruge",
+            "en": "list the specialists you can use",
+        },
+        "help_brug": {
+            "da": "lad en specialist svare her (i kanaler: tilføj 'kanal' for hele kanalen)",
+            "en": "let a specialist answer here (in channels add 'kanal' for the channel)",
+        },
+        "help_ny": {"da": "opret en ny specialist", "en": "create a specialist"},
+        "help_rediger": {"da": "vælg den specialist, du vil redigere", "en": "choose the specialist to edit"},
+        "help_prompt": {
+            "da": "vis prompten; /prompt <tekst> gemmer en ny version; /prompt historik; /prompt gendan <n>",
+            "en": "show the prompt; /prompt <text> saves a new version; /prompt history; /prompt restore <n>",
+        },
+        "help_indstil": {
+            "da": "ændr en indstilling (temperatur, top_k, chunk_size, chunk_overlap, model, navn, beskrivelse, "
+            "afdeling, status)",
+            "en": "change a setting (temperatur, top_k, chunk_size, chunk_overlap, model, navn, beskrivelse, "
+            "afdeling, status)",
+        },
+        "help_kilder": {
+            "da": "vis kilderne for den specialist, du redigerer",
+            "en": "list the sources of the specialist you edit",
+        },
+        "help_fjern": {"da": "fjern en kilde", "en": "remove a source"},
+        "help_genindekser": {
+            "da": "læs alle kilder igen med de nuværende indstillinger",
+            "en": "re-read all sources with the current settings",
+        },
+        "help_kilde": {
+            "da": "vis et kildeuddrag fra det seneste svar i fuld længde",
+            "en": "show a source passage of the latest answer in full",
+        },
+        "help_statistik": {
+            "da": "brug og feedback de seneste 30 dage",
+            "en": "usage and feedback over the last 30 days",
+        },
+        "help_rolle": {"da": "vis, tildel eller fjern roller", "en": "show, assign or remove roles"},
+        "help_afdeling": {
+            "da": "vis afdelinger; administratorer opretter nye",
+            "en": "list departments; administrators create them",
+        },
+        "help_screening": {
+            "da": "screen den specialist, du redigerer, før den udgives",
+            "en": "screen the specialist you edit before publishing",
+        },
+        "help_del": {"da": "hvem må bruge specialisten", "en": "who may use the specialist"},
+        "help_udgiv": {
+            "da": "udgiv specialisten (kræver screening og evt. godkendelse)",
+            "en": "publish the specialist (needs screening and maybe approval)",
+        },
+        "help_afpubliser": {
+            "da": "gør specialisten til kladde igen",
+            "en": "make the specialist a draft again",
+        },
+        "help_godkend": {
+            "da": "godkend en specialist til deling (faglig systemejer)",
+            "en": "approve a specialist for sharing (department owner)",
+        },
+        "help_glem": {"da": "slet dine egne samtaler og beskeder", "en": "delete your own messages"},
+    }
+)
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.startswith("p:"):
+            one, _, other = format_spec[2:].partition("|")
+            return f"{value} {one if value == 1 else other}"
+        return super().format_field(_localised(value, self.locale), format_spec)
+
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, str) and key not in kwargs:
+            return "…"  # a missing value must never turn a refusal into a crash
+        return super().get_value(key, args, kwargs)
+
+
+def _localised(value: Any, locale: str) -> Any:
+    from bot.domain import AppError
+
+    if isinstance(value, AppError):
+        return value.render(locale)
+    if isinstance(value, list) and value and all(isinstance(v, AppError) for v in value):
+        return " ".join(v.render(locale) for v in value)
+    if isinstance(value, Enum) and f"{type(value).__name__.lower()}_{value.value}" in MESSAGES:
+        return t(f"{type(value).__name__.lower()}_{value.value}", locale)
+    return value
+
+
+def t(key: str, locale: str = "da", **values: object) -> str:
+    """Look up a message in ``locale`` (falling back to Danish) and fill in ``values``."""
+    entry = MESSAGES[key]
+    text = entry.get(locale, entry["da"])
+    if isinstance(text, tuple):
+        text = text[0] if values.get("count") == 1 else text[1]
+    return _Formatter(locale).format(text, **values) if values else text
+
+
+def has(key: str) -> bool:
+    return key in MESSAGES

@@ -1,0 +1,48 @@
+"""The application layer: every business rule, permission check and audit event lives here.
+
+Each service method takes an ``Actor``, checks the permission through ``bot.governance.access``,
+writes its own audit event and returns typed data (or raises ``bot.domain.AppError`` with an outcome
+and a message key). The doors — Teams commands, the CLI, skills-as-code, the API — translate their
+input, call one method, and render the result in the user's language; they add or skip no rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
+from bot.services.answering import Answer, AnsweringService, Question
+from bot.services.base import Stores
+from bot.services.feedback import FeedbackService, StatsService
+from bot.services.publishing import PublishingService
+from bot.services.roles import RolesService
+from bot.services.sources import SourcesService
+from bot.services.specialists import SpecialistsService
+
+
+@dataclass
+class Application:
+    stores: Stores
+    specialists: SpecialistsService
+    publishing: PublishingService
+    sources: SourcesService
+    roles: RolesService
+    answering: AnsweringService
+    feedback: FeedbackService
+    stats: StatsService
+
+    @classmethod
+    def build(cls, stores: Stores) -> Application:
+        return cls(
+            stores,
+            SpecialistsService(stores),
+            PublishingService(stores),
+            SourcesService(stores),
+            RolesService(stores),
+            AnsweringService(stores),
+            FeedbackService(stores),
+            StatsService(stores),
+        )
+
+
+__all__ = ["SKILLS_SYNC", "SYSTEM", "Actor", "Answer", "Application", "Question", "Stores"]

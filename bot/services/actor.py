@@ -1,0 +1,51 @@
+"""Who is asking: every application-service method takes an ``Actor``, and audits under its id."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.conversation.types import ConversationRef, Incoming
+
+ActorKind = Literal["user", "cli", "skills-sync", "api", "system"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """``id`` is what the audit log records: an Entra object id, ``cli:<os user>``, ``skills-sync``,
+    ``api:<key name>``. ``aliases`` are further ids an administrator may be listed by (Teams id, UPN).
+    ``conversation`` is where the request was written (team sharing and selection depend on it)."""
+
+    id: str
+    kind: ActorKind = "user"
+    aliases: tuple[str, ...] = ()
+    conversation: ConversationRef | None = None
+    locale: str = "da"
+
+    @classmethod
+    def from_incoming(cls, incoming: Incoming) -> Actor:
+        user = incoming.user
+        aliases = tuple(a for a in (user.id, user.aad_object_id, user.upn) if a and a != incoming.user_key)
+        return cls(incoming.user_key, "user", aliases, incoming.conversation, incoming.locale)
+
+    @classmethod
+    def cli(cls, os_user: str | None = None, locale: str = "da") -> Actor:
+        """The operator at the server's shell: holds the database credentials, so acts as administrator
+        (still bound by the governance steps, which only ``--force --reason`` overrides, audited)."""
+        return cls(f"cli:{os_user or _os_user()}", "cli", locale=locale)
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conversation.id if self.conversation else f"{self.kind}:{self.id}"
+
+
+SKILLS_SYNC = Actor("skills-sync", "skills-sync")
+SYSTEM = Actor("system", "system")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "ukendt"

@@ -1,0 +1,207 @@
+"""Answering a question: retrieval, then policy before model (through the router), then the answer
+made safe (sanitised links, personal data restored only as text), recorded with its decision.
+
+The Teams door, ``aarhusai chat``, ``aarhusai ask``, the eval harness and the API all answer here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from bot.conversation.types import Citation, ConversationRef, Exchange
+from bot.domain import AuditAction, SpecialistKind
+from bot.governance import screening
+from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
+from bot.llm.output import LinkPolicy, sanitise
+from bot.llm.pii import Redactor, describe, find_pii
+from bot.messages import t
+from bot.rag import grounding
+from bot.rag.retrieval import Hit, Mode
+from bot.services.actor import Actor
+from bot.services.base import Service
+from bot.store.models import Specialist
+
+AnswerKind = Literal["answer", "notice", "error"]
+
+
+@dataclass
+class Answer:
+    text: str
+    kind: AnswerKind
+    outcome: str  # answered, no_answer, sources_only, no_model, refused, pii_blocked, model_error, too_long
+    citations: list[Citation] = field(default_factory=list)
+    model: str | None = None
+    generated: bool = False
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    actor: Actor
+    spec: Specialist
+    text: str
+    user_name: str | None = None
+    activity_id: str | None = None
+    history: tuple[Exchange, ...] | None = None  # None: this conversation's stored history
+    record: bool = True
+
+
+class AnsweringService(Service):
+    @property
+    def router(self) -> ModelRouter:
+        return self.stores.router
+
+    def search(
+        self, spec: Specialist, query: str, k: int, mode: Mode = "hybrid", gate: bool = True
+    ) -> list[Hit]:
+        """Retrieval alone (the eval harness); the caller has checked the actor may use ``spec``."""
+        return self.stores.retriever.search(spec, query, k, mode=mode, gate=gate)
+
+    def informative_key(self, spec: Specialist) -> str:
+        return "searching" if spec.kind == SpecialistKind.SOURCES else "thinking"
+
+    async def answer(self, q: Question, on_text: TextSink | None = None) -> Answer:
+        """Answer ``q``; ``on_text`` receives the sanitised answer so far while it is generated."""
+        spec, locale = q.spec, q.actor.locale
+        if len(q.text) > self.settings.max_question_chars:
+            return await self._record(
+                q,
+                Answer(
+                    t("question_too_long", locale, limit=self.settings.max_question_chars),
+                    "notice",
+                    "too_long",
+                ),
+            )
+        warning = await self._personal_data_warning(q)
+        hits: list[Hit] = []
+        if spec.kind == SpecialistKind.SOURCES:
+            # personal data says nothing about which passage answers, and has no business in the index
+            hits = await asyncio.to_thread(
+                self.stores.retriever.search, spec, _without_pii(q.text), spec.top_k
+            )
+            if not hits:
+                return await self._record(
+                    q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
+                )
+        citations = grounding.citations(hits)
+        if not self.router.has_models:
+            if spec.kind == SpecialistKind.GENERAL:
+                return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
+            text = warning + grounding.sources_only_text(hits, spec.name, locale)
+            return await self._record(q, Answer(text, "answer", "sources_only", citations))
+
+        history = await self._history(q)
+        prompt = await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
+        try:
+            budget = self.router.context_chars(spec.classification, spec.model_id)
+        except NoModelConfigured:  # the catalogue was emptied meanwhile
+            return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
+        messages = self._messages(spec, prompt.text, hits, q.text, history, locale, budget)
+        policy = LinkPolicy(self.settings.link_hosts)
+        raw: list[str] = []
+
+        async def stream(piece: str) -> None:
+            raw.append(piece)
+            if on_text is not None:
+                await on_text(sanitise("".join(raw), policy, locale))
+
+        generation = await self.router.generate(
+            spec.classification,
+            messages,
+            requested=spec.model_id,
+            user_texts=(q.text, *(h.question for h in history)),
+            on_chunk=stream if on_text is not None else None,
+        )
+        for action, details in generation.events:
+            await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
+        decision = generation.decision
+        if generation.outcome == GenerationOutcome.NO_CLEARED_MODEL:
+            text = t("no_cleared_model", locale, classification=spec.classification)
+            return await self._record(q, Answer(text, "error", "refused"), decision)
+        if generation.outcome == GenerationOutcome.PII_BLOCKED:
+            key = "pii_blocked" if generation.pii_in == "question" else "pii_blocked_sources"
+            text = t(key, locale, found=describe(generation.pii, locale), model=generation.blocked_model)
+            return await self._record(q, Answer(text, "notice", "pii_blocked"), decision)
+        if generation.outcome == GenerationOutcome.MODEL_ERROR:
+            error = generation.error
+            assert error is not None
+            text = t(error.message_key, locale, **error.values())
+            return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
+        text = generation.restore(sanitise(generation.raw, policy, locale)).strip()
+        if spec.kind == SpecialistKind.SOURCES:
+            text = grounding.settle_markers(text, citations, locale)
+        answer = Answer(warning + text, "answer", "answered", citations, generation.model, generated=True)
+        return await self._record(q, answer, decision)
+
+    def _messages(
+        self,
+        spec: Specialist,
+        prompt: str,
+        hits: list[Hit],
+        question: str,
+        history: list[Exchange],
+        locale: str,
+        budget: int,
+    ) -> list[BaseMessage]:
+        if spec.kind == SpecialistKind.GENERAL:
+            turns: list[BaseMessage] = []
+            for h in history:
+                turns += [HumanMessage(h.question), AIMessage(h.answer)]
+            return [SystemMessage(prompt), *turns, HumanMessage(question)]
+        return grounding.build_messages(prompt, hits, question, history, locale, budget)
+
+    async def _history(self, q: Question) -> list[Exchange]:
+        if q.history is not None:
+            return list(q.history)[-self.settings.history_turns :] if self.settings.history_turns else []
+        rows = await asyncio.to_thread(
+            self.stores.conversations.history,
+            q.actor.conversation_id,
+            self.settings.history_turns,
+            q.spec.slug,
+        )
+        return [Exchange(m.question, m.answer) for m in rows]
+
+    async def _personal_data_warning(self, q: Question) -> str:
+        """A specialist screened as seeing no personal data should not get any: tell the user."""
+        row = await asyncio.to_thread(screening.of, self.stores.db, q.spec.id)
+        if not screening.sees_no_personal_data(row):
+            return ""
+        if not find_pii(q.text):
+            return ""
+        kinds = Redactor().redact(q.text).kinds
+        await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
+        return (
+            t("pii_warning", q.actor.locale, found=describe(kinds, q.actor.locale), name=q.spec.name) + "\n\n"
+        )
+
+    async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
+        if not q.record:
+            return answer
+        conv = q.actor.conversation or ConversationRef(id=q.actor.conversation_id)
+        row = await asyncio.to_thread(
+            self.stores.conversations.record,
+            conv,
+            q.actor.id,
+            q.text,
+            answer.text,
+            model=answer.model,
+            outcome=answer.outcome,
+            user_name=q.user_name,
+            activity_id=q.activity_id,
+            specialist=q.spec.slug,
+            citations=answer.citations,
+            route=json.dumps(decision or {}, ensure_ascii=False),
+        )
+        answer.message_id = row.id
+        return answer
+
+
+def _without_pii(text: str) -> str:
+    for finding in reversed(find_pii(text)):
+        text = text[: finding.start] + " " + text[finding.end :]
+    return text

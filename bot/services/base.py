@@ -1,0 +1,72 @@
+"""What every application service shares: the stores below it, the permission gate and the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.domain import AppError, AuditAction, Outcome, Permission
+from bot.governance import access
+from bot.governance.audit import AuditLog
+from bot.governance.roles import RoleStore, UserRoles
+from bot.llm import ModelRouter
+from bot.rag.ingest import Ingestor
+from bot.rag.retrieval import Retriever
+from bot.services.actor import Actor
+from bot.specialists import SpecialistStore
+from bot.store import Database
+from bot.store.conversations import ConversationStore
+from bot.store.models import Specialist
+
+
+@dataclass
+class Stores:
+    """The layer below the services: persistence, retrieval, ingestion and the model router."""
+
+    settings: Settings
+    db: Database
+    specialists: SpecialistStore
+    roles: RoleStore
+    audit: AuditLog
+    conversations: ConversationStore
+    router: ModelRouter
+    retriever: Retriever
+    ingestor: Ingestor
+
+
+class Service:
+    """Base of the application services. Methods are blocking unless ``async``; doors call the
+    blocking ones through ``asyncio.to_thread`` (one hop per operation)."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+        self.settings = stores.settings
+
+    def roles(self, actor: Actor) -> UserRoles:
+        if actor.kind == "skills-sync":
+            return UserRoles(actor.id, is_system=True)
+        return self.stores.roles.roles_of(actor.id, actor.kind == "cli", actor.aliases)
+
+    def audit(self, actor: Actor, action: AuditAction, target: str = "", **details: Any) -> None:
+        self.stores.audit.record(actor.id, action, target, **details)
+
+    def require(self, actor: Actor, permission: Permission, spec: Specialist | None = None) -> UserRoles:
+        roles = self.roles(actor)
+        access.require(roles, permission, spec)
+        return roles
+
+    def target(self, actor: Actor, ref: str | None, permission: Permission = Permission.EDIT) -> Specialist:
+        """The specialist an operation is about: ``ref`` (a slug or name), else the one ``actor`` is
+        editing (``/rediger``). Checks ``permission`` on it."""
+        roles = self.roles(actor)
+        access.require(roles, permission)
+        if ref is not None:
+            spec = self.stores.specialists.require(ref)
+        else:
+            found = self.stores.specialists.editing(actor.id)
+            if found is None:
+                raise AppError(Outcome.PRECONDITION, "no_edit_target")
+            spec = found
+        access.require(roles, permission, spec)
+        return spec

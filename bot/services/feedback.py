@@ -1,0 +1,63 @@
+"""After an answer: thumbs up/down, the full text of a cited passage, forgetting a user, statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from bot.conversation.types import Citation
+from bot.domain import AppError, AuditAction, Outcome, Permission
+from bot.governance import retention, stats
+from bot.services.actor import Actor
+from bot.services.base import Service
+
+
+class FeedbackService(Service):
+    def vote(self, actor: Actor, reply_to_id: str | None, reaction: str, text: str) -> bool:
+        """Store a thumbs up/down; False (and nothing stored) when the answer is unknown."""
+        if reaction not in ("like", "dislike"):
+            return False
+        found = self.stores.conversations.add_feedback(
+            actor.conversation_id, reply_to_id, actor.id, reaction, text
+        )
+        return found is not None
+
+    def attach_reply_id(self, message_id: int | None, activity_id: str | None) -> None:
+        """Remember Teams' id of the message that carried an answer, so votes on it find it."""
+        if message_id is not None and activity_id:
+            self.stores.conversations.set_reply_id(message_id, activity_id)
+
+    def cited(self, actor: Actor, number: str) -> Citation:
+        """``/kilde n``: a passage of the latest cited answer where ``actor`` is writing."""
+        citations = self.stores.conversations.last_cited(actor.conversation_id)
+        if not citations:
+            raise AppError(Outcome.PRECONDITION, "no_citations_yet")
+        try:
+            n = int(number.strip().strip("[]"))
+            return next(c for c in citations if c.n == n)
+        except (ValueError, StopIteration):
+            raise AppError(
+                Outcome.INVALID, "citation_which", numbers=", ".join(str(c.n) for c in citations)
+            ) from None
+
+    def forget(self, actor: Actor) -> int:
+        count = retention.forget_user(self.stores.db, actor.id)
+        self.audit(actor, AuditAction.USER_FORGOTTEN, actor.id, messages=count)
+        return count
+
+    def welcome_once(self, conversation_id: str) -> bool:
+        return self.stores.conversations.welcome_once(conversation_id)
+
+
+class StatsService(Service):
+    def usage(self, actor: Actor, ref: str | None = None, days: int = 30) -> tuple[str | None, stats.Usage]:
+        """(the specialist's name, or None for all) and its usage over ``days``."""
+        self.require(actor, Permission.STATS)
+        if ref and ref.strip():
+            spec = self.stores.specialists.require(ref)
+            return spec.name, stats.usage(self.stores.db, spec.slug, days)
+        return None, stats.usage(self.stores.db, None, days)
+
+    def audit_export(self, actor: Actor, since: datetime | None, fmt: str) -> Iterator[str]:
+        self.require(actor, Permission.ADMIN)
+        return self.stores.audit.export(since, fmt)

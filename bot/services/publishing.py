@@ -1,0 +1,164 @@
+"""Screening, sharing, approval, publishing: screen → share → approve (for wide sharing) → publish.
+
+These rules hold for every door: Teams commands, the CLI, skills-as-code and the API. The only way
+round them is an administrator's ``force`` with a reason, which is audited with that reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import AppError, AuditAction, Outcome, Permission, Role, Sharing, Status
+from bot.governance import access, screening
+from bot.services.actor import Actor
+from bot.services.base import Service
+from bot.store.models import Screening, Specialist, utcnow
+
+
+@dataclass(frozen=True)
+class Screened:
+    spec: Specialist
+    answers: screening.ScreeningAnswers
+
+
+@dataclass(frozen=True)
+class Shared:
+    spec: Specialist
+    sharing: Sharing
+    needs_approval: bool
+
+
+class PublishingService(Service):
+    def screening(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, Screening | None]:
+        spec = self.target(actor, ref)
+        return spec, screening.of(self.stores.db, spec.id)
+
+    def screen(
+        self,
+        actor: Actor,
+        answers: screening.ScreeningAnswers | str,
+        ref: str | None = None,
+        **audit: object,
+    ) -> Screened:
+        """Store the screening; it sets the classification, and takes the specialist back to draft
+        until it is approved (where needed) and published again."""
+        spec = self.target(actor, ref)
+        if isinstance(answers, str):
+            answers = screening.parse(answers)
+        spec = screening.save(self.stores.db, self.stores.specialists, spec, answers, actor.id)
+        self.audit(
+            actor,
+            AuditAction.SCREENING_COMPLETED,
+            spec.slug,
+            classification=spec.classification,
+            data=answers.categories,
+            dpia=answers.dpia_needed,
+            **audit,
+        )
+        return Screened(spec, answers)
+
+    def share(self, actor: Actor, level: Sharing | str, ref: str | None = None, **audit: object) -> Shared:
+        spec = self.target(actor, ref)
+        parsed = level if isinstance(level, Sharing) else Sharing.parse(level)
+        if parsed is None:
+            raise AppError(Outcome.INVALID, "share_usage")
+        shared_with = None
+        if parsed == Sharing.TEAM:
+            conv = actor.conversation
+            if conv is None or conv.type == "personal":
+                raise AppError(Outcome.PRECONDITION, "share_team_here")
+            shared_with = access.channel_of(conv.id) or conv.id
+        if parsed == Sharing.DEPARTMENT and spec.department_id is None:
+            raise AppError(Outcome.PRECONDITION, "share_no_department")
+        widened = parsed.wide and spec.sharing != parsed
+        fields: dict[str, object] = {"sharing": parsed, "shared_with": shared_with}
+        if widened:  # a wider audience needs the owner's approval again
+            fields.update(approved_by=None, approved_at=None)
+            if spec.status == Status.PUBLISHED:
+                fields["status"] = Status.DRAFT
+        if all(getattr(spec, k) == v for k, v in fields.items()):
+            return Shared(spec, parsed, False)
+        spec = self.stores.specialists.update(spec.id, **fields)  # type: ignore[arg-type]
+        self.audit(
+            actor, AuditAction.SHARING_CHANGED, spec.slug, sharing=parsed, shared_with=shared_with, **audit
+        )
+        return Shared(spec, parsed, widened)
+
+    def approve(self, actor: Actor, ref: str) -> Specialist:
+        self.require(actor, Permission.APPROVE)
+        spec = self.stores.specialists.require(ref)
+        self.require(actor, Permission.APPROVE, spec)
+        return self._approve(actor, spec, actor.id)
+
+    def approve_on_behalf(self, actor: Actor, spec: Specialist, approver: str, **audit: object) -> Specialist:
+        """Skills-as-code: the file names who approved; that person must really hold approval rights
+        for the specialist (its department's owner, or an administrator). The file alone never is."""
+        roles = self.stores.roles.roles_of(approver)
+        if not access.can_approve(roles, spec):
+            raise AppError(Outcome.FORBIDDEN, "approver_not_entitled", approver=approver, name=spec.name)
+        return self._approve(actor, spec, approver, **audit)
+
+    def _approve(self, actor: Actor, spec: Specialist, approver: str, **audit: object) -> Specialist:
+        if screening.of(self.stores.db, spec.id) is None:
+            raise AppError(Outcome.PRECONDITION, "approve_unscreened", name=spec.name)
+        spec = self.stores.specialists.update(
+            spec.id,  # type: ignore[arg-type]
+            approved_by=approver,
+            approved_at=utcnow(),
+        )
+        self.audit(
+            actor,
+            AuditAction.SPECIALIST_APPROVED,
+            spec.slug,
+            sharing=spec.sharing,
+            classification=spec.classification,
+            approved_by=approver,
+            **audit,
+        )
+        return spec
+
+    def publish(
+        self, actor: Actor, ref: str | None = None, *, force_reason: str | None = None, **audit: object
+    ) -> Specialist:
+        """Needs a screening, and approval where the sharing is department- or organisation-wide.
+        ``force_reason`` (administrators only) skips both and is audited with the reason."""
+        spec = self.target(actor, ref)
+        if force_reason is not None:
+            if not self.roles(actor).is_admin:
+                raise access.forbidden(Permission.ADMIN)
+            if not force_reason.strip():
+                raise AppError(Outcome.INVALID, "force_needs_reason")
+        else:
+            self.check_publishable(spec)
+        spec = self.stores.specialists.update(spec.id, status=Status.PUBLISHED)  # type: ignore[arg-type]
+        details: dict[str, object] = {"sharing": spec.sharing, "classification": spec.classification}
+        if force_reason is not None:
+            details.update(forced=True, reason=force_reason.strip())
+        self.audit(actor, AuditAction.SPECIALIST_PUBLISHED, spec.slug, **details, **audit)
+        return spec
+
+    def check_publishable(self, spec: Specialist) -> None:
+        if screening.of(self.stores.db, spec.id) is None:
+            raise AppError(Outcome.PRECONDITION, "publish_unscreened", name=spec.name, usage=screening.USAGE)
+        if Sharing(spec.sharing).wide and spec.approved_at is None:
+            raise AppError(
+                Outcome.PRECONDITION,
+                "publish_unapproved",
+                name=spec.name,
+                sharing=spec.sharing,
+                slug=spec.slug,
+            )
+
+    def unpublish(self, actor: Actor, ref: str | None = None, **audit: object) -> Specialist:
+        spec = self.target(actor, ref)
+        if spec.status == Status.DRAFT:
+            return spec
+        spec = self.stores.specialists.update(spec.id, status=Status.DRAFT)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.SPECIALIST_UNPUBLISHED, spec.slug, **audit)
+        return spec
+
+    def approvers(self, spec: Specialist) -> set[str]:
+        """Who may approve ``spec``: its department's owners (administrators come from settings)."""
+        if spec.department_id is None:
+            return set()
+        return self.stores.roles.holders(spec.department_id, Role.OWNER)

@@ -1,0 +1,151 @@
+"""A specialist's sources: add (upload, CLI, skills), list, remove, reindex, rebuild the index.
+
+Every source added from any door is checked, stored in one transaction, indexed and audited here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind
+from bot.rag.errors import IngestError
+from bot.rag.ingest import IngestResult, Progress
+from bot.services.actor import Actor
+from bot.services.base import Service
+from bot.store.models import Source, Specialist
+
+
+@dataclass(frozen=True)
+class Added:
+    spec: Specialist
+    result: IngestResult
+
+
+@dataclass(frozen=True)
+class Refused:
+    spec: Specialist
+    error: IngestError
+
+
+FileOutcome = Added | Refused
+Fetch = Callable[[int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Removed:
+    spec: Specialist
+    source: Source
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    spec: Specialist
+    results: list[IngestResult]
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.results)
+
+
+class SourcesService(Service):
+    def for_upload(self, actor: Actor, ref: str | None = None) -> Specialist:
+        """The specialist files from ``actor`` go to (checked before anything is downloaded)."""
+        if not self.roles(actor).builds:
+            raise AppError(Outcome.FORBIDDEN, "uploads_builders_only")
+        if ref is None and self.stores.specialists.editing(actor.id) is None:
+            raise AppError(Outcome.PRECONDITION, "uploads_no_target")
+        return self.target(actor, ref)
+
+    def list(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, list[Source]]:
+        spec = self.target(actor, ref)
+        return spec, self.stores.specialists.sources(spec.id)  # type: ignore[arg-type]
+
+    async def add(
+        self,
+        actor: Actor,
+        spec: Specialist,
+        name: str,
+        data: bytes | Fetch,
+        progress: Progress | None = None,
+        *,
+        rebuild_index: bool = True,
+        **audit: object,
+    ) -> FileOutcome:
+        """Add (or replace) one source of ``spec`` (from ``for_upload``/``target``). A refused file
+        is a ``Refused`` outcome naming why; nothing of it is stored."""
+        await asyncio.to_thread(self._recheck, actor, spec)
+        try:
+            if not isinstance(data, bytes):
+                data = await data(self.settings.max_upload_bytes)
+            result = await self.stores.ingestor.ingest(
+                spec, name, data, actor.id, progress, rebuild_index=rebuild_index
+            )
+        except IngestError as exc:
+            await asyncio.to_thread(
+                self.audit,
+                actor,
+                AuditAction.SOURCE_REFUSED,
+                spec.slug,
+                source=exc.filename,
+                reason=exc.reason,
+                **audit,
+            )
+            return Refused(spec, exc)
+        await asyncio.to_thread(
+            self.audit,
+            actor,
+            AuditAction.SOURCE_ADDED,
+            spec.slug,
+            source=result.source,
+            chunks=result.chunks,
+            replaced=result.replaced,
+            **audit,
+        )
+        return Added(spec, result)
+
+    def _recheck(self, actor: Actor, spec: Specialist) -> None:
+        self.require(actor, Permission.EDIT, spec)
+
+    def files(self, actor: Actor, ref: str | None = None) -> list[tuple[str, bytes]]:
+        """The stored original bytes of every source (skills export, reindex)."""
+        spec = self.target(actor, ref)
+        return self.stores.specialists.source_files(spec.id)  # type: ignore[arg-type]
+
+    def remove(self, actor: Actor, name: str, ref: str | None = None, **audit: object) -> Removed:
+        spec = self.target(actor, ref)
+        source = self.stores.specialists.remove_source(spec.id, name)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.SOURCE_REMOVED, spec.slug, source=source.name, **audit)
+        fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
+        self.stores.retriever.rebuild(fresh)
+        return Removed(fresh, source)
+
+    async def reindex(
+        self, actor: Actor, ref: str | None = None, progress: Progress | None = None
+    ) -> Reindexed:
+        spec = await asyncio.to_thread(self.target, actor, ref)
+        results = await self.stores.ingestor.reindex(spec, progress)
+        await asyncio.to_thread(
+            self.audit,
+            actor,
+            AuditAction.SPECIALIST_REINDEXED,
+            spec.slug,
+            sources=len(results),
+            chunks=sum(r.chunks for r in results),
+        )
+        return Reindexed(spec, results)
+
+    def rebuild_index(self, actor: Actor, ref: str | None = None) -> list[tuple[Specialist, str]]:
+        """Rebuild search indexes from the database (``ref``: one specialist, else all of them)."""
+        self.require(actor, Permission.ADMIN if ref is None else Permission.EDIT)
+        specs = (
+            [self.target(actor, ref)]
+            if ref is not None
+            else [s for s in self.stores.specialists.catalogue() if s.kind == SpecialistKind.SOURCES]
+        )
+        out = []
+        for spec in specs:
+            fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
+            out.append((fresh, self.stores.retriever.rebuild(fresh)))
+        return out
