@@ -117,7 +117,7 @@ class Dispatcher:
         try:
             return await command.handler(ctx)
         except AppError as exc:
-            exc.values.setdefault("command", command.name)
+            exc.values.setdefault("command", name)  # as the user wrote it (/ny or /new)
             return Reply(exc.render(turn.actor.locale), kind="notice")
 
     async def _form(self, turn: Turn, notify: Notify | None) -> Reply:

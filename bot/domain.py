@@ -183,3 +183,42 @@ def slugify(name: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return text[:64].strip("-")
+
+
+# -- file names: what a source may be called --------------------------------------------------------
+FALLBACK_FILENAME = "uden-navn"
+MAX_FILENAME = 200
+_BAD_FILENAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+
+
+def safe_filename(name: str) -> tuple[str, bool]:
+    """A source name that is safe as a file name on any system, and whether it differs from what was
+    sent: the last path part only, no control or reserved characters, no leading/trailing dots or
+    spaces (so never ``.`` or ``..``), at most 200 characters with the extension kept."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    cleaned = _BAD_FILENAME_CHARS.sub("_", base).strip(" .")
+    stem, dot, ext = cleaned.rpartition(".")
+    if not dot:
+        stem, ext = cleaned, ""
+    ext = ext[:16]
+    suffix = f".{ext}" if ext else ""
+    if not stem.strip(" ._"):
+        stem = FALLBACK_FILENAME
+    cleaned = stem[: MAX_FILENAME - len(suffix)].rstrip(" .") + suffix
+    return cleaned, cleaned != name
+
+
+def unique_filename(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3`` … (before the extension) so nothing in ``taken`` is replaced."""
+    lowered = {t.lower() for t in taken}
+    if name.lower() not in lowered:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    n = 2
+    while True:
+        candidate = f"{stem[: MAX_FILENAME - 8]}-{n}" + (f".{ext}" if ext else "")
+        if candidate.lower() not in lowered:
+            return candidate
+        n += 1

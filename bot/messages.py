@@ -666,6 +666,18 @@ MESSAGES.update(
         "arg_specialist": {"da": "specialist", "en": "specialist"},
         "arg_source": {"da": "kilde", "en": "source"},
         "arg_number": {"da": "nummer", "en": "number"},
+        "screening_usage": {
+            "da": "/screening formål=<hvad den bruges til>; data=ingen|almindelige|følsomme|cpr (flere med komma); "
+            "kilder=offentlige|interne; hjemmel=<retsgrundlag>; dpia=ja|nej; ansvarlig=<navn>",
+            "en": "/screening purpose=<what it is for>; data=ingen|almindelige|følsomme|cpr (none, ordinary, "
+            "sensitive, CPR numbers; several with commas); sources=offentlige|interne (public, internal); "
+            "legal=<legal basis>; dpia=yes|no; responsible=<name>",
+        },
+        "general_name": {"da": "Generel assistent", "en": "General assistant"},
+        "general_description": {
+            "da": "Svarer på generelle spørgsmål uden kilder.",
+            "en": "Answers general questions without sources.",
+        },
         "usage_ny": {"da": "<navn> [afdeling=<afdeling>]", "en": "<name> [afdeling=<department>]"},
         "usage_prompt": {"da": "[tekst | historik | gendan <n>]", "en": "[text | history | restore <n>]"},
         "usage_indstil": {"da": "<nøgle> <værdi>", "en": "<key> <value>"},
@@ -748,6 +760,19 @@ MESSAGES.update(
 )
 
 
+class Phrase:
+    """A message used as a value inside another one, rendered in that message's language."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def render(self, locale: str = "da") -> str:
+        return t(self.key, locale)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
 class _Formatter(string.Formatter):
     def __init__(self, locale: str) -> None:
         self.locale = locale
@@ -764,12 +789,14 @@ class _Formatter(string.Formatter):
         return super().get_value(key, args, kwargs)
 
 
-def _localised(value: Any, locale: str) -> Any:
-    from bot.domain import AppError
+def _renders(value: Any) -> bool:
+    return callable(getattr(value, "render", None)) and hasattr(value, "key")  # an AppError
 
-    if isinstance(value, AppError):
+
+def _localised(value: Any, locale: str) -> Any:
+    if _renders(value):
         return value.render(locale)
-    if isinstance(value, list) and value and all(isinstance(v, AppError) for v in value):
+    if isinstance(value, list) and value and all(_renders(v) for v in value):
         return " ".join(v.render(locale) for v in value)
     if isinstance(value, Enum) and f"{type(value).__name__.lower()}_{value.value}" in MESSAGES:
         return t(f"{type(value).__name__.lower()}_{value.value}", locale)

@@ -21,9 +21,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.domain import SLUG_PATTERN, AppError, Sharing, Status
+from bot.domain import SLUG_PATTERN, AppError, Sharing, Status, safe_filename
 from bot.governance import screening
-from bot.rag.ingest import clean_filename
 from bot.services import SKILLS_SYNC, Actor, Application
 from bot.services.sources import Refused
 
@@ -206,7 +205,7 @@ async def _sync_sources(
     for rel in skill.sources:
         path = folder / rel
         data = await run(path.read_bytes)
-        name = clean_filename(path.name)
+        name = safe_filename(path.name)[0]
         names.add(name)
         old = existing.get(name)
         if old is not None and old.sha256 == hashlib.sha256(data).hexdigest() and not rechunk:
@@ -280,7 +279,7 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
         (staging / "kilder").mkdir()
         sources = []
         for name, data in sorted(files):
-            safe = clean_filename(name)
+            safe = safe_filename(name)[0]
             (staging / "kilder" / safe).write_bytes(data)
             sources.append(f"kilder/{safe}")
         screened = None

@@ -187,3 +187,15 @@ def test_builder_in_chat_creates_uploads_tunes_and_an_employee_gets_cited_answer
     assert "Nu svarer **Personaleguiden**" in employee.stdout
     assert "[1] **syg.md, afsnit «Sygemelding»**: Du skal sygemelde dig" in employee.stdout
     assert "kræver rollen Builder" in employee.stdout
+
+
+def test_chat_shows_cards_as_text(tmp_path: Path) -> None:
+    """What Teams shows as an Adaptive Card, the terminal shows as a list."""
+    result = run(["chat", "--as", "anne"], tmp_path, stdin="/specialister\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "Specialister"
+    assert lines[1].startswith("- Generel assistent (svarer her) — Svarer på generelle spørgsmål")
+    assert lines[1].endswith("[Brug → /brug assistent]")
+    english = run(["chat", "--as", "anne"], tmp_path, env={"AARHUSAI_LOCALE": "en"}, stdin="/specialists\n")
+    assert "- General assistant (answers here) — Answers general questions" in english.stdout

@@ -11,11 +11,11 @@ import socket
 import time
 
 import pytest
-from bot.messages import t
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.llm import ModelRejected, ModelSpec, ModelTimeout, ModelUnavailable
 from bot.llm.providers import OpenAICompatible as ChatModel
+from bot.messages import t
 
 pytestmark = pytest.mark.llm
 

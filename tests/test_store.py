@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from bot.store.conversations import ConversationStore
 from sqlalchemy import inspect
 from sqlmodel import col, delete, select
 
 from bot.conversation.types import ConversationRef, Incoming, User
 from bot.store import Conversation, Database, Message, migrate
+from bot.store.conversations import ConversationStore
 
 
 def _incoming(text: str, conversation: str, user: str = "u1") -> Incoming:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
-from bot.domain import Status
+from bot.domain import SpecialistKind, Status
 from bot.messages import t
-from bot.specialists.tunables import allowed_keys_text
+from bot.store.models import Specialist
 
 
 async def list_specialists(ctx: CommandContext) -> Reply:
     listed = await ctx.run(ctx.app.specialists.visible, ctx.actor)
     lines = [t("specialists_title", ctx.locale)]
+    names = {i.spec.slug: _shown(i.spec, ctx.locale) for i in listed}
     for item in listed:
         spec = item.spec
+        name, description = names[spec.slug]
         status = "" if spec.status == Status.PUBLISHED else t("draft_mark", ctx.locale)
         here = t("answers_here_mark", ctx.locale) if item.in_use else ""
-        desc = f": {spec.description}" if spec.description else ""
-        lines.append(f"- **{spec.name}** (`{spec.slug}`{status}{here}){desc}")
+        desc = f": {description}" if description else ""
+        lines.append(f"- **{name}** (`{spec.slug}`{status}{here}){desc}")
     lines += ["", t("specialists_choose", ctx.locale)]
     card = {
         "type": "specialists",
@@ -28,8 +30,8 @@ async def list_specialists(ctx: CommandContext) -> Reply:
         "items": [
             {
                 "slug": i.spec.slug,
-                "name": i.spec.name,
-                "description": i.spec.description,
+                "name": names[i.spec.slug][0],
+                "description": names[i.spec.slug][1],
                 "status": i.spec.status,
                 "in_use": i.in_use,
             }
@@ -37,6 +39,13 @@ async def list_specialists(ctx: CommandContext) -> Reply:
         ],
     }
     return Reply("\n".join(lines), kind="command", card=card)
+
+
+def _shown(spec: Specialist, locale: str) -> tuple[str, str]:
+    """Name and description as shown; the built-in general assistant speaks the user's language."""
+    if spec.kind == SpecialistKind.GENERAL:
+        return t("general_name", locale), t("general_description", locale)
+    return spec.name, spec.description
 
 
 async def use_specialist(ctx: CommandContext) -> Reply:
@@ -106,7 +115,7 @@ async def settings_card(ctx: CommandContext) -> Reply:
         f"status {spec.status}"
     )
     return Reply(
-        t("settings_shown", locale, name=spec.name, current=current, allowed=allowed_keys_text(locale)),
+        t("settings_shown", locale, name=spec.name, current=current, allowed=view.allowed),
         kind="command",
         card={
             "type": "settings",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import AppError, Classification, Outcome, Status
+from bot.messages import Phrase
 from bot.specialists import SpecialistStore
 from bot.store import Database
 from bot.store.models import Screening, Specialist, utcnow
@@ -22,22 +23,22 @@ CATEGORY_ALIASES = {
     "følsomme": "følsomme",
     "foelsomme": "følsomme",
     "følsom": "følsomme",
+    "sensitive": "følsomme",
     "art9": "følsomme",
+    "ordinary": "almindelige",
     "cpr": "cpr",
 }
 KEYS = {
     "formål": "purpose",
-    "formaal": "purpose",
     "data": "data",
+    "kilder": "sources",
     "hjemmel": "legal_basis",
     "dpia": "dpia",
     "ansvarlig": "responsible",
-    "kilder": "sources",
 }
-USAGE = (
-    "/screening formål=<hvad den bruges til>; data=ingen|almindelige|følsomme|cpr (flere med komma); "
-    "kilder=offentlige|interne; hjemmel=<retsgrundlag>; dpia=ja|nej; ansvarlig=<navn>"
-)
+ALIASES = {"formaal": "purpose", "purpose": "purpose", "sources": "sources", "legal": "legal_basis"}
+ALIASES |= {"legal_basis": "legal_basis", "responsible": "responsible"}
+USAGE = Phrase("screening_usage")
 
 
 def classify(categories: list[str], public_sources: bool) -> Classification:
@@ -85,11 +86,11 @@ def parse(text: str) -> ScreeningAnswers:
         if not part.strip():
             continue
         key, sep, value = part.partition("=")
-        name = KEYS.get(key.strip().casefold())
+        name = KEYS.get(key.strip().casefold()) or ALIASES.get(key.strip().casefold())
         if not sep or name is None:
             raise AppError(Outcome.INVALID, "screening_unparsable", part=part.strip(), usage=USAGE)
         values[name] = value.strip()
-    missing = [k for k, v in KEYS.items() if v not in values and k not in ("formaal",)]
+    missing = [k for k, v in KEYS.items() if v not in values]
     if missing:
         raise AppError(Outcome.INVALID, "screening_missing", missing=", ".join(missing), usage=USAGE)
     found = categories(values["data"].split(","))

@@ -12,10 +12,10 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 from sqlmodel import col, delete, func, select
 
+from bot.domain import safe_filename, unique_filename
 from bot.rag import chunking, loaders
 from bot.rag.embeddings import Embedder
 from bot.rag.errors import IngestError
@@ -38,8 +38,7 @@ class IngestResult:
 
 
 def clean_filename(name: str) -> str:
-    base = PurePath(name.replace("\\", "/")).name.strip() or "uden-navn"
-    return base[:255]
+    return safe_filename(name)[0]
 
 
 class Ingestor:
@@ -69,7 +68,9 @@ class Ingestor:
     ) -> IngestResult:
         """Add (or replace) one source. Raises ``IngestError``; stores nothing in that case."""
         started = time.monotonic()
-        name = clean_filename(filename)
+        name, altered = safe_filename(filename)
+        if altered:  # a name we had to make up or change never silently replaces another source
+            name = unique_filename(name, await asyncio.to_thread(self._names, spec))
         self.check_size(name, len(data))
         loaded = await asyncio.to_thread(loaders.load, name, data)
         passages = chunking.split(loaded.sections, spec.chunk_size, spec.chunk_overlap)
@@ -100,6 +101,10 @@ class Ingestor:
             if progress:
                 await progress(min(start + step, len(texts)), len(texts))
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+    def _names(self, spec: Specialist) -> set[str]:
+        with self.db.session() as s:
+            return set(s.exec(select(Source.name).where(Source.specialist_id == spec.id)).all())
 
     def _store(
         self,

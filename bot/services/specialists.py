@@ -11,7 +11,7 @@ from bot.governance import access
 from bot.governance.roles import UserRoles
 from bot.services.actor import Actor
 from bot.services.base import Service
-from bot.specialists.tunables import parse_setting
+from bot.specialists.tunables import allowed_keys_text, parse_setting
 from bot.store.models import PromptVersion, Specialist
 
 
@@ -40,6 +40,7 @@ class SettingsView:
     spec: Specialist
     prompt: PromptVersion
     models: list[str]
+    allowed: str  # the settings a Builder may change, with their ranges, in the actor's language
 
 
 @dataclass
@@ -180,7 +181,7 @@ class SpecialistsService(Service):
     def settings_view(self, actor: Actor, ref: str | None = None) -> SettingsView:
         spec = self.target(actor, ref)
         prompt = self.stores.specialists.current_prompt(spec.id)  # type: ignore[arg-type]
-        return SettingsView(spec, prompt, self.stores.router.model_ids)
+        return SettingsView(spec, prompt, self.stores.router.model_ids, allowed_keys_text(actor.locale))
 
     def configure(self, actor: Actor, key: str, value: str, ref: str | None = None) -> SettingChanged:
         spec = self.target(actor, ref)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.messages import t
 
+from bot.messages import t
 from tests.conftest import write_catalogue
 from tests.support.playground import (
     E2E_OUTPUT_DIR,

@@ -1,0 +1,143 @@
+"""The application layer on its own: the permission matrix enforced by the services (the Teams door's
+matrix in test_governance must be the same sets: the door adds no rule and skips none), typed
+outcomes instead of prose, and an audit event from every change whoever the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.app import Services
+from bot.domain import AppError, Outcome
+from bot.services import SKILLS_SYNC, Actor
+from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B, EMPLOYEE, MATRIX, MEMBER_A, OWNER_A, USERS
+
+SCREEN = "formål=vejledning; data=ingen; kilder=interne; hjemmel=intern vejledning; dpia=nej; ansvarlig=Bo"
+SYNC = "skills-sync"
+
+
+def actor(user: str) -> Actor:
+    return SKILLS_SYNC if user == SYNC else Actor(user, conversation=None)
+
+
+@pytest.fixture
+def services(make_services: Callable[..., Services], db_url: str) -> Services:
+    services = make_services(database_url=db_url, admins=ADMIN)
+    app, admin = services.app, Actor(ADMIN)
+    for name in ("Afdeling A", "Afdeling B"):
+        app.roles.create_department(admin, name)
+    app.roles.change(admin, True, OWNER_A, "ejer", "afdeling-a")
+    app.roles.change(admin, True, BUILDER_A, "builder", "afdeling-a")
+    app.roles.change(admin, True, MEMBER_A, "medlem", "afdeling-a")
+    app.roles.change(admin, True, BUILDER_B, "builder", "afdeling-b")
+    app.specialists.create(Actor(BUILDER_A), "Guide A")
+    app.publishing.screen(Actor(BUILDER_A), SCREEN, "guide-a")
+    return services
+
+
+# operation -> (the matching Teams command in test_governance.MATRIX, the call)
+OPERATIONS: dict[str, tuple[str, Callable[[Services, Actor, str], Any]]] = {
+    "create": ("/ny Ny guide", lambda s, a, u: s.app.specialists.create(a, f"Ny guide {u}")),
+    "edit": ("/rediger guide-a", lambda s, a, u: s.app.specialists.edit(a, "guide-a")),
+    "prompt": ("/prompt", lambda s, a, u: s.app.specialists.set_prompt(a, "Ny prompt", "guide-a")),
+    "configure": (
+        "/indstil top_k 4",
+        lambda s, a, u: s.app.specialists.configure(a, "top_k", "4", "guide-a"),
+    ),
+    "sources": ("/kilder", lambda s, a, u: s.app.sources.list(a, "guide-a")),
+    "screen": ("/screening", lambda s, a, u: s.app.publishing.screen(a, SCREEN, "guide-a")),
+    "share": ("/del organisation", lambda s, a, u: s.app.publishing.share(a, "organisation", "guide-a")),
+    "unpublish": ("/afpubliser", lambda s, a, u: s.app.publishing.unpublish(a, "guide-a")),
+    "approve": ("/godkend guide-a", lambda s, a, u: s.app.publishing.approve(a, "guide-a")),
+    "stats": ("/statistik", lambda s, a, u: s.app.stats.usage(a)),
+    "assign builder": (
+        "/rolle tildel x builder afdeling-a",
+        lambda s, a, u: s.app.roles.change(a, True, "x", "builder", "afdeling-a"),
+    ),
+    "assign owner": (
+        "/rolle tildel x ejer afdeling-a",
+        lambda s, a, u: s.app.roles.change(a, True, "x", "ejer", "afdeling-a"),
+    ),
+    "assign elsewhere": (
+        "/rolle tildel x builder afdeling-b",
+        lambda s, a, u: s.app.roles.change(a, True, "x", "builder", "afdeling-b"),
+    ),
+    "show roles": (f"/rolle vis {BUILDER_A}", lambda s, a, u: s.app.roles.show(a, BUILDER_A)),
+    "department": (
+        "/afdeling opret Ny afdeling",
+        lambda s, a, u: s.app.roles.create_department(a, f"Ny afdeling {u}"),
+    ),
+    "list": ("/specialister", lambda s, a, u: s.app.specialists.visible(a)),
+    "forget": ("/glem", lambda s, a, u: s.app.feedback.forget(a)),
+}
+# skills-sync (reviewed configuration) builds and edits, and nothing else
+SYNC_MAY = {
+    "create",
+    "edit",
+    "prompt",
+    "configure",
+    "sources",
+    "screen",
+    "share",
+    "unpublish",
+    "list",
+    "forget",
+}
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_the_services_enforce_the_permission_matrix(services: Services, operation: str) -> None:
+    command, call = OPERATIONS[operation]
+    allowed = set()
+    for user in [*USERS, SYNC]:
+        try:
+            call(services, actor(user), user)
+        except AppError as exc:
+            assert exc.outcome == Outcome.FORBIDDEN, (user, exc)
+            assert exc.key.startswith(("needs_", "assign_needs_")), exc.key
+            continue
+        allowed.add(user)
+    assert allowed - {SYNC} == MATRIX[command]  # the same sets as through the Teams door
+    assert (SYNC in allowed) == (operation in SYNC_MAY)
+
+
+def test_outcomes_are_typed(services: Services) -> None:
+    app, builder = services.app, Actor(BUILDER_A)
+    with pytest.raises(AppError) as unknown:
+        app.specialists.edit(builder, "findes-ikke")
+    assert (unknown.value.outcome, unknown.value.key) == (Outcome.NOT_FOUND, "specialist_unknown")
+    with pytest.raises(AppError) as no_target:
+        app.specialists.set_prompt(Actor(BUILDER_B), "x")
+    assert (no_target.value.outcome, no_target.value.key) == (Outcome.PRECONDITION, "no_edit_target")
+    app.publishing.share(builder, "organisation", "guide-a")
+    with pytest.raises(AppError) as unapproved:
+        app.publishing.publish(builder, "guide-a")
+    assert (unapproved.value.outcome, unapproved.value.key) == (Outcome.PRECONDITION, "publish_unapproved")
+    with pytest.raises(AppError) as not_admin:
+        app.publishing.publish(builder, "guide-a", force_reason="fordi")
+    assert (not_admin.value.outcome, not_admin.value.key) == (Outcome.FORBIDDEN, "needs_admin")
+    published = app.publishing.publish(Actor.cli("drift"), "guide-a", force_reason="akut")
+    assert published.status == "published"
+    events = services.stores.audit.events(action="specialist.published")
+    assert [(e.actor, e.target) for e in events] == [("cli:drift", "guide-a")]
+    assert '"reason": "akut"' in events[0].details and '"forced": true' in events[0].details
+
+
+def test_every_change_is_audited_whoever_the_actor(services: Services) -> None:
+    app = services.app
+    before = len(services.stores.audit.events())
+    for who in (Actor(BUILDER_A), SKILLS_SYNC, Actor.cli("drift")):
+        app.specialists.set_prompt(who, f"Prompt fra {who.id}", "guide-a")
+        app.specialists.configure(who, "top_k", "3" if who.kind != "cli" else "4", "guide-a")
+    events = services.stores.audit.events()[before:]
+    assert [(e.actor, e.action) for e in events] == [
+        (BUILDER_A, "prompt.changed"),
+        (BUILDER_A, "setting.changed"),
+        ("skills-sync", "prompt.changed"),
+        ("skills-sync", "setting.changed"),
+        ("cli:drift", "prompt.changed"),
+        ("cli:drift", "setting.changed"),
+    ]
+    assert EMPLOYEE not in {e.actor for e in events}
