@@ -157,7 +157,7 @@ class AppError(Exception):
     """A refused or invalid operation. ``key`` names the message in ``bot.messages``; ``values`` fill
     it in. Every door renders it with ``bot.messages.t(error.key, locale, **error.values)``."""
 
-    def __init__(self, outcome: Outcome, key: str, **values: Any) -> None:
+    def __init__(self, outcome: Outcome, key: str, /, **values: Any) -> None:
         super().__init__(f"{outcome}: {key} {values}" if values else f"{outcome}: {key}")
         self.outcome = outcome
         self.key = key

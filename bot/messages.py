@@ -441,6 +441,22 @@ MESSAGES.update(
             "da": "filen fylder {size_mb:.1f} MB; grænsen er {limit_mb} MB",
             "en": "the file is {size_mb:.1f} MB; the limit is {limit_mb} MB",
         },
+        "ingest_download_refused": {
+            "da": "filen blev ikke hentet, fordi {why}",
+            "en": "the file was not downloaded because {why}",
+        },
+        "download_invalid": {"da": "adressen er ugyldig", "en": "the address is invalid"},
+        "download_userinfo": {"da": "adressen indeholder et brugernavn", "en": "the address contains a user name"},
+        "download_scheme": {"da": "kun https er tilladt (ikke {scheme})", "en": "only https is allowed (not {scheme})"},
+        "download_host": {
+            "da": "værten {host} ikke er på listen over tilladte (AARHUSAI_DOWNLOAD_HOSTS)",
+            "en": "the host {host} is not on the allow-list (AARHUSAI_DOWNLOAD_HOSTS)",
+        },
+        "download_internal": {
+            "da": "{host} peger på en intern adresse",
+            "en": "{host} points to an internal address",
+        },
+        "download_redirects": {"da": "der var over {limit} omdirigeringer", "en": "there were over {limit} redirects"},
         "ingest_download_failed": {
             "da": "filen kunne ikke hentes fra Teams ({detail})",
             "en": "the file could not be downloaded from Teams ({detail})",
@@ -803,7 +819,7 @@ def _localised(value: Any, locale: str) -> Any:
     return value
 
 
-def t(key: str, locale: str = "da", **values: object) -> str:
+def t(key: str, locale: str = "da", /, **values: object) -> str:
     """Look up a message in ``locale`` (falling back to Danish) and fill in ``values``."""
     entry = MESSAGES[key]
     text = entry.get(locale, entry["da"])

@@ -144,7 +144,7 @@ def test_publishing_from_the_cli_needs_a_screening_or_an_audited_override(tmp_pa
     assert published[0]["details"]["forced"] is True
     assert published[0]["details"]["reason"] == "Akut driftsbesked"
     assert published[0]["actor"].startswith("cli:")
-    assert [e["action"] for e in events][0] == "specialist.created"
+    assert next(e["action"] for e in events) == "specialist.created"
 
 
 def test_cli_ingest_audits_every_source(tmp_path: Path) -> None:
@@ -165,7 +165,9 @@ def test_skills_sync_audits_each_change_with_its_file(tmp_path: Path) -> None:
     first = audit(tmp_path)
     assert {e["actor"] for e in first} == {"skills-sync"}
     skill_file = str(Path("skills") / "borgerservice" / "skill.yaml")
-    assert all(e["details"].get("file", "").endswith(skill_file) for e in first if e["action"] != "source.added")
+    assert all(
+        e["details"].get("file", "").endswith(skill_file) for e in first if e["action"] != "source.added"
+    )
     actions = [e["action"] for e in first]
     for expected in (
         "department.created",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,7 +118,7 @@ async def test_streaming_sends_the_answer_so_far_until_it_is_whole(
     reply = await services.dispatcher.handle(msg("Fortæl"), on_text=sink)
     # the sink receives the (sanitised) answer so far: each update extends the one before
     assert len(chunks) == 7 and chunks[-1].strip() == reply.text
-    assert all(b.startswith(a) for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(b.startswith(a) for a, b in itertools.pairwise(chunks))
     assert model_server.requests[-1]["stream"] is True
 
 

@@ -345,7 +345,9 @@ async def test_personal_data_to_a_specialist_screened_for_none_gets_a_warning(
     catalogue, _external, internal = models
     org = await _policy_org(make_services, db_url, catalogue)
     slug = await org.specialist(BUILDER_A, "Regler", data="ingen", sharing="organisation", approve_by=OWNER_A)
-    org.services.stores.specialists.update(org.services.stores.specialists.require(slug).id, model_id="mistral")
+    org.services.stores.specialists.update(
+        org.services.stores.specialists.require(slug).id, model_id="mistral"
+    )
     await org.say(EMPLOYEE, f"/brug {slug}")
     reply = await org.say(EMPLOYEE, "anne@example.dk: hvad koster beboerlicensen?")
     assert reply.text.startswith("⚠ Du har skrevet personoplysninger (1 e-mailadresse)")

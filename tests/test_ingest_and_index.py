@@ -151,7 +151,9 @@ async def test_crash_mid_build_keeps_the_previous_index_in_use(
 
     monkeypatch.setattr(os, "rename", crash)
     with pytest.raises(OSError):
-        await services.stores.ingestor.ingest(spec, "b.md", b"# B\n\nBeboerlicens koster 800 kr.", "builder-1")
+        await services.stores.ingestor.ingest(
+            spec, "b.md", b"# B\n\nBeboerlicens koster 800 kr.", "builder-1"
+        )
     monkeypatch.setattr(os, "rename", real_rename)
 
     base = retriever.indexes.root / spec.slug

@@ -204,7 +204,7 @@ async def test_upload_sources_list_remove_and_reindex(services: Services) -> Non
     assert after > before  # smaller chunks, read again from the stored files
     assert "fjernet" in (await say(services, "/fjern rejser.md")).text
     assert "findes ikke" in (await say(services, "/fjern rejser.md")).text
-    assert "I alt 1 kilder" in (await say(services, "/kilder")).text
+    assert "I alt 1 kilde og" in (await say(services, "/kilder")).text  # proper plural
 
 
 async def test_uploads_are_refused_for_employees_without_an_edit_target_and_in_channels(

@@ -63,7 +63,9 @@ def test_messages_are_stored_with_who_when_specialist_and_model(db_url: str) -> 
     store = ConversationStore(db)
     try:
         thread = "19:abc@thread.tacv2;messageid=111"
-        _record(store, _incoming("Hvad er åbningstiden?", thread), "Kl. 8-15.", model="m1", outcome="answered")
+        _record(
+            store, _incoming("Hvad er åbningstiden?", thread), "Kl. 8-15.", model="m1", outcome="answered"
+        )
         _record(store, _incoming("Tak", thread, user="u2"), "Selv tak.", model="m1", outcome="answered")
         _record(store, _incoming("Fejl?", thread), "Modellen svarer ikke.", model="m1", outcome="model_error")
         with db.session() as s:

@@ -19,7 +19,7 @@ async def roles_command(ctx: CommandContext) -> Reply:
         described = "; ".join(lines) if lines else t("no_special_roles", ctx.locale)
         return ctx.reply("roles_of", user=listing.user, roles=described)
     if sub not in ("tildel", "assign", "fjern", "remove") or len(parts) < 4:
-        return ctx.reply("roles_usage", kind="notice")
+        return ctx.reply("roles_usage", "notice")
     assign = sub in ("tildel", "assign")
     change = await ctx.run(ctx.app.roles.change, ctx.actor, assign, parts[1], parts[2], " ".join(parts[3:]))
     key = (

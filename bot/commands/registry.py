@@ -43,7 +43,7 @@ class CommandContext:
         """Call a blocking service method off the event loop (one thread hop per operation)."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    def reply(self, key: str, kind: ReplyKind = "command", **values: Any) -> Reply:
+    def reply(self, key: str, kind: ReplyKind = "command", /, **values: Any) -> Reply:
         return Reply(t(key, self.locale, **values), kind=kind)
 
 

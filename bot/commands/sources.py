@@ -38,7 +38,7 @@ async def list_sources(ctx: CommandContext) -> Reply:
 async def remove_source(ctx: CommandContext) -> Reply:
     if not ctx.args:
         await ctx.run(ctx.app.sources.for_upload, ctx.actor)  # no target or no right: say that first
-        return ctx.reply("remove_which", kind="notice")
+        return ctx.reply("remove_which", "notice")
     removed = await ctx.run(ctx.app.sources.remove, ctx.actor, ctx.args)
     return ctx.reply(
         "source_removed",

@@ -90,7 +90,7 @@ async def prompt(ctx: CommandContext) -> Reply:
         try:
             number = int(rest.strip().lstrip("v"))
         except ValueError:
-            return ctx.reply("prompt_restore_which", kind="notice")
+            return ctx.reply("prompt_restore_which", "notice")
         restored = await ctx.run(service.restore_prompt, ctx.actor, number)
         return ctx.reply("prompt_restored", number=number, version=restored.version)
     spec, saved = await ctx.run(service.set_prompt, ctx.actor, ctx.args)

@@ -241,18 +241,29 @@ _NAMES = {
 }
 
 
-def describe(kinds: dict[str, int]) -> str:
+_NAMES_EN = {
+    "cpr": ("CPR number", "CPR numbers"),
+    "iban": ("IBAN", "IBANs"),
+    "account": ("account number", "account numbers"),
+    "phone": ("phone number", "phone numbers"),
+    "email": ("e-mail address", "e-mail addresses"),
+}
+
+
+def describe(kinds: dict[str, int], locale: str = "da") -> str:
     """A Danish list for messages: {"cpr": 2, "email": 1} -> "2 CPR-numre og 1 e-mailadresse".
 
     Kinds come in precedence order whatever the dict's order, so messages read the same every time;
     empty counts give "ingen personoplysninger".
     """
-    order = [k for k in KINDS if kinds.get(k)] + [k for k in kinds if k not in _NAMES and kinds[k]]
+    names = _NAMES_EN if locale == "en" else _NAMES
+    order = [k for k in KINDS if kinds.get(k)] + [k for k in kinds if k not in names and kinds[k]]
     items = []
     for kind in order:
         n = kinds[kind]
-        singular, plural = _NAMES.get(kind, (kind, kind))
+        singular, plural = names.get(kind, (kind, kind))
         items.append(f"{n} {singular if n == 1 else plural}")
     if not items:
-        return "ingen personoplysninger"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
+        return "no personal data" if locale == "en" else "ingen personoplysninger"
+    joiner = " and " if locale == "en" else " og "
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + joiner + items[-1]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from microsoft_agents.activity import Activity
 
 from bot.conversation.types import ConversationRef, ConversationType, Incoming, User
-from bot.teams.files import incoming_files
+from bot.teams.files import DownloadPolicy, incoming_files
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
 
 
-def to_incoming(activity: Activity, default_locale: str) -> Incoming:
-    """The core's view of a Teams message (the @mention is already stripped by the SDK)."""
-    files, refused = incoming_files(activity)
+def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPolicy | None = None) -> Incoming:
+    """The dispatcher's view of a Teams message (the @mention is already stripped by the SDK)."""
+    files, refused = incoming_files(activity, downloads or DownloadPolicy())
     conv = activity.conversation
     sender = activity.from_property
     tenant = conv.tenant_id if conv else None

@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
+from bot.teams.files import DownloadPolicy
 from bot.teams.outbound import SendPolicy
 from bot.teams.render import to_activities
 from bot.teams.streaming import TeamsStream
@@ -41,6 +42,7 @@ class TeamsBot:
     app: AgentApplication[TurnState]
     adapter: CloudAdapter
     auth: AgentAuthConfiguration
+    downloads: DownloadPolicy
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -67,6 +69,7 @@ def can_stream(activity: Activity) -> bool:
 
 def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     auth = auth_configuration(settings)
+    downloads = DownloadPolicy.from_setting(settings.download_hosts)
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
     adapter = CloudAdapter(connection_manager=connections)
@@ -79,7 +82,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
-        turn = await core.prepare(to_incoming(context.activity, settings.locale))
+        turn = await core.prepare(to_incoming(context.activity, settings.locale, downloads))
         is_question = turn.is_question
         stream = TeamsStream(context, streaming=can_stream(context.activity))
         if is_question:
@@ -142,4 +145,4 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
     adapter.on_turn_error = on_turn_error
-    return TeamsBot(app=app, adapter=adapter, auth=auth)
+    return TeamsBot(app=app, adapter=adapter, auth=auth, downloads=downloads)

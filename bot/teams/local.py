@@ -55,7 +55,13 @@ class LocalTeamsChat:
             if not paths:
                 return [f"Fejl: {rest.strip()} findes ikke."]
             async with _FileServer(paths) as server:
-                return await self._send_activity("", server.attachments())
+                origin = f"http://127.0.0.1:{server.port}"
+                # only this process's own one-shot file server; `serve` never lists a local origin
+                self.bot.downloads.local_origins.add(origin)
+                try:
+                    return await self._send_activity("", server.attachments())
+                finally:
+                    self.bot.downloads.local_origins.discard(origin)
         return await self._send_activity(text, [])
 
     async def _send_activity(self, text: str, attachments: list[Attachment]) -> list[str]:
