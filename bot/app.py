@@ -71,7 +71,7 @@ def build_services(settings: Settings) -> Services:
         min_lexical_coverage=settings.min_lexical_coverage,
         dense_weight=settings.dense_weight,
     )
-    ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes)
+    ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes, settings.extract_timeout_s)
     stores = Stores(
         settings=settings,
         db=db,

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     embedding_query_prefix: str = Field("", description="Prefix for queries, e.g. 'query: ' for e5.")
     embedding_passage_prefix: str = Field("", description="Prefix for passages, e.g. 'passage: '.")
     max_upload_mb: int = Field(50, ge=1, le=1024, description="Largest source file accepted.")
+    extract_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Longest time reading one file may take (it runs in a child process).",
+    )
     min_dense_score: float = Field(
         0.7, ge=-1, le=1, description="Cosine similarity that makes a passage relevant on its own."
     )

@@ -138,6 +138,7 @@ class AuditAction(StrEnum):
     PII_BLOCKED = "pii.blocked"
     PII_REDACTED = "pii.redacted"
     PII_WARNED = "pii.warned"
+    PROMPT_WITHHELD = "answer.withheld"  # the model repeated its instructions; the answer was not shown
     RETENTION_PURGE = "retention.purge"
 
 

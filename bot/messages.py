@@ -299,6 +299,15 @@ MESSAGES.update(
         "tunable_beskrivelse": {"da": "kort beskrivelse", "en": "short description"},
         "tunable_afdeling": {"da": "magistratsafdeling", "en": "department"},
         "tunable_status": {"da": "kladde eller udgivet", "en": "draft or published"},
+        "tunable_cpr_i_kilder": {
+            "da": "CPR-numre i kilder, når screeningen siger data=ingen: afvis filen eller skjul numrene",
+            "en": "CPR numbers in sources when the screening says data=ingen: refuse the file (afvis) or "
+            "remove the numbers (skjul)",
+        },
+        "setting_choice": {
+            "da": "{name} skal være en af: {choices}.",
+            "en": "{name} must be one of: {choices}.",
+        },
         "setting_unknown": {
             "da": "Ukendt indstilling '{key}'. Tilladte: {allowed}.",
             "en": "Unknown setting '{key}'. Allowed: {allowed}.",
@@ -441,13 +450,56 @@ MESSAGES.update(
             "da": "filen fylder {size_mb:.1f} MB; grænsen er {limit_mb} MB",
             "en": "the file is {size_mb:.1f} MB; the limit is {limit_mb} MB",
         },
+        "ingest_too_complex": {
+            "da": "filen er for kompleks til at blive læst (den kræver for meget hukommelse)",
+            "en": "the file is too complex to read (it needs too much memory)",
+        },
+        "ingest_timeout": {
+            "da": "det tog over {seconds} sekunder at læse filen, så den er afvist. Del den op, eller gem den "
+            "som PDF eller tekst",
+            "en": "reading the file took over {seconds} seconds, so it was refused. Split it up, or save it "
+            "as PDF or text",
+        },
+        "ingest_too_much_text": {
+            "da": "filen indeholder over {limit} tegn tekst; del den op i flere filer",
+            "en": "the file holds over {limit} characters of text; split it into several files",
+        },
+        "ingest_too_many_parts": {
+            "da": "filen har {count} sider eller afsnit; grænsen er {limit}",
+            "en": "the file has {count} pages or paragraphs; the limit is {limit}",
+        },
+        "ingest_zip_bomb": {
+            "da": "filen pakker sig ud til langt mere, end en Word-fil gør (mistænkelig komprimering)",
+            "en": "the file unpacks to far more than a Word file does (suspicious compression)",
+        },
+        "ingest_personal_data": {
+            "da": "filen indeholder {found}, og {name} er screenet til ikke at se personoplysninger. Fjern "
+            "numrene fra filen, eller lad Builderen vælge /indstil cpr_i_kilder skjul, så gemmes den uden dem",
+            "en": "the file contains {found}, and {name} is screened as seeing no personal data. Remove the "
+            "numbers from the file, or let the Builder choose /set cpr_i_kilder skjul to store it without them",
+        },
+        "pii_in_source": {
+            "da": "filen indeholder {found}; de sendes aldrig til sprogmodeller, der ikke er godkendt til "
+            "personoplysninger",
+            "en": "the file contains {found}; they are never sent to language models not cleared for personal data",
+        },
+        "cpr_removed": {
+            "da": "{found} er fjernet fra teksten, før den blev gemt",
+            "en": "{found} were removed from the text before it was stored",
+        },
         "ingest_download_refused": {
             "da": "filen blev ikke hentet, fordi {why}",
             "en": "the file was not downloaded because {why}",
         },
         "download_invalid": {"da": "adressen er ugyldig", "en": "the address is invalid"},
-        "download_userinfo": {"da": "adressen indeholder et brugernavn", "en": "the address contains a user name"},
-        "download_scheme": {"da": "kun https er tilladt (ikke {scheme})", "en": "only https is allowed (not {scheme})"},
+        "download_userinfo": {
+            "da": "adressen indeholder et brugernavn",
+            "en": "the address contains a user name",
+        },
+        "download_scheme": {
+            "da": "kun https er tilladt (ikke {scheme})",
+            "en": "only https is allowed (not {scheme})",
+        },
         "download_host": {
             "da": "værten {host} ikke er på listen over tilladte (AARHUSAI_DOWNLOAD_HOSTS)",
             "en": "the host {host} is not on the allow-list (AARHUSAI_DOWNLOAD_HOSTS)",
@@ -456,7 +508,10 @@ MESSAGES.update(
             "da": "{host} peger på en intern adresse",
             "en": "{host} points to an internal address",
         },
-        "download_redirects": {"da": "der var over {limit} omdirigeringer", "en": "there were over {limit} redirects"},
+        "download_redirects": {
+            "da": "der var over {limit} omdirigeringer",
+            "en": "there were over {limit} redirects",
+        },
         "ingest_download_failed": {
             "da": "filen kunne ikke hentes fra Teams ({detail})",
             "en": "the file could not be downloaded from Teams ({detail})",
@@ -666,6 +721,12 @@ MESSAGES.update(
             "en": "Your question is too long (over {limit} characters). Shorten it, or give the specialist the "
             "text as a source.",
         },
+        "prompt_withheld": {
+            "da": "Svaret gentog specialistens instruktioner ordret, så det vises ikke. Stil spørgsmålet om "
+            "emnet i stedet.",
+            "en": "The answer repeated the specialist's instructions verbatim, so it is not shown. Ask about "
+            "the subject instead.",
+        },
         "pii_blocked_sources": {
             "da": "Svaret ville sende personoplysninger ({found}) fra specialistens kilder eller samtalen til "
             "sprogmodellen '{model}', som ikke er godkendt til personoplysninger, så jeg svarer ikke.",
@@ -776,17 +837,22 @@ MESSAGES.update(
 )
 
 
-class Phrase:
-    """A message used as a value inside another one, rendered in that message's language."""
+class Msg:
+    """A message kept as key and values, rendered later in the language of whoever reads it (also as a
+    value inside another message)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, /, **values: object) -> None:
         self.key = key
+        self.values = values
 
     def render(self, locale: str = "da") -> str:
-        return t(self.key, locale)
+        return t(self.key, locale, **self.values)
 
     def __str__(self) -> str:
         return self.render()
+
+
+Phrase = Msg
 
 
 class _Formatter(string.Formatter):

@@ -103,7 +103,10 @@ async def configure(ctx: CommandContext) -> Reply:
         return await settings_card(ctx)
     changed = await ctx.run(ctx.app.specialists.configure, ctx.actor, key, value)
     note = t("chunk_note", ctx.locale) if changed.field.startswith("chunk_") else ""
-    return ctx.reply("setting_set", key=key, value=changed.value, name=changed.spec.name, note=note)
+    shown = (
+        value.strip() if isinstance(changed.value, str) and changed.field == "source_cpr" else changed.value
+    )
+    return ctx.reply("setting_set", key=key, value=shown, name=changed.spec.name, note=note)
 
 
 async def settings_card(ctx: CommandContext) -> Reply:

@@ -41,7 +41,7 @@ class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, actor: str, action: str, target: str = "", **details: Any) -> None:
+    def record(self, actor: str, action: str, target: str = "", /, **details: Any) -> None:
         with self.db.session() as s:
             s.add(
                 AuditEvent(

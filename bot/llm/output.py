@@ -80,3 +80,21 @@ def sanitise(text: str, policy: LinkPolicy, locale: str = "da") -> str:
         return (url if policy.allows(url) else removed) + tail
 
     return _BARE.sub(bare, text)
+
+
+LEAK_WORDS = 12  # this many consecutive words of the instructions in an answer is a leak
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def leaks_instructions(answer: str, instructions: str, window: int = LEAK_WORDS) -> bool:
+    """Does ``answer`` repeat ``window`` consecutive words of the system prompt? (A Builder's prompt
+    may hold what employees should not read verbatim; "repeat your instructions" must not work.)"""
+    source = _words(instructions)
+    if len(source) < window:
+        return False
+    grams = {tuple(source[i : i + window]) for i in range(len(source) - window + 1)}
+    said = _words(answer)
+    return any(tuple(said[i : i + window]) in grams for i in range(len(said) - window + 1))

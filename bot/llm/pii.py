@@ -26,9 +26,15 @@ _NOT_BEFORE_NUMBER = rf"(?!\d|[{_DASH}/.,]\d)"
 # Amounts: "12345678 kr.", "12345678,-", "12345678 DKK".
 _NOT_AMOUNT = rf"(?!{_SP}?(?i:kr(?:oner)?|dkk|eur(?:o)?)\b|,-)"
 
+# Every dash people (and word processors) write between date and serial: hyphen-minus, hyphen,
+# non-breaking hyphen, figure dash, en and em dash, minus sign, small and full-width hyphen-minus.
+_CPR_DASH = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
+# DDMMYY with the same separator (none, dot, slash, space or a dash) between day, month and year, then
+# the serial after nothing, spaces, or a dash/slash with optional spaces around it.
 _CPR = re.compile(
-    rf"{_NOT_AFTER_NUMBER}(?P<dd>\d{{2}})(?P<mm>\d{{2}})(?P<yy>\d{{2}})[{_DASH} \u00a0]?(?P<seq>\d{{4}})"
-    rf"{_NOT_BEFORE_NUMBER}"
+    rf"{_NOT_AFTER_NUMBER}(?<![{_CPR_DASH}]\d)(?P<dd>\d{{2}})(?P<s>[./ \u00a0{_CPR_DASH}]?)"
+    rf"(?P<mm>\d{{2}})(?P=s)(?P<yy>\d{{2}})(?:{_SP}*[{_CPR_DASH}/]{_SP}*|{_SP}?)(?P<seq>\d{{4}})"
+    rf"(?!\d|[{_CPR_DASH}/.,]\d)"
 )
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w%+-]+(?:\.[\w%+-]+)*@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])")
 _PHONE = re.compile(
@@ -50,6 +56,8 @@ _NOT_PERSONAL_CONTEXT = re.compile(
     r"(?i)\b(?:sag(?:s?nr|s?nummer|s?\.?\s?nr)?|j\.?\s?nr|journal(?:nr|nummer)?|cvr(?:-?nr)?|se-?nr|p-?nr)"
     r"\.?\s*:?\s*$"
 )
+# Two years side by side ("2019 2024", a period) look like a phone number but are not one.
+_YEAR_PAIR = re.compile(r"^(?:19|20)\d\d[ \t\u00a0](?:19|20)\d\d$")
 _AMOUNT_BEFORE = re.compile(r"(?i)\b(?:kr|dkk|eur)\.?\s*$")
 
 
@@ -121,6 +129,8 @@ def _candidates(text: str) -> list[Finding]:
             if _preceded_by(_AMOUNT_BEFORE, text, m.start()):
                 continue
             if any(s <= m.start() and m.end() <= e for s, e in iban_shaped):
+                continue
+            if kind == "phone" and _YEAR_PAIR.match(m.group()):
                 continue
             found.append(Finding(kind, m.group(), m.start(), m.end()))
     found.extend(Finding("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text))
@@ -267,3 +277,29 @@ def describe(kinds: dict[str, int], locale: str = "da") -> str:
         return "no personal data" if locale == "en" else "ingen personoplysninger"
     joiner = " and " if locale == "en" else " og "
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + joiner + items[-1]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What was found, as a value for a message: rendered with ``describe`` in the reader's language."""
+
+    kinds: dict[str, int]
+    key: str = "pii_found"
+
+    def render(self, locale: str = "da") -> str:
+        return describe(self.kinds, locale)
+
+
+def count(texts: list[str]) -> dict[str, int]:
+    """Distinct values per kind across ``texts``."""
+    redactor = Redactor()
+    for text in texts:
+        redactor.redact(text)
+    return redactor.kinds
+
+
+def remove_cpr(text: str) -> str:
+    """``text`` with every CPR number replaced by a fixed marker (kept nowhere else)."""
+    for finding in reversed([f for f in find_pii(text) if f.kind == "cpr"]):
+        text = text[: finding.start] + "[CPR fjernet]" + text[finding.end :]
+    return text

@@ -11,12 +11,16 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from sqlmodel import col, delete, func, select
 
 from bot.domain import safe_filename, unique_filename
-from bot.rag import chunking, loaders
+from bot.llm.pii import Found, remove_cpr
+from bot.llm.pii import count as pii_count
+from bot.messages import Msg
+from bot.rag import chunking, extract, loaders
 from bot.rag.embeddings import Embedder
 from bot.rag.errors import IngestError
 from bot.rag.retrieval import Retriever
@@ -24,6 +28,9 @@ from bot.store import Database
 from bot.store.models import Chunk, Source, SourceFile, Specialist
 
 Progress = Callable[[int, int], Awaitable[None]]  # (passages embedded, passages in total)
+
+
+PiiPolicy = Literal["keep", "refuse_cpr", "redact_cpr"]
 
 
 @dataclass
@@ -34,7 +41,8 @@ class IngestResult:
     pages: int | None
     replaced: bool
     seconds: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | Msg] = field(default_factory=list)
+    pii: dict[str, int] = field(default_factory=dict)  # personal data found in the text, per kind
 
 
 def clean_filename(name: str) -> str:
@@ -42,11 +50,19 @@ def clean_filename(name: str) -> str:
 
 
 class Ingestor:
-    def __init__(self, db: Database, embedder: Embedder, retriever: Retriever, max_bytes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        embedder: Embedder,
+        retriever: Retriever,
+        max_bytes: int,
+        extract_timeout_s: float = extract.TIMEOUT_S,
+    ) -> None:
         self.db = db
         self.embedder = embedder
         self.retriever = retriever
         self.max_bytes = max_bytes
+        self.extract_timeout_s = extract_timeout_s
 
     def check_size(self, filename: str, size: int) -> None:
         if size > self.max_bytes:
@@ -65,14 +81,32 @@ class Ingestor:
         actor: str,
         progress: Progress | None = None,
         rebuild_index: bool = True,
+        pii: PiiPolicy = "keep",
+        kind: str | None = None,
     ) -> IngestResult:
-        """Add (or replace) one source. Raises ``IngestError``; stores nothing in that case."""
+        """Add (or replace) one source. Raises ``IngestError``; stores nothing in that case.
+
+        ``pii`` is what to do with CPR numbers in the text (``refuse_cpr``: refuse the file;
+        ``redact_cpr``: store the text with them removed, not the original file). ``kind`` overrides
+        the type the name implies (a redacted source is stored as text)."""
         started = time.monotonic()
         name, altered = safe_filename(filename)
         if altered:  # a name we had to make up or change never silently replaces another source
             name = unique_filename(name, await asyncio.to_thread(self._names, spec))
         self.check_size(name, len(data))
-        loaded = await asyncio.to_thread(loaders.load, name, data)
+        loaded = await asyncio.to_thread(extract.load_isolated, name, data, self.extract_timeout_s, kind=kind)
+        found = pii_count([s.text for s in loaded.sections])
+        if found.get("cpr") and pii == "refuse_cpr":
+            raise IngestError(name, "personal_data", found=Found(found), name=spec.name)
+        if found.get("cpr") and pii == "redact_cpr":
+            loaded.sections = [replace(s, text=remove_cpr(s.text)) for s in loaded.sections]
+            loaded.kind = "text"  # the original (with the numbers) is not kept
+            data = "\n\n".join(
+                (f"{s.heading}\n\n" if s.heading else "") + s.text for s in loaded.sections
+            ).encode("utf-8")
+            loaded.warnings.append(Msg("cpr_removed", found=Found({"cpr": found["cpr"]})))
+        elif found:
+            loaded.warnings.append(Msg("pii_in_source", found=Found(found)))
         passages = chunking.split(loaded.sections, spec.chunk_size, spec.chunk_overlap)
         if not passages:
             raise IngestError(name, "no_text")
@@ -88,6 +122,7 @@ class Ingestor:
             replaced,
             time.monotonic() - started,
             loaded.warnings,
+            found,
         )
 
     async def _embed(self, texts: list[str], progress: Progress | None):  # type: ignore[no-untyped-def]
@@ -133,7 +168,7 @@ class Ingestor:
                 pages=loaded.pages,
                 chunk_count=len(passages),
                 embedding_model=self.embedder.name,
-                warnings=json.dumps(loaded.warnings, ensure_ascii=False),
+                warnings=json.dumps([str(w) for w in loaded.warnings], ensure_ascii=False),
                 added_by=actor,
             )
             s.add(source)
@@ -164,18 +199,20 @@ class Ingestor:
     async def reindex(self, spec: Specialist, progress: Progress | None = None) -> list[IngestResult]:
         """Read every stored source again with the specialist's current chunking and embedding model."""
 
-        def read() -> list[tuple[str, str, bytes]]:
+        def read() -> list[tuple[str, str, bytes, str]]:
             with self.db.session() as s:
                 rows = s.exec(
-                    select(Source.name, Source.added_by, SourceFile.data)
+                    select(Source.name, Source.added_by, SourceFile.data, Source.kind)
                     .join(SourceFile, col(SourceFile.source_id) == Source.id)
                     .where(Source.specialist_id == spec.id)
                     .order_by(col(Source.name))
                 ).all()
-            return [(r[0], r[1], r[2]) for r in rows]
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
 
         results = []
-        for name, added_by, data in await asyncio.to_thread(read):
-            results.append(await self.ingest(spec, name, data, added_by, progress, rebuild_index=False))
+        for name, added_by, data, kind in await asyncio.to_thread(read):
+            results.append(
+                await self.ingest(spec, name, data, added_by, progress, rebuild_index=False, kind=kind)
+            )
         await asyncio.to_thread(self.retriever.rebuild, spec)
         return results

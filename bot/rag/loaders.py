@@ -2,6 +2,11 @@
 
 PDF per page (pypdf), DOCX with its headings (python-docx), HTML main text and title
 (BeautifulSoup), Markdown by heading, plain text. Every failure is an ``IngestError`` naming the file.
+
+Files are hostile until read: a .docx is checked before parsing (decompressed size, compression ratio,
+paragraph count), PDFs are bounded in pages, every file in characters, and any parser error becomes a
+"cannot be read" refusal. ``bot.rag.extract`` runs this in a separate process with a time and memory
+limit, so a file that still gets through cannot stall or exhaust the service.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ KINDS = {
     ".text": "text",
 }
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted Office files (and legacy .doc) are OLE
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a .docx decompressed, all parts together
+MAX_RATIO = 100  # decompressed / compressed, for parts over 1 MB
+MAX_PARAGRAPHS = 100_000
+MAX_PAGES = 3_000
+MAX_CHARS = 10_000_000  # text per file (about 4,000 pages)
 
 
 @dataclass(frozen=True)
@@ -58,14 +68,24 @@ def detect_kind(filename: str, data: bytes) -> str:
     raise IngestError(filename, "unsupported", ext=ext)
 
 
-def load(filename: str, data: bytes) -> LoadedSource:
-    """Parse ``data``; raise ``IngestError`` for empty, unreadable, protected or text-less files."""
-    kind = detect_kind(filename, data)
+def load(filename: str, data: bytes, kind: str | None = None) -> LoadedSource:
+    """Parse ``data`` (as ``kind``, else the type its name and bytes say); raise ``IngestError`` for
+    empty, unreadable, protected, oversized or text-less files."""
+    kind = kind if kind in KINDS.values() else detect_kind(filename, data)
     if not data.strip():
         raise IngestError(filename, "empty")
     loader = {"pdf": _pdf, "docx": _docx, "html": _html, "markdown": _markdown, "text": _text}[kind]
-    loaded = loader(filename, data)
+    try:
+        loaded = loader(filename, data)
+    except IngestError:
+        raise
+    except MemoryError:
+        raise IngestError(filename, "too_complex") from None
+    except Exception:  # any parser's error on a damaged or hostile file: refuse it, never crash
+        raise IngestError(filename, "corrupt") from None
     loaded.sections = [s for s in loaded.sections if s.text.strip()]
+    if sum(len(s.text) for s in loaded.sections) > MAX_CHARS:
+        raise IngestError(filename, "too_much_text", limit=MAX_CHARS)
     if not loaded.sections:
         raise IngestError(filename, "scanned_pdf" if kind == "pdf" else "no_text")
     return loaded
@@ -79,7 +99,15 @@ def _pdf(filename: str, data: bytes) -> LoadedSource:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError(filename, "encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PAGES:
+            raise IngestError(filename, "too_many_parts", count=len(reader.pages), limit=MAX_PAGES)
+        pages = []
+        total = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            total += len(pages[-1])
+            if total > MAX_CHARS:
+                raise IngestError(filename, "too_much_text", limit=MAX_CHARS)
     except IngestError:
         raise
     except FileNotDecryptedError:
@@ -100,12 +128,9 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
     if data.startswith(OLE_MAGIC):
         raise IngestError(filename, "encrypted")
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
-        raise IngestError(filename, "corrupt") from None
+    _check_zip(filename, data)
+    document = docx.Document(io.BytesIO(data))
     sections: list[Section] = []
     heading: str | None = None
     lines: list[str] = []
@@ -134,7 +159,40 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
     return LoadedSource("docx", sections, title=title)
 
 
+def _check_zip(filename: str, data: bytes) -> None:
+    """Refuse a zip bomb before anything is decompressed into memory: sizes come from the central
+    directory, and the main document's paragraphs are counted while it streams."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise IngestError(filename, "corrupt") from None
+    with archive:
+        infos = archive.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNZIPPED_BYTES:
+            raise IngestError(filename, "zip_bomb")
+        for info in infos:
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise IngestError(filename, "zip_bomb")
+        if "word/document.xml" not in archive.namelist():
+            raise IngestError(filename, "corrupt")
+        paragraphs, tail = 0, b""
+        with archive.open("word/document.xml") as part:
+            read = 0
+            while chunk := part.read(1024 * 1024):
+                read += len(chunk)
+                if read > MAX_UNZIPPED_BYTES:  # the directory lied about the size
+                    raise IngestError(filename, "zip_bomb")
+                window = tail + chunk
+                paragraphs += window.count(b"<w:p>") + window.count(b"<w:p ") + window.count(b"<w:p/>")
+                paragraphs -= tail.count(b"<w:p>") + tail.count(b"<w:p ") + tail.count(b"<w:p/>")
+                tail = chunk[-8:]
+                if paragraphs > MAX_PARAGRAPHS:
+                    raise IngestError(filename, "too_many_parts", count=paragraphs, limit=MAX_PARAGRAPHS)
+
+
 BLOCK_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "pre", "blockquote", "td", "th", "dd", "dt")
+HIDDEN_STYLE = re.compile(r"(?i)(display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0)")
 
 
 def _html(filename: str, data: bytes) -> LoadedSource:
@@ -144,6 +202,17 @@ def _html(filename: str, data: bytes) -> LoadedSource:
     title = soup.title.get_text(strip=True) if soup.title else None
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"]):
         tag.decompose()
+    # text a reader cannot see is where injected instructions hide: it is not a source
+    hidden = [
+        el
+        for el in soup.find_all(True)
+        if el.has_attr("hidden")
+        or str(el.get("aria-hidden", "")).lower() == "true"
+        or HIDDEN_STYLE.search(str(el.get("style", "")))
+    ]
+    for el in hidden:
+        if not el.decomposed:
+            el.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     sections: list[Section] = []
     heading: str | None = None

@@ -17,7 +17,7 @@ from bot.conversation.types import Citation, ConversationRef, Exchange
 from bot.domain import AuditAction, SpecialistKind
 from bot.governance import screening
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
-from bot.llm.output import LinkPolicy, sanitise
+from bot.llm.output import LinkPolicy, leaks_instructions, sanitise
 from bot.llm.pii import Redactor, describe, find_pii
 from bot.messages import t
 from bot.rag import grounding
@@ -133,6 +133,11 @@ class AnsweringService(Service):
             text = t(error.message_key, locale, **error.values())
             return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
         text = generation.restore(sanitise(generation.raw, policy, locale)).strip()
+        if leaks_instructions(text, str(messages[0].content)):
+            await asyncio.to_thread(
+                self.audit, q.actor, AuditAction.PROMPT_WITHHELD, spec.slug, model=generation.model
+            )
+            return await self._record(q, Answer(t("prompt_withheld", locale), "notice", "withheld"), decision)
         if spec.kind == SpecialistKind.SOURCES:
             text = grounding.settle_markers(text, citations, locale)
         answer = Answer(warning + text, "answer", "answered", citations, generation.model, generated=True)

@@ -48,8 +48,8 @@ class Service:
             return UserRoles(actor.id, is_system=True)
         return self.stores.roles.roles_of(actor.id, actor.kind == "cli", actor.aliases)
 
-    def audit(self, actor: Actor, action: AuditAction, target: str = "", **details: Any) -> None:
-        self.stores.audit.record(actor.id, action, target, **details)
+    def audit(self, actor: Actor, event: AuditAction, target: str = "", /, **details: Any) -> None:
+        self.stores.audit.record(actor.id, event, target, **details)
 
     def require(self, actor: Actor, permission: Permission, spec: Specialist | None = None) -> UserRoles:
         roles = self.roles(actor)

@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind
+from bot.governance import screening
 from bot.rag.errors import IngestError
-from bot.rag.ingest import IngestResult, Progress
+from bot.rag.ingest import IngestResult, PiiPolicy, Progress
 from bot.services.actor import Actor
 from bot.services.base import Service
 from bot.store.models import Source, Specialist
@@ -74,36 +75,65 @@ class SourcesService(Service):
         **audit: object,
     ) -> FileOutcome:
         """Add (or replace) one source of ``spec`` (from ``for_upload``/``target``). A refused file
-        is a ``Refused`` outcome naming why; nothing of it is stored."""
+        is a ``Refused`` outcome naming why; nothing of it is stored. Personal data found in a source
+        is always audited; CPR numbers for a specialist screened as seeing none are refused or removed."""
         await asyncio.to_thread(self._recheck, actor, spec)
+        policy = await self._pii_policy(spec)
         try:
             if not isinstance(data, bytes):
                 data = await data(self.settings.max_upload_bytes)
             result = await self.stores.ingestor.ingest(
-                spec, name, data, actor.id, progress, rebuild_index=rebuild_index
+                spec, name, data, actor.id, progress, rebuild_index=rebuild_index, pii=policy
             )
         except IngestError as exc:
-            await asyncio.to_thread(
-                self.audit,
-                actor,
-                AuditAction.SOURCE_REFUSED,
-                spec.slug,
-                source=exc.filename,
-                reason=exc.reason,
-                **audit,
+            if exc.reason == "personal_data":
+                kinds = exc.values["found"].kinds  # type: ignore[attr-defined]
+                await self._audit(
+                    actor,
+                    AuditAction.SOURCE_PII_FOUND,
+                    spec,
+                    exc.filename,
+                    kinds=kinds,
+                    action="refused",
+                    **audit,
+                )
+            await self._audit(
+                actor, AuditAction.SOURCE_REFUSED, spec, exc.filename, reason=exc.reason, **audit
             )
             return Refused(spec, exc)
-        await asyncio.to_thread(
-            self.audit,
+        if result.pii:
+            action = "redacted" if policy == "redact_cpr" and result.pii.get("cpr") else "kept"
+            await self._audit(
+                actor,
+                AuditAction.SOURCE_PII_FOUND,
+                spec,
+                result.source,
+                kinds=result.pii,
+                action=action,
+                **audit,
+            )
+        await self._audit(
             actor,
             AuditAction.SOURCE_ADDED,
-            spec.slug,
-            source=result.source,
+            spec,
+            result.source,
             chunks=result.chunks,
             replaced=result.replaced,
             **audit,
         )
         return Added(spec, result)
+
+    async def _audit(
+        self, actor: Actor, event: AuditAction, spec: Specialist, source: str, /, **details: object
+    ) -> None:
+        await asyncio.to_thread(self.audit, actor, event, spec.slug, source=source, **details)
+
+    async def _pii_policy(self, spec: Specialist) -> PiiPolicy:
+        """A specialist screened as seeing no personal data gets no CPR numbers from its sources."""
+        row = await asyncio.to_thread(screening.of, self.stores.db, spec.id)
+        if not screening.sees_no_personal_data(row):
+            return "keep"
+        return "redact_cpr" if spec.source_cpr == "redact" else "refuse_cpr"
 
     def _recheck(self, actor: Actor, spec: Specialist) -> None:
         self.require(actor, Permission.EDIT, spec)

@@ -48,6 +48,7 @@ TUNABLES: dict[str, Tunable] = {
     "beskrivelse": Tunable("description", str),
     "afdeling": Tunable("department", str),
     "status": Tunable("status", str, choices=("kladde", "udgivet")),
+    "cpr_i_kilder": Tunable("source_cpr", str, choices=("afvis", "skjul")),
 }
 ALIASES = {
     "temperature": "temperatur",
@@ -58,7 +59,9 @@ ALIASES = {
     "top-k": "top_k",
     "chunksize": "chunk_size",
     "chunkoverlap": "chunk_overlap",
+    "cpr_in_sources": "cpr_i_kilder",
 }
+SOURCE_CPR_VALUES = {"afvis": "refuse", "refuse": "refuse", "skjul": "redact", "redact": "redact"}
 STATUS_VALUES = {"kladde": "draft", "draft": "draft", "udgivet": "published", "published": "published"}
 RANGES = {t.field: (t.low, t.high) for t in TUNABLES.values() if t.low is not None}
 
@@ -95,6 +98,10 @@ def parse_setting(
         if raw.casefold() not in STATUS_VALUES:
             raise AppError(Outcome.INVALID, "setting_status", choices=", ".join(tunable.choices))
         value = STATUS_VALUES[raw.casefold()]
+    elif name == "cpr_i_kilder":
+        if raw.casefold() not in SOURCE_CPR_VALUES:
+            raise AppError(Outcome.INVALID, "setting_choice", name=name, choices=", ".join(tunable.choices))
+        value = SOURCE_CPR_VALUES[raw.casefold()]
     elif name == "model":
         if raw not in model_ids:
             raise AppError(Outcome.INVALID, "setting_model_unknown", model=raw, known=", ".join(model_ids))

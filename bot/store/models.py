@@ -78,6 +78,9 @@ class Specialist(SQLModel, table=True):
     sharing: str = Field(default="personal", max_length=16)  # personal, team, department, organisation
     shared_with: str | None = Field(default=None, max_length=512)  # the team/chat for "team" sharing
     classification: str = Field(default="personfølsom", max_length=16)  # until screened: the strictest
+    # screened as seeing no personal data: a source with CPR numbers is refused, or ("redact") stored
+    # with the numbers removed, by the Builder's explicit choice (/indstil cpr_i_kilder skjul)
+    source_cpr: str = Field(default="refuse", max_length=16)
     approved_by: str | None = Field(default=None, max_length=256)
     approved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -109,7 +109,11 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         self._allow_local = allow_local
 
     async def connect_tcp(  # type: ignore[override]
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
         socket_options: object = None,
     ) -> httpcore.AsyncNetworkStream:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -140,7 +144,10 @@ def downloader(url: str, name: str, policy: DownloadPolicy) -> Callable[[int], A
                 for _hop in range(MAX_REDIRECTS + 1):
                     policy.check_url(target)
                     async with client.stream("GET", target) as response:
-                        if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+                        if (
+                            response.status_code in (301, 302, 303, 307, 308)
+                            and "location" in response.headers
+                        ):
                             target = urljoin(target, response.headers["location"])
                             continue
                         return await _body(response, name, max_bytes)

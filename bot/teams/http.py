@@ -6,11 +6,13 @@ gets that far, so a broken or hostile client cannot make the service look unheal
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 import warnings
 
+import jwt
 from aiohttp import web
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
@@ -23,13 +25,39 @@ from bot.teams.delivery import BackgroundTurns
 log = logging.getLogger(__name__)
 
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Teams caps activities far below this
+MAX_JSON_DEPTH = 32  # real activities nest about 8 deep; deeper is an attack on the parser
+READ_TIMEOUT_S = 10.0  # a body that does not arrive (Content-Length larger than what is sent)
 KNOWN_TYPES = frozenset(t.value for t in ActivityTypes)
+KNOWN_INVOKES = frozenset({"message/submitAction", "adaptiveCard/action"})
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
 BACKGROUND_KEY = web.AppKey("background_turns", BackgroundTurns)
 
 
 def _bad_request(reason: str) -> web.Response:
+    log.info("refused request: %s", reason)
     return web.json_response({"error": reason}, status=400)
+
+
+def _too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Nesting depth of JSON text, counted without parsing (strings are skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 async def validate_activity(request: web.Request) -> web.Response | Activity:
@@ -37,12 +65,18 @@ async def validate_activity(request: web.Request) -> web.Response | Activity:
     if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
         return web.json_response({"error": "activity too large"}, status=413)
     try:
-        raw = await request.read()  # raises 413 itself past client_max_size
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            raw = await request.read()  # raises 413 itself past client_max_size
     except web.HTTPRequestEntityTooLarge:
         return web.json_response({"error": "activity too large"}, status=413)
+    except TimeoutError:
+        log.info("refused request: body did not arrive within %s s", READ_TIMEOUT_S)
+        return web.json_response({"error": "request body timed out"}, status=408)
+    if _too_deep(raw):
+        return _bad_request("JSON nested too deeply")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return _bad_request("body is not valid JSON")
     if not isinstance(body, dict):
         return _bad_request("activity must be a JSON object")
@@ -54,7 +88,49 @@ async def validate_activity(request: web.Request) -> web.Response | Activity:
         return _bad_request(f"unknown activity type {activity.type!r}")
     if activity.conversation is None or not activity.conversation.id:
         return _bad_request("activity has no conversation.id")
+    if activity.from_property is None or not activity.from_property.id:
+        return _bad_request("activity has no from.id")
+    if not activity.service_url and activity.delivery_mode != DeliveryModes.expect_replies:
+        return _bad_request("activity has no serviceUrl")
+    if activity.type == ActivityTypes.invoke and activity.name not in KNOWN_INVOKES:
+        return _bad_request(f"unknown invoke {str(activity.name)[:64]!r}")
     return activity
+
+
+def _token_problem(request: web.Request) -> str | None:
+    """Checks the SDK does not make (or makes with a crash): a bearer JWT must name its signing key
+    (``kid``) and carry an expiry (``exp``). Signature, issuer and audience stay the SDK's job."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None  # the SDK answers 401 itself
+    try:
+        if "kid" not in jwt.get_unverified_header(token):
+            return "token has no kid"
+        if "exp" not in jwt.decode(token, options={"verify_signature": False}):
+            return "token has no exp"
+    except jwt.PyJWTError:
+        return "token is not a JWT"
+    return None
+
+
+@web.middleware
+async def guard_messages(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Before the SDK's JWT check on /api/messages: refuse tokens it would crash on or accept wrongly,
+    and turn any crash in that check into 401, never 500."""
+    if request.path != "/api/messages" or request.method != "POST":
+        return await handler(request)
+    problem = _token_problem(request)
+    if problem:
+        log.info("refused request: %s", problem)
+        return web.json_response({"error": "unauthorized"}, status=401)
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (KeyError, ValueError, jwt.PyJWTError) as exc:
+        log.info("refused request: token check failed (%s)", type(exc).__name__)
+        return web.json_response({"error": "unauthorized"}, status=401)
 
 
 @jwt_authorization_decorator
@@ -87,4 +163,5 @@ def add_message_routes(app: web.Application, bot: TeamsBot) -> None:
     with warnings.catch_warnings():  # the SDK's JWT decorator reads this plain string key
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["agent_configuration"] = bot.auth
+    app.middlewares.append(guard_messages)
     app.router.add_post("/api/messages", messages)

@@ -1,0 +1,84 @@
+"""Reading a file in a separate process that can be stopped: a time limit and a memory limit per file.
+
+A crafted file can make a parser loop for minutes or allocate gigabytes. ``load_isolated`` runs
+``loaders.load`` in a child of a small fork server (it never copies the service's memory), limits the
+child's address space, waits at most ``timeout_s``, and kills it otherwise. The service process itself
+never parses an untrusted file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import resource
+import threading
+from typing import Any
+
+from bot.rag.errors import IngestError
+from bot.rag.loaders import LoadedSource, load
+
+TIMEOUT_S = 60.0
+MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the reading process
+_context: Any = None
+_lock = threading.Lock()
+
+
+def _ctx() -> Any:
+    global _context
+    with _lock:
+        if _context is None:
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(["bot.rag.loaders"])
+        return _context
+
+
+def _child(
+    conn: multiprocessing.connection.Connection, name: str, data: bytes, kind: str | None, memory: int
+) -> None:
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+    try:
+        conn.send(("ok", load(name, data, kind)))
+    except IngestError as exc:
+        conn.send(("refused", (exc.reason, exc.values)))
+    except MemoryError:
+        conn.send(("refused", ("too_complex", {})))
+    except BaseException:
+        conn.send(("refused", ("corrupt", {})))
+    finally:
+        conn.close()
+
+
+def load_isolated(
+    name: str,
+    data: bytes,
+    timeout_s: float = TIMEOUT_S,
+    memory_bytes: int = MEMORY_BYTES,
+    kind: str | None = None,
+) -> LoadedSource:
+    """``loaders.load`` in a stoppable child process. Blocking: call it from a worker thread."""
+    ctx = _ctx()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, name, data, kind, memory_bytes), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if not receive.poll(timeout_s):
+            raise IngestError(name, "timeout", seconds=round(timeout_s))
+        try:
+            status, payload = receive.recv()
+        except (EOFError, OSError):  # the child died: killed for memory, or crashed in C code
+            raise IngestError(name, "too_complex") from None
+    finally:
+        receive.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+    if status == "ok":
+        return payload  # type: ignore[no-any-return]
+    reason, values = payload
+    raise IngestError(name, reason, **values)
