@@ -455,9 +455,9 @@ MESSAGES.update(
             "en": "the file is too complex to read (it needs too much memory)",
         },
         "ingest_timeout": {
-            "da": "det tog over {seconds} sekunder at læse filen, så den er afvist. Del den op, eller gem den "
+            "da": "det tog over {seconds:g} sekunder at læse filen, så den er afvist. Del den op, eller gem den "
             "som PDF eller tekst",
-            "en": "reading the file took over {seconds} seconds, so it was refused. Split it up, or save it "
+            "en": "reading the file took over {seconds:g} seconds, so it was refused. Split it up, or save it "
             "as PDF or text",
         },
         "ingest_too_much_text": {

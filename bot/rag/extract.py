@@ -68,7 +68,7 @@ def load_isolated(
     send.close()
     try:
         if not receive.poll(timeout_s):
-            raise IngestError(name, "timeout", seconds=round(timeout_s))
+            raise IngestError(name, "timeout", seconds=timeout_s)
         try:
             status, payload = receive.recv()
         except (EOFError, OSError):  # the child died: killed for memory, or crashed in C code

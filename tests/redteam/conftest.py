@@ -70,12 +70,20 @@ class Municipality:
         return "\n".join(str(m.get("content")) for r in server.requests for m in r["messages"])
 
     async def specialist(
-        self, name: str, source: str, data: str = "ingen", model: str | None = None, builder: str = BUILDER_A
+        self,
+        name: str,
+        source: str,
+        data: str = "ingen",
+        model: str | None = None,
+        builder: str = BUILDER_A,
+        public: bool = False,
     ) -> str:
-        """A published, organisation-wide specialist with one Markdown source."""
+        """A published, organisation-wide specialist with one Markdown source (``public``: its sources
+        are public, so with data=ingen it is ``offentlig`` and the external model may answer)."""
         app, who = self.services.app, Actor(builder)
         spec = app.specialists.create(who, name)
-        app.publishing.screen(who, SCREEN.format(data=data), spec.slug)
+        screen = SCREEN.replace("kilder=interne", "kilder=offentlige") if public else SCREEN
+        app.publishing.screen(who, screen.format(data=data), spec.slug)
         app.specialists.update_settings(who, {"model_id": model}, spec.slug)
         app.publishing.share(who, "organisation", spec.slug)
         app.publishing.approve(Actor(ADMIN), spec.slug)

