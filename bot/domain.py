@@ -197,11 +197,11 @@ def safe_filename(name: str) -> tuple[str, bool]:
     sent: the last path part only, no control or reserved characters, no leading/trailing dots or
     spaces (so never ``.`` or ``..``), at most 200 characters with the extension kept."""
     base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    cleaned = _BAD_FILENAME_CHARS.sub("_", base).strip(" .")
+    cleaned = _BAD_FILENAME_CHARS.sub("_", base).rstrip(" .")
     stem, dot, ext = cleaned.rpartition(".")
     if not dot:
         stem, ext = cleaned, ""
-    ext = ext[:16]
+    stem, ext = stem.strip(" ."), ext.strip()[:16]
     suffix = f".{ext}" if ext else ""
     if not stem.strip(" ._"):
         stem = FALLBACK_FILENAME

@@ -315,11 +315,16 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
         (staging / SKILL_FILE).write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
         )
-        if folder.exists():
+        if folder.exists():  # swap: the old export stays whole until the new one is in place
             old = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.old.", dir=target))
             os.replace(folder, old / spec.slug)
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                os.replace(staging, folder)
+            except BaseException:
+                os.replace(old / spec.slug, folder)
+                raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, folder)
     except BaseException:
