@@ -25,6 +25,7 @@ from bot.domain import SLUG_PATTERN, AppError, Sharing, Status, safe_filename
 from bot.governance import screening
 from bot.services import SKILLS_SYNC, Actor, Application
 from bot.services.sources import Refused
+from bot.tunables import RANGES
 
 SKILL_FILE = "skill.yaml"
 
@@ -33,13 +34,18 @@ class SkillError(Exception):
     """A skill folder cannot be synced; ``str()`` is one Danish line naming the file."""
 
 
+def _range(field: str) -> dict[str, float | None]:
+    low, high = RANGES[field]  # the same ranges /indstil enforces
+    return {"ge": low, "le": high}
+
+
 class SkillSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    temperature: float = Field(0.2, ge=0, le=2)
-    top_k: int = Field(5, ge=1, le=20)
-    chunk_size: int = Field(800, ge=200, le=4000)
-    chunk_overlap: int = Field(120, ge=0, le=1000)
+    temperature: float = Field(0.2, **_range("temperature"))  # type: ignore[arg-type]
+    top_k: int = Field(5, **_range("top_k"))  # type: ignore[arg-type]
+    chunk_size: int = Field(800, **_range("chunk_size"))  # type: ignore[arg-type]
+    chunk_overlap: int = Field(120, **_range("chunk_overlap"))  # type: ignore[arg-type]
     model: str | None = None
 
 

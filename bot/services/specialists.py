@@ -11,8 +11,8 @@ from bot.governance import access
 from bot.governance.roles import UserRoles
 from bot.services.actor import Actor
 from bot.services.base import Service
-from bot.specialists.tunables import allowed_keys_text, parse_setting
 from bot.store.models import PromptVersion, Specialist
+from bot.tunables import allowed_keys_text, parse_setting
 
 
 @dataclass(frozen=True)

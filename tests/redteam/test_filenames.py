@@ -104,5 +104,5 @@ async def test_export_is_atomic(make_services: Callable[..., Services], tmp_path
         export_skill(builder, spec.slug, tmp_path, app)
     monkeypatch.setattr(os, "replace", real_replace)
     assert crashed
-    assert (first / "skill.yaml").read_text(encoding="utf-8") == before  # the previous export, whole
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
+    assert (first / "skill.yaml").read_text(encoding="utf-8") == before
+    assert [p.name for p in os.scandir(tmp_path) if p.name.startswith(".")] == []  # no staging left
