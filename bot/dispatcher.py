@@ -222,7 +222,7 @@ def render_file_outcome(outcome: object, locale: str) -> str:
             seconds=r.seconds,
         )
         if r.warnings:
-            line += " " + t("note_warnings", locale, warnings="; ".join(r.warnings))
+            line += " " + t("note_warnings", locale, warnings="; ".join(w if isinstance(w, str) else w.render(locale) for w in r.warnings))
         return line
     return f"❌ {outcome.error.message(locale)}"  # type: ignore[attr-defined]
 

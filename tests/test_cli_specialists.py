@@ -164,10 +164,10 @@ def test_skills_sync_audits_each_change_with_its_file(tmp_path: Path) -> None:
     assert run(["skills", "sync", "skills"], tmp_path, env=APPROVER, timeout=120).returncode == 0
     first = audit(tmp_path)
     assert {e["actor"] for e in first} == {"skills-sync"}
-    skill_file = str(Path("skills") / "borgerservice" / "skill.yaml")
-    assert all(
-        e["details"].get("file", "").endswith(skill_file) for e in first if e["action"] != "source.added"
-    )
+    folder = str(Path("skills") / "borgerservice")
+    for e in first:  # each change names the file it came from: the skill file, or the source file
+        expected = "borgerservice-guide.md" if e["action"].startswith("source.") else "skill.yaml"
+        assert e["details"]["file"].startswith(folder) and e["details"]["file"].endswith(expected), e
     actions = [e["action"] for e in first]
     for expected in (
         "department.created",

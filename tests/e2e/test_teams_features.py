@@ -185,7 +185,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory, llama_server: str) -> Iterat
         "AARHUSAI_DATA_DIR": str(bot_dir / "data"),
         "AARHUSAI_INDEX_DIR": str(bot_dir / "indexes"),
     }
-    created = run_cli(bot_dir, cli_env, "specialist", "create", SLUG, "--name", NAME, "--publish")
+    created = run_cli(
+        bot_dir,
+        cli_env,
+        "specialist",
+        "create",
+        SLUG,
+        "--name",
+        NAME,
+        "--publish",
+        "--force",
+        "--reason",
+        "e2e",
+    )
     assert "udgivet" in created, created
     run_cli(bot_dir, cli_env, "ingest", SLUG, *(str(CORPUS / name) for name in SOURCES))
     with running_stack(root, bot_env=bot_env) as started:
