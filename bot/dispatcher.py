@@ -222,7 +222,8 @@ def render_file_outcome(outcome: object, locale: str) -> str:
             seconds=r.seconds,
         )
         if r.warnings:
-            line += " " + t("note_warnings", locale, warnings="; ".join(w if isinstance(w, str) else w.render(locale) for w in r.warnings))
+            shown = "; ".join(w if isinstance(w, str) else w.render(locale) for w in r.warnings)
+            line += " " + t("note_warnings", locale, warnings=shown)
         return line
     return f"❌ {outcome.error.message(locale)}"  # type: ignore[attr-defined]
 
