@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	$(PIP) install -q --upgrade pip==26.3
 	# PyTorch first, the CPU build: anything else lets sentence-transformers pull a multi-GB CUDA build.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e .

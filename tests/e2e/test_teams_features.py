@@ -216,7 +216,8 @@ def personal_chat_uses_regler(stack: PlaygroundStack) -> str:
     playground = stack.playground
     chat = playground.personal_chat_id
     [reply] = playground.wait_for_replies(playground.send(chat, f"/brug {SLUG}"))
-    assert "Nu svarer" in reply.text and NAME in reply.text, playground.explain(reply)
+    # the Playground writes in en-US, and every reply is in the user's language now
+    assert reply.text == t("now_answering_conversation", "en", name=NAME), playground.explain(reply)
     return chat
 
 
@@ -302,7 +303,7 @@ def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground
     thread = choose.conversation_id
     assert thread.startswith(f"{channel};messageid=")
     [chosen] = playground.wait_for_replies(choose)
-    assert "Nu svarer" in chosen.text and NAME in chosen.text, playground.explain(chosen)
+    assert chosen.text == t("now_answering_thread", "en", name=NAME), playground.explain(chosen)
 
     sent = playground.send(thread, QUESTION, mention_bot=True)
     question = playground.wait_for_delivery(thread, sent.text, since=sent.mark, timeout=180)
@@ -333,8 +334,8 @@ def test_specialist_card_use_button_switches_the_specialist(playground: Playgrou
     rows = specialist_rows(card_of(listing))
     assert SLUG in rows, rows
     title, use = rows[SLUG]
-    assert use["title"] == "Brug" and use["data"] == {"aarhusai": "use", "slug": SLUG}
-    assert "(svarer her)" not in title  # a group chat starts with the general assistant
+    assert use["title"] == t("use_button", "en") and use["data"] == {"aarhusai": "use", "slug": SLUG}
+    assert f"({t('answers_here', 'en')})" not in title  # a group chat starts with the general assistant
 
     # Press "Brug" as the web UI does: the Playground sends a message with the action's data as value.
     assert listing.id
@@ -352,10 +353,10 @@ def test_specialist_card_use_button_switches_the_specialist(playground: Playgrou
     assert submitted.activity["from"]["id"] == playground.user["id"]
     assert_2xx(submitted)
     [reply] = playground.wait_for_replies_to(submitted.id or "", chat, since=mark)
-    assert "Nu svarer" in reply.text and NAME in reply.text, playground.explain(reply)
+    assert reply.text == t("now_answering_conversation", "en", name=NAME), playground.explain(reply)
 
     [again] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
-    assert specialist_rows(card_of(again))[SLUG][0] == f"{NAME} (svarer her)"
+    assert specialist_rows(card_of(again))[SLUG][0] == f"{NAME} ({t('answers_here', 'en')})"
 
 
 def test_thumbs_down_is_stored_and_counted(playground: Playground, personal_answer: Answered) -> None:
@@ -393,7 +394,7 @@ def test_builder_command_is_refused_for_a_non_admin(playground: Playground) -> N
     )
     [reply] = playground.wait_for_replies_to(activity_id, chat, since=mark)
     assert_2xx(reply)
-    assert "/ny" in reply.text and "kræver rollen" in reply.text, playground.explain(reply)
+    assert reply.text == t("needs_build", "en", command="ny"), playground.explain(reply)
 
     # Nothing was created: the administrator's catalogue (drafts included) has no such specialist.
     [listing] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
