@@ -92,7 +92,9 @@ class AnsweringService(Service):
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
-            text = warning + grounding.sources_only_text(hits, spec.name, locale)
+            # passages are quoted as written: a source is as hostile as a model, so they are made safe too
+            policy = LinkPolicy(self.settings.link_hosts)
+            text = warning + sanitise(grounding.sources_only_text(hits, spec.name, locale), policy, locale)
             return await self._record(q, Answer(text, "answer", "sources_only", citations))
 
         history = await self._history(q)

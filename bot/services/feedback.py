@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from bot.conversation.types import Citation
 from bot.domain import AppError, AuditAction, Outcome, Permission
 from bot.governance import retention, stats
+from bot.llm.output import LinkPolicy, sanitise
 from bot.services.actor import Actor
 from bot.services.base import Service
 
@@ -34,11 +36,13 @@ class FeedbackService(Service):
             raise AppError(Outcome.PRECONDITION, "no_citations_yet")
         try:
             n = int(number.strip().strip("[]"))
-            return next(c for c in citations if c.n == n)
+            found = next(c for c in citations if c.n == n)
         except (ValueError, StopIteration):
             raise AppError(
                 Outcome.INVALID, "citation_which", numbers=", ".join(str(c.n) for c in citations)
             ) from None
+        # the passage is shown as written in its source: made safe like any answer
+        return replace(found, text=sanitise(found.text, LinkPolicy(self.settings.link_hosts), actor.locale))
 
     def forget(self, actor: Actor) -> int:
         count = retention.forget_user(self.stores.db, actor.id)

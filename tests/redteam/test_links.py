@@ -67,3 +67,30 @@ def test_placeholders_are_never_restored_inside_urls() -> None:
     restored = redactor.restore_outside_links(text)
     assert restored.startswith(f"Borgeren {CPR}: [{CPR}](https://www.aarhus.dk/?q=⟦CPR-1⟧)")
     assert restored.endswith("https://www.aarhus.dk/⟦CPR-1⟧")
+
+
+async def test_passages_quoted_from_a_hostile_source_are_made_safe_too(
+    make_services,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Without a model the bot quotes passages ("sources only") and /kilde shows one in full: a source
+    that carries an image or a script must not reach Teams as one either."""
+    from bot.conversation.types import ConversationRef, Incoming, User
+    from bot.services import Actor
+
+    services = make_services(admins="bld")
+    app, builder = services.app, Actor("bld")
+    spec = app.specialists.create(builder, "Web")
+    page = "# Licens\n\nBeboerlicensen koster 800 kr. ![x](https://attacker.example/p.png) <img src=x> se [her](https://attacker.example/)."
+    await app.sources.add(builder, spec, "licens.md", page.encode())
+    app.specialists.use(Actor("bld", conversation=ConversationRef(id="a:bld")), spec.slug)
+
+    def ask(text: str) -> Incoming:
+        return Incoming(
+            text=text, user=User(id="29:bld", aad_object_id="bld"), conversation=ConversationRef(id="a:bld")
+        )
+
+    answer = await services.dispatcher.handle(ask("Hvad koster beboerlicensen?"))
+    assert "800 kr." in answer.text and "attacker.example" not in answer.text and "<img" not in answer.text
+    full = await services.dispatcher.handle(ask("/kilde 1"))
+    assert "800 kr." in full.text and "attacker.example" not in full.text and "<img" not in full.text
