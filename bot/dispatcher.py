@@ -8,6 +8,7 @@ messages (Teams, ``aarhusai chat``, ``aarhusai ask``) goes through here; the rul
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -71,7 +72,7 @@ class Dispatcher:
         parsed = parse_command(text)
         if parsed is not None:
             return Turn(incoming, actor, "command", command=parsed)
-        spec = await _to_thread(self.app.specialists.selected, incoming.conversation.id)
+        spec = await asyncio.to_thread(self.app.specialists.selected, incoming.conversation.id)
         return Turn(incoming, actor, "question", spec=spec)
 
     def informative_text(self, turn: Turn) -> str:
@@ -141,7 +142,7 @@ class Dispatcher:
         """Files sent to the bot become sources of the specialist the Builder is editing."""
         actor, locale = turn.actor, turn.actor.locale
         try:
-            spec = await _to_thread(self.app.sources.for_upload, actor)
+            spec = await asyncio.to_thread(self.app.sources.for_upload, actor)
         except AppError as exc:
             exc.values.setdefault("command", "rediger")
             return Reply(exc.render(locale), kind="notice")
@@ -173,7 +174,7 @@ class Dispatcher:
     async def _answer(self, turn: Turn, on_text: TextSink | None) -> Reply:
         assert turn.spec is not None
         spec, actor = turn.spec, turn.actor
-        await _to_thread(self.app.specialists.usable, actor, spec)
+        await asyncio.to_thread(self.app.specialists.usable, actor, spec)
         answer = await self.app.answering.answer(
             Question(actor, spec, turn.incoming.text, turn.incoming.user.name, turn.incoming.activity_id),
             on_text,
@@ -189,15 +190,15 @@ class Dispatcher:
 
     # -- around the answer ------------------------------------------------------------------------
     async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
-        await _to_thread(self.app.feedback.attach_reply_id, reply.message_id, activity_id)
+        await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, activity_id)
 
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:
         actor = Actor.from_incoming(incoming)
-        return await _to_thread(self.app.feedback.vote, actor, reply_to_id, reaction, text)
+        return await asyncio.to_thread(self.app.feedback.vote, actor, reply_to_id, reaction, text)
 
     async def welcome(self, conversation_id: str, locale: str) -> Reply | None:
         """The welcome message with its card, the first time the app meets this conversation only."""
-        if not await _to_thread(self.app.feedback.welcome_once, conversation_id):
+        if not await asyncio.to_thread(self.app.feedback.welcome_once, conversation_id):
             return None
         commands = [c.help_line(locale) for c in self.registry if not c.hidden and not c.builder]
         card = {
@@ -226,9 +227,3 @@ def render_file_outcome(outcome: object, locale: str) -> str:
             line += " " + t("note_warnings", locale, warnings=shown)
         return line
     return f"❌ {outcome.error.message(locale)}"  # type: ignore[attr-defined]
-
-
-async def _to_thread(fn, *args):  # type: ignore[no-untyped-def]
-    import asyncio
-
-    return await asyncio.to_thread(fn, *args)

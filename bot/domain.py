@@ -186,6 +186,12 @@ def slugify(name: str) -> str:
     return text[:64].strip("-")
 
 
+def channel_of(conversation_id: str) -> str | None:
+    """The channel a thread belongs to (``19:x@thread.tacv2;messageid=1`` → ``19:x@thread.tacv2``)."""
+    base, sep, _ = conversation_id.partition(";messageid=")
+    return base if sep else None
+
+
 # -- file names: what a source may be called --------------------------------------------------------
 FALLBACK_FILENAME = "uden-navn"
 MAX_FILENAME = 200

@@ -852,9 +852,6 @@ class Msg:
         return self.render()
 
 
-Phrase = Msg
-
-
 class _Formatter(string.Formatter):
     def __init__(self, locale: str) -> None:
         self.locale = locale

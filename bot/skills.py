@@ -188,7 +188,7 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
     saved = await run(app.specialists.update_settings, actor, wanted, slug, **origin)
     report.settings_changed += sorted(saved.changes)
     shared = await run(app.publishing.share, actor, skill.sharing, slug, **origin)
-    if shared.needs_approval or (shared.spec.sharing != skill.sharing):
+    if shared.changed:
         report.settings_changed.append("sharing")
     _spec, current = await run(app.specialists.prompt, actor, slug)
     if current.text.strip() != skill.prompt.strip():

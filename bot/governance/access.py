@@ -15,15 +15,9 @@
 
 from __future__ import annotations
 
-from bot.domain import AppError, Outcome, Permission, Role, SpecialistKind, Status
+from bot.domain import AppError, Outcome, Permission, Role, SpecialistKind, Status, channel_of
 from bot.governance.roles import UserRoles
 from bot.store.models import Specialist
-
-
-def channel_of(conversation_id: str) -> str | None:
-    """The channel a thread belongs to (``19:x@thread.tacv2;messageid=1`` → ``19:x@thread.tacv2``)."""
-    base, sep, _ = conversation_id.partition(";messageid=")
-    return base if sep else None
 
 
 def allowed(roles: UserRoles, permission: Permission | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import AppError, Classification, Outcome, Status
-from bot.messages import Phrase
+from bot.messages import Msg
 from bot.specialists import SpecialistStore
 from bot.store import Database
 from bot.store.models import Screening, Specialist, utcnow
@@ -38,7 +38,7 @@ KEYS = {
 }
 ALIASES = {"formaal": "purpose", "purpose": "purpose", "sources": "sources", "legal": "legal_basis"}
 ALIASES |= {"legal_basis": "legal_basis", "responsible": "responsible"}
-USAGE = Phrase("screening_usage")
+USAGE = Msg("screening_usage")
 
 
 def classify(categories: list[str], public_sources: bool) -> Classification:

@@ -45,10 +45,6 @@ class IngestResult:
     pii: dict[str, int] = field(default_factory=dict)  # personal data found in the text, per kind
 
 
-def clean_filename(name: str) -> str:
-    return safe_filename(name)[0]
-
-
 class Ingestor:
     def __init__(
         self,
@@ -67,7 +63,7 @@ class Ingestor:
     def check_size(self, filename: str, size: int) -> None:
         if size > self.max_bytes:
             raise IngestError(
-                clean_filename(filename),
+                safe_filename(filename)[0],
                 "too_large",
                 size_mb=size / 1024 / 1024,
                 limit_mb=self.max_bytes // (1024 * 1024),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import AppError, AuditAction, Outcome, Permission, Role, Sharing, Status
+from bot.domain import AppError, AuditAction, Outcome, Permission, Role, Sharing, Status, channel_of
 from bot.governance import access, screening
 from bot.services.actor import Actor
 from bot.services.base import Service
@@ -26,6 +26,7 @@ class Shared:
     spec: Specialist
     sharing: Sharing
     needs_approval: bool
+    changed: bool = True
 
 
 class PublishingService(Service):
@@ -67,7 +68,7 @@ class PublishingService(Service):
             conv = actor.conversation
             if conv is None or conv.type == "personal":
                 raise AppError(Outcome.PRECONDITION, "share_team_here")
-            shared_with = access.channel_of(conv.id) or conv.id
+            shared_with = channel_of(conv.id) or conv.id
         if parsed == Sharing.DEPARTMENT and spec.department_id is None:
             raise AppError(Outcome.PRECONDITION, "share_no_department")
         widened = parsed.wide and spec.sharing != parsed
@@ -77,7 +78,7 @@ class PublishingService(Service):
             if spec.status == Status.PUBLISHED:
                 fields["status"] = Status.DRAFT
         if all(getattr(spec, k) == v for k, v in fields.items()):
-            return Shared(spec, parsed, False)
+            return Shared(spec, parsed, False, changed=False)
         spec = self.stores.specialists.update(spec.id, **fields)  # type: ignore[arg-type]
         self.audit(
             actor, AuditAction.SHARING_CHANGED, spec.slug, sharing=parsed, shared_with=shared_with, **audit

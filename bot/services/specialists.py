@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.conversation.types import ConversationRef
-from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind, Status
+from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind, Status, channel_of
 from bot.governance import access
 from bot.governance.roles import UserRoles
 from bot.services.actor import Actor
@@ -91,7 +91,7 @@ class SpecialistsService(Service):
         target, scope = conv.id, "conversation"
         if conv.type == "channel":
             if channel_wide:
-                target, scope = access.channel_of(conv.id) or conv.id, "channel"
+                target, scope = channel_of(conv.id) or conv.id, "channel"
             else:
                 scope = "thread"
         self.stores.specialists.select(target, spec.id, actor.id)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from bot.domain import GENERAL_SLUG, SLUG_RE, AppError, Outcome, slugify
+from bot.domain import GENERAL_SLUG, SLUG_RE, AppError, Outcome, channel_of, slugify
 from bot.store import Database
 from bot.store.models import (
     EditSelection,
@@ -28,12 +28,6 @@ DEFAULT_PROMPT = (
     "Du er specialisten «{name}» i Aarhus Kommune. Du hjælper medarbejdere med svar, der bygger på "
     "de kilder, specialisten har fået. Svar på dansk, kort og præcist, og henvis til kilderne."
 )
-
-
-def channel_of(conversation_id: str) -> str | None:
-    """The channel a thread belongs to (``19:x@thread.tacv2;messageid=1`` → ``19:x@thread.tacv2``)."""
-    base, sep, _ = conversation_id.partition(";messageid=")
-    return base if sep else None
 
 
 class SpecialistStore:
