@@ -1,4 +1,5 @@
-"""The aiohttp application: ``/api/messages`` (Teams), ``/healthz`` and ``/readyz``."""
+"""The aiohttp application: ``/api/messages`` (Teams), ``/v1`` and ``/mcp`` (case systems, with API
+keys), ``/healthz`` and ``/readyz``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.api import add_api_routes
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.governance.apikeys import ApiKeyStore
 from bot.governance.audit import AuditLog
 from bot.governance.retention import purge_forever
 from bot.governance.roles import RoleStore
@@ -82,6 +85,7 @@ def build_services(settings: Settings) -> Services:
         router=router,
         retriever=retriever,
         ingestor=ingestor,
+        apikeys=ApiKeyStore(db),
     )
     app = Application.build(stores)
     dispatcher = Dispatcher(app)
@@ -130,6 +134,7 @@ def create_app(services: Services) -> web.Application:
     app[SERVICES_KEY] = services
     app.cleanup_ctx.append(_retention)
     add_message_routes(app, services.teams)
+    add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         4000, ge=100, le=100_000, description="Longest question accepted (longer ones get a clear message)."
     )
+    api_requests_per_minute: int = Field(
+        60,
+        ge=1,
+        le=100_000,
+        description="Requests per minute per API key (/v1 and /mcp), unless the key sets its own.",
+    )
 
     @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
     @classmethod

@@ -140,6 +140,10 @@ class AuditAction(StrEnum):
     PII_WARNED = "pii.warned"
     PROMPT_WITHHELD = "answer.withheld"  # the model repeated its instructions; the answer was not shown
     RETENTION_PURGE = "retention.purge"
+    APIKEY_CREATED = "apikey.created"
+    APIKEY_REVOKED = "apikey.revoked"
+    API_CALL = "api.call"  # an answer, search or listing through /v1 or /mcp, with its outcome
+    API_REFUSED = "api.refused"  # a key asked for what it may not reach, or too often
 
 
 class Outcome(StrEnum):
@@ -152,6 +156,8 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     PRECONDITION = "precondition"  # a governance step is missing (screening, approval, a target)
     CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"  # no key, or not a live one
+    RATE_LIMITED = "rate_limited"
 
 
 class AppError(Exception):

@@ -837,6 +837,73 @@ MESSAGES.update(
 )
 
 
+# -- API keys and the /v1 and /mcp doors -------------------------------------------------------------
+MESSAGES.update(
+    {
+        "apikey_exists": {
+            "da": "Der findes allerede en API-nøgle med navnet {name}. Tilbagekald den først, eller vælg et andet navn.",
+            "en": "There is already an API key named {name}. Revoke it first, or choose another name.",
+        },
+        "apikey_unknown": {
+            "da": "Der findes ingen API-nøgle med navnet {name}. Se dem med: aarhusai apikey list",
+            "en": "There is no API key named {name}. List them with: aarhusai apikey list",
+        },
+        "apikey_bad_name": {
+            "da": "Et nøglenavn må kun have små bogstaver, tal og bindestreg (fx sagssystem-borgerservice), højst 64 tegn; ikke '{name}'.",
+            "en": "A key name may hold only lower-case letters, digits and hyphens (e.g. case-system-citizens), at most 64 characters; not '{name}'.",
+        },
+        "apikey_needs_specialists": {
+            "da": "Nævn mindst én specialist, nøglen må bruge: --specialists a,b",
+            "en": "Name at least one specialist the key may use: --specialists a,b",
+        },
+        "apikey_bad_ceiling": {
+            "da": "'{value}' er ikke en klassifikation; brug offentlig, intern, fortrolig eller personfølsom.",
+            "en": "'{value}' is not a classification; use offentlig, intern, fortrolig or personfølsom.",
+        },
+        "apikey_bad_expiry": {
+            "da": "Udløb skal være et antal dage som 90d (1–3650), ikke '{value}'.",
+            "en": "Expiry must be a number of days such as 90d (1–3650), not '{value}'.",
+        },
+        "apikey_above_ceiling": {
+            "da": "Bemærk: {names} er klassificeret over nøglens loft ({ceiling}) og kan ikke bruges med den, før loftet hæves.",
+            "en": "Note: {names} is classified above the key's ceiling ({ceiling}) and cannot be used with it until the ceiling is raised.",
+        },
+        "apikey_unpublished": {
+            "da": "Bemærk: {names} er ikke udgivet og kan ikke bruges med nøglen, før den er.",
+            "en": "Note: {names} is not published and cannot be used with the key until it is.",
+        },
+        "api_key_missing": {
+            "da": "Anmodningen mangler en API-nøgle: send headeren Authorization: Bearer <nøgle>.",
+            "en": "The request has no API key: send the header Authorization: Bearer <key>.",
+        },
+        "api_key_invalid": {
+            "da": "API-nøglen er ukendt, tilbagekaldt eller udløbet.",
+            "en": "The API key is unknown, revoked or expired.",
+        },
+        "api_rate_limited": {
+            "da": "For mange anmodninger med nøglen {name}; prøv igen om {seconds} sekunder.",
+            "en": "Too many requests with the key {name}; try again in {seconds} seconds.",
+        },
+        "api_specialist_unknown": {
+            "da": "Specialisten '{ref}' findes ikke, eller nøglen har ikke adgang til den.",
+            "en": "The specialist '{ref}' does not exist, or the key may not use it.",
+        },
+        "api_bad_request": {
+            "da": "Anmodningen er ugyldig: {detail}",
+            "en": "The request is not valid: {detail}",
+        },
+        "api_no_question": {
+            "da": 'Den sidste besked skal være fra brugeren (role "user") og indeholde tekst.',
+            "en": 'The last message must be from the user (role "user") and contain text.',
+        },
+        "api_not_found": {
+            "da": "Her findes ingen {path}. Se /v1/openapi.json.",
+            "en": "There is no {path} here. See /v1/openapi.json.",
+        },
+    }
+)
+
+
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a
     value inside another message)."""

@@ -1,5 +1,6 @@
 """The ``aarhusai`` command line."""
 
+from bot.cli import apikeys as _apikeys  # noqa: F401  (registers its commands)
 from bot.cli import governance as _governance  # noqa: F401  (registers its commands)
 from bot.cli import manifest as _manifest  # noqa: F401  (registers its commands)
 from bot.cli import specialists as _specialists  # noqa: F401  (registers its commands)

@@ -71,6 +71,7 @@ class Citation:
     text: str
     page: int | None = None
     score: float | None = None
+    heading: str | None = None
 
 
 @dataclass

@@ -22,6 +22,8 @@ from bot.store.models import Specialist
 
 def allowed(roles: UserRoles, permission: Permission | None) -> bool:
     """The coarse check; ``edit``/``approve`` on a specialist also need ``can_edit``/``can_approve``."""
+    if roles.scope is not None:  # an API key: no permission beyond using what it names
+        return permission is None
     if permission is None or roles.is_admin:
         return True
     if roles.is_system:  # reviewed configuration: may build and edit, never approve or grant
@@ -69,6 +71,8 @@ def can_assign(roles: UserRoles, role: Role, department_id: int) -> bool:
 
 def can_use(roles: UserRoles, spec: Specialist, conversation_id: str) -> bool:
     """Drafts only for those who may edit them; published ones by their sharing level."""
+    if roles.scope is not None:
+        return roles.scope.allows(spec)
     if spec.kind == SpecialistKind.GENERAL:
         return True
     if can_edit(roles, spec) or spec.owner == roles.user:

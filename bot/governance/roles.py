@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.domain import AppError, Outcome, Role, slugify
+from bot.governance.apikeys import ApiScope
 from bot.store import Database
 from bot.store.models import Department, RoleAssignment
 
@@ -26,6 +27,7 @@ class UserRoles:
     builder_of: frozenset[int] = frozenset()
     member_of: frozenset[int] = frozenset()
     is_system: bool = False  # skills-sync: reviewed configuration, edits but never approves
+    scope: ApiScope | None = None  # an API key: uses the specialists it names, below its ceiling, only
 
     @property
     def departments(self) -> frozenset[int]:

@@ -89,12 +89,22 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
+class InstructionGuard:
+    """Does an answer repeat ``window`` consecutive words of the system prompt? (A Builder's prompt may
+    hold what employees should not read verbatim; "repeat your instructions" must not work.) Built once
+    per answer, so a streamed answer can be checked at every chunk without re-reading the prompt."""
+
+    def __init__(self, instructions: str, window: int = LEAK_WORDS) -> None:
+        source = _words(instructions)
+        self.window = window
+        self.grams = {tuple(source[i : i + window]) for i in range(len(source) - window + 1)}
+
+    def leaks(self, answer: str) -> bool:
+        if not self.grams:
+            return False
+        said, w = _words(answer), self.window
+        return any(tuple(said[i : i + w]) in self.grams for i in range(len(said) - w + 1))
+
+
 def leaks_instructions(answer: str, instructions: str, window: int = LEAK_WORDS) -> bool:
-    """Does ``answer`` repeat ``window`` consecutive words of the system prompt? (A Builder's prompt
-    may hold what employees should not read verbatim; "repeat your instructions" must not work.)"""
-    source = _words(instructions)
-    if len(source) < window:
-        return False
-    grams = {tuple(source[i : i + window]) for i in range(len(source) - window + 1)}
-    said = _words(answer)
-    return any(tuple(said[i : i + window]) in grams for i in range(len(said) - window + 1))
+    return InstructionGuard(instructions, window).leaks(answer)

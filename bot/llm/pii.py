@@ -303,3 +303,11 @@ def remove_cpr(text: str) -> str:
     for finding in reversed([f for f in find_pii(text) if f.kind == "cpr"]):
         text = text[: finding.start] + "[CPR fjernet]" + text[finding.end :]
     return text
+
+
+def blank_pii(text: str) -> str:
+    """``text`` with every finding replaced by a space: what a search should look for (personal data
+    says nothing about which passage answers, and has no business in a query embedding)."""
+    for finding in reversed(find_pii(text)):
+        text = text[: finding.start] + " " + text[finding.end :]
+    return text

@@ -94,7 +94,7 @@ def build_messages(
 
 def citations(hits: Sequence[Hit]) -> list[Citation]:
     return [
-        Citation(n=n, source=h.source, text=h.text, page=h.page, score=round(h.score, 4))
+        Citation(n=n, source=h.source, text=h.text, page=h.page, score=round(h.score, 4), heading=h.heading)
         for n, h in enumerate(hits, start=1)
     ]
 
@@ -131,12 +131,17 @@ def no_answer_text(specialist: str, locale: str) -> str:
     )
 
 
+def drop_unknown_markers(text: str, citations: Sequence[Citation]) -> str:
+    """Remove ``[n]`` markers for passages that were not given (also while an answer streams)."""
+    known = {c.n for c in citations}
+    return re.sub(r"\s?\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in known else "", text)
+
+
 def settle_markers(text: str, citations: Sequence[Citation], locale: str = "da") -> str:
     """Make the [n] markers match the citations: drop markers for passages that do not exist (small
     models invent them or copy them from the question) and, when the answer cites nothing, add a
     sources line so the user still sees where it comes from (Teams shows citations only at markers)."""
-    known = {c.n for c in citations}
-    text = re.sub(r"\s?\[(\d+)\]", lambda m: m.group(0) if int(m.group(1)) in known else "", text)
+    text = drop_unknown_markers(text, citations)
     if citations and not re.search(r"\[\d+\]", text):
         label = "Kilder" if locale != "en" else "Sources"
         listed = "; ".join(f"[{c.n}] {c.source}" + (f", s. {c.page}" if c.page else "") for c in citations)

@@ -14,6 +14,7 @@ from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
 from bot.services.feedback import FeedbackService, StatsService
+from bot.services.integrations import IntegrationsService
 from bot.services.publishing import PublishingService
 from bot.services.roles import RolesService
 from bot.services.sources import SourcesService
@@ -30,18 +31,21 @@ class Application:
     answering: AnsweringService
     feedback: FeedbackService
     stats: StatsService
+    integrations: IntegrationsService
 
     @classmethod
     def build(cls, stores: Stores) -> Application:
+        answering = AnsweringService(stores)
         return cls(
             stores,
             SpecialistsService(stores),
             PublishingService(stores),
             SourcesService(stores),
             RolesService(stores),
-            AnsweringService(stores),
+            answering,
             FeedbackService(stores),
             StatsService(stores),
+            IntegrationsService(stores, answering),
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.conversation.types import ConversationRef, Incoming
+from bot.governance.apikeys import ApiScope
 
 ActorKind = Literal["user", "cli", "skills-sync", "api", "system"]
 
@@ -22,6 +23,7 @@ class Actor:
     aliases: tuple[str, ...] = ()
     conversation: ConversationRef | None = None
     locale: str = "da"
+    scope: ApiScope | None = None  # kind "api": what its key may reach
 
     @classmethod
     def from_incoming(cls, incoming: Incoming) -> Actor:
@@ -34,6 +36,12 @@ class Actor:
         """The operator at the server's shell: holds the database credentials, so acts as administrator
         (still bound by the governance steps, which only ``--force --reason`` overrides, audited)."""
         return cls(f"cli:{os_user or _os_user()}", "cli", locale=locale)
+
+    @classmethod
+    def api(cls, scope: ApiScope, locale: str = "da") -> Actor:
+        """A case system's key: its conversation (for the stored exchanges) is the key's own."""
+        conversation = ConversationRef(id=f"api:{scope.key}", channel_id="api")
+        return cls(f"api:{scope.key}", "api", conversation=conversation, locale=locale, scope=scope)
 
     @property
     def conversation_id(self) -> str:

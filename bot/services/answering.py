@@ -17,8 +17,8 @@ from bot.conversation.types import Citation, ConversationRef, Exchange
 from bot.domain import AuditAction, SpecialistKind
 from bot.governance import screening
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
-from bot.llm.output import LinkPolicy, leaks_instructions, sanitise
-from bot.llm.pii import Redactor, describe, find_pii
+from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
+from bot.llm.pii import Redactor, blank_pii, describe, find_pii
 from bot.messages import t
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
@@ -81,9 +81,7 @@ class AnsweringService(Service):
         hits: list[Hit] = []
         if spec.kind == SpecialistKind.SOURCES:
             # personal data says nothing about which passage answers, and has no business in the index
-            hits = await asyncio.to_thread(
-                self.stores.retriever.search, spec, _without_pii(q.text), spec.top_k
-            )
+            hits = await asyncio.to_thread(self.stores.retriever.search, spec, blank_pii(q.text), spec.top_k)
             if not hits:
                 return await self._record(
                     q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
@@ -105,12 +103,24 @@ class AnsweringService(Service):
             return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
         messages = self._messages(spec, prompt.text, hits, q.text, history, locale, budget)
         policy = LinkPolicy(self.settings.link_hosts)
+        guard = InstructionGuard(str(messages[0].content))
         raw: list[str] = []
+        withheld = False
 
         async def stream(piece: str) -> None:
+            """What is shown while it is written is what the final answer starts with: the warning,
+            sanitised text, known markers only, and nothing once it starts repeating the prompt."""
+            nonlocal withheld
             raw.append(piece)
-            if on_text is not None:
-                await on_text(sanitise("".join(raw), policy, locale))
+            if on_text is None or withheld:
+                return
+            shown = sanitise("".join(raw), policy, locale).lstrip()
+            if guard.leaks(shown):
+                withheld = True
+                return
+            if spec.kind == SpecialistKind.SOURCES:
+                shown = grounding.drop_unknown_markers(shown, citations)
+            await on_text(warning + shown)
 
         generation = await self.router.generate(
             spec.classification,
@@ -135,7 +145,7 @@ class AnsweringService(Service):
             text = t(error.message_key, locale, **error.values())
             return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
         text = generation.restore(sanitise(generation.raw, policy, locale)).strip()
-        if leaks_instructions(text, str(messages[0].content)):
+        if withheld or guard.leaks(text):
             await asyncio.to_thread(
                 self.audit, q.actor, AuditAction.PROMPT_WITHHELD, spec.slug, model=generation.model
             )
@@ -206,9 +216,3 @@ class AnsweringService(Service):
         )
         answer.message_id = row.id
         return answer
-
-
-def _without_pii(text: str) -> str:
-    for finding in reversed(find_pii(text)):
-        text = text[: finding.start] + " " + text[finding.end :]
-    return text

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.domain import AppError, AuditAction, Outcome, Permission
+from bot.domain import AppError, AuditAction, Classification, Outcome, Permission
 from bot.governance import access
+from bot.governance.apikeys import ApiKeyStore, ApiScope
 from bot.governance.audit import AuditLog
 from bot.governance.roles import RoleStore, UserRoles
 from bot.llm import ModelRouter
@@ -33,6 +34,10 @@ class Stores:
     router: ModelRouter
     retriever: Retriever
     ingestor: Ingestor
+    apikeys: ApiKeyStore
+
+
+NO_CEILING = Classification.OFFENTLIG  # an API actor built without its key's scope reaches nothing named
 
 
 class Service:
@@ -46,6 +51,8 @@ class Service:
     def roles(self, actor: Actor) -> UserRoles:
         if actor.kind == "skills-sync":
             return UserRoles(actor.id, is_system=True)
+        if actor.kind == "api":  # never an administrator, whatever the admin list says
+            return UserRoles(actor.id, scope=actor.scope or ApiScope(actor.id, frozenset(), NO_CEILING))
         return self.stores.roles.roles_of(actor.id, actor.kind == "cli", actor.aliases)
 
     def audit(self, actor: Actor, event: AuditAction, target: str = "", /, **details: Any) -> None:

@@ -267,3 +267,25 @@ class AuditEvent(SQLModel, table=True):
     details: str = Field(
         default="{}", sa_column=Column(Text, nullable=False, default="{}")
     )  # JSON, no message text
+
+
+class ApiKey(SQLModel, table=True):
+    """A case system's key for ``/v1`` and ``/mcp``. Only a SHA-256 of the secret is kept (the secret
+    is 256 random bits, so a slow hash buys nothing); the key acts as actor ``api:<name>``."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    prefix: str = Field(max_length=16)  # the first characters of the key, to recognise it in lists
+    specialists: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON slugs
+    max_classification: str = Field(default="intern", max_length=32)
+    requests_per_minute: int | None = None  # None: AARHUSAI_API_REQUESTS_PER_MINUTE
+    created_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -6,8 +6,6 @@ gets that far, so a broken or hostile client cannot make the service look unheal
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import uuid
 import warnings
@@ -19,14 +17,13 @@ from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from microsoft_agents.hosting.core import ClaimsIdentity
 from pydantic import ValidationError
 
+from bot.http_body import READ_TIMEOUT_S, BodyProblem, read_json_object
 from bot.teams.agent import TeamsBot
 from bot.teams.delivery import BackgroundTurns
 
 log = logging.getLogger(__name__)
 
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Teams caps activities far below this
-MAX_JSON_DEPTH = 32  # real activities nest about 8 deep; deeper is an attack on the parser
-READ_TIMEOUT_S = 10.0  # a body that does not arrive (Content-Length larger than what is sent)
 KNOWN_TYPES = frozenset(t.value for t in ActivityTypes)
 KNOWN_INVOKES = frozenset({"message/submitAction", "adaptiveCard/action"})
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
@@ -38,48 +35,16 @@ def _bad_request(reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=400)
 
 
-def _too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Nesting depth of JSON text, counted without parsing (strings are skipped)."""
-    depth, in_string, escaped = 0, False, False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
-
-
 async def validate_activity(request: web.Request) -> web.Response | Activity:
     """The activity, or a 4xx response for a request the SDK must not see."""
-    if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
-        return web.json_response({"error": "activity too large"}, status=413)
-    try:
-        async with asyncio.timeout(READ_TIMEOUT_S):
-            raw = await request.read()  # raises 413 itself past client_max_size
-    except web.HTTPRequestEntityTooLarge:
-        return web.json_response({"error": "activity too large"}, status=413)
-    except TimeoutError:
-        log.info("refused request: body did not arrive within %s s", READ_TIMEOUT_S)
-        return web.json_response({"error": "request body timed out"}, status=408)
-    if _too_deep(raw):
-        return _bad_request("JSON nested too deeply")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return _bad_request("body is not valid JSON")
-    if not isinstance(body, dict):
-        return _bad_request("activity must be a JSON object")
+    body = await read_json_object(request, MAX_ACTIVITY_BYTES, READ_TIMEOUT_S)
+    if isinstance(body, BodyProblem):
+        if body.status == 408:
+            log.info("refused request: %s", body.reason)
+            return web.json_response({"error": "request body timed out"}, status=408)
+        if body.status == 413:
+            return web.json_response({"error": "activity too large"}, status=413)
+        return _bad_request("activity must be a JSON object" if "object" in body.reason else body.reason)
     try:
         activity = Activity.model_validate(body)
     except ValidationError as exc:

@@ -1,0 +1,69 @@
+"""What the ``/v1`` and ``/mcp`` doors share: the key check, the caller's language, and errors in
+OpenAI's shape (``{"error": {"message", "type", "param", "code"}}``), whose message is Danish unless the
+caller sends ``Accept-Language: en``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from bot.domain import AppError, Outcome
+from bot.services import Actor, Application
+
+APPLICATION_KEY = web.AppKey("api_application", Application)
+
+# outcome -> HTTP status, OpenAI error type, OpenAI error code
+_STATUS: dict[Outcome, tuple[int, str, str | None]] = {
+    Outcome.UNAUTHENTICATED: (401, "invalid_request_error", "invalid_api_key"),
+    Outcome.RATE_LIMITED: (429, "requests", "rate_limit_exceeded"),
+    Outcome.NOT_FOUND: (404, "invalid_request_error", "model_not_found"),
+    Outcome.FORBIDDEN: (403, "invalid_request_error", "forbidden"),
+    Outcome.INVALID: (400, "invalid_request_error", None),
+    Outcome.CONFLICT: (409, "invalid_request_error", None),
+    Outcome.PRECONDITION: (409, "invalid_request_error", None),
+}
+
+
+def locale_of(request: web.Request, default: str = "da") -> str:
+    wanted = request.headers.get("Accept-Language", "").strip().lower()
+    if wanted.startswith("en"):
+        return "en"
+    if wanted.startswith("da"):
+        return "da"
+    return default
+
+
+def error_response(
+    status: int,
+    message: str,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body = {"error": {"message": message, "type": type_, "param": None, "code": code}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def app_error_response(exc: AppError, locale: str) -> web.Response:
+    status, type_, code = _STATUS.get(exc.outcome, (400, "invalid_request_error", None))
+    headers: dict[str, str] = {}
+    if exc.outcome == Outcome.UNAUTHENTICATED:
+        headers["WWW-Authenticate"] = 'Bearer realm="aarhusai"'
+    if exc.outcome == Outcome.RATE_LIMITED:
+        headers["Retry-After"] = str(exc.values.get("seconds", 1))
+    return error_response(status, exc.render(locale), type_, code, headers or None)
+
+
+async def authorised(request: web.Request, endpoint: str) -> Actor:
+    """The key's actor, with one request spent from its budget; ``AppError`` for 401 and 429."""
+    app = request.app[APPLICATION_KEY]
+    locale = locale_of(request, app.stores.settings.locale)
+    integrations = app.integrations
+
+    def check() -> Actor:
+        actor = integrations.authenticate(request.headers.get("Authorization"), locale)
+        integrations.admit(actor, endpoint)
+        return actor
+
+    return await asyncio.to_thread(check)

@@ -1,0 +1,229 @@
+"""Case systems and other tools (the ``/v1`` and ``/mcp`` doors): API keys, and what a key may do with
+the specialists it names — list them, ask one, search its sources.
+
+A key acts as actor ``api:<name>``: it holds no role, reaches only the published specialists it names
+whose classification is at or below its ceiling (checked on every call, so a specialist re-screened
+above the ceiling drops out at once), and answers go through the same answering service as Teams.
+Every answer, search and refusal is audited under the key's name; a key over its budget is refused
+with the seconds to wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.conversation.types import Citation, Exchange
+from bot.domain import SLUG_RE, AppError, AuditAction, Classification, Outcome, Permission
+from bot.governance import access
+from bot.governance.apikeys import ApiScope, scope_of
+from bot.governance.ratelimit import RateLimiter
+from bot.llm.output import LinkPolicy, sanitise
+from bot.llm.pii import blank_pii
+from bot.llm.router import TextSink
+from bot.messages import Msg
+from bot.rag.retrieval import Hit
+from bot.services.actor import Actor
+from bot.services.answering import Answer, AnsweringService, Question
+from bot.services.base import Service, Stores
+from bot.store.models import ApiKey, Source, Specialist
+
+DEFAULT_EXPIRY_DAYS = 90
+MAX_SEARCH_K = 20
+_EXPIRY = re.compile(r"^(\d{1,4})d?$")
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str  # shown once
+    notes: list[Msg] = field(default_factory=list)  # specialists named but not reachable yet
+
+
+@dataclass(frozen=True)
+class Passage:
+    source: str
+    text: str
+    score: float
+    page: int | None = None
+    heading: str | None = None
+
+
+def parse_expiry(raw: str | None) -> int | None:
+    """``"90d"``/``"90"`` → 90 days; ``"never"``/``"aldrig"`` → None; nothing → the default."""
+    if raw is None or not raw.strip():
+        return DEFAULT_EXPIRY_DAYS
+    value = raw.strip().casefold()
+    if value in ("never", "aldrig"):
+        return None
+    match = _EXPIRY.match(value)
+    if not match or not 1 <= int(match.group(1)) <= 3650:
+        raise AppError(Outcome.INVALID, "apikey_bad_expiry", value=raw)
+    return int(match.group(1))
+
+
+class IntegrationsService(Service):
+    def __init__(self, stores: Stores, answering: AnsweringService) -> None:
+        super().__init__(stores)
+        self.answering = answering
+        self.limiter = RateLimiter()
+        self._limited: set[str] = set()  # keys refused since their last admitted request
+
+    # -- keys (administrators) ---------------------------------------------------------------------
+    def create_key(
+        self,
+        actor: Actor,
+        name: str,
+        specialists: list[str],
+        ceiling: str = Classification.INTERN.value,
+        expires: str | None = None,
+        per_minute: int | None = None,
+    ) -> CreatedKey:
+        self.require(actor, Permission.ADMIN)
+        name = name.strip()
+        if not SLUG_RE.match(name):
+            raise AppError(Outcome.INVALID, "apikey_bad_name", name=name)
+        level = Classification.parse(ceiling)
+        if level is None:
+            raise AppError(Outcome.INVALID, "apikey_bad_ceiling", value=ceiling)
+        refs = [r.strip() for r in specialists if r.strip()]
+        if not refs:
+            raise AppError(Outcome.INVALID, "apikey_needs_specialists")
+        specs = [self.stores.specialists.require(r) for r in refs]
+        days = parse_expiry(expires)
+        expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
+        key, secret = self.stores.apikeys.create(
+            name, [s.slug for s in specs], level, actor.id, expires_at, per_minute
+        )
+        self.audit(
+            actor,
+            AuditAction.APIKEY_CREATED,
+            name,
+            specialists=[s.slug for s in specs],
+            max_classification=level.value,
+            expires_at=expires_at.isoformat() if expires_at else None,
+            requests_per_minute=per_minute,
+        )
+        scope = scope_of(key)
+        notes: list[Msg] = []
+        above = [s.slug for s in specs if not level.allows(s.classification)]
+        if above:
+            notes.append(Msg("apikey_above_ceiling", names=", ".join(above), ceiling=level.value))
+        drafts = [s.slug for s in specs if s.slug not in above and not scope.allows(s)]
+        if drafts:
+            notes.append(Msg("apikey_unpublished", names=", ".join(drafts)))
+        return CreatedKey(key, secret, notes)
+
+    def keys(self, actor: Actor) -> list[ApiKey]:
+        self.require(actor, Permission.ADMIN)
+        return self.stores.apikeys.keys()
+
+    def revoke(self, actor: Actor, name: str) -> bool:
+        self.require(actor, Permission.ADMIN)
+        changed = self.stores.apikeys.revoke(name.strip())
+        if changed:
+            self.audit(actor, AuditAction.APIKEY_REVOKED, name.strip())
+        return changed
+
+    # -- a request with a key ----------------------------------------------------------------------
+    def authenticate(self, authorization: str | None, locale: str = "da") -> Actor:
+        """The actor a ``Bearer`` key stands for; ``AppError(UNAUTHENTICATED)`` otherwise."""
+        scheme, _, secret = (authorization or "").strip().partition(" ")
+        if scheme.casefold() != "bearer" or not secret.strip():
+            raise AppError(Outcome.UNAUTHENTICATED, "api_key_missing")
+        key = self.stores.apikeys.live(secret.strip())
+        if key is None:
+            raise AppError(Outcome.UNAUTHENTICATED, "api_key_invalid")
+        return Actor.api(scope_of(key), locale)
+
+    def admit(self, actor: Actor, endpoint: str) -> None:
+        """Spend one request of the key's budget, or raise ``AppError(RATE_LIMITED)`` with ``seconds``.
+        The first refusal of a burst is audited, not every one (a flood must not flood the log)."""
+        scope = _scope(actor)
+        per_minute = scope.per_minute or self.settings.api_requests_per_minute
+        wait = self.limiter.admit(scope.key, per_minute)
+        if not wait:
+            self._limited.discard(scope.key)
+            return
+        if scope.key not in self._limited:
+            self._limited.add(scope.key)
+            self.audit(actor, AuditAction.API_REFUSED, "", endpoint=endpoint, reason="rate_limited")
+        raise AppError(Outcome.RATE_LIMITED, "api_rate_limited", name=scope.key, seconds=wait)
+
+    def specialists(self, actor: Actor) -> list[Specialist]:
+        """The specialists the key may use now."""
+        roles = self.roles(actor)
+        return [
+            s for s in self.stores.specialists.catalogue() if access.can_use(roles, s, actor.conversation_id)
+        ]
+
+    def specialist(self, actor: Actor, ref: str, endpoint: str) -> Specialist:
+        """The specialist with slug ``ref`` if the key may use it. Unknown and not allowed read the
+        same (``NOT_FOUND``), so a key cannot learn which other specialists exist."""
+        spec = self.stores.specialists.get(ref) if SLUG_RE.match(ref or "") else None
+        if spec is None or spec.slug != ref or not access.can_use(self.roles(actor), spec, ""):
+            self.audit(
+                actor, AuditAction.API_REFUSED, (ref or "")[:64], endpoint=endpoint, reason="not_allowed"
+            )
+            raise AppError(Outcome.NOT_FOUND, "api_specialist_unknown", ref=(ref or "")[:64])
+        return spec
+
+    def sources(self, actor: Actor, ref: str, endpoint: str) -> tuple[Specialist, list[Source]]:
+        spec = self.specialist(actor, ref, endpoint)
+        return spec, self.stores.specialists.sources(spec.id)  # type: ignore[arg-type]
+
+    async def ask(
+        self,
+        actor: Actor,
+        ref: str,
+        question: str,
+        history: list[Exchange],
+        endpoint: str,
+        on_text: TextSink | None = None,
+    ) -> Answer:
+        """One answer through the same path as Teams; the caller's history is used, never stored history."""
+        spec = await asyncio.to_thread(self.specialist, actor, ref, endpoint)
+        answer = await self.answering.answer(Question(actor, spec, question, history=tuple(history)), on_text)
+        answer.citations = [self._safe(c) for c in answer.citations]
+        await asyncio.to_thread(
+            self.audit,
+            actor,
+            AuditAction.API_CALL,
+            spec.slug,
+            endpoint=endpoint,
+            outcome=answer.outcome,
+            model=answer.model,
+            message_id=answer.message_id,
+        )
+        return answer
+
+    async def search(self, actor: Actor, ref: str, query: str, k: int, endpoint: str) -> list[Passage]:
+        """Passages of one specialist for ``query`` (personal data in the query is not searched for)."""
+        spec = await asyncio.to_thread(self.specialist, actor, ref, endpoint)
+        if len(query) > self.settings.max_question_chars:
+            raise AppError(Outcome.INVALID, "question_too_long", limit=self.settings.max_question_chars)
+        k = max(1, min(int(k), MAX_SEARCH_K))
+        hits: list[Hit] = []
+        if spec.kind != "general":
+            hits = await asyncio.to_thread(self.answering.search, spec, blank_pii(query), k)
+        policy = LinkPolicy(self.settings.link_hosts)
+        passages = [
+            Passage(h.source, sanitise(h.text, policy, actor.locale), round(h.score, 4), h.page, h.heading)
+            for h in hits
+        ]
+        await asyncio.to_thread(
+            self.audit, actor, AuditAction.API_CALL, spec.slug, endpoint=endpoint, passages=len(passages)
+        )
+        return passages
+
+    def _safe(self, citation: Citation) -> Citation:
+        """A passage is hostile input too: what leaves through the API is sanitised like an answer."""
+        return replace(citation, text=sanitise(citation.text, LinkPolicy(self.settings.link_hosts)))
+
+
+def _scope(actor: Actor) -> ApiScope:
+    if actor.scope is None:
+        raise AppError(Outcome.UNAUTHENTICATED, "api_key_invalid")
+    return actor.scope
