@@ -1,6 +1,6 @@
 """The layout DESIGN.md promises, checked on the source: no import cycles between ``bot/`` packages,
-the Agents SDK only under ``bot/teams``, model clients only inside ``bot/llm``, and doors that call
-the application services rather than the stores below them."""
+the Agents SDK only under ``bot/teams``, the MCP SDK only under ``bot/api``, model clients only inside
+``bot/llm``, and doors that call the application services rather than the stores below them."""
 
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ def test_the_agents_sdk_stays_in_bot_teams() -> None:
     assert outside == set()
 
 
+def test_the_mcp_sdk_stays_in_bot_api() -> None:
+    outside = {m for m in _modules_importing("mcp") if not m.startswith("api/")}
+    assert outside == set()
+
+
 def test_model_clients_are_private_to_bot_llm() -> None:
     for private in ("bot.llm.providers", "langchain_openai", "openai"):
         outside = {m for m in _modules_importing(private) if not m.startswith("llm/")}
@@ -92,13 +97,14 @@ def test_model_clients_are_private_to_bot_llm() -> None:
 
 
 def test_doors_call_services_not_the_stores_below_them() -> None:
-    doors = ("commands/", "cli/", "dispatcher.py", "skills.py", "teams/")
+    doors = ("api/", "commands/", "cli/", "dispatcher.py", "skills.py", "teams/")
     below = (
         "bot.specialists",
         "bot.store.conversations",
         "bot.governance.roles",
         "bot.rag.ingest",
         "bot.llm.router",
+        "bot.governance.apikeys",
     )
     for prefix in below:
         users = {m for m in _modules_importing(prefix) if m.startswith(doors)}

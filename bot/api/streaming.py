@@ -2,8 +2,9 @@
 
 The answering service reports the whole sanitised answer at every chunk (Teams replaces its message,
 so it can); an OpenAI client appends what it receives and can never take back. So only a stable
-prefix is sent: up to the last whitespace, and never into an unfinished ``[``, ``(``, ``<`` or ``!``
-(a link, a citation marker or a tag that sanitising may still shorten). If the final answer does not
+prefix is sent: up to the last whitespace, and never into an unfinished ``[``, ``(``, ``<``, a
+trailing ``[label]`` or ``!`` (a link, a citation marker, an image or a tag that sanitising may still
+shorten). If the final answer does not
 continue what was sent (the answer was withheld, say), the rest is sent as a new paragraph and the
 stream says ``replaced``.
 """
@@ -18,13 +19,18 @@ def stable_prefix(text: str) -> str:
     if cut < 0:
         return ""
     head = text[:cut]
-    for opener, closer in _OPENERS.items():
-        at = head.rfind(opener)
-        if at >= 0 and head.find(closer, at) < 0:
-            head = head[:at]
-    if head.endswith("!"):
-        head = head[:-1]
-    return head
+    while True:
+        before = head
+        for opener, closer in _OPENERS.items():
+            at = head.rfind(opener)
+            if at >= 0 and head.find(closer, at) < 0:
+                head = head[:at]
+        if head.endswith("]"):  # "[label]" may still become a link, whose label alone is kept
+            head = head[: max(head.rfind("["), 0)]
+        if head.endswith("!"):  # "!" may still become an image, whose alt text alone is kept
+            head = head[:-1]
+        if head == before:
+            return head
 
 
 class DeltaStream:
