@@ -31,6 +31,7 @@ from bot import __version__
 from bot.api.common import APPLICATION_KEY, app_error_response, authorised, locale_of
 from bot.api.openai_compat import CitationOut
 from bot.domain import AppError
+from bot.http_body import READ_TIMEOUT_S
 from bot.services import Actor, Application
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,13 @@ async def _asgi(request: web.Request, manager: StreamableHTTPSessionManager) -> 
     """One request through an ASGI callable, its response streamed back through aiohttp."""
     if request.content_length is not None and request.content_length > MAX_MCP_BODY:
         return web.json_response({"error": "request too large"}, status=413)
-    body = await request.read()
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return web.json_response({"error": "request too large"}, status=413)
+    except TimeoutError:
+        return web.json_response({"error": "request body timed out"}, status=408)
     done = asyncio.Event()
     sent_body = False
 
