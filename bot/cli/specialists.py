@@ -214,9 +214,26 @@ def ask(
 
 
 @index_app.command("rebuild")
-def index_rebuild(slug: Annotated[str | None, typer.Argument(help="Kun denne specialist.")] = None) -> None:
-    """Genopbyg søgeindekserne fra databasen (uden at læse kilderne igen)."""
+def index_rebuild(
+    slug: Annotated[str | None, typer.Argument(help="Kun denne specialist.")] = None,
+    reembed: Annotated[
+        bool, typer.Option("--reembed", help="Beregn vektorer igen med den konfigurerede embedding-model.")
+    ] = False,
+) -> None:
+    """Genopbyg søgeindekserne fra databasen (uden at læse kilderne igen). Med --reembed beregnes
+    vektorerne igen for kilder, som en anden embedding-model har beregnet (serveren gør det også selv)."""
     with opened("index rebuild") as (services, actor):
+        if reembed:
+
+            async def progress(done: int, total: int) -> None:
+                typer.echo(f"  {done}/{total} uddrag", err=True)
+
+            done = asyncio.run(services.app.sources.reembed(actor, slug, progress))
+            model = services.stores.retriever.embedder.id
+            for spec, chunks in done:
+                typer.echo(f"{spec.slug}: {chunks} uddrag beregnet igen med {model}")
+            if not done:
+                typer.echo(f"Alle kilder er allerede beregnet med {model}.")
         for spec, folder in services.app.sources.rebuild_index(actor, slug):
             typer.echo(f"{spec.slug}: {folder}")
 

