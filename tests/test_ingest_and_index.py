@@ -17,6 +17,7 @@ from bot.app import Services
 from bot.rag.errors import IngestError
 from bot.rag.index import IndexStore
 from bot.rag.retrieval import Retriever
+from bot.services import Actor
 from bot.store.models import Chunk, Source, SourceFile, Specialist
 from tests.support import documents
 
@@ -253,3 +254,38 @@ def test_large_indexes_switch_to_ivf_and_still_find_nearest_neighbours() -> None
     _, found = index.search(vectors[:50], 1)
     assert (found[:, 0] == np.arange(50)).mean() >= 0.9  # each vector finds itself
     assert isinstance(dense_index(vectors[:100], 32), faiss.IndexFlatIP)
+
+
+async def test_a_changed_embedder_never_meets_the_old_vectors_and_re_embeds(
+    make_services: Callable[..., Services], db_url: str, tmp_path: Path
+) -> None:
+    """Sources embedded by MiniLM, then the service restarted on the e5 default (same database and
+    index folder): search stays lexical until the re-embedding is done, then dense works again."""
+    shared = {"database_url": db_url, "index_dir": tmp_path / "shared-indexes"}
+    before = make_services(embedding_model="all-MiniLM-L6-v2", **shared)
+    spec = before.stores.specialists.create("Guide", "u1", slug="guide")
+    text = "# Storskrald\n\nStorskrald hentes den første mandag i måneden. Bestil afhentning på aarhus.dk."
+    await before.stores.ingestor.ingest(spec, "affald.md", text.encode(), "u1")
+    after = make_services(**shared)
+    retriever = after.stores.retriever
+    spec = after.stores.specialists.require("guide")
+    assert retriever.embedder.id == "multilingual-e5-small" and retriever.needs_reembed(spec)
+    retriever.rebuild(spec)  # what any write triggers: the old vectors are not used for the new model
+    assert retriever.search(spec, "Hvornår hentes storskrald?", 3, mode="dense", gate=False) == []
+    assert retriever.search(spec, "Hvornår hentes storskrald?", 3)  # lexical still answers
+    events: list[tuple[int, int]] = []
+
+    async def progress(done: int, total: int) -> None:
+        events.append((done, total))
+
+    done = await after.app.sources.reembed(Actor.cli("drift"), "guide", progress)
+    assert [(s.slug, n) for s, n in done] == [("guide", 1)] and events[-1] == (1, 1)
+    spec = after.stores.specialists.require("guide")
+    assert not retriever.needs_reembed(spec)
+    hits = retriever.search(spec, "Hvornår hentes storskrald?", 3, mode="dense", gate=False)
+    assert hits and hits[0].dense is not None and hits[0].dense > 0.85
+    with after.db.session() as s:
+        assert s.exec(select(Source.embedding_model)).all() == ["multilingual-e5-small"]
+    assert await after.app.sources.reembed(Actor.cli("drift"), "guide") == []  # nothing left to do
+    audited = after.stores.audit.events(action="specialist.reindexed")
+    assert audited and '"embedding_model": "multilingual-e5-small"' in audited[-1].details

@@ -1,4 +1,5 @@
-"""Retrieval on the Danish test corpus (8 municipal guidelines, 48 questions + 3 with no answer).
+"""Retrieval on the Danish test corpus (8 municipal guidelines, 48 questions + 3 with no answer, 22 more
+out-of-scope questions, 4 answerable ones with a greeting or a signature), with the default embedder.
 
 Guards the figures reported for the specialists issue; ``aarhusai eval retrieval`` prints them.
 """
@@ -31,7 +32,7 @@ def test_cases_file_is_well_formed() -> None:
     assert len([c for c in cases if c.expect]) >= 30 and len([c for c in cases if not c.expect]) >= 3
 
 
-async def test_hybrid_and_lexical_retrieval_find_the_answer(corpus_services: Services) -> None:
+async def test_the_multilingual_default_finds_the_answer(corpus_services: Services) -> None:
     spec = corpus_services.stores.specialists.require("regler")
     cases = read_cases(DATA / "retrieval_cases.jsonl")
     retriever = corpus_services.stores.retriever
@@ -39,7 +40,39 @@ async def test_hybrid_and_lexical_retrieval_find_the_answer(corpus_services: Ser
         evaluate(retriever, spec, cases, mode) for mode in ("dense", "lexical", "hybrid")
     )
     assert lexical.hit5 >= 0.9 and lexical.mrr >= 0.8
-    assert hybrid.hit5 >= 0.88 and hybrid.mrr >= 0.78
-    assert hybrid.hit5 > dense.hit5  # Danish stemming is what makes it work with an English embedder
-    assert hybrid.no_answer_correct == hybrid.no_answer_cases == 3  # "found nothing" instead of guessing
-    assert hybrid.false_no_answer <= 6  # the relevance gate refuses few answerable questions
+    assert dense.hit5 >= 0.9 and dense.hit1 >= 0.75  # e5 reads Danish (MiniLM: hit@5 0.69, hit@1 0.33)
+    assert hybrid.hit1 >= 0.8 and hybrid.hit5 >= 0.94 and hybrid.mrr >= 0.88
+    assert hybrid.false_no_answer <= 3  # the relevance gate refuses few answerable questions
+
+
+async def test_the_relevance_gate_on_out_of_scope_questions_and_extra_words(
+    corpus_services: Services,
+) -> None:
+    """25 questions the corpus does not answer, and answerable ones wrapped in a greeting or an
+    e-mail signature (which dilute the lexical coverage; the English model refused 1 in 4 of them)."""
+    spec = corpus_services.stores.specialists.require("regler")
+    retriever = corpus_services.stores.retriever
+    outside = [c for c in read_cases(DATA / "retrieval_cases.jsonl") if not c.expect]
+    outside += read_cases(DATA / "out_of_scope.jsonl")
+    assert len(outside) >= 25
+    refused = sum(1 for c in outside if not retriever.search(spec, c.question, 5))
+    assert refused / len(outside) >= 0.72  # measured 76 % (bench/embedders.py); "found nothing"
+    for case in read_cases(DATA / "with_extra_words.jsonl"):
+        hits = retriever.search(spec, case.question, 5)
+        assert hits, case.question
+        assert any(all(w.lower() in h.text.lower() for w in case.expect) for h in hits), case.question
+
+
+async def test_the_retriever_is_a_langchain_retriever(corpus_services: Services) -> None:
+    from langchain_core.retrievers import BaseRetriever
+
+    from bot.rag.langchain_retriever import SpecialistRetriever
+
+    spec = corpus_services.stores.specialists.require("regler")
+    retriever = SpecialistRetriever(retriever=corpus_services.stores.retriever, specialist=spec, k=3)
+    assert isinstance(retriever, BaseRetriever)
+    documents = await retriever.ainvoke("Hvad koster et pas til et barn?")
+    assert 1 <= len(documents) <= 3 and "166 kr." in documents[0].page_content
+    assert documents[0].metadata["source"].endswith(".md") and documents[0].metadata["score"] > 0
+    assert set(documents[0].metadata) >= {"source", "page", "heading", "score"}
+    assert retriever.invoke("Hvad koster en sofa i IKEA?") == []
