@@ -56,7 +56,7 @@ async def test_the_relevance_gate_on_out_of_scope_questions_and_extra_words(
     outside += read_cases(DATA / "out_of_scope.jsonl")
     assert len(outside) >= 25
     refused = sum(1 for c in outside if not retriever.search(spec, c.question, 5))
-    assert refused / len(outside) >= 0.72  # measured 76 % (bench/embedders.py); "found nothing"
+    assert refused / len(outside) >= 0.76  # measured 80 % (bench/embedders.py); "found nothing"
     for case in read_cases(DATA / "with_extra_words.jsonl"):
         hits = retriever.search(spec, case.question, 5)
         assert hits, case.question
