@@ -20,6 +20,7 @@ from bot.llm import ModelCatalogue, ModelError, ModelRouter
 from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
+from bot.rag.remote_embeddings import EmbedderChoice
 from bot.rag.retrieval import Retriever
 from bot.services import SYSTEM, Application, Stores
 from bot.specialists import SpecialistStore
@@ -59,7 +60,8 @@ SERVICES_KEY = web.AppKey("services", Services)
 def build_services(settings: Settings) -> Services:
     """Cheap: nothing here loads a model or touches the network (the embedder loads on first use)."""
     db = Database(settings.effective_database_url)
-    router = ModelRouter(ModelCatalogue.load(settings.models_file), settings.pii_mode)
+    catalogue = ModelCatalogue.load(settings.models_file)
+    router = ModelRouter(catalogue, settings.pii_mode)
     embedder = shared_embedder(
         settings.embedding_model,
         settings.embedding_query_prefix,
@@ -73,6 +75,7 @@ def build_services(settings: Settings) -> Services:
         min_dense_score=settings.min_dense_score,
         min_lexical_coverage=settings.min_lexical_coverage,
         dense_weight=settings.dense_weight,
+        choice=EmbedderChoice(catalogue, embedder),
     )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes, settings.extract_timeout_s)
     stores = Stores(

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.domain import Classification
 
 
-def cleared(spec: ModelSpec, classification: str) -> bool:
+def cleared(spec: ModelSpec | EmbeddingSpec, classification: str) -> bool:
     """May ``spec`` see data of ``classification``?"""
     return spec.max_classification.allows(classification)
 
@@ -64,6 +64,43 @@ class ModelSpec(BaseModel):
     )
 
 
+class EmbeddingSpec(BaseModel):
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint (vLLM, TEI, llama.cpp)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = None
+    max_classification: Classification = Field(
+        Classification.OFFENTLIG, description="The most sensitive data it may embed. Undeclared: public only."
+    )
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    timeout_s: float = Field(30.0, gt=0)
+    batch_size: int = Field(32, ge=1, le=1024)
+
+
+class EmbeddingsSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    models: list[EmbeddingSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> EmbeddingsSection:
+        ids = [m.id for m in self.models]
+        if len(set(ids)) != len(ids):
+            raise ValueError("embeddings: et id findes flere gange")
+        if self.default is not None and self.default not in ids:
+            raise ValueError(f"embeddings.default '{self.default}' findes ikke blandt modellerne")
+        return self
+
+    def get(self, model_id: str) -> EmbeddingSpec | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+
 class ModelCatalogue(BaseModel):
     """All configured models and the default one. An empty catalogue is the embedded default."""
 
@@ -74,6 +111,10 @@ class ModelCatalogue(BaseModel):
         default_factory=dict, description="Preferred model per data classification."
     )
     models: list[ModelSpec] = Field(default_factory=list)
+    embeddings: EmbeddingsSection = Field(
+        default_factory=EmbeddingsSection,
+        description="Embedding endpoints; a specialist's text goes only to one cleared for its data.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ModelCatalogue:

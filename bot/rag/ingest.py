@@ -106,7 +106,7 @@ class Ingestor:
         passages = chunking.split(loaded.sections, spec.chunk_size, spec.chunk_overlap)
         if not passages:
             raise IngestError(name, "no_text")
-        vectors = await self._embed([p.index_text for p in passages], progress)
+        vectors = await self._embed([p.index_text for p in passages], progress, spec)
         replaced = await asyncio.to_thread(self._store, spec, name, data, loaded, passages, vectors, actor)
         if rebuild_index:
             await asyncio.to_thread(self.retriever.rebuild, spec)
@@ -121,14 +121,15 @@ class Ingestor:
             found,
         )
 
-    async def _embed(self, texts: list[str], progress: Progress | None):  # type: ignore[no-untyped-def]
+    async def _embed(self, texts: list[str], progress: Progress | None, spec: Specialist):  # type: ignore[no-untyped-def]
         """Encode batch by batch on a worker thread, reporting progress on the loop between batches."""
         import numpy as np
 
+        embedder = self.retriever.embedder_for(spec)  # cleared for the specialist's data
         parts = []
-        step = self.embedder.batch_size * 4
+        step = embedder.batch_size * 4
         for start in range(0, len(texts), step):
-            parts.append(await asyncio.to_thread(self.embedder.encode_passages, texts[start : start + step]))
+            parts.append(await asyncio.to_thread(embedder.encode_passages, texts[start : start + step]))
             if progress:
                 await progress(min(start + step, len(texts)), len(texts))
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
@@ -163,7 +164,7 @@ class Ingestor:
                 sha256=hashlib.sha256(data).hexdigest(),
                 pages=loaded.pages,
                 chunk_count=len(passages),
-                embedding_model=self.embedder.id,
+                embedding_model=self.retriever.embedder_for(spec).id,
                 warnings=json.dumps([str(w) for w in loaded.warnings], ensure_ascii=False),
                 added_by=actor,
             )
@@ -199,11 +200,13 @@ class Ingestor:
         Returns the number of chunks embedded."""
         import numpy as np
 
+        embedder = self.retriever.embedder_for(spec)
+
         def stale() -> list[tuple[int, list[tuple[int, str]]]]:
             with self.db.session() as s:
                 sources = s.exec(
                     select(Source.id).where(
-                        Source.specialist_id == spec.id, Source.embedding_model != self.embedder.id
+                        Source.specialist_id == spec.id, Source.embedding_model != embedder.id
                     )
                 ).all()
                 out = []
@@ -225,7 +228,7 @@ class Ingestor:
                         s.add(chunk)
                 source = s.get(Source, source_id)
                 if source is not None:
-                    source.embedding_model = self.embedder.id
+                    source.embedding_model = embedder.id
                     s.add(source)
                 row = s.get(Specialist, spec.id)
                 assert row is not None
@@ -243,7 +246,7 @@ class Ingestor:
                 if progress:
                     await progress(before + n, total)
 
-            vectors = await self._embed([text for _, text in chunks], step)
+            vectors = await self._embed([text for _, text in chunks], step, spec)
             await asyncio.to_thread(store, source_id, [c for c, _ in chunks], vectors)
             done += len(chunks)
         if work:

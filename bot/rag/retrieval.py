@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
+from bot.rag.remote_embeddings import EmbedderChoice
 from bot.store import Database
 from bot.store.models import Chunk, Source, Specialist
 
@@ -50,16 +51,22 @@ class Retriever:
         min_dense_score: float = 0.865,
         min_lexical_coverage: float = 0.3,
         dense_weight: float = 1.5,
+        choice: EmbedderChoice | None = None,
     ) -> None:
         self.db = db
         self.indexes = indexes
-        self.embedder = embedder
+        self.embedder = embedder  # the local one
+        self.choice = choice
         self.min_dense_score = min_dense_score
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
         self._loaded: dict[str, SpecialistIndex] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def embedder_for(self, spec: Specialist) -> Embedder:
+        """The embedder cleared for ``spec``'s data: an endpoint from the catalogue, else the local one."""
+        return self.choice.for_classification(spec.classification) if self.choice else self.embedder
 
     def _lock(self, slug: str) -> threading.Lock:
         with self._guard:
@@ -98,18 +105,17 @@ class Retriever:
             ).all()
             models = set(s.exec(select(Source.embedding_model).where(Source.specialist_id == spec.id)).all())
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        matching = bool(rows) and models == {self.embedder.id}
+        embedder = self.embedder_for(spec)
+        matching = bool(rows) and models == {embedder.id}
         vectors = (
             np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
             if matching
             else np.zeros((0, 0), dtype=np.float32)
         )
-        if matching and vectors.shape[1] != self.embedder.dimension:  # same name, another model
+        if matching and vectors.shape[1] != embedder.dimension:  # same name, another model
             vectors, matching = np.zeros((0, 0), dtype=np.float32), False
         texts = [f"{r[2]}\n{r[3]}" if r[2] else r[3] for r in rows]
-        folder = self.indexes.write(
-            spec.slug, version, ids, vectors, texts, self.embedder.id if matching else ""
-        )
+        folder = self.indexes.write(spec.slug, version, ids, vectors, texts, embedder.id if matching else "")
         self._loaded.pop(spec.slug, None)
         return folder
 
@@ -117,7 +123,7 @@ class Retriever:
         """Some of ``spec``'s sources were embedded by another model than this process's."""
         with self.db.session() as s:
             models = set(s.exec(select(Source.embedding_model).where(Source.specialist_id == spec.id)).all())
-        return bool(models - {self.embedder.id})
+        return bool(models - {self.embedder_for(spec).id})
 
     # -- search (blocking) ------------------------------------------------------------------------
     def search(
@@ -128,9 +134,10 @@ class Retriever:
             return []
         pool = max(k * 5, 50)
         # a query is embedded only by the model the index was built with (else: lexical alone)
-        use_dense = mode != "lexical" and index.embedding_model == self.embedder.id and index.dense.ntotal > 0
+        embedder = self.embedder_for(spec)
+        use_dense = mode != "lexical" and index.embedding_model == embedder.id and index.dense.ntotal > 0
         dense_pos, dense_sc = (
-            index.search_dense(self.embedder.encode_query(query), pool)
+            index.search_dense(embedder.encode_query(query), pool)
             if use_dense
             else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         )

@@ -192,7 +192,7 @@ class SourcesService(Service):
                 actor,
                 AuditAction.SPECIALIST_REINDEXED,
                 spec.slug,
-                embedding_model=self.stores.retriever.embedder.id,
+                embedding_model=self.stores.retriever.embedder_for(spec).id,
                 chunks=chunks,
             )
             out.append((spec, chunks))
