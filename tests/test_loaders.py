@@ -38,8 +38,8 @@ def test_docx_keeps_headings() -> None:
     loaded = load("syg.docx", data)
     assert [(s.heading, s.text) for s in loaded.sections] == [
         ("Sygefravær", "Indledning."),
-        ("Sygemelding", "Meld dig syg før kl. 8.\n\nRing til din leder."),
-        ("Sygesamtale", "Holdes inden fire uger."),
+        ("Sygefravær › Sygemelding", "Meld dig syg før kl. 8.\n\nRing til din leder."),
+        ("Sygefravær › Sygesamtale", "Holdes inden fire uger."),  # a sibling replaces, not nests
     ]
 
 
@@ -53,7 +53,7 @@ def test_html_main_text_and_title_without_navigation() -> None:
     text = " ".join(s.text for s in loaded.sections)
     assert "800 kr." in text and "Søg på aarhus.dk" in text
     assert "Menu med mange links" not in text and "Kontakt os" not in text and "var x" not in text
-    assert [s.heading for s in loaded.sections] == ["Beboerlicens", "Kontrolafgift"]
+    assert [s.heading for s in loaded.sections] == ["Beboerlicens", "Beboerlicens › Kontrolafgift"]
 
 
 def test_markdown_sections_ignore_hashes_in_code() -> None:
@@ -63,8 +63,21 @@ def test_markdown_sections_ignore_hashes_in_code() -> None:
     )
     loaded = load("guide.md", md.encode())
     assert loaded.title == "Titel"
-    assert [s.heading for s in loaded.sections] == ["Titel", "Afsnit A", "Afsnit B"]
+    assert [s.heading for s in loaded.sections] == ["Titel", "Titel › Afsnit A", "Titel › Afsnit B"]
     assert "# ikke en overskrift" in loaded.sections[1].text
+
+
+def test_the_heading_path_follows_levels_up_and_down() -> None:
+    md = (
+        "# Pas\n\n## Priser\n\n### Børn\n\n166 kr.\n\n## Bestilling\n\nBestil tid.\n\n"
+        "# Kørekort\n\n## Priser\n\nx"
+    )
+    loaded = load("guide.md", md.encode())
+    assert [s.heading for s in loaded.sections] == [
+        "Pas › Priser › Børn",
+        "Pas › Bestilling",
+        "Kørekort › Priser",
+    ]
 
 
 def test_plain_text_in_windows_1252_is_read_with_a_warning() -> None:
@@ -78,7 +91,7 @@ def test_chunking_respects_size_overlap_headings_and_pages() -> None:
     loaded = load("lang.md", f"# Affald\n\n{text}\n\n## Storskrald\n\nHentes hver 14. dag.".encode())
     passages = split(loaded.sections, chunk_size=400, chunk_overlap=60)
     assert all(len(p.text) <= 400 for p in passages)
-    assert passages[-1].heading == "Storskrald" and passages[-1].text == "Hentes hver 14. dag."
+    assert passages[-1].heading == "Affald › Storskrald" and passages[-1].text == "Hentes hver 14. dag."
     assert all(p.heading == "Affald" for p in passages[:-1])  # no passage spans the heading
     assert [p.ordinal for p in passages] == list(range(len(passages)))
     pdf_passages = split(load("x.pdf", documents.pdf(["a " * 10 + "side1", "side2 " * 5])).sections, 400, 0)

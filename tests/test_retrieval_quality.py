@@ -41,7 +41,7 @@ async def test_the_multilingual_default_finds_the_answer(corpus_services: Servic
     )
     assert lexical.hit5 >= 0.9 and lexical.mrr >= 0.8
     assert dense.hit5 >= 0.9 and dense.hit1 >= 0.75  # e5 reads Danish (MiniLM: hit@5 0.69, hit@1 0.33)
-    assert hybrid.hit1 >= 0.8 and hybrid.hit5 >= 0.94 and hybrid.mrr >= 0.88
+    assert hybrid.hit1 >= 0.85 and hybrid.hit5 >= 0.97 and hybrid.mrr >= 0.9  # the targets
     assert hybrid.false_no_answer <= 3  # the relevance gate refuses few answerable questions
 
 

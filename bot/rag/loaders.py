@@ -124,6 +124,31 @@ def _pdf(filename: str, data: bytes) -> LoadedSource:
     return LoadedSource("pdf", sections, title=title, pages=len(pages), warnings=warnings)
 
 
+PATH_SEPARATOR = " › "
+
+
+class HeadingPath:
+    """The headings above the current text, by level: ``Pas › Priser › Børn``. A passage carries the
+    whole path, so "Priser" under "Pas" and under "Kørekort" are told apart, in search and citations."""
+
+    def __init__(self) -> None:
+        self._levels: list[tuple[int, str]] = []
+
+    def enter(self, level: int, text: str) -> str:
+        self._levels = [(lv, t) for lv, t in self._levels if lv < level] + [(level, text)]
+        return PATH_SEPARATOR.join(t for _, t in self._levels)[:500]
+
+
+def _docx_level(style: str) -> int | None:
+    lowered = style.lower()
+    if lowered.startswith(("title", "titel")):
+        return 0
+    if lowered.startswith(("heading", "overskrift")):
+        digits = "".join(c for c in lowered if c.isdigit())
+        return int(digits) if digits else 1
+    return None
+
+
 def _docx(filename: str, data: bytes) -> LoadedSource:
     if data.startswith(OLE_MAGIC):
         raise IngestError(filename, "encrypted")
@@ -134,6 +159,7 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
     sections: list[Section] = []
     heading: str | None = None
     lines: list[str] = []
+    path = HeadingPath()
 
     def flush() -> None:
         if lines:
@@ -145,9 +171,10 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
         if not text:
             continue
-        if style.lower().startswith(("heading", "overskrift", "title", "titel")):
+        level = _docx_level(style)
+        if level is not None:
             flush()
-            heading = text
+            heading = path.enter(level, text)
         else:
             lines.append(text)
     flush()
@@ -217,6 +244,7 @@ def _html(filename: str, data: bytes) -> LoadedSource:
     sections: list[Section] = []
     heading: str | None = None
     lines: list[str] = []
+    path = HeadingPath()
     for el in root.find_all(BLOCK_TAGS):
         if any(parent.name in BLOCK_TAGS for parent in el.parents):
             continue  # nested block: its text is already in the outer one
@@ -227,7 +255,7 @@ def _html(filename: str, data: bytes) -> LoadedSource:
             if lines:
                 sections.append(Section("\n\n".join(lines), heading=heading))
                 lines = []
-            heading = text
+            heading = path.enter(int(el.name[1]), text)
         else:
             lines.append(text)
     if lines:
@@ -248,6 +276,7 @@ def _markdown(filename: str, data: bytes) -> LoadedSource:
     title: str | None = None
     lines: list[str] = []
     in_code = False
+    path = HeadingPath()
     for line in text.splitlines():
         if line.lstrip().startswith("```"):
             in_code = not in_code
@@ -256,9 +285,9 @@ def _markdown(filename: str, data: bytes) -> LoadedSource:
             if "\n".join(lines).strip():
                 sections.append(Section(_tidy("\n".join(lines)), heading=heading))
             lines = []
-            heading = match.group(2)
+            heading = path.enter(len(match.group(1)), match.group(2))
             if title is None and len(match.group(1)) == 1:
-                title = heading
+                title = match.group(2)
         else:
             lines.append(line)
     if "\n".join(lines).strip():
