@@ -185,7 +185,7 @@ def test_builder_in_chat_creates_uploads_tunes_and_an_employee_gets_cited_answer
         stdin="/brug personaleguiden\nHvornår skal jeg sygemelde mig?\n/ny Min egen\n",
     )
     assert "Nu svarer **Personaleguiden**" in employee.stdout
-    assert "[1] **syg.md, afsnit «Sygemelding»**: Du skal sygemelde dig" in employee.stdout
+    assert "[1] **syg.md, afsnit «Sygefravær › Sygemelding»**: Du skal sygemelde dig" in employee.stdout
     assert "kræver rollen Builder" in employee.stdout
 
 
