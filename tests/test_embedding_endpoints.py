@@ -7,14 +7,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 import yaml
@@ -25,7 +21,7 @@ from bot.listen import listen
 from bot.llm.catalogue import EmbeddingSpec
 from bot.rag.remote_embeddings import RemoteEmbedder
 from bot.services import Actor
-from tests.conftest import _smollm2_path, free_port
+from tests.conftest import llama_cpp_server
 
 SCREEN = "formål=vejledning; data={data}; kilder={kilder}; hjemmel=intern vejledning; dpia=nej; ansvarlig=Bo"
 PUBLIC_TEXT = (
@@ -175,48 +171,11 @@ def test_an_unknown_embeddings_default_is_a_catalogue_error(tmp_path: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def llama_embeddings() -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server in embedding mode, on the GGUF the tests already ship."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(_smollm2_path()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--embedding",
-            "true",
-            "--n_ctx",
-            "512",
-            "--n_threads",
-            "2",
-            "--model_alias",
-            "smollm2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            assert proc.poll() is None, "llama.cpp server exited"
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama.cpp server did not start"
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def llama_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama.cpp's server in embedding mode, on the GGUF the tests already ship."""
+    log = tmp_path_factory.mktemp("llama-embed") / "server.log"
+    with llama_cpp_server(log, "--embedding", "true", "--n_ctx", "512") as url:
+        yield url
 
 
 @pytest.mark.llm

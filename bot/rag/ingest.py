@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from bot.domain import safe_filename, unique_filename
 from bot.llm.pii import Found, remove_cpr
@@ -185,12 +185,7 @@ class Ingestor:
                     for i, p in enumerate(passages)
                 ]
             )
-            row = s.get(Specialist, spec.id)
-            assert row is not None
-            row.content_version += 1
-            s.add(row)
-            s.commit()
-            spec.content_version = row.content_version
+            _bump_and_commit(s, spec)
         return old is not None
 
     async def reembed(self, spec: Specialist, progress: Progress | None = None) -> int:
@@ -230,12 +225,7 @@ class Ingestor:
                 if source is not None:
                     source.embedding_model = embedder.id
                     s.add(source)
-                row = s.get(Specialist, spec.id)
-                assert row is not None
-                row.content_version += 1
-                s.add(row)
-                s.commit()
-                spec.content_version = row.content_version
+                _bump_and_commit(s, spec)
 
         work = await asyncio.to_thread(stale)
         total = sum(len(chunks) for _, chunks in work)
@@ -273,3 +263,13 @@ class Ingestor:
             )
         await asyncio.to_thread(self.retriever.rebuild, spec)
         return results
+
+
+def _bump_and_commit(session: Session, spec: Specialist) -> None:
+    """The specialist's chunks changed: a new content version (every replica's index notices), one commit."""
+    row = session.get(Specialist, spec.id)
+    assert row is not None
+    row.content_version += 1
+    session.add(row)
+    session.commit()
+    spec.content_version = row.content_version
