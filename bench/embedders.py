@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import CASES, CORPUS, services
 from bot.rag.embeddings import E5_SMALL, MINILM
-from bot.rag.evaluation import evaluate, read_cases
+from bot.rag.evaluation import corpus_files, evaluate, read_cases
 from bot.rag.retrieval import Retriever
 from bot.store.models import Specialist
 
@@ -47,7 +47,7 @@ async def measure(model: str, scan: bool, **overrides: object) -> None:
     embedder.encode_passages(["varm op"])
     started = time.perf_counter()
     chunks = 0
-    for path in sorted(CORPUS.glob("*.md")):
+    for path in corpus_files(CORPUS):
         result = await svc.stores.ingestor.ingest(
             spec, path.name, path.read_bytes(), "b", rebuild_index=False
         )

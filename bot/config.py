@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="Share of the question's rare words a passage must contain."
     )
     dense_weight: float = Field(
-        1.5, ge=0, le=4, description="Say of the dense ranking in the fusion (e5: 1.5; MiniLM: 0.3)."
+        2.0, ge=0, le=4, description="Say of the dense ranking in the fusion (e5: 2.0; MiniLM: 0.3)."
     )
     link_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

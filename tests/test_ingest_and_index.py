@@ -209,7 +209,7 @@ async def test_removing_a_source_removes_its_passages(services: Services) -> Non
 
 async def test_ingestion_does_not_stall_the_event_loop(services: Services) -> None:
     spec = _spec(services)
-    text = "\n\n".join((CORPUS / name).read_text(encoding="utf-8") for name in sorted(os.listdir(CORPUS)))
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.md")))
     await asyncio.to_thread(services.stores.ingestor.embedder.encode_passages, ["opvarmning"])  # load model
     lags: list[float] = []
     done = threading.Event()
@@ -289,3 +289,40 @@ async def test_a_changed_embedder_never_meets_the_old_vectors_and_re_embeds(
     assert await after.app.sources.reembed(Actor.cli("drift"), "guide") == []  # nothing left to do
     audited = after.stores.audit.events(action="specialist.reindexed")
     assert audited and '"embedding_model": "multilingual-e5-small"' in audited[-1].details
+
+
+def test_danish_compounds_are_split_into_known_parts() -> None:
+    from bot.rag.lexical import Decompounder, LexicalIndex, tokenize
+
+    texts = [
+        "Parkeringstilladelsen koster 500 kr. om året.",
+        "En tilladelse til at fælde træer søges hos Natur og Miljø.",
+        "Hunden skal føres i snor i parken, og parkering er gratis om søndagen.",
+        "Hjælpemiddeldepotet låner rollatorer ud.",
+        "Et hjælpemiddel søges digitalt; depotet ligger i Viby.",
+    ]
+    vocabulary = {t for doc in tokenize(texts) for t in doc}
+    parts = Decompounder(vocabulary)
+    assert parts.parts(tokenize(["parkeringstilladelsen"])[0][0]) == ("parkering", "tillad")
+    assert parts.parts(tokenize(["hjælpemiddeldepotet"])[0][0]) == ("hjælpemiddel", "depot")
+    assert parts.parts("snor") == () and parts.parts("søndagen") == ()  # no known parts, no split
+    with_parts = LexicalIndex.build(texts)
+    positions, _ = with_parts.search("Tilladelse til parkering?", 5)
+    assert int(positions[0]) == 0  # the compound holds both words of the question
+    without = LexicalIndex.build(texts, decompound=False)
+    positions, _ = without.search("Tilladelse til parkering?", 5)
+    assert int(positions[0]) != 0
+
+
+def test_an_index_saved_before_compound_splitting_loads_without_it(tmp_path: Path) -> None:
+    from bot.rag.lexical import LexicalIndex
+
+    index = LexicalIndex.build(["Parkeringstilladelsen koster 500 kr.", "Tilladelse til parkering."])
+    index.save(tmp_path)
+    assert LexicalIndex.load(tmp_path, 2).terms("parkeringstilladelse") == [
+        "parkeringstillad",
+        "parkering",
+        "tillad",
+    ]
+    (tmp_path / "lexical.json").unlink()
+    assert LexicalIndex.load(tmp_path, 2).terms("parkeringstilladelse") == ["parkeringstillad"]

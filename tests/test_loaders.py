@@ -135,3 +135,106 @@ def test_answer_markers_are_settled_against_the_citations() -> None:
         settle_markers("Svar uden kilder.", cites) == "Svar uden kilder.\n\nKilder: [1] a.md; [2] b.pdf, s. 3"
     )
     assert settle_markers("Intet [7]", []) == "Intet"
+
+
+def test_pdf_headings_are_told_by_font_size_and_carry_over_pages() -> None:
+    data = documents.pdf_with_headings(
+        [
+            [
+                ("h1", "Hjælpemidler"),
+                ("p", "Kommunen låner hjælpemidler ud til borgere med varigt nedsat funktionsevne."),
+                ("h2", "Ansøgning"),
+                ("p", "Du søger digitalt på aarhus.dk."),
+            ],
+            [
+                ("p", "Svar kommer inden 4 uger."),
+                ("h3", "Hastesager"),
+                ("p", "Akutte sager behandles inden 2 hverdage."),
+                ("h2", "Klage"),
+                ("p", "Klag inden 4 uger."),
+            ],
+        ]
+    )
+    loaded = load("hjaelpemidler.pdf", data)
+    assert [(s.page, s.heading) for s in loaded.sections] == [
+        (1, "Hjælpemidler"),
+        (1, "Hjælpemidler › Ansøgning"),
+        (2, "Hjælpemidler › Ansøgning"),  # the section goes on over the page break
+        (2, "Hjælpemidler › Ansøgning › Hastesager"),
+        (2, "Hjælpemidler › Klage"),
+    ]
+    assert loaded.sections[3].text == "Akutte sager behandles inden 2 hverdage."
+    assert all("Klage" not in s.text for s in loaded.sections)  # a heading is not body text
+
+
+def test_a_pdf_in_one_font_size_is_one_section_per_page() -> None:
+    loaded = load("brev.pdf", documents.pdf(["Kort brev.", "Side to."]))
+    assert [(s.page, s.heading, s.text) for s in loaded.sections] == [
+        (1, None, "Kort brev."),
+        (2, None, "Side to."),
+    ]
+
+
+PRICES = [
+    ["Ydelse", "Pris", "Frist"],
+    ["Pas, voksen", "688 kr.", "3 uger"],
+    ["Pas, barn", "166 kr.", "3 uger"],
+]
+
+
+def test_docx_tables_stay_in_place_under_their_heading_with_the_header_row() -> None:
+    data = documents.docx(
+        [
+            ("h1", "Borgerservice"),
+            ("p", "Priserne gælder fra 1. januar."),
+            ("table", PRICES),
+            ("h2", "Tider"),
+            ("p", "Åbent alle hverdage."),
+        ]
+    )
+    loaded = load("priser.docx", data)
+    assert [(s.heading, s.table_header) for s in loaded.sections] == [
+        ("Borgerservice", None),
+        ("Borgerservice", "Ydelse | Pris | Frist"),
+        ("Borgerservice › Tider", None),
+    ]
+    assert loaded.sections[1].text == "Pas, voksen | 688 kr. | 3 uger\nPas, barn | 166 kr. | 3 uger"
+
+
+def test_html_and_markdown_tables_keep_rows_whole() -> None:
+    html = (
+        "<main><h1>Priser</h1><table><tr><th>Ydelse</th><th>Pris</th></tr>"
+        "<tr><td>Pas, voksen</td><td><p>688 kr.</p></td></tr><tr><td>Kørekort</td><td>280 kr.</td></tr>"
+        "</table><p>Betal med kort.</p></main>"
+    )
+    md = (
+        "# Priser\n\nFra 1. januar.\n\n| Ydelse | Pris |\n|---|--:|\n| Pas, voksen | 688 kr. |\n"
+        "| Kørekort | 280 kr. |\n\nBetal med kort."
+    )
+    for name, data in (("priser.html", html), ("priser.md", md)):
+        tables = [s for s in load(name, data.encode()).sections if s.table_header]
+        assert [(t.heading, t.table_header, t.text) for t in tables] == [
+            ("Priser", "Ydelse | Pris", "Pas, voksen | 688 kr.\nKørekort | 280 kr.")
+        ], name
+
+
+def test_a_long_table_is_split_between_rows_and_every_passage_has_the_header() -> None:
+    rows = [["Affaldstype", "Beholder", "Tømning"]] + [
+        [f"Fraktion {n}", f"Beholder nummer {n}", f"hver {n % 4 + 1}. uge"] for n in range(40)
+    ]
+    loaded = load("affald.docx", documents.docx([("h1", "Affald"), ("table", rows)]))
+    passages = split(loaded.sections, chunk_size=300, chunk_overlap=50)
+    assert len(passages) > 3
+    lines = []
+    for p in passages:
+        assert p.text.startswith("Affaldstype | Beholder | Tømning\n") and len(p.text) <= 300
+        lines += p.text.split("\n")[1:]
+    assert lines == [" | ".join(r) for r in rows[1:]]  # every row once, none cut
+
+
+def test_a_list_is_split_between_items() -> None:
+    items = "\n".join(f"- Punkt {n}: medbring dokumentation for udgiften nummer {n}." for n in range(30))
+    passages = split(load("liste.md", f"# Udlæg\n\n{items}".encode()).sections, 250, 0)
+    assert len(passages) > 3
+    lines = [line for p in passages for line in p.text.split("\n")]
+    assert all(line.startswith("- Punkt") and line.endswith(".") for line in lines)

@@ -1,4 +1,8 @@
-"""Split sections into passages of the specialist's size and overlap, never across a heading or page."""
+"""Split sections into passages of the specialist's size and overlap, never across a heading or page.
+
+A table is packed by whole rows, each passage starting with the table's header row, so a row is never
+cut from its columns' names (only a row longer than a passage on its own is split, header kept). Lists
+split between items: the splitter prefers line breaks to sentences."""
 
 from __future__ import annotations
 
@@ -35,8 +39,35 @@ def split(sections: list[Section], chunk_size: int, chunk_overlap: int) -> list[
     )
     passages: list[Passage] = []
     for section in sections:
-        for piece in splitter.split_text(section.text):
+        heading = section.heading[:500] if section.heading else None
+        pieces = (
+            _table_pieces(section.table_header, section.text, chunk_size, splitter)
+            if section.table_header is not None
+            else splitter.split_text(section.text)
+        )
+        for piece in pieces:
             if piece.strip():
-                heading = section.heading[:500] if section.heading else None
                 passages.append(Passage(piece.strip(), len(passages), section.page, heading))
     return passages
+
+
+def _table_pieces(
+    header: str, rows_text: str, chunk_size: int, splitter: RecursiveCharacterTextSplitter
+) -> list[str]:
+    """Whole rows under the header, as many as fit in ``chunk_size``."""
+    room = max(chunk_size - len(header) - 1, chunk_size // 2)
+    pieces: list[str] = []
+    rows: list[str] = []
+    size = 0
+    for row in rows_text.split("\n"):
+        if rows and size + len(row) + 1 > room:
+            pieces.append("\n".join([header, *rows]))
+            rows, size = [], 0
+        if len(row) > room:  # a row longer than a passage: split it, each part under the header
+            pieces.extend(f"{header}\n{part}" for part in splitter.split_text(row))
+            continue
+        rows.append(row)
+        size += len(row) + 1
+    if rows:
+        pieces.append("\n".join([header, *rows]))
+    return pieces

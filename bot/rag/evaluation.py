@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.rag.loaders import KINDS
 from bot.rag.retrieval import Hit, Mode
 from bot.store.models import Specialist
 
@@ -56,8 +57,14 @@ def read_cases(path: Path) -> list[Case]:
 
 
 def _correct(text: str, expect: tuple[str, ...]) -> bool:
-    lowered = text.lower()
-    return all(word.lower() in lowered for word in expect)
+    """Every expected string is in ``text``, ignoring case and how lines were wrapped (PDF lines)."""
+    lowered = " ".join(text.lower().split())
+    return all(" ".join(word.lower().split()) in lowered for word in expect)
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The files in ``folder`` that a specialist can take as sources, in name order."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in KINDS)
 
 
 def evaluate(retriever: Searcher, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5) -> Scores:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlmodel import Session, col, delete, func, select
@@ -91,15 +91,13 @@ class Ingestor:
             name = unique_filename(name, await asyncio.to_thread(self._names, spec))
         self.check_size(name, len(data))
         loaded = await asyncio.to_thread(extract.load_isolated, name, data, self.extract_timeout_s, kind=kind)
-        found = pii_count([s.text for s in loaded.sections])
+        found = pii_count(loaded.texts())
         if found.get("cpr") and pii == "refuse_cpr":
             raise IngestError(name, "personal_data", found=Found(found), name=spec.name)
         if found.get("cpr") and pii == "redact_cpr":
-            loaded.sections = [replace(s, text=remove_cpr(s.text)) for s in loaded.sections]
+            loaded.rewritten(remove_cpr)
             loaded.kind = "text"  # the original (with the numbers) is not kept
-            data = "\n\n".join(
-                (f"{s.heading}\n\n" if s.heading else "") + s.text for s in loaded.sections
-            ).encode("utf-8")
+            data = loaded.as_text().encode("utf-8")
             loaded.warnings.append(Msg("cpr_removed", found=Found({"cpr": found["cpr"]})))
         elif found:
             loaded.warnings.append(Msg("pii_in_source", found=Found(found)))

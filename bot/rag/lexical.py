@@ -1,4 +1,12 @@
-"""BM25 over Danish text: Snowball stemming (PyStemmer) and a Danish stop-word list, via bm25s."""
+"""BM25 over Danish text: Snowball stemming (PyStemmer), a Danish stop-word list and compound splitting,
+via bm25s.
+
+Danish writes compounds as one word ("parkeringstilladelse", "hjælpemiddeldepot"), so a question about
+a "tilladelse" misses a passage about a "parkeringstilladelse" on stems alone. ``Decompounder`` adds
+the parts of a compound stem when both are stems of the index's own vocabulary (with the linking -s-
+or -e- dropped), to passages and questions alike; the vocabulary is the index's, so no word list is
+shipped and no part is invented. Its effect is measured in ``bench/embedders.py``.
+"""
 
 from __future__ import annotations
 
@@ -35,27 +43,67 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return tokens  # type: ignore[return-value]
 
 
+MIN_PART = 4  # both parts of a compound at least this long: "is" + "kage" is not a split
+LINKS = ("s", "e")  # Danish linking letters: "parkering-s-tilladelse", "hund-e-skov"
+
+
+class Decompounder:
+    """Splits compound stems into two stems of a known vocabulary (the longest known tail wins)."""
+
+    def __init__(self, vocabulary: set[str]) -> None:
+        self.vocabulary = {t for t in vocabulary if len(t) >= MIN_PART}
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def parts(self, stem: str) -> tuple[str, ...]:
+        if stem in self._cache:
+            return self._cache[stem]
+        found: tuple[str, ...] = ()
+        for cut in range(MIN_PART, len(stem) - MIN_PART + 1):
+            head, tail = stem[:cut], stem[cut:]
+            if tail not in self.vocabulary:
+                continue
+            heads = [head] + [head[: -len(link)] for link in LINKS if head.endswith(link)]
+            known = next((h for h in heads if len(h) >= MIN_PART and h in self.vocabulary), None)
+            if known is not None:
+                found = (known, tail)
+                break
+        self._cache[stem] = found
+        return found
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        """``tokens`` and, after them, the parts of each compound among them."""
+        return tokens + [part for t in tokens if len(t) >= 2 * MIN_PART for part in self.parts(t)]
+
+
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25, size: int, doc_freq: dict[str, int]) -> None:
+    def __init__(
+        self, retriever: bm25s.BM25, size: int, doc_freq: dict[str, int], decompound: bool = True
+    ) -> None:
         self._retriever = retriever
         self.size = size
         self.doc_freq = doc_freq
+        self._parts = Decompounder(set(doc_freq)) if decompound else None
+
+    def terms(self, text: str) -> list[str]:
+        """The stems of ``text`` (and of its compounds' parts) as this index counts them."""
+        tokens = tokenize([text])[0]
+        return self._parts.expand(tokens) if self._parts else tokens
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], decompound: bool = True) -> LexicalIndex:
+        stems = tokenize(texts)
+        vocabulary = {t for doc in stems for t in doc}
+        parts = Decompounder(vocabulary) if decompound else None
+        docs = [parts.expand(doc) for doc in stems] if parts else stems
         doc_freq: dict[str, int] = {}
-        for doc in tokenize(texts):
+        for doc in docs:
             for term in set(doc):
                 doc_freq[term] = doc_freq.get(term, 0) + 1
         # bm25s cannot index an empty vocabulary (a specialist whose last source was removed): index a
         # placeholder word, and size 0 makes every search return nothing.
-        corpus = texts if doc_freq else ["tom"]
         retriever = bm25s.BM25()
-        retriever.index(
-            bm25s.tokenize(corpus, stopwords=list(DANISH_STOPWORDS), stemmer=_stemmer(), show_progress=False),
-            show_progress=False,
-        )
-        return cls(retriever, len(texts) if doc_freq else 0, doc_freq)
+        retriever.index(docs if doc_freq else [["tom"]], show_progress=False)
+        return cls(retriever, len(texts) if doc_freq else 0, doc_freq, decompound)
 
     def coverage(self, query: str, text: str) -> float:
         """Share of the question's information (IDF-weighted stemmed terms) that ``text`` contains.
@@ -63,7 +111,7 @@ class LexicalIndex:
         A question about something the sources never mention ("fiskekort") has rare or unknown terms
         that no passage covers, even when a common word ("koster") matches somewhere.
         """
-        terms = set(tokenize([query])[0])
+        terms = set(tokenize([query])[0])  # whole words: a shared part of a compound is not coverage
         if not terms:
             return 0.0
         present = set(tokenize([text])[0])
@@ -74,10 +122,10 @@ class LexicalIndex:
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and BM25 scores of the best ``k`` passages (score 0 = no query term matched)."""
         k = min(k, self.size)
-        tokens = tokenize([query])
-        if k == 0 or not tokens[0]:
+        tokens = self.terms(query)
+        if k == 0 or not tokens:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        known = [t for t in tokens[0] if t in self._retriever.vocab_dict]
+        known = [t for t in tokens if t in self._retriever.vocab_dict]
         if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs, scores = self._retriever.retrieve([known], k=k, show_progress=False, n_threads=1)
@@ -87,8 +135,11 @@ class LexicalIndex:
     def save(self, path: Path) -> None:
         self._retriever.save(str(path))
         (path / "doc_freq.json").write_text(json.dumps(self.doc_freq, ensure_ascii=False))
+        (path / "lexical.json").write_text(json.dumps({"decompound": self._parts is not None}))
 
     @classmethod
     def load(cls, path: Path, size: int) -> LexicalIndex:
         doc_freq = json.loads((path / "doc_freq.json").read_text())
-        return cls(bm25s.BM25.load(str(path)), size, doc_freq)
+        options = path / "lexical.json"  # absent in indexes written before compound splitting
+        decompound = bool(json.loads(options.read_text())["decompound"]) if options.exists() else False
+        return cls(bm25s.BM25.load(str(path)), size, doc_freq, decompound)

@@ -1,7 +1,9 @@
 """Turn a file's bytes into text sections (page and heading kept) for chunking.
 
-PDF per page (pypdf), DOCX with its headings (python-docx), HTML main text and title
-(BeautifulSoup), Markdown by heading, plain text. Every failure is an ``IngestError`` naming the file.
+PDF per page with headings told by font size (pypdf), DOCX with its headings and tables in place
+(python-docx), HTML main text and title (BeautifulSoup), Markdown by heading, plain text. Tables become
+sections of whole rows with their header row (``Section.table_header``), so the chunker never cuts a
+row and repeats the header in every passage. Every failure is an ``IngestError`` naming the file.
 
 Files are hostile until read: a .docx is checked before parsing (decompressed size, compression ratio,
 paragraph count), PDFs are bounded in pages, every file in characters, and any parser error becomes a
@@ -14,8 +16,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
+from typing import Any
 
 from bot.rag.errors import IngestError
 
@@ -42,6 +46,18 @@ class Section:
     text: str
     page: int | None = None
     heading: str | None = None
+    table_header: str | None = None  # set for a table: ``text`` is its rows, one per line
+
+
+def table_section(rows: list[list[str]], heading: str | None, page: int | None = None) -> Section | None:
+    """A table as rows ``a | b | c``; the first row is the header, repeated in every passage."""
+    lines = [" | ".join(" ".join(cell.split()) for cell in row) for row in rows]
+    lines = [line for line in lines if line.strip(" |")]
+    if not lines:
+        return None
+    if len(lines) == 1:
+        return Section(lines[0], page=page, heading=heading)
+    return Section("\n".join(lines[1:]), page=page, heading=heading, table_header=lines[0])
 
 
 @dataclass
@@ -51,6 +67,35 @@ class LoadedSource:
     title: str | None = None
     pages: int | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def texts(self) -> list[str]:
+        """Every string from the file that is stored, embedded or shown: title, headings, table
+        headers and text (each is scanned for personal data, not just the body)."""
+        found = [self.title] if self.title else []
+        for s in self.sections:
+            found.extend(t for t in (s.heading, s.table_header, s.text) if t)
+        return found
+
+    def rewritten(self, edit: Callable[[str], str]) -> None:
+        """Apply ``edit`` (e.g. CPR removal) to every string that ``texts`` names."""
+        self.title = edit(self.title) if self.title else self.title
+        self.sections = [
+            replace(
+                s,
+                text=edit(s.text),
+                heading=edit(s.heading) if s.heading else s.heading,
+                table_header=edit(s.table_header) if s.table_header else s.table_header,
+            )
+            for s in self.sections
+        ]
+
+    def as_text(self) -> str:
+        """The readable text of the whole file (what is kept when the original may not be)."""
+        parts = []
+        for s in self.sections:
+            body = f"{s.table_header}\n{s.text}" if s.table_header else s.text
+            parts.append(f"{s.heading}\n\n{body}" if s.heading else body)
+        return "\n\n".join(parts)
 
 
 def detect_kind(filename: str, data: bytes) -> str:
@@ -101,11 +146,11 @@ def _pdf(filename: str, data: bytes) -> LoadedSource:
             raise IngestError(filename, "encrypted")
         if len(reader.pages) > MAX_PAGES:
             raise IngestError(filename, "too_many_parts", count=len(reader.pages), limit=MAX_PAGES)
-        pages = []
+        pages: list[list[tuple[str, float]]] = []
         total = 0
         for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            total += len(pages[-1])
+            pages.append(_pdf_lines(page))
+            total += sum(len(text) for text, _ in pages[-1])
             if total > MAX_CHARS:
                 raise IngestError(filename, "too_much_text", limit=MAX_CHARS)
     except IngestError:
@@ -114,14 +159,80 @@ def _pdf(filename: str, data: bytes) -> LoadedSource:
         raise IngestError(filename, "encrypted") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AssertionError, OSError):
         raise IngestError(filename, "corrupt") from None
-    sections = [Section(_tidy(text), page=i) for i, text in enumerate(pages, start=1)]
-    empty = [s.page for s in sections if not s.text.strip()]
+    sections = _pdf_sections(pages)
+    empty = [i for i, lines in enumerate(pages, start=1) if not "".join(t for t, _ in lines).strip()]
     warnings = []
     if empty and len(empty) < len(pages):
         shown = ", ".join(str(p) for p in empty[:10]) + (" …" if len(empty) > 10 else "")
         warnings.append(f"{len(empty)} side(r) uden tekst blev sprunget over (side {shown})")
     title = (reader.metadata.title if reader.metadata else None) or None
     return LoadedSource("pdf", sections, title=title, pages=len(pages), warnings=warnings)
+
+
+HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body text is a heading
+MAX_HEADING_CHARS = 150
+
+
+def _pdf_lines(page: Any) -> list[tuple[str, float]]:
+    """The page's text lines with the largest font size on each (size × text matrix scale)."""
+    lines: list[tuple[str, float]] = []
+    current: list[str] = []
+    size = 0.0
+
+    def visit(text: str, cm: Any, tm: Any, _font: Any, font_size: float) -> None:
+        nonlocal size
+        scale = abs(float(tm[3]) * float(cm[3])) if tm and cm else 1.0
+        parts = text.split("\n")
+        for n, part in enumerate(parts):
+            if n:
+                lines.append(("".join(current), size))
+                current.clear()
+                size = 0.0
+            if part.strip():
+                current.append(part)
+                size = max(size, float(font_size or 0) * (scale or 1.0))
+
+    page.extract_text(visitor_text=visit)
+    lines.append(("".join(current), size))
+    return [(text, sz) for text, sz in lines if text.strip()]
+
+
+def _pdf_sections(pages: list[list[tuple[str, float]]]) -> list[Section]:
+    """Sections per page, split at heading lines; a heading's level is the rank of its font size, and
+    the heading path carries over to the next page. A PDF in one font size is one section per page."""
+    weight: dict[float, int] = {}
+    for lines in pages:
+        for text, size in lines:
+            weight[round(size, 1)] = weight.get(round(size, 1), 0) + len(text)
+    body = max(weight, key=lambda sz: weight[sz]) if weight else 0.0
+
+    def is_heading(text: str, size: float) -> bool:
+        stripped = text.strip()
+        return (
+            body > 0
+            and round(size, 1) >= body * HEADING_SIZE_RATIO
+            and 2 <= len(stripped) <= MAX_HEADING_CHARS
+            and any(c.isalpha() for c in stripped)
+        )
+
+    sizes = sorted({round(sz, 1) for lines in pages for t, sz in lines if is_heading(t, sz)}, reverse=True)
+    level = {sz: n for n, sz in enumerate(sizes, start=1)}
+    path = HeadingPath()
+    heading: str | None = None
+    sections: list[Section] = []
+    for number, lines in enumerate(pages, start=1):
+        body_lines: list[str] = []
+        for text, size in lines:
+            if is_heading(text, size):
+                if "".join(body_lines).strip():
+                    sections.append(Section(_tidy("\n".join(body_lines)), page=number, heading=heading))
+                body_lines = []
+                heading = path.enter(level[round(size, 1)], " ".join(text.split()))
+            else:
+                body_lines.append(text)
+        if "".join(body_lines).strip():
+            sections.append(Section(_tidy("\n".join(body_lines)), page=number, heading=heading))
+    return sections
 
 
 PATH_SEPARATOR = " › "
@@ -166,9 +277,17 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
             sections.append(Section("\n\n".join(lines), heading=heading))
             lines.clear()
 
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    from docx.table import Table
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):  # in place, under its heading, as whole rows
+            flush()
+            table = table_section([_docx_row(row) for row in block.rows], heading)
+            if table is not None:
+                sections.append(table)
+            continue
+        text = block.text.strip()
+        style = (block.style.name if block.style is not None else "") or ""
         if not text:
             continue
         level = _docx_level(style)
@@ -178,12 +297,20 @@ def _docx(filename: str, data: bytes) -> LoadedSource:
         else:
             lines.append(text)
     flush()
-    for table in document.tables:
-        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
-        if any(r.strip(" |") for r in rows):
-            sections.append(Section("\n".join(rows), heading="Tabel"))
     title = document.core_properties.title or None
     return LoadedSource("docx", sections, title=title)
+
+
+def _docx_row(row: Any) -> list[str]:
+    """A row's cells, a merged cell once (python-docx repeats it for every grid column it spans)."""
+    cells: list[str] = []
+    seen: set[int] = set()
+    for cell in row.cells:
+        if id(cell._tc) in seen:
+            continue
+        seen.add(id(cell._tc))
+        cells.append(cell.text.strip())
+    return cells
 
 
 def _check_zip(filename: str, data: bytes) -> None:
@@ -218,7 +345,8 @@ def _check_zip(filename: str, data: bytes) -> None:
                     raise IngestError(filename, "too_many_parts", count=paragraphs, limit=MAX_PARAGRAPHS)
 
 
-BLOCK_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "pre", "blockquote", "td", "th", "dd", "dt")
+BLOCK_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "pre", "blockquote", "table", "dd", "dt")
+INLINE_GAP = re.compile(r" ([,.;:!?)])")  # "<b>Mit IT</b>, som" reads "Mit IT, som", not "Mit IT , som"
 HIDDEN_STYLE = re.compile(r"(?i)(display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0)")
 
 
@@ -248,7 +376,18 @@ def _html(filename: str, data: bytes) -> LoadedSource:
     for el in root.find_all(BLOCK_TAGS):
         if any(parent.name in BLOCK_TAGS for parent in el.parents):
             continue  # nested block: its text is already in the outer one
-        text = " ".join(el.get_text(" ", strip=True).split())
+        if el.name == "table":
+            if lines:
+                sections.append(Section("\n\n".join(lines), heading=heading))
+                lines = []
+            rows = [
+                [c.get_text(" ", strip=True) for c in tr.find_all(("th", "td"))] for tr in el.find_all("tr")
+            ]
+            table = table_section([r for r in rows if r], heading)
+            if table is not None:
+                sections.append(table)
+            continue
+        text = INLINE_GAP.sub(r"\1", " ".join(el.get_text(" ", strip=True).split()))
         if not text:
             continue
         if el.name in ("h1", "h2", "h3", "h4"):
@@ -267,6 +406,8 @@ def _html(filename: str, data: bytes) -> LoadedSource:
 
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
 
 
 def _markdown(filename: str, data: bytes) -> LoadedSource:
@@ -277,21 +418,38 @@ def _markdown(filename: str, data: bytes) -> LoadedSource:
     lines: list[str] = []
     in_code = False
     path = HeadingPath()
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if "\n".join(lines).strip():
+            sections.append(Section(_tidy("\n".join(lines)), heading=heading))
+        lines.clear()
+
+    def flush_table() -> None:
+        if table and (found := table_section(table, heading)) is not None:
+            sections.append(found)
+        table.clear()
+
     for line in text.splitlines():
         if line.lstrip().startswith("```"):
             in_code = not in_code
+        if not in_code and TABLE_ROW.match(line):
+            if not table:
+                flush()
+            if not TABLE_RULE.match(line):
+                table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+            continue
+        flush_table()
         match = None if in_code else HEADING.match(line)
         if match:
-            if "\n".join(lines).strip():
-                sections.append(Section(_tidy("\n".join(lines)), heading=heading))
-            lines = []
+            flush()
             heading = path.enter(len(match.group(1)), match.group(2))
             if title is None and len(match.group(1)) == 1:
                 title = match.group(2)
         else:
             lines.append(line)
-    if "\n".join(lines).strip():
-        sections.append(Section(_tidy("\n".join(lines)), heading=heading))
+    flush_table()
+    flush()
     return LoadedSource("markdown", sections, title=title, warnings=warnings)
 
 

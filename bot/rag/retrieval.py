@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25, Danish stemming) rankings fused with RRF.
 
 Reciprocal rank fusion needs no score calibration between the two rankings; ``dense_weight`` scales
-the dense ranking's votes (1.5 for the multilingual e5 default, which ranks Danish better than BM25
+the dense ranking's votes (2.0 for the multilingual e5 default, which ranks Danish better than BM25
 does; 0.3 suited the English MiniLM). e5's cosine similarities are compressed (unrelated Danish text
 scores ~0.80–0.87), hence a high ``min_dense_score``; the figures are in ``bench/embedders.py``.
 
@@ -50,7 +50,7 @@ class Retriever:
         *,
         min_dense_score: float = 0.865,
         min_lexical_coverage: float = 0.3,
-        dense_weight: float = 1.5,
+        dense_weight: float = 2.0,
         choice: EmbedderChoice | None = None,
     ) -> None:
         self.db = db

@@ -127,3 +127,41 @@ async def test_other_personal_data_is_kept_with_a_warning_and_audited(municipali
     assert any("1 e-mailadresse" in str(w) for w in outcome.result.warnings)  # type: ignore[union-attr]
     details = json.loads(municipality.services.stores.audit.events(action="source.pii_found")[-1].details)
     assert details == {"source": "kontakt.md", "kinds": {"email": 1}, "action": "kept"}
+
+
+async def test_a_cpr_number_in_a_heading_title_or_table_header_is_found_too(
+    municipality: Municipality,
+) -> None:
+    """Headings, table headers and the file's title are embedded, cited and listed like its text: a
+    CPR number hidden there (and nowhere in the body) is refused like one in the body."""
+    from tests.support import documents
+
+    app, builder = municipality.services.app, Actor(BUILDER_A)
+    spec = app.specialists.create(builder, "Vejledning")
+    app.publishing.screen(builder, SCREEN.format(data="ingen"), spec.slug)
+    files = {
+        "overskrift.md": f"# Sag om {CPR}\n\nBeboerlicensen koster 800 kr.".encode(),
+        "titel.docx": documents.docx([("p", "Beboerlicensen koster 800 kr.")], title=f"Sag {CPR}"),
+        "tabel.docx": documents.docx([("table", [["Navn", CPR], ["Licens", "800 kr."]])]),
+    }
+    for name, data in files.items():
+        outcome = await app.sources.add(builder, spec, name, data)
+        assert isinstance(outcome, Refused), name
+        assert "1 CPR-nummer" in outcome.error.message("da"), name
+    assert app.sources.list(builder, spec.slug)[1] == []
+
+
+async def test_redaction_reaches_headings_and_table_headers(municipality: Municipality) -> None:
+    services = municipality.services
+    await municipality.say(BUILDER_A, "/ny Vejledning")
+    await municipality.say(BUILDER_A, "/screening " + SCREEN.format(data="ingen"))
+    await municipality.say(BUILDER_A, "/indstil cpr_i_kilder skjul")
+    spec = services.stores.specialists.require("vejledning")
+    data = f"# Sag om {CPR}\n\n| Navn | {CPR} |\n|---|---|\n| Licens | 800 kr. |\n".encode()
+    assert type(await services.app.sources.add(Actor(BUILDER_A), spec, "sag.md", data)).__name__ == "Added"
+    with services.db.session() as s:
+        chunks = s.exec(select(Chunk).where(Chunk.specialist_id == spec.id)).all()
+        files = [f.data for f in s.exec(select(SourceFile)).all()]
+    stored = " ".join(f"{c.heading} {c.text}" for c in chunks)
+    assert CPR not in stored and "[CPR fjernet]" in stored and "800 kr." in stored
+    assert all(CPR.encode() not in f for f in files)
