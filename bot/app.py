@@ -21,6 +21,7 @@ from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
 from bot.rag.remote_embeddings import EmbedderChoice
+from bot.rag.rerank import RerankChoice
 from bot.rag.retrieval import Retriever
 from bot.services import SYSTEM, Application, Stores
 from bot.specialists import SpecialistStore
@@ -76,6 +77,7 @@ def build_services(settings: Settings) -> Services:
         min_lexical_coverage=settings.min_lexical_coverage,
         dense_weight=settings.dense_weight,
         choice=EmbedderChoice(catalogue, embedder),
+        reranking=RerankChoice(catalogue),
     )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes, settings.extract_timeout_s)
     stores = Stores(

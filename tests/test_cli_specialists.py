@@ -102,7 +102,7 @@ def test_eval_retrieval_prints_the_table(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "regler: 48 spørgsmål med svar, 3 uden"
+    assert lines[0] == "regler: 110 spørgsmål med svar, 3 uden"
     assert [line.split()[0] for line in lines[2:]] == ["dense", "lexical", "hybrid"]
 
 

@@ -276,7 +276,8 @@ def eval_retrieval(
     cases: Path,
     as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON.")] = False,
 ) -> None:
-    """Mål hit@1, hit@5 og MRR for dense, leksikalsk og hybrid søgning."""
+    """Mål hit@1, hit@5 og MRR for dense, leksikalsk og hybrid søgning (og hybrid med reranking, når
+    et reranking-endpoint er godkendt til specialistens data)."""
     from bot.rag.evaluation import evaluate, read_cases
 
     try:
@@ -287,14 +288,19 @@ def eval_retrieval(
         spec = services.app.specialists.find(actor, slug)
         answering = services.app.answering
         results = [evaluate(answering, spec, loaded, mode) for mode in ("dense", "lexical", "hybrid")]
+        reranker = answering.reranker_id(spec)
+        if reranker is not None:
+            results.append(evaluate(answering, spec, loaded, "hybrid", rerank=True))
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in results]))
         return
     typer.echo(f"{spec.slug}: {results[0].cases} spørgsmål med svar, {results[0].no_answer_cases} uden")
-    typer.echo(f"{'søgning':<10} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}  {''}'intet fundet' korrekt")
+    if reranker is not None:
+        typer.echo(f"reranking: {reranker}")
+    typer.echo(f"{'søgning':<14} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}  'intet fundet' korrekt")
     for r in results:
         typer.echo(
-            f"{r.mode:<10} {r.hit1:>6.3f} {r.hit5:>6.3f} {r.mrr:>6.3f}  "
+            f"{r.mode:<14} {r.hit1:>6.3f} {r.hit5:>6.3f} {r.mrr:>6.3f}  "
             f"{r.no_answer_correct}/{r.no_answer_cases}"
-            + (f" (afviste {r.false_no_answer} med svar)" if r.mode == "hybrid" else "")
+            + (f" (afviste {r.false_no_answer} med svar)" if r.mode.startswith("hybrid") else "")
         )

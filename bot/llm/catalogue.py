@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.domain import Classification
 
 
-def cleared(spec: ModelSpec | EmbeddingSpec, classification: str) -> bool:
+def cleared(spec: ModelSpec | EmbeddingSpec | RerankSpec, classification: str) -> bool:
     """May ``spec`` see data of ``classification``?"""
     return spec.max_classification.allows(classification)
 
@@ -101,6 +101,46 @@ class EmbeddingsSection(BaseModel):
         return next((m for m in self.models if m.id == model_id), None)
 
 
+class RerankSpec(BaseModel):
+    """A ``/v1/rerank`` endpoint in the Cohere/Jina shape (vLLM, TEI), e.g. BAAI/bge-reranker-v2-m3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = None
+    max_classification: Classification = Field(
+        Classification.OFFENTLIG, description="The most sensitive data it may read. Undeclared: public only."
+    )
+    candidates: int = Field(20, ge=2, le=200, description="How many fused passages it reorders.")
+    min_score: float | None = Field(
+        None, description="Relevance gate on its scores (replaces the dense/lexical gate when set)."
+    )
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class RerankSection(BaseModel):
+    """Off by default: no ``rerank:`` section, no reranking."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    models: list[RerankSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> RerankSection:
+        ids = [m.id for m in self.models]
+        if len(set(ids)) != len(ids):
+            raise ValueError("rerank: et id findes flere gange")
+        if self.default is not None and self.default not in ids:
+            raise ValueError(f"rerank.default '{self.default}' findes ikke blandt modellerne")
+        return self
+
+    def get(self, model_id: str) -> RerankSpec | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+
 class ModelCatalogue(BaseModel):
     """All configured models and the default one. An empty catalogue is the embedded default."""
 
@@ -114,6 +154,10 @@ class ModelCatalogue(BaseModel):
     embeddings: EmbeddingsSection = Field(
         default_factory=EmbeddingsSection,
         description="Embedding endpoints; a specialist's text goes only to one cleared for its data.",
+    )
+    rerank: RerankSection = Field(
+        default_factory=RerankSection,
+        description="Reranking endpoints (off when empty); passages go only to one cleared for their data.",
     )
 
     @model_validator(mode="after")

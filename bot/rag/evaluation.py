@@ -21,7 +21,7 @@ class Searcher(Protocol):
     """The retriever, or the answering service's ``search`` (which is what the CLI gives)."""
 
     def search(
-        self, spec: Specialist, query: str, k: int, mode: Mode = ..., gate: bool = ...
+        self, spec: Specialist, query: str, k: int, mode: Mode = ..., gate: bool = ..., rerank: bool = ...
     ) -> list[Hit]: ...
 
 
@@ -67,22 +67,30 @@ def corpus_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in KINDS)
 
 
-def evaluate(retriever: Searcher, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5) -> Scores:
+def evaluate(
+    retriever: Searcher, spec: Specialist, cases: list[Case], mode: Mode, k: int = 5, rerank: bool = False
+) -> Scores:
+    """Scores for one search mode; ``rerank`` adds the reranking endpoint cleared for ``spec`` (hybrid)."""
     answerable = [c for c in cases if c.expect]
     unanswerable = [c for c in cases if not c.expect]
     hit1 = hit5 = rr = 0.0
     false_no_answer = 0
+
+    def search(question: str, gate: bool) -> list[Hit]:
+        return retriever.search(spec, question, k, mode=mode, gate=gate, rerank=rerank)
+
     for case in answerable:
-        ranked = retriever.search(spec, case.question, k, mode=mode, gate=False)
+        ranked = search(case.question, gate=False)
         rank = next((i for i, h in enumerate(ranked, 1) if _correct(h.text, case.expect)), None)
         if rank is not None:
             hit1 += rank == 1
             hit5 += rank <= 5
             rr += 1 / rank
-        if mode == "hybrid" and not retriever.search(spec, case.question, k, mode=mode, gate=True):
+        if mode == "hybrid" and not search(case.question, gate=True):
             false_no_answer += 1
-    refused = sum(1 for c in unanswerable if not retriever.search(spec, c.question, k, mode=mode, gate=True))
+    refused = sum(1 for c in unanswerable if not search(c.question, gate=True))
     n = len(answerable) or 1
+    label = f"{mode}+rerank" if rerank else mode
     return Scores(
-        mode, len(answerable), hit1 / n, hit5 / n, rr / n, refused, len(unanswerable), false_no_answer
+        label, len(answerable), hit1 / n, hit5 / n, rr / n, refused, len(unanswerable), false_no_answer
     )

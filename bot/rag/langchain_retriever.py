@@ -45,6 +45,7 @@ class SpecialistRetriever(BaseRetriever):
                     "score": h.score,
                     "dense": h.dense,
                     "lexical": h.lexical,
+                    "rerank": h.rerank,
                     "chunk_id": h.chunk_id,
                     "specialist": self.specialist.slug,
                 },

@@ -7,13 +7,16 @@ scores ~0.80–0.87), hence a high ``min_dense_score``; the figures are in ``ben
 
 A passage counts as relevant only if it covers enough of the question's rare words
 (``min_lexical_coverage``) or is semantically very close (``min_dense_score``); with no relevant
-passage the specialist says it found nothing instead of guessing.
+passage the specialist says it found nothing instead of guessing. With a reranking endpoint cleared for
+the specialist (``bot.rag.rerank``), the fused candidates are reordered by it, and its ``min_score``,
+when set, is the gate.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -22,11 +25,13 @@ from sqlmodel import col, select
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
 from bot.rag.remote_embeddings import EmbedderChoice
+from bot.rag.rerank import RemoteReranker, RerankChoice, RerankError
 from bot.store import Database
 from bot.store.models import Chunk, Source, Specialist
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Hit:
     score: float
     dense: float | None = None
     lexical: float | None = None
+    rerank: float | None = None
 
 
 class Retriever:
@@ -52,11 +58,13 @@ class Retriever:
         min_lexical_coverage: float = 0.3,
         dense_weight: float = 2.0,
         choice: EmbedderChoice | None = None,
+        reranking: RerankChoice | None = None,
     ) -> None:
         self.db = db
         self.indexes = indexes
         self.embedder = embedder  # the local one
         self.choice = choice
+        self.reranking = reranking
         self.min_dense_score = min_dense_score
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
@@ -126,8 +134,18 @@ class Retriever:
         return bool(models - {self.embedder_for(spec).id})
 
     # -- search (blocking) ------------------------------------------------------------------------
+    def reranker_for(self, spec: Specialist) -> RemoteReranker | None:
+        """The reranking endpoint cleared for ``spec``'s data, if one is configured."""
+        return self.reranking.for_classification(spec.classification) if self.reranking else None
+
     def search(
-        self, spec: Specialist, query: str, k: int, mode: Mode = "hybrid", gate: bool = True
+        self,
+        spec: Specialist,
+        query: str,
+        k: int,
+        mode: Mode = "hybrid",
+        gate: bool = True,
+        rerank: bool = True,
     ) -> list[Hit]:
         index = self.index_for(spec)
         if index is None or index.size == 0 or not query.strip():
@@ -155,13 +173,33 @@ class Retriever:
         for weight, ranking in ((dense_weight, dense_pos), (1.0, lex_pos)):
             for rank, pos in enumerate(ranking):
                 fused[int(pos)] = fused.get(int(pos), 0.0) + weight / (RRF_K + rank + 1)
-        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[: k * 2 if gate else k]
+        reranker = self.reranker_for(spec) if rerank and mode == "hybrid" else None
+        limit = max(reranker.spec.candidates, k * 2) if reranker else (k * 2 if gate else k)
+        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:limit]
         hits = self._hits(index, best, dense, lexical)
+        if reranker is not None:
+            hits = self._reranked(reranker, query, hits)
         if gate:
-            hits = [h for h in hits if self._relevant(index, query, h)]
+            min_score = reranker.spec.min_score if reranker else None
+            hits = [h for h in hits if self._relevant(index, query, h, min_score)]
         return hits[:k]
 
-    def _relevant(self, index: SpecialistIndex, query: str, hit: Hit) -> bool:
+    @staticmethod
+    def _reranked(reranker: RemoteReranker, query: str, hits: list[Hit]) -> list[Hit]:
+        """``hits`` in the reranker's order, each with its score; the fused order if it fails."""
+        try:
+            scores = reranker.scores(query, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in hits])
+        except RerankError as exc:
+            log.warning("reranking skipped, fused order kept: %s", exc)
+            return hits
+        scored = [replace(h, rerank=score) for h, score in zip(hits, scores, strict=True)]
+        return sorted(scored, key=lambda h: h.rerank or 0.0, reverse=True)
+
+    def _relevant(
+        self, index: SpecialistIndex, query: str, hit: Hit, min_rerank_score: float | None = None
+    ) -> bool:
+        if min_rerank_score is not None and hit.rerank is not None:
+            return hit.rerank >= min_rerank_score
         if hit.dense is not None and hit.dense >= self.min_dense_score:
             return True
         text = f"{hit.heading}\n{hit.text}" if hit.heading else hit.text

@@ -57,10 +57,22 @@ class AnsweringService(Service):
         return self.stores.router
 
     def search(
-        self, spec: Specialist, query: str, k: int, mode: Mode = "hybrid", gate: bool = True
+        self,
+        spec: Specialist,
+        query: str,
+        k: int,
+        mode: Mode = "hybrid",
+        gate: bool = True,
+        rerank: bool = True,
     ) -> list[Hit]:
         """Retrieval alone (the eval harness); the caller has checked the actor may use ``spec``."""
-        return self.stores.retriever.search(spec, query, k, mode=mode, gate=gate)
+        return self.stores.retriever.search(spec, query, k, mode=mode, gate=gate, rerank=rerank)
+
+    def reranker_id(self, spec: Specialist) -> str | None:
+        """The reranking endpoint cleared for ``spec``, if any (the eval harness reports with and
+        without it)."""
+        reranker = self.stores.retriever.reranker_for(spec)
+        return reranker.id if reranker else None
 
     def informative_key(self, spec: Specialist) -> str:
         return "searching" if spec.kind == SpecialistKind.SOURCES else "thinking"
