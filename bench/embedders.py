@@ -20,8 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import CASES, CORPUS, services
+from bot.app import Services
 from bot.rag.embeddings import E5_SMALL, MINILM
-from bot.rag.evaluation import corpus_files, evaluate, read_cases
+from bot.rag.evaluation import Case, corpus_files, evaluate, read_cases
+from bot.rag.lexical import LexicalIndex
 from bot.rag.retrieval import Retriever
 from bot.store.models import Specialist
 
@@ -38,6 +40,22 @@ def gate(retriever: Retriever, spec: Specialist) -> tuple[float, float, float]:
         return sum(1 for c in cases if not retriever.search(spec, c.question, 5, gate=True)) / len(cases)
 
     return refused(answerable), refused(extra), refused(outside)
+
+
+def compound_effect(svc: Services, spec: Specialist, cases: list[Case]) -> None:
+    """Lexical and hybrid again with Danish compound splitting switched off (same passages, same run)."""
+    build = LexicalIndex.build.__func__  # type: ignore[attr-defined]
+    LexicalIndex.build = classmethod(lambda cls, texts, decompound=False: build(cls, texts, False))  # type: ignore[method-assign, assignment]
+    try:
+        svc.stores.retriever.rebuild(spec)
+        for mode in ("lexical", "hybrid"):
+            s = evaluate(svc.stores.retriever, spec, cases, mode)  # type: ignore[arg-type]
+            print(
+                f"{mode:8s} hit@1 {s.hit1:.2f}  hit@5 {s.hit5:.2f}  MRR {s.mrr:.2f}  (no compound splitting)"
+            )
+    finally:
+        LexicalIndex.build = classmethod(build)  # type: ignore[method-assign, assignment]
+        svc.stores.retriever.rebuild(spec)
 
 
 async def measure(model: str, scan: bool, **overrides: object) -> None:
@@ -70,6 +88,7 @@ async def measure(model: str, scan: bool, **overrides: object) -> None:
         s = evaluate(svc.stores.retriever, spec, cases, mode)  # type: ignore[arg-type]
         print(f"{mode:8s} hit@1 {s.hit1:.2f}  hit@5 {s.hit5:.2f}  MRR {s.mrr:.2f}  (n={s.cases})")
     retriever = svc.stores.retriever
+    compound_effect(svc, spec, cases)
     fr, fr_extra, out = gate(retriever, spec)
     print(
         f"gate (min_dense_score {retriever.min_dense_score}, min_lexical_coverage "
