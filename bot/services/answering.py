@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -98,12 +98,21 @@ class AnsweringService(Service):
                 return await self._record(
                     q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
                 )
-        citations = grounding.citations(hits)
+        # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
+        # the stored message), so they are made safe once, here, like an answer
+        policy = LinkPolicy(self.settings.link_hosts)
+        citations = [
+            replace(
+                c,
+                text=sanitise(c.text, policy, locale),
+                heading=sanitise(c.heading, policy, locale) if c.heading else None,
+            )
+            for c in grounding.citations(hits)
+        ]
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
             # passages are quoted as written: a source is as hostile as a model, so they are made safe too
-            policy = LinkPolicy(self.settings.link_hosts)
             text = warning + sanitise(grounding.sources_only_text(hits, spec.name, locale), policy, locale)
             return await self._record(q, Answer(text, "answer", "sources_only", citations))
 
@@ -114,7 +123,6 @@ class AnsweringService(Service):
         except NoModelConfigured:  # the catalogue was emptied meanwhile
             return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
         messages = self._messages(spec, prompt.text, hits, q.text, history, locale, budget)
-        policy = LinkPolicy(self.settings.link_hosts)
         guard = InstructionGuard(str(messages[0].content))
         raw: list[str] = []
         withheld = False

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.conversation.types import Citation, Exchange
+from bot.conversation.types import Exchange
 from bot.domain import SLUG_RE, AppError, AuditAction, Classification, Outcome, Permission
 from bot.governance import access
 from bot.governance.apikeys import ApiScope, scope_of
@@ -186,7 +186,6 @@ class IntegrationsService(Service):
         """One answer through the same path as Teams; the caller's history is used, never stored history."""
         spec = await asyncio.to_thread(self.specialist, actor, ref, endpoint)
         answer = await self.answering.answer(Question(actor, spec, question, history=tuple(history)), on_text)
-        answer.citations = [self._safe(c) for c in answer.citations]
         await asyncio.to_thread(
             self.audit,
             actor,
@@ -210,17 +209,19 @@ class IntegrationsService(Service):
             hits = await asyncio.to_thread(self.answering.search, spec, blank_pii(query), k)
         policy = LinkPolicy(self.settings.link_hosts)
         passages = [
-            Passage(h.source, sanitise(h.text, policy, actor.locale), round(h.score, 4), h.page, h.heading)
+            Passage(
+                h.source,
+                sanitise(h.text, policy, actor.locale),
+                round(h.score, 4),
+                h.page,
+                sanitise(h.heading, policy, actor.locale) if h.heading else None,
+            )
             for h in hits
         ]
         await asyncio.to_thread(
             self.audit, actor, AuditAction.API_CALL, spec.slug, endpoint=endpoint, passages=len(passages)
         )
         return passages
-
-    def _safe(self, citation: Citation) -> Citation:
-        """A passage is hostile input too: what leaves through the API is sanitised like an answer."""
-        return replace(citation, text=sanitise(citation.text, LinkPolicy(self.settings.link_hosts)))
 
 
 def _scope(actor: Actor) -> ApiScope:

@@ -92,5 +92,8 @@ async def test_passages_quoted_from_a_hostile_source_are_made_safe_too(
 
     answer = await services.dispatcher.handle(ask("Hvad koster beboerlicensen?"))
     assert "800 kr." in answer.text and "attacker.example" not in answer.text and "<img" not in answer.text
+    # the citations (Teams' citation cards, the stored message) carry the same passage: made safe too
+    assert answer.citations and all("800 kr." in c.text for c in answer.citations)
+    assert not any("attacker.example" in c.text or "<img" in c.text for c in answer.citations)
     full = await services.dispatcher.handle(ask("/kilde 1"))
     assert "800 kr." in full.text and "attacker.example" not in full.text and "<img" not in full.text
