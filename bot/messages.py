@@ -391,6 +391,10 @@ MESSAGES.update(
             "da": "Skriv hvilken kilde, fx /fjern retningslinjer.pdf. Se /kilder.",
             "en": "Say which source, e.g. /remove guidelines.pdf. See /sources.",
         },
+        "embedder_unknown": {
+            "da": "Embedderen '{name}' kendes ikke: brug multilingual-e5-small, all-MiniLM-L6-v2 eller stien til en sentence-transformers-model på disken (kun lokale modeller; intet sendes ud).",
+            "en": "Unknown embedder '{name}': use multilingual-e5-small, all-MiniLM-L6-v2 or the path to a sentence-transformers model on disk (local models only; nothing is sent out).",
+        },
         "source_unknown": {
             "da": "Kilden '{name}' findes ikke. Se /kilder.",
             "en": "There is no source '{name}'. See /sources.",

@@ -92,18 +92,42 @@ def test_skill_with_a_missing_source_fails_clearly(tmp_path: Path) -> None:
     assert result.returncode == 2 and "kilden kilder/mangler.md findes ikke" in result.stderr
 
 
-def test_eval_retrieval_prints_the_table(tmp_path: Path) -> None:
+def test_eval_retrieval_prints_the_table_beside_another_embedder(tmp_path: Path) -> None:
+    """The specialist's own index, then its sources re-embedded by the English MiniLM in a throwaway
+    copy, side by side in one run (the figures of the multilingual-default issue)."""
     run(["specialist", "create", "regler", "--name", "Regler"], tmp_path)
     assert run(["ingest", "regler", str(CORPUS)], tmp_path, timeout=180).returncode == 0
+    cases = str(REPO / "tests" / "data" / "retrieval_cases.jsonl")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     result = run(
-        ["eval", "retrieval", "regler", str(REPO / "tests" / "data" / "retrieval_cases.jsonl")],
+        ["eval", "retrieval", "regler", cases, "--embedders", "all-MiniLM-L6-v2"],
         tmp_path,
-        timeout=180,
+        env={"TMPDIR": str(scratch)},
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "regler: 110 spørgsmål med svar, 3 uden"
-    assert [line.split()[0] for line in lines[2:]] == ["dense", "lexical", "hybrid"]
+    assert [line.split()[0] for line in lines[2:]] == [
+        "--",
+        "dense",
+        "lexical",
+        "hybrid",
+        "--",
+        "dense",
+        "lexical",
+        "hybrid",
+    ]
+    assert lines[2] == "-- multilingual-e5-small" and lines[6] == "-- all-MiniLM-L6-v2"
+    e5_dense, minilm_dense = float(lines[3].split()[1]), float(lines[7].split()[1])
+    assert e5_dense >= 0.8 and minilm_dense <= 0.4  # really embedded again, by the other model
+    assert lines[4].split()[1:4] == lines[8].split()[1:4]  # lexical search does not depend on it
+    assert [
+        p.name for p in scratch.iterdir() if p.name.startswith("aarhusai-eval-")
+    ] == []  # the copy is gone
+    unknown = run(["eval", "retrieval", "regler", cases, "--embedders", "/ingen/model"], tmp_path)
+    assert unknown.returncode == 2 and "Embedderen '/ingen/model' kendes ikke" in unknown.stderr
 
 
 def test_governance_from_the_command_line(tmp_path: Path) -> None:

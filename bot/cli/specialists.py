@@ -275,32 +275,40 @@ def eval_retrieval(
     slug: str,
     cases: Path,
     as_json: Annotated[bool, typer.Option("--json", help="Skriv resultatet som JSON.")] = False,
+    embedders: Annotated[
+        str,
+        typer.Option(
+            "--embedders",
+            help="Andre lokale embeddere at sammenligne med, kommasepareret "
+            "(fx all-MiniLM-L6-v2); kilderne indekseres igen i en midlertidig kopi.",
+        ),
+    ] = "",
 ) -> None:
     """Mål hit@1, hit@5 og MRR for dense, leksikalsk og hybrid søgning (og hybrid med reranking, når
-    et reranking-endpoint er godkendt til specialistens data)."""
-    from bot.rag.evaluation import evaluate, read_cases
+    et reranking-endpoint er godkendt til specialistens data), evt. side om side med andre embeddere."""
+    from bot.rag.evaluation import read_cases
 
     try:
         loaded = read_cases(cases)
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    compare = tuple(name.strip() for name in embedders.split(",") if name.strip())
     with opened("eval retrieval") as (services, actor):
-        spec = services.app.specialists.find(actor, slug)
-        answering = services.app.answering
-        results = [evaluate(answering, spec, loaded, mode) for mode in ("dense", "lexical", "hybrid")]
-        reranker = answering.reranker_id(spec)
-        if reranker is not None:
-            results.append(evaluate(answering, spec, loaded, "hybrid", rerank=True))
+        report = asyncio.run(services.app.evaluation.retrieval(actor, slug, loaded, compare))
     if as_json:
-        typer.echo(json.dumps([asdict(r) for r in results]))
+        typer.echo(json.dumps({**asdict(report)}, ensure_ascii=False))
         return
-    typer.echo(f"{spec.slug}: {results[0].cases} spørgsmål med svar, {results[0].no_answer_cases} uden")
-    if reranker is not None:
-        typer.echo(f"reranking: {reranker}")
+    first = next(iter(report.embedders.values()))[0]
+    typer.echo(f"{report.specialist}: {first.cases} spørgsmål med svar, {first.no_answer_cases} uden")
+    if report.reranker is not None:
+        typer.echo(f"reranking: {report.reranker}")
     typer.echo(f"{'søgning':<14} {'hit@1':>6} {'hit@5':>6} {'MRR':>6}  'intet fundet' korrekt")
-    for r in results:
-        typer.echo(
-            f"{r.mode:<14} {r.hit1:>6.3f} {r.hit5:>6.3f} {r.mrr:>6.3f}  "
-            f"{r.no_answer_correct}/{r.no_answer_cases}"
-            + (f" (afviste {r.false_no_answer} med svar)" if r.mode.startswith("hybrid") else "")
-        )
+    for embedder, results in report.embedders.items():
+        if len(report.embedders) > 1:
+            typer.echo(f"-- {embedder}")
+        for r in results:
+            typer.echo(
+                f"{r.mode:<14} {r.hit1:>6.3f} {r.hit5:>6.3f} {r.mrr:>6.3f}  "
+                f"{r.no_answer_correct}/{r.no_answer_cases}"
+                + (f" (afviste {r.false_no_answer} med svar)" if r.mode.startswith("hybrid") else "")
+            )

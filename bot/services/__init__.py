@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
+from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
 from bot.services.integrations import IntegrationsService
 from bot.services.publishing import PublishingService
@@ -32,6 +33,7 @@ class Application:
     feedback: FeedbackService
     stats: StatsService
     integrations: IntegrationsService
+    evaluation: EvaluationService
 
     @classmethod
     def build(cls, stores: Stores) -> Application:
@@ -46,6 +48,7 @@ class Application:
             FeedbackService(stores),
             StatsService(stores),
             IntegrationsService(stores, answering),
+            EvaluationService(stores, answering),
         )
 
 
