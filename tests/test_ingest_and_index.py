@@ -326,3 +326,37 @@ def test_an_index_saved_before_compound_splitting_loads_without_it(tmp_path: Pat
     ]
     (tmp_path / "lexical.json").unlink()
     assert LexicalIndex.load(tmp_path, 2).terms("parkeringstilladelse") == ["parkeringstillad"]
+
+
+def test_the_fast_tokenizer_and_search_agree_with_bm25s() -> None:
+    """``lexical.tokenize`` and ``LexicalIndex.search`` skip bm25s's own wrappers for speed; they must
+    give what those wrappers give, on the whole Danish test corpus and its questions."""
+    import bm25s
+    import numpy as np
+
+    from bot.rag.evaluation import read_cases
+    from bot.rag.lexical import DANISH_STOPWORDS, LexicalIndex, _stemmer, tokenize
+
+    texts = [line for p in sorted(CORPUS.glob("*.md")) for line in p.read_text().splitlines() if line.strip()]
+    questions = [c.question for c in read_cases(CORPUS.parent / "retrieval_cases.jsonl")]
+    reference = bm25s.tokenize(
+        texts + questions,
+        stopwords=list(DANISH_STOPWORDS),
+        stemmer=_stemmer(),
+        show_progress=False,
+        return_ids=False,
+    )
+    assert tokenize(texts + questions) == reference
+    index = LexicalIndex.build(texts)
+    for question in questions:
+        positions, scores = index.search(question, 10)
+        known = [t for t in index.terms(question) if t in index._retriever.vocab_dict]
+        if not known:
+            assert len(positions) == 0
+            continue
+        docs, expected = index._retriever.retrieve([known], k=10, show_progress=False, n_threads=1)
+        keep = expected[0] > 0
+        assert np.allclose(scores, expected[0][keep]), question
+        assert set(positions.tolist()) <= set(docs[0].tolist()) | set(
+            np.flatnonzero(index._retriever.get_scores(known) == expected[0][keep].min()).tolist()
+        ), question  # the same passages, ties aside
