@@ -120,6 +120,7 @@ class AuditAction(StrEnum):
     SPECIALIST_UNPUBLISHED = "specialist.unpublished"
     SPECIALIST_APPROVED = "specialist.approved"
     SPECIALIST_REINDEXED = "specialist.reindexed"
+    EVAL_RUN = "eval.run"
     SCREENING_COMPLETED = "screening.completed"
     SHARING_CHANGED = "sharing.changed"
     SETTING_CHANGED = "setting.changed"

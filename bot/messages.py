@@ -391,6 +391,14 @@ MESSAGES.update(
             "da": "Skriv hvilken kilde, fx /fjern retningslinjer.pdf. Se /kilder.",
             "en": "Say which source, e.g. /remove guidelines.pdf. See /sources.",
         },
+        "eval_model_unknown": {
+            "da": "Modellen '{model}' findes ikke i modelkataloget.",
+            "en": "There is no model '{model}' in the model catalogue.",
+        },
+        "eval_model_not_cleared": {
+            "da": "Modellen '{model}' er ikke godkendt til {classification} data, så {name} evalueres ikke på den; intet er sendt til den.",
+            "en": "The model '{model}' is not cleared for {classification} data, so {name} is not evaluated on it; nothing was sent to it.",
+        },
         "embedder_unknown": {
             "da": "Embedderen '{name}' kendes ikke: brug multilingual-e5-small, all-MiniLM-L6-v2 eller stien til en sentence-transformers-model på disken (kun lokale modeller; intet sendes ud).",
             "en": "Unknown embedder '{name}': use multilingual-e5-small, all-MiniLM-L6-v2 or the path to a sentence-transformers model on disk (local models only; nothing is sent out).",

@@ -312,3 +312,72 @@ def eval_retrieval(
                 f"{r.no_answer_correct}/{r.no_answer_cases}"
                 + (f" (afviste {r.false_no_answer} med svar)" if r.mode.startswith("hybrid") else "")
             )
+
+
+@eval_app.command("run")
+def eval_run(
+    slug: str,
+    cases: Annotated[Path, typer.Option("--cases", help="Testfil i promptfoos format (tests.yaml).")],
+    out: Annotated[Path, typer.Option("--out", help="Mappe til results.json og report.html.")],
+    models: Annotated[
+        str, typer.Option("--models", help="Modeller, kommasepareret (standard: alle godkendte til data).")
+    ] = "",
+    judge: Annotated[str | None, typer.Option("--judge", help="Dommermodel til llm-rubric.")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Svar ad gangen.")] = 4,
+) -> None:
+    """Kør en specialists testcases på en eller flere modeller side om side (samme vej som i Teams)."""
+    from bot.evals.cases import CaseFileError, read_case_file
+    from bot.evals.report import write
+
+    try:
+        case_file = read_case_file(cases)
+    except CaseFileError as exc:
+        raise _fail(str(exc)) from None
+    chosen = tuple(m.strip() for m in models.split(",") if m.strip())
+    with opened("eval run") as (services, actor):
+
+        async def run() -> dict[str, object]:
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            ) as bar:
+                task = bar.add_task("svar", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                return await services.app.evaluation.run(
+                    actor, slug, case_file, chosen, judge, concurrency, progress
+                )
+
+        results = asyncio.run(run())
+    results_path, report_path = write(results, out)
+    for model, summary in results["models"].items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"{model}: {summary['passed']}/{summary['total']} bestået ({summary['pass_rate']:.0%}), "
+            f"svartid p50 {summary['latency_p50_ms']:.0f} ms"
+        )
+    typer.echo(f"Skrevet: {results_path} og {report_path}")
+
+
+@eval_app.command("gate")
+def eval_gate(
+    candidate: Path,
+    baseline: Annotated[Path, typer.Option("--baseline", help="results.json fra den godkendte udgave.")],
+    max_drop: Annotated[float, typer.Option("--max-drop", min=0.0, max=1.0, help="Tilladt fald.")] = 0.0,
+) -> None:
+    """Udgivelsestesten: exit 1, hvis en model har mistet mere end --max-drop, eller en case der bestod nu
+    fejler; ellers exit 0."""
+    from bot.evals.report import gate
+
+    try:
+        now, before = (json.loads(p.read_text(encoding="utf-8")) for p in (candidate, baseline))
+        problems = gate(now, before, max_drop)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _fail(f"resultaterne kan ikke læses: {type(exc).__name__}: {exc}") from None
+    if problems:
+        typer.echo(f"{len(problems)} regression(er):")
+        for line in problems:
+            typer.echo(f"- {line}")
+        raise typer.Exit(1)
+    shared = sorted(set(now["models"]) & set(before["models"]))
+    typer.echo(f"Ingen regressioner ({', '.join(shared)}).")

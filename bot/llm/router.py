@@ -93,14 +93,26 @@ class ModelRouter:
     def model_ids(self) -> list[str]:
         return [m.id for m in self.catalogue.models]
 
+    def cleared_ids(self, classification: str) -> list[str]:
+        """Every catalogue model that may see ``classification`` data, in the route's order."""
+        if self.catalogue.empty:
+            return []
+        return [c.id for c in self.plan(classification).candidates]
+
+    def is_cleared(self, model_id: str, classification: str) -> bool | None:
+        """None: no such model; else whether it may see ``classification`` data."""
+        spec = self.catalogue.get(model_id)
+        return None if spec is None else cleared(spec, classification)
+
     def _client(self, spec: ModelSpec) -> ChatClient:
         client = self._clients.get(spec.id)
         if client is None:
             client = self._clients[spec.id] = client_for(spec)
         return client
 
-    def plan(self, classification: str, requested: str | None = None) -> Route:
-        """The models that may see ``classification`` data, best first. Raises ``NoModelConfigured``."""
+    def plan(self, classification: str, requested: str | None = None, only: bool = False) -> Route:
+        """The models that may see ``classification`` data, best first. Raises ``NoModelConfigured``.
+        ``only``: the requested model or none (an evaluation must not be answered by a stand-in)."""
         if self.catalogue.empty:
             raise NoModelConfigured
         order = [
@@ -109,6 +121,8 @@ class ModelRouter:
             self.catalogue.default,
             *(m.id for m in self.catalogue.models),
         ]
+        if only:
+            order = [requested]
         route = Route(classification, [])
         seen: set[str] = set()
         for model_id in order:
@@ -122,9 +136,9 @@ class ModelRouter:
                 route.refused.append(spec.id)
         return route
 
-    def context_chars(self, classification: str, requested: str | None = None) -> int:
+    def context_chars(self, classification: str, requested: str | None = None, only: bool = False) -> int:
         """The payload size every cleared candidate can take (the smallest context among them)."""
-        route = self.plan(classification, requested)
+        route = self.plan(classification, requested, only)
         budgets = [budget_chars(c.spec) for c in route.candidates]
         return min(budgets) if budgets else 0
 
@@ -134,6 +148,7 @@ class ModelRouter:
         messages: list[BaseMessage],
         *,
         requested: str | None = None,
+        only: bool = False,
         user_texts: tuple[str, ...] = (),
         on_chunk: TextSink | None = None,
     ) -> Generation:
@@ -143,7 +158,7 @@ class ModelRouter:
         there is reported as the user's, elsewhere as the sources'. Streaming (``on_chunk``) is used
         only when nothing had to be redacted (a placeholder must never be shown half-restored).
         """
-        route = self.plan(classification, requested)
+        route = self.plan(classification, requested, only)
         decision: dict[str, Any] = route.record()
         generation = Generation(GenerationOutcome.NO_CLEARED_MODEL, decision)
         if route.refused:

@@ -49,6 +49,7 @@ class Question:
     activity_id: str | None = None
     history: tuple[Exchange, ...] | None = None  # None: this conversation's stored history
     record: bool = True
+    model: str | None = None  # this model and no other (evaluation); None: the specialist's route
 
 
 class AnsweringService(Service):
@@ -119,7 +120,9 @@ class AnsweringService(Service):
         history = await self._history(q)
         prompt = await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
         try:
-            budget = self.router.context_chars(spec.classification, spec.model_id)
+            budget = self.router.context_chars(
+                spec.classification, q.model or spec.model_id, q.model is not None
+            )
         except NoModelConfigured:  # the catalogue was emptied meanwhile
             return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
         messages = self._messages(spec, prompt.text, hits, q.text, history, locale, budget)
@@ -145,7 +148,8 @@ class AnsweringService(Service):
         generation = await self.router.generate(
             spec.classification,
             messages,
-            requested=spec.model_id,
+            requested=q.model or spec.model_id,
+            only=q.model is not None,
             user_texts=(q.text, *(h.question for h in history)),
             on_chunk=stream if on_text is not None else None,
         )

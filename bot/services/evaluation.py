@@ -1,5 +1,11 @@
-"""Retrieval evaluation as a service: the specialist's own index, with and without its reranker, and
-the same sources embedded by other local embedders side by side in one run.
+"""Evaluation as a service: answer quality (test cases run on several models side by side, the same
+answering path as Teams) and retrieval (the specialist's own index, with and without its reranker,
+and the same sources embedded by other local embedders side by side in one run).
+
+An answer-quality run sends a specialist's questions and passages only to models cleared for its data:
+a named model that is not is refused before anything is sent, and ``llm-rubric`` is graded by a judge
+that is itself cleared (through the router), or skipped with a note. Nothing of a run is stored as
+conversation history; the run is audited with its pass rates.
 
 A comparison copies the specialist's stored source files into a throwaway SQLite database and index
 folder (deleted afterwards) and ingests them with the other embedder exactly as ingestion does. Only
@@ -10,24 +16,42 @@ the gate's thresholds are the configured ones for every embedder (they are calib
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bot.domain import AppError, Outcome
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from bot.domain import AppError, AuditAction, Outcome
+from bot.evals.assertions import Judge, Observed, check_all
+from bot.evals.cases import CaseFile, EvalCase
+from bot.evals.report import model_summary
+from bot.llm.router import GenerationOutcome
 from bot.rag.embeddings import E5_SMALL, MINILM, Embedder, shared_embedder
 from bot.rag.evaluation import Case, Scores, evaluate
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
 from bot.services.actor import Actor
-from bot.services.answering import AnsweringService
+from bot.services.answering import AnsweringService, Question
 from bot.services.base import Service, Stores
 from bot.specialists import SpecialistStore
 from bot.store import Database, migrate
 from bot.store.models import Specialist
 
 MODES = ("dense", "lexical", "hybrid")
+NO_MODEL = "ingen-model"  # the embedded default: cited passages, no generated text
+JUDGE_PROMPT = (
+    "Du bedømmer svar fra en kommunal chatbot. Du får et spørgsmål, et svar og et kriterium. "
+    'Svar kun med JSON på én linje: {"pass": true eller false, "reason": "kort begrundelse på dansk"}.'
+)
+MAX_CONCURRENCY = 16
 
 
 def _local_embedder(name: str) -> bool:
@@ -47,6 +71,131 @@ class EvaluationService(Service):
     def __init__(self, stores: Stores, answering: AnsweringService) -> None:
         super().__init__(stores)
         self.answering = answering
+
+    # -- answer quality (EvalOps) -----------------------------------------------------------------
+    async def run(
+        self,
+        actor: Actor,
+        ref: str,
+        case_file: CaseFile,
+        models: tuple[str, ...] = (),
+        judge: str | None = None,
+        concurrency: int = 4,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Every case through the same answering path as Teams, once per model, ``concurrency`` at a
+        time; the ``results.json`` structure (``bot.evals.report``). Models default to every catalogue
+        model cleared for the specialist's data; a named model that is not cleared is refused before
+        anything is sent. Nothing is stored as conversation history; the run is audited."""
+        spec = self.target(actor, ref)
+        classification = spec.classification
+        router = self.stores.router
+        if not models:
+            models = tuple(router.cleared_ids(classification)) or (NO_MODEL,)
+        for model in (*models, *([judge] if judge else [])):  # a named judge sees the data too
+            if model == NO_MODEL and not router.has_models:
+                continue
+            known = router.is_cleared(model, classification)
+            if known is None:
+                raise AppError(Outcome.NOT_FOUND, "eval_model_unknown", model=model)
+            if not known:
+                raise AppError(
+                    Outcome.FORBIDDEN,
+                    "eval_model_not_cleared",
+                    model=model,
+                    classification=classification,
+                    name=spec.name,
+                )
+        grader, no_judge = self._judge(spec, judge)
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        limit = asyncio.Semaphore(max(1, min(concurrency, MAX_CONCURRENCY)))
+        total, done = len(case_file.cases) * len(models), 0
+        quiet = Actor(f"eval:{actor.id}", actor.kind, locale=actor.locale)
+
+        async def one(case: EvalCase, model: str) -> dict[str, Any]:
+            nonlocal done
+            async with limit:
+                began = time.perf_counter()
+                question = Question(
+                    quiet,
+                    spec,
+                    case.question,
+                    history=(),
+                    record=False,
+                    model=None if model == NO_MODEL else model,
+                )
+                answer = await self.answering.answer(question)
+                latency = (time.perf_counter() - began) * 1000
+                seen = Observed(
+                    case.question, answer.text, answer.outcome, tuple(answer.citations), latency, answer.model
+                )
+                checked = await check_all(case.asserts, seen, grader, no_judge)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+            return {
+                "passed": checked.passed,
+                "answer": answer.text,
+                "outcome": answer.outcome,
+                "model": answer.model,
+                "latency_ms": round(latency, 1),
+                "citations": [
+                    {"n": c.n, "source": c.source, "page": c.page, "heading": c.heading}
+                    for c in answer.citations
+                ],
+                "assertions": [
+                    {"type": c.type, "passed": c.passed, "detail": c.detail, "line": c.line}
+                    for c in checked.checks
+                ],
+            }
+
+        jobs = [[one(case, model) for model in models] for case in case_file.cases]
+        answers = await asyncio.gather(*(job for row in jobs for job in row))
+        by_case = [answers[i * len(models) : (i + 1) * len(models)] for i in range(len(case_file.cases))]
+        cases = [
+            {"question": case.question, "line": case.line, "results": dict(zip(models, row, strict=True))}
+            for case, row in zip(case_file.cases, by_case, strict=True)
+        ]
+        summary = {m: model_summary([c["results"][m] for c in cases]) for m in models}
+        self.audit(
+            actor,
+            AuditAction.EVAL_RUN,
+            spec.slug,
+            models=list(models),
+            cases=len(cases),
+            pass_rates={m: s["pass_rate"] for m, s in summary.items()},
+        )
+        return {
+            "specialist": spec.slug,
+            "description": case_file.description,
+            "started": started,
+            "classification": classification,
+            "judge": judge_id(self, spec, judge),
+            "models": summary,
+            "cases": cases,
+        }
+
+    def _judge(self, spec: Specialist, wanted: str | None) -> tuple[Judge | None, str]:
+        """The grader of ``llm-rubric``: ``wanted`` or the first catalogue model cleared for the
+        specialist's data, called through the router like every model; None (and why) without one."""
+        model = judge_id(self, spec, wanted)
+        if model is None:
+            return None, f"sprunget over: ingen dommermodel er godkendt til {spec.classification} data"
+        router = self.stores.router
+
+        async def grade(question: str, answer: str, rubric: str) -> tuple[bool, str]:
+            messages = [
+                SystemMessage(JUDGE_PROMPT),
+                HumanMessage(f"Spørgsmål: {question}\n\nSvar: {answer}\n\nKriterium: {rubric}"),
+            ]
+            generation = await router.generate(
+                spec.classification, messages, requested=model, only=True, user_texts=(question,)
+            )
+            if generation.outcome != GenerationOutcome.ANSWERED:
+                return False, f"dommeren ({model}) svarede ikke: {generation.outcome}"
+            return parse_verdict(generation.raw, model)
+
+        return grade, ""
 
     async def retrieval(
         self, actor: Actor, ref: str, cases: list[Case], compare: tuple[str, ...] = ()
@@ -108,3 +257,24 @@ class EvaluationService(Service):
                 return await asyncio.to_thread(self._scores, retriever, copy, cases)
             finally:
                 db.dispose()
+
+
+def judge_id(service: EvaluationService, spec: Specialist, wanted: str | None) -> str | None:
+    router = service.stores.router
+    if wanted is not None:
+        return wanted if router.is_cleared(wanted, spec.classification) else None
+    cleared = router.cleared_ids(spec.classification)
+    return cleared[0] if cleared else None
+
+
+def parse_verdict(raw: str, model: str) -> tuple[bool, str]:
+    """The judge's JSON verdict; anything else fails the assertion (a judge that cannot say pass did
+    not say it)."""
+    match = re.search(r"\{.*\}", raw, flags=re.S)
+    try:
+        verdict = json.loads(match.group(0)) if match else None
+    except json.JSONDecodeError:
+        verdict = None
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("pass"), bool):
+        return False, f"dommeren ({model}) gav ikke en dom: {raw[:120]!r}"
+    return verdict["pass"], f"{model}: {str(verdict.get('reason', ''))[:300]}"

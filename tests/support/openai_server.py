@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.listen import listen
 @dataclass
 class RecordingModelServer:
     reply: str = "Svar fra testmodellen."
+    reply_for: Callable[[dict[str, Any]], str] | None = None  # scripted per request, else ``reply``
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0  # pause between streamed words
     status: int = 200
@@ -53,6 +55,7 @@ class RecordingModelServer:
         if self.status != 200:
             return web.json_response({"error": {"message": "test failure"}}, status=self.status)
         created = int(time.time())
+        reply = self.reply_for(body) if self.reply_for else self.reply
         if not body.get("stream"):
             return web.json_response(
                 {
@@ -63,7 +66,7 @@ class RecordingModelServer:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": self.reply},
+                            "message": {"role": "assistant", "content": reply},
                             "finish_reason": "stop",
                         }
                     ],
@@ -72,7 +75,7 @@ class RecordingModelServer:
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        for word in self.reply.split(" "):
+        for word in reply.split(" "):
             chunk = {
                 "id": "chatcmpl-test",
                 "object": "chat.completion.chunk",

@@ -1,0 +1,125 @@
+"""Each assertion type of a case file, checked against what the answering path returned.
+
+``refuses`` means the specialist said its sources do not cover the question: the relevance gate found
+nothing, or the model wrote one of the refusal phrases below (the prompt tells it to). ``language``
+is a word-list test (Danish and English function words), enough to tell a Danish answer from an
+English one, not to grade Danish. ``llm-rubric`` is graded by a judge model that is itself cleared
+for the specialist's data; with none, it is skipped with a note (never counted as passed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from bot.conversation.types import Citation
+from bot.evals.cases import Assertion
+from bot.rag.lexical import DANISH_STOPWORDS
+
+Judge = Callable[[str, str, str], Awaitable[tuple[bool, str]]]  # (question, answer, rubric) -> verdict
+
+REFUSAL = re.compile(
+    r"(?i)(kilderne dækker ikke|dækker kilderne ikke|fandt ikke noget|står ikke i (kilderne|uddragene)|"
+    r"ikke (noget|oplysninger) om det i kilderne|kan ikke svare på det ud fra|"
+    r"the (sources|passages) do not (cover|contain)|I found nothing|not in the sources)"
+)
+MARKER = re.compile(r"\[(\d+)\]")
+ENGLISH_WORDS = frozenset(
+    "a the and of to is in that it for you with are on this be as at by not or have from your can will "
+    "an was if what which when there their they please".split()
+)
+REFUSED_OUTCOMES = ("no_answer",)
+
+
+@dataclass(frozen=True)
+class Observed:
+    question: str
+    answer: str
+    outcome: str
+    citations: tuple[Citation, ...] = ()
+    latency_ms: float = 0.0
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    type: str
+    passed: bool | None  # None: skipped (said why in ``detail``)
+    detail: str = ""
+    line: int = 0
+
+
+@dataclass
+class CaseResult:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed is not False for c in self.checks)
+
+
+def refused(seen: Observed) -> bool:
+    return seen.outcome in REFUSED_OUTCOMES or bool(REFUSAL.search(seen.answer))
+
+
+def cited(seen: Observed) -> list[Citation]:
+    """The citations the answer points at with [n]; all shown ones when it uses no marker."""
+    used = {int(n) for n in MARKER.findall(seen.answer)}
+    return [c for c in seen.citations if c.n in used] or list(seen.citations)
+
+
+def language_of(text: str) -> str:
+    words = re.findall(r"\w+", text.lower())
+    danish = sum(w in DANISH_STOPWORDS for w in words) + 2 * sum(c in "æøå" for c in text.lower())
+    english = sum(w in ENGLISH_WORDS for w in words)
+    return "da" if danish >= english else "en"
+
+
+async def check(assertion: Assertion, seen: Observed, judge: Judge | None, no_judge: str = "") -> Check:
+    kind, value = assertion.type, assertion.value
+    answer = seen.answer
+
+    def result(passed: bool, detail: str) -> Check:
+        return Check(kind, passed, detail, assertion.line)
+
+    if kind == "icontains":
+        return result(value.lower() in answer.lower(), f"'{value}'")
+    if kind == "not-icontains":
+        return result(value.lower() not in answer.lower(), f"'{value}'")
+    if kind == "regex":
+        return result(re.search(value, answer) is not None, f"/{value}/")
+    if kind == "cites":
+        sources = [c.source for c in cited(seen)]
+        wanted = value.lower()
+        hit = any(s.lower() == wanted or PurePath(s).name.lower() == wanted for s in sources)
+        return result(hit, f"citerede: {', '.join(sources) or 'ingen'}")
+    if kind == "refuses":
+        return result(refused(seen), f"udfald {seen.outcome}")
+    if kind == "not-refuses":
+        return result(not refused(seen), f"udfald {seen.outcome}")
+    if kind == "citations-valid":
+        shown = {c.n for c in seen.citations}
+        unknown = sorted({int(n) for n in MARKER.findall(answer)} - shown)
+        return result(not unknown, f"ukendte henvisninger: {unknown}" if unknown else "alle [n] findes")
+    if kind == "max-words":
+        words = len(answer.split())
+        return result(words <= value, f"{words} ord (højst {value})")
+    if kind == "language":
+        found = language_of(answer)
+        return result(found == value, f"sprog {found}")
+    if kind == "latency-ms":
+        return result(seen.latency_ms <= value, f"{seen.latency_ms:.0f} ms (højst {value})")
+    if kind == "llm-rubric":
+        if judge is None:
+            return Check(kind, None, no_judge or "sprunget over: ingen dommermodel", assertion.line)
+        verdict, reason = await judge(seen.question, answer, value)
+        return result(verdict, reason)
+    raise ValueError(f"unknown assertion type {kind}")  # read_case_file refuses these first
+
+
+async def check_all(
+    asserts: tuple[Assertion, ...], seen: Observed, judge: Judge | None, no_judge: str = ""
+) -> CaseResult:
+    return CaseResult([await check(a, seen, judge, no_judge) for a in asserts])
