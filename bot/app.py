@@ -25,6 +25,7 @@ from bot.rag.rerank import RerankChoice
 from bot.rag.retrieval import Retriever
 from bot.services import SYSTEM, Application, Stores
 from bot.specialists import SpecialistStore
+from bot.specialists.cases import CaseStore
 from bot.store import Database
 from bot.store.conversations import ConversationStore
 from bot.teams import TeamsBot, build_teams_bot
@@ -91,6 +92,7 @@ def build_services(settings: Settings) -> Services:
         retriever=retriever,
         ingestor=ingestor,
         apikeys=ApiKeyStore(db),
+        cases=CaseStore(db),
     )
     app = Application.build(stores)
     dispatcher = Dispatcher(app)

@@ -805,6 +805,75 @@ MESSAGES.update(
             "en": "change a setting (temperatur, top_k, chunk_size, chunk_overlap, model, navn, beskrivelse, "
             "afdeling, status)",
         },
+        "help_test": {
+            "da": "testcases for den specialist, du redigerer: tilføj, vis, slet, kør",
+            "en": "test cases of the specialist you edit: add, show, delete, run",
+        },
+        "usage_test": {
+            "da": "tilføj <spørgsmål> | <forventet tekst> | tilføj <spørgsmål> | afvis | vis | slet <n> | kør",
+            "en": "add <question> | <expected text> | add <question> | refuse | show | delete <n> | run",
+        },
+        "test_usage": {
+            "da": "Brug: /test tilføj <spørgsmål> | <forventet tekst>, /test tilføj <spørgsmål> | afvis, /test vis, /test slet <n> eller /test kør.",
+            "en": "Use: /test add <question> | <expected text>, /test add <question> | refuse, /test show, /test delete <n> or /test run.",
+        },
+        "test_added": {
+            "da": "Testcase {number} er tilføjet til **{name}**. Kør alle med /test kør.",
+            "en": "Test case {number} is added to **{name}**. Run them all with /test run.",
+        },
+        "test_removed": {
+            "da": "Testcase {number} («{question}») er slettet fra **{name}**.",
+            "en": "Test case {number} («{question}») is deleted from **{name}**.",
+        },
+        "test_unknown": {
+            "da": "Der er ingen testcase {number} (der er {count}). Se /test vis.",
+            "en": "There is no test case {number} (there are {count}). See /test show.",
+        },
+        "test_too_many": {
+            "da": "En specialist kan højst have {limit} testcases.",
+            "en": "A specialist can have at most {limit} test cases.",
+        },
+        "test_none": {
+            "da": "**{name}** har ingen testcases endnu. Tilføj en med /test tilføj <spørgsmål> | <forventet tekst>.",
+            "en": "**{name}** has no test cases yet. Add one with /test add <question> | <expected text>.",
+        },
+        "test_list_title": {"da": "Testcases for **{name}**:", "en": "Test cases of **{name}**:"},
+        "test_line": {"da": "{number}. {question} → {expected}", "en": "{number}. {question} → {expected}"},
+        "test_expect_refuse": {"da": "skal afvise", "en": "must refuse"},
+        "test_expect_contains": {
+            "da": "svaret skal indeholde «{value}»",
+            "en": "the answer must contain «{value}»",
+        },
+        "test_expect_other": {"da": "{type} {value}", "en": "{type} {value}"},
+        "test_run_title": {
+            "da": "**{name}** på {model}: {passed} af {total} testcases bestod.",
+            "en": "**{name}** on {model}: {passed} of {total} test cases passed.",
+        },
+        "test_all_passed": {
+            "da": "Alle testcases bestod, så specialisten kan udgives.",
+            "en": "All test cases passed, so the specialist can be published.",
+        },
+        "test_failure": {
+            "da": "{number}. {question}\nSvar: {answer}\nForventet: {expected} ({detail})",
+            "en": "{number}. {question}\nAnswer: {answer}\nExpected: {expected} ({detail})",
+        },
+        "test_card_title": {"da": "Testcases: {name}", "en": "Test cases: {name}"},
+        "prompt_tests_hint": {
+            "da": "Specialisten har {count} testcases: kør dem igen med /test kør, før den udgives.",
+            "en": "The specialist has {count} test cases: run them again with /test run before publishing.",
+        },
+        "publish_tests_not_run": {
+            "da": "**{name}** har {count} testcases, som ikke er kørt på den nuværende prompt, kilder og model. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            "en": "**{name}** has {count} test cases that have not run on the current prompt, sources and model. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
+        },
+        "publish_tests_failing": {
+            "da": "**{name}** kan ikke udgives: {passed} af {total} testcases bestod ved sidste kørsel. Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            "en": "**{name}** cannot be published: {passed} of {total} test cases passed in the last run. Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+        },
+        "tests_override_needs_reason": {
+            "da": "At udgive trods testcases kræver en begrundelse: /udgiv trods-test <begrundelse>.",
+            "en": "Publishing despite the test cases needs a reason: /publish override <reason>.",
+        },
         "help_kilder": {
             "da": "vis kilderne for den specialist, du redigerer",
             "en": "list the sources of the specialist you edit",

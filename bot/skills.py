@@ -6,12 +6,15 @@ approval for department- or organisation-wide sharing comes only from ``approved
 who really holds approval rights (the department's owner, or an administrator); without it the
 specialist stays a draft and the sync says why. Sync is idempotent: the prompt gets a new version
 only when its text changed, a source is read again only when its bytes changed (by SHA-256).
+``tests.yaml`` beside ``skill.yaml`` holds the specialist's test cases (promptfoo's shape); a skill
+that asks to be published with test cases is published only when they pass in the sync.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -22,12 +25,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain import SLUG_PATTERN, AppError, Sharing, Status, safe_filename
+from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.services import SKILLS_SYNC, Actor, Application
 from bot.services.sources import Refused
 from bot.tunables import RANGES
 
 SKILL_FILE = "skill.yaml"
+TESTS_FILE = "tests.yaml"  # the specialist's test cases, in promptfoo's shape (bot.evals.cases)
 
 
 class SkillError(Exception):
@@ -100,6 +105,7 @@ class SyncReport:
     sources_unchanged: list[str] = field(default_factory=list)
     sources_removed: list[str] = field(default_factory=list)
     sources_refused: list[str] = field(default_factory=list)
+    tests_synced: int = 0
     not_published: str | None = None  # why a skill that asks to be published is still a draft
 
 
@@ -197,6 +203,13 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
     await _sync_sources(
         folder, skill, app, actor, report, rechunk=bool({"chunk_size", "chunk_overlap"} & set(saved.changes))
     )
+    tests = folder / TESTS_FILE
+    if await run(tests.is_file):
+        try:
+            case_file = await run(read_case_file, tests)
+        except CaseFileError as exc:
+            raise SkillError(str(exc)) from None
+        report.tests_synced = await run(app.evaluation.replace_cases, actor, case_file, slug, file=str(tests))
     await _sync_status(skill, app, actor, report, origin)
     return report
 
@@ -250,6 +263,12 @@ async def _sync_status(
         except AppError as exc:
             report.not_published = exc.render(actor.locale)
             return
+    _spec, cases = await run(app.evaluation.cases, actor, skill.slug)
+    if cases:  # a skill with test cases is published only when they pass, here and now
+        outcome = await app.evaluation.run_own(actor, skill.slug)
+        if outcome.passed < outcome.total:
+            report.not_published = f"{outcome.passed} af {outcome.total} testcases bestod ({outcome.model})"
+            return
     await run(app.publishing.publish, actor, skill.slug, **origin)
     report.settings_changed.append("status")
 
@@ -267,6 +286,8 @@ def render_report(report: SyncReport) -> str:
     if report.sources_unchanged:
         n = len(report.sources_unchanged)
         parts.append(f"{n} {'kilde' if n == 1 else 'kilder'} uændret")
+    if report.tests_synced:
+        parts.append(f"{report.tests_synced} testcases fra {TESTS_FILE}")
     if report.not_published:
         parts.append(f"ikke udgivet: {report.not_published}")
     return f"{report.slug}: " + "; ".join(parts)
@@ -321,6 +342,15 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
         (staging / SKILL_FILE).write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
         )
+        _spec, cases = app.evaluation.cases(actor, slug)
+        if cases:  # promptfoo's shape, so `aarhusai eval run --cases` and promptfoo read it as is
+            tests = {
+                "description": f"{spec.name}: testcases",
+                "tests": [{"vars": {"question": c.question}, "assert": json.loads(c.asserts)} for c in cases],
+            }
+            (staging / TESTS_FILE).write_text(
+                yaml.safe_dump(tests, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
+            )
         if folder.exists():  # swap: the old export stays whole until the new one is in place
             old = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.old.", dir=target))
             os.replace(folder, old / spec.slug)

@@ -94,7 +94,11 @@ async def prompt(ctx: CommandContext) -> Reply:
         restored = await ctx.run(service.restore_prompt, ctx.actor, number)
         return ctx.reply("prompt_restored", number=number, version=restored.version)
     spec, saved = await ctx.run(service.set_prompt, ctx.actor, ctx.args)
-    return ctx.reply("prompt_saved", name=spec.name, version=saved.version)
+    reply = ctx.reply("prompt_saved", name=spec.name, version=saved.version)
+    _spec, cases = await ctx.run(ctx.app.evaluation.cases, ctx.actor)
+    if cases:  # a new prompt makes the last run stale: offer to run them again
+        reply.text += "\n\n" + t("prompt_tests_hint", ctx.locale, count=len(cases))
+    return reply
 
 
 async def configure(ctx: CommandContext) -> Reply:

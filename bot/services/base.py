@@ -16,6 +16,7 @@ from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
 from bot.services.actor import Actor
 from bot.specialists import SpecialistStore
+from bot.specialists.cases import CaseStore
 from bot.store import Database
 from bot.store.conversations import ConversationStore
 from bot.store.models import Specialist
@@ -35,8 +36,10 @@ class Stores:
     retriever: Retriever
     ingestor: Ingestor
     apikeys: ApiKeyStore
+    cases: CaseStore
 
 
+NO_MODEL = "ingen-model"  # the embedded default: cited passages, no generated text
 NO_CEILING = Classification.OFFENTLIG  # an API actor built without its key's scope reaches nothing named
 
 
@@ -54,6 +57,15 @@ class Service:
         if actor.kind == "api":  # never an administrator, whatever the admin list says
             return UserRoles(actor.id, scope=actor.scope or ApiScope(actor.id, frozenset(), NO_CEILING))
         return self.stores.roles.roles_of(actor.id, actor.kind == "cli", actor.aliases)
+
+    def case_model(self, spec: Specialist) -> str:
+        """The model a specialist's own test cases run on: the first of its route (``NO_MODEL``, the
+        embedded default, when the catalogue is empty or clears none for its data)."""
+        router = self.stores.router
+        if not router.has_models:
+            return NO_MODEL
+        candidates = router.plan(spec.classification, spec.model_id).candidates
+        return candidates[0].id if candidates else NO_MODEL
 
     def audit(self, actor: Actor, event: AuditAction, target: str = "", /, **details: Any) -> None:
         self.stores.audit.record(actor.id, event, target, **details)

@@ -30,7 +30,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.domain import AppError, AuditAction, Outcome
 from bot.evals.assertions import Judge, Observed, check_all
-from bot.evals.cases import CaseFile, EvalCase
+from bot.evals.cases import Assertion, CaseFile, EvalCase
 from bot.evals.report import model_summary
 from bot.llm.router import GenerationOutcome
 from bot.rag.embeddings import E5_SMALL, MINILM, Embedder, shared_embedder
@@ -40,13 +40,12 @@ from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
 from bot.services.actor import Actor
 from bot.services.answering import AnsweringService, Question
-from bot.services.base import Service, Stores
+from bot.services.base import NO_MODEL, Service, Stores
 from bot.specialists import SpecialistStore
 from bot.store import Database, migrate
-from bot.store.models import Specialist
+from bot.store.models import Specialist, SpecialistCase
 
 MODES = ("dense", "lexical", "hybrid")
-NO_MODEL = "ingen-model"  # the embedded default: cited passages, no generated text
 JUDGE_PROMPT = (
     "Du bedømmer svar fra en kommunal chatbot. Du får et spørgsmål, et svar og et kriterium. "
     'Svar kun med JSON på én linje: {"pass": true eller false, "reason": "kort begrundelse på dansk"}.'
@@ -57,6 +56,35 @@ MAX_CONCURRENCY = 16
 def _local_embedder(name: str) -> bool:
     """A bundled model or a folder on disk: nothing to download, nothing sent out."""
     return name in (E5_SMALL, MINILM) or Path(name).is_dir()
+
+
+MAX_QUESTION_CHARS = 2000
+MAX_SPECIALIST_CASES = 200
+
+
+@dataclass(frozen=True)
+class Failure:
+    number: int
+    question: str
+    answer: str
+    failed: list[dict[str, Any]]  # the assertions that failed: type, detail
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    spec: Specialist
+    model: str
+    passed: int
+    total: int
+    failures: list[Failure]
+
+
+def _assertion_json(assertion: Assertion) -> dict[str, Any]:
+    return (
+        {"type": assertion.type}
+        if assertion.value is None
+        else {"type": assertion.type, "value": assertion.value}
+    )
 
 
 @dataclass
@@ -71,6 +99,85 @@ class EvaluationService(Service):
     def __init__(self, stores: Stores, answering: AnsweringService) -> None:
         super().__init__(stores)
         self.answering = answering
+
+    # -- a specialist's own test cases (/test in Teams, tests.yaml in skills) ----------------------
+    def cases(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, list[SpecialistCase]]:
+        spec = self.target(actor, ref)
+        return spec, self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+
+    def add_case(
+        self, actor: Actor, question: str, expect: str | None, ref: str | None = None
+    ) -> tuple[Specialist, int]:
+        """``expect`` None: the specialist must refuse; else the answer must contain it. Returns the
+        case's number in ``/test vis``."""
+        spec = self.target(actor, ref)
+        question = " ".join(question.split())
+        expect = " ".join(expect.split()) if expect is not None else None
+        if not question or (expect is not None and not expect):
+            raise AppError(Outcome.INVALID, "test_usage")
+        if len(question) > MAX_QUESTION_CHARS or len(expect or "") > MAX_QUESTION_CHARS:
+            raise AppError(Outcome.INVALID, "question_too_long", limit=MAX_QUESTION_CHARS)
+        existing = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+        if len(existing) >= MAX_SPECIALIST_CASES:
+            raise AppError(Outcome.INVALID, "test_too_many", limit=MAX_SPECIALIST_CASES)
+        asserts = [{"type": "refuses"}] if expect is None else [{"type": "icontains", "value": expect}]
+        self.stores.cases.add(spec.id, question, asserts, actor.id)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.TEST_ADDED, spec.slug, question=question[:200], asserts=asserts)
+        return spec, len(existing) + 1
+
+    def remove_case(self, actor: Actor, number: int, ref: str | None = None) -> tuple[Specialist, str]:
+        spec = self.target(actor, ref)
+        rows = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+        if not 1 <= number <= len(rows):
+            raise AppError(Outcome.NOT_FOUND, "test_unknown", number=number, count=len(rows))
+        case = rows[number - 1]
+        self.stores.cases.remove(case.id)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.TEST_REMOVED, spec.slug, question=case.question[:200])
+        return spec, case.question
+
+    def replace_cases(self, actor: Actor, case_file: CaseFile, ref: str, **audit: object) -> int:
+        """The specialist's cases become those of ``case_file`` (skills sync); unchanged: nothing."""
+        spec = self.target(actor, ref)
+        wanted = [(c.question, [_assertion_json(a) for a in c.asserts]) for c in case_file.cases]
+        current = [(c.question, json.loads(c.asserts)) for c in self.stores.cases.list(spec.id)]  # type: ignore[arg-type]
+        if wanted == current:
+            return 0
+        self.stores.cases.replace_all(spec.id, wanted, actor.id)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.TEST_SYNCED, spec.slug, cases=len(wanted), **audit)
+        return len(wanted)
+
+    def case_file(self, spec: Specialist) -> CaseFile:
+        rows = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+        return CaseFile(
+            f"{spec.name}: testcases",
+            tuple(
+                EvalCase(
+                    row.question,
+                    tuple(Assertion(a["type"], a.get("value"), n) for a in json.loads(row.asserts)),
+                    n,
+                )
+                for n, row in enumerate(rows, start=1)
+            ),
+        )
+
+    async def run_own(self, actor: Actor, ref: str | None = None) -> CaseReport:
+        """``/test kør``: the specialist's cases on its own model; the run is recorded, and publishing
+        asks for a passing run of exactly these cases, prompt, sources and model."""
+        spec = await asyncio.to_thread(self.target, actor, ref)
+        case_file = await asyncio.to_thread(self.case_file, spec)
+        if not case_file.cases:
+            raise AppError(Outcome.PRECONDITION, "test_none", name=spec.name)
+        model = await asyncio.to_thread(self.case_model, spec)
+        results = await self.run(actor, spec.slug, case_file, (model,))
+        rows = [c["results"][model] for c in results["cases"]]
+        passed = sum(1 for r in rows if r["passed"])
+        await asyncio.to_thread(self.stores.cases.record_run, spec, model, passed, len(rows), actor.id)
+        failures = [
+            Failure(n, c["question"], r["answer"], [a for a in r["assertions"] if a["passed"] is False])
+            for n, (c, r) in enumerate(zip(results["cases"], rows, strict=True), start=1)
+            if not r["passed"]
+        ]
+        return CaseReport(spec, model, passed, len(rows), failures)
 
     # -- answer quality (EvalOps) -----------------------------------------------------------------
     async def run(
@@ -93,8 +200,8 @@ class EvaluationService(Service):
         if not models:
             models = tuple(router.cleared_ids(classification)) or (NO_MODEL,)
         for model in (*models, *([judge] if judge else [])):  # a named judge sees the data too
-            if model == NO_MODEL and not router.has_models:
-                continue
+            if model == NO_MODEL and not router.cleared_ids(classification):
+                continue  # no cleared model: the specialist's own route (cited passages or a refusal)
             known = router.is_cleared(model, classification)
             if known is None:
                 raise AppError(Outcome.NOT_FOUND, "eval_model_unknown", model=model)
@@ -144,8 +251,8 @@ class EvaluationService(Service):
                     for c in answer.citations
                 ],
                 "assertions": [
-                    {"type": c.type, "passed": c.passed, "detail": c.detail, "line": c.line}
-                    for c in checked.checks
+                    {"type": c.type, "value": a.value, "passed": c.passed, "detail": c.detail, "line": c.line}
+                    for a, c in zip(case.asserts, checked.checks, strict=True)
                 ],
             }
 

@@ -119,10 +119,18 @@ class PublishingService(Service):
         return spec
 
     def publish(
-        self, actor: Actor, ref: str | None = None, *, force_reason: str | None = None, **audit: object
+        self,
+        actor: Actor,
+        ref: str | None = None,
+        *,
+        force_reason: str | None = None,
+        tests_override: str | None = None,
+        **audit: object,
     ) -> Specialist:
-        """Needs a screening, and approval where the sharing is department- or organisation-wide.
-        ``force_reason`` (administrators only) skips both and is audited with the reason."""
+        """Needs a screening, approval where the sharing is department- or organisation-wide, and,
+        when the specialist has test cases, a passing run of them as they are now. ``force_reason``
+        (administrators only) skips screening and approval; ``tests_override`` (the Builder's reason)
+        skips the test cases; each is audited with its reason."""
         spec = self.target(actor, ref)
         if force_reason is not None:
             if not self.roles(actor).is_admin:
@@ -131,10 +139,17 @@ class PublishingService(Service):
                 raise AppError(Outcome.INVALID, "force_needs_reason")
         else:
             self.check_publishable(spec)
+        if tests_override is not None:
+            if not tests_override.strip():
+                raise AppError(Outcome.INVALID, "tests_override_needs_reason")
+        else:
+            self.check_cases(spec)
         spec = self.stores.specialists.update(spec.id, status=Status.PUBLISHED)  # type: ignore[arg-type]
         details: dict[str, object] = {"sharing": spec.sharing, "classification": spec.classification}
         if force_reason is not None:
             details.update(forced=True, reason=force_reason.strip())
+        if tests_override is not None:
+            details.update(tests_overridden=True, tests_reason=tests_override.strip())
         self.audit(actor, AuditAction.SPECIALIST_PUBLISHED, spec.slug, **details, **audit)
         return spec
 
@@ -148,6 +163,24 @@ class PublishingService(Service):
                 name=spec.name,
                 sharing=spec.sharing,
                 slug=spec.slug,
+            )
+
+    def check_cases(self, spec: Specialist) -> None:
+        """A specialist with test cases is published only after they passed, as they are now."""
+        cases = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+        if not cases:
+            return
+        run = self.stores.cases.latest_run(spec.id)  # type: ignore[arg-type]
+        current = self.stores.cases.fingerprint(spec, self.case_model(spec))
+        if run is None or run.fingerprint != current:
+            raise AppError(Outcome.PRECONDITION, "publish_tests_not_run", name=spec.name, count=len(cases))
+        if run.passed < run.total:
+            raise AppError(
+                Outcome.PRECONDITION,
+                "publish_tests_failing",
+                name=spec.name,
+                passed=run.passed,
+                total=run.total,
             )
 
     def unpublish(self, actor: Actor, ref: str | None = None, **audit: object) -> Specialist:

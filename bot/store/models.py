@@ -289,3 +289,38 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class SpecialistCase(SQLModel, table=True):
+    """A test case of a specialist: a question and its assertions (JSON, the case file's shape:
+    ``[{"type": "icontains", "value": "688"}]``). Added with ``/test tilføj`` or synced from the
+    skill's ``tests.yaml``; exported back to it."""
+
+    __tablename__ = "specialist_cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    asserts: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class CaseRun(SQLModel, table=True):
+    """The outcome of running a specialist's cases; ``fingerprint`` names what was tested (cases,
+    prompt version, sources, model), so publishing knows whether the last run still holds."""
+
+    __tablename__ = "case_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    fingerprint: str = Field(max_length=64)
+    model: str = Field(max_length=200)
+    passed: int
+    total: int
+    run_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -1,4 +1,4 @@
-"""Adaptive Cards for the core's card data: specialist catalogue, Builder settings, welcome."""
+"""Adaptive Cards for the core's card data: specialist catalogue, Builder settings, welcome, test runs."""
 
 from __future__ import annotations
 
@@ -165,8 +165,42 @@ def welcome_card(text: str, data: dict[str, Any]) -> Attachment:
     return _card(body, actions)
 
 
+def tests_card(data: dict[str, Any]) -> Attachment:
+    """``/test kør``: passed x/y, then each failure with the answer and what was expected."""
+    labels = data.get("labels", {})
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": data["title"], "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": data["summary"], "wrap": True},
+    ]
+    if data.get("all_passed"):
+        body.append({"type": "TextBlock", "text": data["all_passed"], "color": "Good", "wrap": True})
+    for failure in data.get("failures", []):
+        body += [
+            {
+                "type": "TextBlock",
+                "text": failure["question"],
+                "weight": "Bolder",
+                "wrap": True,
+                "separator": True,
+            },
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": labels.get("answer", "Svar"), "value": failure["answer"]},
+                    {
+                        "title": labels.get("expected", "Forventet"),
+                        "value": failure["expected"] or failure["detail"],
+                    },
+                ],
+            },
+        ]
+    return _card(body)
+
+
 def render(text: str, card: dict[str, Any]) -> Attachment | None:
     kind = card.get("type")
+    if kind == "tests":
+        return tests_card(card)
     if kind == "specialists":
         return specialists_card(card)
     if kind == "settings":
@@ -195,6 +229,8 @@ def card_text(content: dict[str, Any]) -> str:
                     lines.append(f"{indent}- " + " — ".join(parts))
             elif kind == "Container":
                 walk(el.get("items", []), indent)
+            elif kind == "FactSet":
+                lines.extend(f"{indent}{f.get('title')}: {f.get('value')}" for f in el.get("facts", []))
             elif kind and kind.startswith("Input."):
                 value = el.get("value", "")
                 choices = ", ".join(str(c.get("title")) for c in el.get("choices", []))
