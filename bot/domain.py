@@ -121,6 +121,7 @@ class AuditAction(StrEnum):
     SPECIALIST_APPROVED = "specialist.approved"
     SPECIALIST_REINDEXED = "specialist.reindexed"
     EVAL_RUN = "eval.run"
+    CATALOGUE_RUN = "eval.catalogue"
     TEST_ADDED = "test.added"
     TEST_REMOVED = "test.removed"
     TEST_SYNCED = "test.synced"

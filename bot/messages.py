@@ -874,6 +874,27 @@ MESSAGES.update(
             "da": "At udgive trods testcases kræver en begrundelse: /udgiv trods-test <begrundelse>.",
             "en": "Publishing despite the test cases needs a reason: /publish override <reason>.",
         },
+        "help_modeller": {
+            "da": "vis modelkataloget: hvilke modeller der må se hvilke data, og hvordan de klarede benchmarken",
+            "en": "show the model catalogue: which models may see which data, and how they did on the benchmark",
+        },
+        "models_none": {
+            "da": "Modelkataloget er ikke målt endnu. Administratoren kører det med aarhusai eval catalogue.",
+            "en": "The model catalogue has not been measured yet. The administrator runs it with aarhusai eval catalogue.",
+        },
+        "models_title": {
+            "da": "Modelkatalog (benchmark med {cases} danske spørgsmål, kørt {date}):",
+            "en": "Model catalogue (benchmark of {cases} Danish questions, run {date}):",
+        },
+        "models_line": {
+            "da": "- **{model}** (må se op til {ceiling}): {passed} % bestået, {danish} % svar på dansk, {words} ord, {latency} ms",
+            "en": "- **{model}** (cleared up to {ceiling}): {passed} % passed, {danish} % answers in Danish, {words} words, {latency} ms",
+        },
+        "models_embedded": {"da": "alt (indlejret)", "en": "anything (embedded)"},
+        "models_footer": {
+            "da": "Vælg model med /indstil model <id>; en model bruges kun til data, den er godkendt til.",
+            "en": "Choose a model with /set model <id>; a model is only used for data it is cleared for.",
+        },
         "help_kilder": {
             "da": "vis kilderne for den specialist, du redigerer",
             "en": "list the sources of the specialist you edit",

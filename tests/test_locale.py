@@ -107,6 +107,8 @@ WALK = [
     (BUILDER, "/test delete 9"),
     (BUILDER, "/test delete 2"),
     (BUILDER, "/test what"),
+    (BUILDER, "/models"),
+    (EMPLOYEE, "/models"),
     (BUILDER, "/remove"),
     (BUILDER, "/remove nothing.md"),
     (BUILDER, "/reindex"),

@@ -381,3 +381,48 @@ def eval_gate(
         raise typer.Exit(1)
     shared = sorted(set(now["models"]) & set(before["models"]))
     typer.echo(f"Ingen regressioner ({', '.join(shared)}).")
+
+
+@eval_app.command("catalogue")
+def eval_catalogue(
+    out: Annotated[
+        Path, typer.Option("--out", help="Mappe til catalogue.html, catalogue.json og rapporten.")
+    ],
+    slug: Annotated[
+        str, typer.Option("--slug", help="Benchmark-specialisten (skills sync først).")
+    ] = "benchmark",
+    cases: Annotated[Path, typer.Option("--cases", help="Benchmarkens testfil.")] = Path(
+        "evals/benchmark/tests.yaml"
+    ),
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Svar ad gangen.")] = 4,
+) -> None:
+    """Kør den fælles danske benchmark på alle katalogets modeller og skriv modelkatalogets side."""
+    from bot.evals.cases import CaseFileError, read_case_file
+    from bot.evals.report import render_catalogue, write
+
+    try:
+        case_file = read_case_file(cases)
+    except CaseFileError as exc:
+        raise _fail(str(exc)) from None
+    with opened("eval catalogue") as (services, actor):
+
+        async def run() -> tuple[dict[str, object], dict[str, object]]:
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            ) as bar:
+                task = bar.add_task("svar", total=None)
+                return await services.app.evaluation.catalogue(
+                    actor, slug, case_file, concurrency, lambda d, t: bar.update(task, completed=d, total=t)
+                )
+
+        results, catalogue = asyncio.run(run())
+    write(results, out)
+    (out / "catalogue.json").write_text(json.dumps(catalogue, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "catalogue.html").write_text(render_catalogue(catalogue), encoding="utf-8")
+    for model, row in catalogue["models"].items():  # type: ignore[attr-defined]
+        typer.echo(
+            f"{model}: bestået {row['pass_rate']:.0%}, dansk {row['danish_share']:.0%}, "
+            f"{row['words_mean']:.0f} ord, p50 {row['latency_p50_ms']:.0f} ms "
+            f"(godkendt op til {row['max_classification'] or 'indlejret'})"
+        )
+    typer.echo(f"Skrevet: {out / 'catalogue.html'}")

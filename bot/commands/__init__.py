@@ -1,6 +1,6 @@
 """Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands import answers, governance, help, sources, specialists, tests
+from bot.commands import answers, governance, help, models, sources, specialists, tests
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
 
@@ -14,6 +14,7 @@ def default_registry() -> CommandRegistry:
             *answers.COMMANDS,
             *governance.COMMANDS,
             *tests.COMMANDS,
+            *models.COMMANDS,
         ]
     )
 

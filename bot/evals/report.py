@@ -109,7 +109,7 @@ def render_html(results: dict[str, Any]) -> str:
                 f"{esc(a['detail'])}</li>"
                 for a in r["assertions"]
             )
-            sources = ", ".join(esc(c["source"]) for c in r["citations"]) or "ingen"
+            sources = ", ".join(dict.fromkeys(esc(c["source"]) for c in r["citations"])) or "ingen"
             css = "ok" if r["passed"] else "fail"
             cells.append(
                 f"<td class='{css}'><details><summary>{'bestået' if r['passed'] else 'fejlet'}"
@@ -152,3 +152,27 @@ def gate(candidate: dict[str, Any], baseline: dict[str, Any], max_drop: float = 
             if was is not None and was["passed"] and not result["passed"]:
                 problems.append(f"{model}: «{case['question']}» bestod før og fejler nu")
     return problems
+
+
+def render_catalogue(catalogue: dict[str, Any]) -> str:
+    """The model catalogue page ("aktuelt situationsbillede"): which model to choose for which data,
+    with the evidence of the last benchmark run. Self-contained like the report."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(m)}</td><td>{esc(str(s.get('served_model') or ''))}</td>"
+        f"<td>{esc(str(s.get('max_classification') or 'indlejret'))}</td>"
+        f"<td>{s['pass_rate'] * 100:.0f} % ({s['passed']}/{s['total']})</td>"
+        f"<td>{s['danish_share'] * 100:.0f} %</td><td>{s['words_mean']:.0f}</td>"
+        f"<td>{s['latency_p50_ms']:.0f} / {s['latency_p95_ms']:.0f} ms</td></tr>"
+        for m, s in catalogue["models"].items()
+    )
+    return (
+        "<!doctype html><html lang='da'><head><meta charset='utf-8'><title>Modelkatalog</title>"
+        f"<style>{STYLE}</style></head><body><h1>Modelkatalog</h1>"
+        f"<p>{esc(catalogue['benchmark'])}: {catalogue['cases']} spørgsmål, "
+        f"kørt {esc(catalogue['date'])}.</p>"
+        "<table><tr><th>model</th><th>servermodel</th><th>godkendt op til</th><th>bestået</th>"
+        "<th>svar på dansk</th><th>ord i gennemsnit</th><th>svartid p50 / p95</th></tr>"
+        f"{rows}</table><p><small>Godkendt op til: den mest følsomme data, modellen må se "
+        "(offentlig &lt; intern &lt; fortrolig &lt; personfølsom).</small></p></body></html>"
+    )

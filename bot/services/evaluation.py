@@ -28,8 +28,8 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.domain import AppError, AuditAction, Outcome
-from bot.evals.assertions import Judge, Observed, check_all
+from bot.domain import AppError, AuditAction, Outcome, Permission
+from bot.evals.assertions import Judge, Observed, check_all, language_of
 from bot.evals.cases import Assertion, CaseFile, EvalCase
 from bot.evals.report import model_summary
 from bot.llm.router import GenerationOutcome
@@ -178,6 +178,47 @@ class EvaluationService(Service):
             if not r["passed"]
         ]
         return CaseReport(spec, model, passed, len(rows), failures)
+
+    # -- the model catalogue with evidence -------------------------------------------------------
+    async def catalogue(
+        self,
+        actor: Actor,
+        ref: str,
+        case_file: CaseFile,
+        concurrency: int = 4,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The shared benchmark (``evals/benchmark``) on every catalogue model cleared for it: the full
+        results and the catalogue summary (per model: clearance, pass rate, Danish share, verbosity,
+        latency, date), which is stored for ``/modeller``. Administrators only."""
+        await asyncio.to_thread(self.require, actor, Permission.ADMIN)
+        results = await self.run(actor, ref, case_file, (), None, concurrency, progress)
+        router = self.stores.router
+        models: dict[str, Any] = {}
+        for model, summary in results["models"].items():
+            answers = [c["results"][model]["answer"] for c in results["cases"]]
+            spec = router.catalogue.get(model)
+            models[model] = {
+                "max_classification": str(spec.max_classification) if spec else None,
+                "served_model": spec.model if spec else None,
+                "danish_share": round(sum(language_of(a) == "da" for a in answers) / len(answers), 4),
+                **summary,
+            }
+        catalogue = {
+            "date": results["started"],
+            "benchmark": case_file.description,
+            "cases": len(case_file.cases),
+            "models": models,
+        }
+        await asyncio.to_thread(self.stores.cases.record_catalogue, catalogue, actor.id)
+        self.audit(actor, AuditAction.CATALOGUE_RUN, ref, models=list(models), cases=len(case_file.cases))
+        return results, catalogue
+
+    def latest_catalogue(self, actor: Actor) -> dict[str, Any] | None:
+        """``/modeller``: the last catalogue run, for Builders choosing a model."""
+        self.require(actor, Permission.BUILD)
+        row = self.stores.cases.latest_catalogue()
+        return json.loads(row.summary) if row else None
 
     # -- answer quality (EvalOps) -----------------------------------------------------------------
     async def run(

@@ -1,4 +1,4 @@
-"""A specialist's test cases and case runs in the database (the store below ``EvaluationService``)."""
+"""Test cases, case runs and model-catalogue runs in the database (the store below ``EvaluationService``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, delete, select
 
 from bot.store import Database
-from bot.store.models import CaseRun, PromptVersion, Specialist, SpecialistCase
+from bot.store.models import CaseRun, CatalogueRun, PromptVersion, Specialist, SpecialistCase
 
 MAX_CASES = 200
 
@@ -97,3 +97,15 @@ class CaseStore:
             return s.exec(
                 select(CaseRun).where(CaseRun.specialist_id == specialist_id).order_by(col(CaseRun.id).desc())
             ).first()
+
+    def record_catalogue(self, summary: dict[str, Any], by: str) -> CatalogueRun:
+        row = CatalogueRun(summary=json.dumps(summary, ensure_ascii=False), run_by=by)
+        with self.db.session() as s:
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def latest_catalogue(self) -> CatalogueRun | None:
+        with self.db.session() as s:
+            return s.exec(select(CatalogueRun).order_by(col(CatalogueRun.id).desc())).first()

@@ -324,3 +324,18 @@ class CaseRun(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class CatalogueRun(SQLModel, table=True):
+    """A run of the shared benchmark on the catalogue's models (``aarhusai eval catalogue``): the
+    evidence ``/modeller`` shows Builders. ``summary`` is JSON: per model its clearance, pass rate,
+    Danish share, verbosity and latency."""
+
+    __tablename__ = "catalogue_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    run_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

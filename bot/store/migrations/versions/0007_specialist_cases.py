@@ -1,4 +1,4 @@
-"""Builders' test cases per specialist and the runs that gate publishing
+"""Builders' test cases per specialist, the runs that gate publishing, and model-catalogue runs
 
 Revision ID: 0007
 Revises: 0006
@@ -39,9 +39,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["specialist_id"], ["specialists.id"], ondelete="CASCADE"),
     )
     op.create_index("ix_case_runs_specialist_id", "case_runs", ["specialist_id"])
+    op.create_table(
+        "catalogue_runs",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("run_by", sa.String(length=256), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("catalogue_runs")
     op.drop_index("ix_case_runs_specialist_id", table_name="case_runs")
     op.drop_table("case_runs")
     op.drop_index("ix_specialist_cases_specialist_id", table_name="specialist_cases")
