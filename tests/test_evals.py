@@ -367,3 +367,29 @@ def test_the_shipped_benchmark_and_red_team_pack_run_from_the_command_line(tmp_p
     assert (
         "angriber.example" not in answers and "BLÅBÆR" not in answers
     )  # links out and the prompt never shown
+
+
+@pytest.mark.llm
+async def test_an_eval_runs_against_the_real_llama_cpp_server(
+    make_services: Callable[..., Services], llama_server: str, tmp_path: Path
+) -> None:
+    """Plumbing, not wording: SmolLM2 through llama.cpp answers each case, the judge's reply is parsed
+    (a verdict or a failure that says why), and the results and report are written."""
+    from bot.evals.report import write
+
+    catalogue = write_catalogue(
+        tmp_path / "models.yaml",
+        {"id": "smol", "base_url": llama_server, "model": "smollm2", "max_output_tokens": 24},
+    )
+    services = make_services(admins="adm", models_file=catalogue)
+    slug = await _specialist(services, "ingen", "offentlige")
+    results = await services.app.evaluation.run(Actor("adm"), slug, parse_case_file(CASES), concurrency=2)
+    first = results["cases"][0]["results"]["smol"]
+    assert first["outcome"] == "answered" and first["answer"].strip() and first["latency_ms"] > 0
+    assert first["model"] == "smol" and {c["source"] for c in first["citations"]} == {"pas.md"}
+    rubric = next(a for a in first["assertions"] if a["type"] == "llm-rubric")
+    assert rubric["passed"] in (True, False) and rubric["detail"]  # judged by smol itself, or said why not
+    assert results["cases"][1]["results"]["smol"]["outcome"] == "no_answer"
+    results_path, report_path = write(results, tmp_path / "ud")
+    assert json.loads(results_path.read_text())["models"]["smol"]["total"] == 2
+    assert "smol" in report_path.read_text()
