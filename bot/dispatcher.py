@@ -189,6 +189,13 @@ class Dispatcher:
         )
 
     # -- around the answer ------------------------------------------------------------------------
+    async def claim(self, conversation_id: str, activity_id: str) -> bool:
+        """Whether this replica answers the activity (another replica may have claimed it first)."""
+        return await asyncio.to_thread(self.app.delivery.claim, conversation_id, activity_id)
+
+    async def finish(self, conversation_id: str, activity_id: str) -> None:
+        await asyncio.to_thread(self.app.delivery.finish, conversation_id, activity_id)
+
     async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
         await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, activity_id)
 

@@ -10,7 +10,7 @@ from sqlmodel import col, delete, select
 
 from bot.governance.audit import AuditLog
 from bot.store import Database
-from bot.store.models import Conversation, Message
+from bot.store.models import ActivityClaim, Conversation, Message
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600
@@ -27,8 +27,14 @@ def purge(db: Database, days: int, now: datetime | None = None) -> tuple[int, in
                 col(Conversation.created_at) < cutoff, col(Conversation.id).not_in(still_used)
             )
         ).rowcount  # type: ignore[attr-defined]
+        # claims on incoming activities only need to outlive Teams' redeliveries (minutes)
+        s.exec(delete(ActivityClaim).where(col(ActivityClaim.claimed_at) < cutoff_claims(now)))
         s.commit()
     return messages or 0, conversations or 0
+
+
+def cutoff_claims(now: datetime | None = None) -> datetime:
+    return (now or datetime.now(UTC)) - timedelta(days=1)
 
 
 def forget_user(db: Database, user_id: str) -> int:

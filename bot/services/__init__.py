@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
+from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
 from bot.services.integrations import IntegrationsService
@@ -34,6 +35,7 @@ class Application:
     stats: StatsService
     integrations: IntegrationsService
     evaluation: EvaluationService
+    delivery: DeliveryService
 
     @classmethod
     def build(cls, stores: Stores) -> Application:
@@ -49,6 +51,7 @@ class Application:
             StatsService(stores),
             IntegrationsService(stores, answering),
             EvaluationService(stores, answering),
+            DeliveryService(stores),
         )
 
 

@@ -339,3 +339,17 @@ class CatalogueRun(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class ActivityClaim(SQLModel, table=True):
+    """An incoming Teams activity claimed by the replica that answers it: the primary key makes the
+    claim atomic across replicas on one database, so a redelivered activity is answered once."""
+
+    __tablename__ = "activity_claims"
+
+    key: str = Field(primary_key=True, max_length=600)  # conversation id | activity id
+    replica: str = Field(max_length=128)
+    done: bool = False  # the turn finished; until then a claim older than its lease may be taken over
+    claimed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes, InvokeResponse
@@ -43,6 +44,8 @@ class TeamsBot:
     adapter: CloudAdapter
     auth: AgentAuthConfiguration
     downloads: DownloadPolicy
+    claim: Callable[[str, str], Awaitable[bool]]  # (conversation id, activity id): this replica answers
+    finish: Callable[[str, str], Awaitable[None]]  # the claimed turn is done
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -145,4 +148,6 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
     adapter.on_turn_error = on_turn_error
-    return TeamsBot(app=app, adapter=adapter, auth=auth, downloads=downloads)
+    return TeamsBot(
+        app=app, adapter=adapter, auth=auth, downloads=downloads, claim=core.claim, finish=core.finish
+    )

@@ -2,7 +2,9 @@
 
 Teams waits at most 15 s for the HTTP answer and redelivers when it gets none, so a message is
 acknowledged (202) as soon as it is validated and answered in a background task through its
-conversation reference; a redelivered activity id is recognised and not answered twice.
+conversation reference; a redelivered activity id is recognised and not answered twice: at once by
+this replica's memory of recent ids, and across replicas by a claim in the shared database taken
+before the turn runs (``bot.services.delivery``).
 """
 
 from __future__ import annotations
@@ -63,11 +65,22 @@ class BackgroundTurns:
     async def _run(self, activity: Activity, claims: ClaimsIdentity) -> None:
         """Turns of one conversation run one at a time, in arrival order, so answers keep their order."""
         conversation = activity.conversation.id if activity.conversation else ""
+        if activity.id:
+            try:
+                claimed = await self.bot.claim(conversation, activity.id)
+            except Exception:  # the database is down: answering twice beats not answering
+                log.exception("claim of activity %s failed; answering anyway", activity.id)
+                claimed = True
+            if not claimed:
+                log.info("activity %s already claimed by another replica", activity.id)
+                return
         lock, users = self._queues.setdefault(conversation, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
             async with lock:
                 await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
+            if activity.id:
+                await self.bot.finish(conversation, activity.id)
         except Exception:
             log.exception("background turn for activity %s failed", activity.id)
         finally:

@@ -1,0 +1,52 @@
+"""Claims on incoming activities, shared by every replica through the database.
+
+The insert is the lock: the primary key refuses a second claim, on any replica. A claim whose turn
+never finished (its replica died mid-turn) can be taken over once its lease has run out, by one
+conditional update, so a redelivery after a crash is still answered, and answered once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from bot.store import Database
+from bot.store.models import ActivityClaim
+
+LEASE_S = 120.0  # longer than any turn (a Teams stream lasts at most 2 minutes)
+
+
+class ClaimStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def claim(self, key: str, replica: str, lease_s: float = LEASE_S) -> bool:
+        """True for the one replica that should answer ``key`` now."""
+        key, replica = key[:600], replica[:128]
+        with self.db.session() as s:
+            s.add(ActivityClaim(key=key, replica=replica))
+            try:
+                s.commit()
+                return True
+            except IntegrityError:
+                s.rollback()
+            now = datetime.now(UTC)
+            taken = s.exec(  # type: ignore[call-overload]
+                update(ActivityClaim)
+                .where(
+                    col(ActivityClaim.key) == key,
+                    col(ActivityClaim.done).is_(False),
+                    col(ActivityClaim.claimed_at) < now - timedelta(seconds=lease_s),
+                )
+                .values(replica=replica, claimed_at=now)
+            )
+            s.commit()
+            return bool(taken.rowcount)
+
+    def finish(self, key: str) -> None:
+        with self.db.session() as s:
+            s.exec(update(ActivityClaim).where(col(ActivityClaim.key) == key[:600]).values(done=True))  # type: ignore[call-overload]
+            s.commit()
