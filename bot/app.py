@@ -24,6 +24,7 @@ from bot.rag.remote_embeddings import EmbedderChoice
 from bot.rag.rerank import RerankChoice
 from bot.rag.retrieval import Retriever
 from bot.services import SYSTEM, Application, Stores
+from bot.services.delivery import REPLICA
 from bot.specialists import SpecialistStore
 from bot.specialists.cases import CaseStore
 from bot.store import Database
@@ -130,7 +131,7 @@ async def _retention(app: web.Application):  # type: ignore[no-untyped-def]
     """The retention purge runs inside the service for as long as it serves."""
     services = app[SERVICES_KEY]
     task = asyncio.create_task(
-        purge_forever(services.db, services.stores.audit, services.settings.retention_days)
+        purge_forever(services.db, services.stores.audit, services.settings.retention_days, replica=REPLICA)
     )
     yield
     task.cancel()

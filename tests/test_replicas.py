@@ -8,8 +8,10 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -97,3 +99,64 @@ def test_old_claims_are_purged_with_the_retention_job(
     purge(services.db, days=30)
     with services.db.session() as s:
         assert [c.key for c in s.exec(select(ActivityClaim)).all()] == ["c|new"]
+
+
+async def test_the_retention_purge_runs_once_across_replicas(
+    make_services: Callable[..., Services], tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.conversation.types import ConversationRef
+    from bot.governance import retention
+    from bot.store.conversations import ConversationStore
+
+    runs: list[str] = []
+    real_purge = retention.purge
+
+    def counted(db: Any, days: int) -> tuple[int, int]:
+        runs.append(db.url)
+        return real_purge(db, days)
+
+    monkeypatch.setattr(retention, "purge", counted)
+
+    replicas = [
+        make_services(database_url=db_url, data_dir=tmp_path / n, index_dir=tmp_path / f"i{n}") for n in "ab"
+    ]
+    store = ConversationStore(replicas[0].db)
+    row = store.record(
+        ConversationRef(id="a:old"), "u1", "Gammelt spørgsmål", "Gammelt svar", model=None, outcome="answered"
+    )
+    with replicas[0].db.session() as s:
+        s.exec(
+            update(Message)
+            .where(Message.id == row.id)
+            .values(created_at=datetime.now(UTC) - timedelta(days=90))
+        )  # type: ignore[call-overload]
+        s.commit()
+    tasks = [
+        asyncio.create_task(
+            retention.purge_forever(r.db, r.stores.audit, 30, every_s=3600, replica=f"replica-{n}")
+        )
+        for n, r in enumerate(replicas)
+    ]
+    await asyncio.sleep(2)
+    for task in tasks:
+        task.cancel()
+    assert len(runs) == 1  # one replica purged; the other saw the period claimed and skipped it
+    assert len(replicas[0].stores.audit.events(action="retention.purge")) == 1
+    with replicas[0].db.session() as s:
+        assert s.exec(select(Message)).all() == []
+
+
+def test_a_job_period_is_claimed_by_one_replica(make_services: Callable[..., Services], db_url: str) -> None:
+    from bot.store.claims import job_due
+    from bot.store.models import JobRun
+
+    db = make_services(database_url=db_url).db
+    assert job_due(db, "rapport", 60, "a") is True
+    assert job_due(db, "rapport", 60, "b") is False
+    with db.session() as s:
+        s.exec(update(JobRun).values(ran_at=datetime.now(UTC) - timedelta(seconds=61)))  # type: ignore[call-overload]
+        s.commit()
+    assert job_due(db, "rapport", 60, "b") is True
+    assert job_due(db, "rapport", 60, "a") is False
+    with db.session() as s:
+        assert s.get(JobRun, "rapport").replica == "b"  # type: ignore[union-attr]

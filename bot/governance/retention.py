@@ -10,6 +10,7 @@ from sqlmodel import col, delete, select
 
 from bot.governance.audit import AuditLog
 from bot.store import Database
+from bot.store.claims import job_due
 from bot.store.models import ActivityClaim, Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,16 @@ def forget_user(db: Database, user_id: str) -> int:
     return count or 0
 
 
-async def purge_forever(db: Database, audit: AuditLog, days: int, every_s: float = PURGE_EVERY_S) -> None:
-    """Runs inside the service: purge at start, then every hour."""
+async def purge_forever(
+    db: Database, audit: AuditLog, days: int, every_s: float = PURGE_EVERY_S, replica: str = "local"
+) -> None:
+    """Runs inside every replica: at start, then every ``every_s``; the purge itself runs on the one
+    replica that claims the period (``job_due``), the others skip it."""
     while True:
         try:
+            if not await asyncio.to_thread(job_due, db, "retention.purge", every_s * 0.9, replica):
+                await asyncio.sleep(every_s)
+                continue
             messages, conversations = await asyncio.to_thread(purge, db, days)
             if messages or conversations:
                 await asyncio.to_thread(

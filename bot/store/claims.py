@@ -1,4 +1,5 @@
-"""Claims on incoming activities, shared by every replica through the database.
+"""Claims shared by every replica through the database: on incoming activities, and on each period
+of a periodic job (the replica that moves a job's ``ran_at`` runs it; the others skip that period).
 
 The insert is the lock: the primary key refuses a second claim, on any replica. A claim whose turn
 never finished (its replica died mid-turn) can be taken over once its lease has run out, by one
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from bot.store import Database
-from bot.store.models import ActivityClaim
+from bot.store.models import ActivityClaim, JobRun
 
 LEASE_S = 120.0  # longer than any turn (a Teams stream lasts at most 2 minutes)
 
@@ -50,3 +51,27 @@ class ClaimStore:
         with self.db.session() as s:
             s.exec(update(ActivityClaim).where(col(ActivityClaim.key) == key[:600]).values(done=True))  # type: ignore[call-overload]
             s.commit()
+
+
+def job_due(db: Database, name: str, every_s: float, replica: str) -> bool:
+    """True for the one replica that claims this period of job ``name`` (no run in the last
+    ``every_s`` seconds): a conditional update, or the first insert, decides atomically."""
+    now = datetime.now(UTC)
+    with db.session() as s:
+        moved = s.exec(  # type: ignore[call-overload]
+            update(JobRun)
+            .where(col(JobRun.name) == name, col(JobRun.ran_at) < now - timedelta(seconds=every_s))
+            .values(ran_at=now, replica=replica[:128])
+        )
+        s.commit()
+        if moved.rowcount:
+            return True
+        if s.get(JobRun, name) is not None:
+            return False
+        s.add(JobRun(name=name, ran_at=now, replica=replica[:128]))
+        try:
+            s.commit()
+        except IntegrityError:
+            s.rollback()
+            return False
+        return True

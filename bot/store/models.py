@@ -353,3 +353,13 @@ class ActivityClaim(SQLModel, table=True):
     claimed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
+
+
+class JobRun(SQLModel, table=True):
+    """When a periodic job last ran, on any replica: the replica that moves ``ran_at`` runs it."""
+
+    __tablename__ = "job_runs"
+
+    name: str = Field(primary_key=True, max_length=64)
+    ran_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    replica: str = Field(max_length=128)
