@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,6 +31,7 @@ specialist_app = typer.Typer(help="Specialister.", no_args_is_help=True)
 index_app = typer.Typer(help="Søgeindekser (genopbygges fra databasen).", no_args_is_help=True)
 skills_app = typer.Typer(help="Specialister som kode (skills/<slug>/skill.yaml).", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluering.", no_args_is_help=True)
+T = TypeVar("T")
 app.add_typer(specialist_app, name="specialist")
 app.add_typer(index_app, name="index")
 app.add_typer(skills_app, name="skills")
@@ -314,6 +315,19 @@ def eval_retrieval(
             )
 
 
+def _with_answers_bar(start: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:
+    """Run an evaluation with a progress bar of answers done (``start`` gets the progress callback)."""
+
+    async def run() -> T:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as bar:
+            task = bar.add_task("svar", total=None)
+            return await start(lambda done, total: bar.update(task, completed=done, total=total))
+
+    return asyncio.run(run())
+
+
 @eval_app.command("run")
 def eval_run(
     slug: str,
@@ -335,21 +349,11 @@ def eval_run(
         raise _fail(str(exc)) from None
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
     with opened("eval run") as (services, actor):
-
-        async def run() -> dict[str, object]:
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-            ) as bar:
-                task = bar.add_task("svar", total=None)
-
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                return await services.app.evaluation.run(
-                    actor, slug, case_file, chosen, judge, concurrency, progress
-                )
-
-        results = asyncio.run(run())
+        results = _with_answers_bar(
+            lambda progress: services.app.evaluation.run(
+                actor, slug, case_file, chosen, judge, concurrency, progress
+            )
+        )
     results_path, report_path = write(results, out)
     for model, summary in results["models"].items():  # type: ignore[attr-defined]
         typer.echo(
@@ -405,17 +409,9 @@ def eval_catalogue(
     except CaseFileError as exc:
         raise _fail(str(exc)) from None
     with opened("eval catalogue") as (services, actor):
-
-        async def run() -> tuple[dict[str, object], dict[str, object]]:
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-            ) as bar:
-                task = bar.add_task("svar", total=None)
-                return await services.app.evaluation.catalogue(
-                    actor, slug, case_file, concurrency, lambda d, t: bar.update(task, completed=d, total=t)
-                )
-
-        results, catalogue = asyncio.run(run())
+        results, catalogue = _with_answers_bar(
+            lambda progress: services.app.evaluation.catalogue(actor, slug, case_file, concurrency, progress)
+        )
     write(results, out)
     (out / "catalogue.json").write_text(json.dumps(catalogue, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "catalogue.html").write_text(render_catalogue(catalogue), encoding="utf-8")

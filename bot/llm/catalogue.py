@@ -82,6 +82,14 @@ class EmbeddingSpec(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024)
 
 
+def _check_section(name: str, default: str | None, ids: list[str]) -> None:
+    """An endpoint section (``embeddings:``, ``rerank:``): unique ids, and a default among them."""
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{name}: et id findes flere gange")
+    if default is not None and default not in ids:
+        raise ValueError(f"{name}.default '{default}' findes ikke blandt modellerne")
+
+
 class EmbeddingsSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,11 +98,7 @@ class EmbeddingsSection(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> EmbeddingsSection:
-        ids = [m.id for m in self.models]
-        if len(set(ids)) != len(ids):
-            raise ValueError("embeddings: et id findes flere gange")
-        if self.default is not None and self.default not in ids:
-            raise ValueError(f"embeddings.default '{self.default}' findes ikke blandt modellerne")
+        _check_section("embeddings", self.default, [m.id for m in self.models])
         return self
 
     def get(self, model_id: str) -> EmbeddingSpec | None:
@@ -130,11 +134,7 @@ class RerankSection(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> RerankSection:
-        ids = [m.id for m in self.models]
-        if len(set(ids)) != len(ids):
-            raise ValueError("rerank: et id findes flere gange")
-        if self.default is not None and self.default not in ids:
-            raise ValueError(f"rerank.default '{self.default}' findes ikke blandt modellerne")
+        _check_section("rerank", self.default, [m.id for m in self.models])
         return self
 
     def get(self, model_id: str) -> RerankSpec | None:
