@@ -14,12 +14,14 @@ Example (``models.yaml``)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Generic, Literal, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.domain import Classification
+
+SpecT = TypeVar("SpecT", bound="EmbeddingSpec | RerankSpec")
 
 
 def cleared(spec: ModelSpec | EmbeddingSpec | RerankSpec, classification: str) -> bool:
@@ -82,27 +84,37 @@ class EmbeddingSpec(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024)
 
 
-def _check_section(name: str, default: str | None, ids: list[str]) -> None:
-    """An endpoint section (``embeddings:``, ``rerank:``): unique ids, and a default among them."""
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{name}: et id findes flere gange")
-    if default is not None and default not in ids:
-        raise ValueError(f"{name}.default '{default}' findes ikke blandt modellerne")
+class _EndpointSection(BaseModel, Generic[SpecT]):
+    """An endpoint section (``embeddings:``, ``rerank:``): unique ids, a default among them, and the
+    clearance rule that picks the endpoint a specialist's data may go to."""
 
-
-class EmbeddingsSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    name: ClassVar[str] = "endpoints"
 
     default: str | None = None
-    models: list[EmbeddingSpec] = Field(default_factory=list)
+    models: list[SpecT] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _check(self) -> EmbeddingsSection:
-        _check_section("embeddings", self.default, [m.id for m in self.models])
+    def _check(self) -> Self:
+        ids = [m.id for m in self.models]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{self.name}: et id findes flere gange")
+        if self.default is not None and self.default not in ids:
+            raise ValueError(f"{self.name}.default '{self.default}' findes ikke blandt modellerne")
         return self
 
-    def get(self, model_id: str) -> EmbeddingSpec | None:
+    def get(self, model_id: str) -> SpecT | None:
         return next((m for m in self.models if m.id == model_id), None)
+
+    def cleared_for(self, classification: str) -> SpecT | None:
+        """The endpoint that may see ``classification`` data: the default if cleared, then the others
+        in file order; None when none is."""
+        ordered = sorted(self.models, key=lambda m: m.id != self.default)  # stable: file order after
+        return next((m for m in ordered if cleared(m, classification)), None)
+
+
+class EmbeddingsSection(_EndpointSection[EmbeddingSpec]):
+    name: ClassVar[str] = "embeddings"
 
 
 class RerankSpec(BaseModel):
@@ -124,21 +136,10 @@ class RerankSpec(BaseModel):
     timeout_s: float = Field(10.0, gt=0)
 
 
-class RerankSection(BaseModel):
+class RerankSection(_EndpointSection[RerankSpec]):
     """Off by default: no ``rerank:`` section, no reranking."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    default: str | None = None
-    models: list[RerankSpec] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _check(self) -> RerankSection:
-        _check_section("rerank", self.default, [m.id for m in self.models])
-        return self
-
-    def get(self, model_id: str) -> RerankSpec | None:
-        return next((m for m in self.models if m.id == model_id), None)
+    name: ClassVar[str] = "rerank"
 
 
 class ModelCatalogue(BaseModel):

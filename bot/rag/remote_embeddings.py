@@ -15,12 +15,20 @@ import os
 import httpx
 import numpy as np
 
-from bot.llm.catalogue import EmbeddingSpec, ModelCatalogue, cleared
+from bot.llm.catalogue import EmbeddingSpec, ModelCatalogue, RerankSpec
 from bot.rag.embeddings import Embedder
 
 
 class EmbeddingEndpointError(Exception):
     """The endpoint did not answer with vectors; ``str()`` names it and why."""
+
+
+def endpoint_client(spec: EmbeddingSpec | RerankSpec) -> httpx.Client:
+    """An HTTP client for a catalogue endpoint: its base URL, its key (from ``api_key_env``), its timeout."""
+    headers = {}
+    if spec.api_key_env and os.environ.get(spec.api_key_env):
+        headers["Authorization"] = f"Bearer {os.environ[spec.api_key_env]}"
+    return httpx.Client(base_url=spec.base_url.rstrip("/") + "/", headers=headers, timeout=spec.timeout_s)
 
 
 class RemoteEmbedder(Embedder):
@@ -29,12 +37,7 @@ class RemoteEmbedder(Embedder):
         self.id = f"{spec.id}:{spec.model}"
         self.batch_size = spec.batch_size
         self._dimension: int | None = None
-        headers = {}
-        if spec.api_key_env and os.environ.get(spec.api_key_env):
-            headers["Authorization"] = f"Bearer {os.environ[spec.api_key_env]}"
-        self._http = httpx.Client(
-            base_url=spec.base_url.rstrip("/") + "/", headers=headers, timeout=spec.timeout_s
-        )
+        self._http = endpoint_client(spec)
 
     @property
     def dimension(self) -> int:
@@ -71,15 +74,13 @@ class EmbedderChoice:
 
     def __init__(self, catalogue: ModelCatalogue, local: Embedder) -> None:
         self.local = local
-        section = catalogue.embeddings
-        order = [section.default, *(m.id for m in section.models)]
-        self._specs = [s for i in dict.fromkeys(o for o in order if o) if (s := section.get(i)) is not None]
+        self.section = catalogue.embeddings
         self._remote: dict[str, RemoteEmbedder] = {}
 
     def for_classification(self, classification: str) -> Embedder:
-        for spec in self._specs:
-            if cleared(spec, classification):
-                if spec.id not in self._remote:
-                    self._remote[spec.id] = RemoteEmbedder(spec)
-                return self._remote[spec.id]
-        return self.local
+        spec = self.section.cleared_for(classification)
+        if spec is None:
+            return self.local
+        if spec.id not in self._remote:
+            self._remote[spec.id] = RemoteEmbedder(spec)
+        return self._remote[spec.id]

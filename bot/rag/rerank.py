@@ -10,12 +10,12 @@ an endpoint cleared for its classification, and an endpoint that fails leaves th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import httpx
 
-from bot.llm.catalogue import ModelCatalogue, RerankSpec, cleared
+from bot.llm.catalogue import ModelCatalogue, RerankSpec
+from bot.rag.remote_embeddings import endpoint_client
 
 
 class RerankError(Exception):
@@ -26,12 +26,7 @@ class RemoteReranker:
     def __init__(self, spec: RerankSpec) -> None:
         self.spec = spec
         self.id = f"{spec.id}:{spec.model}"
-        headers = {}
-        if spec.api_key_env and os.environ.get(spec.api_key_env):
-            headers["Authorization"] = f"Bearer {os.environ[spec.api_key_env]}"
-        self._http = httpx.Client(
-            base_url=spec.base_url.rstrip("/") + "/", headers=headers, timeout=spec.timeout_s
-        )
+        self._http = endpoint_client(spec)
 
     def scores(self, query: str, documents: Sequence[str]) -> list[float]:
         """One relevance score per document, in the documents' order."""
@@ -70,15 +65,13 @@ class RerankChoice:
     then any other cleared one, else none (there is no local reranker)."""
 
     def __init__(self, catalogue: ModelCatalogue) -> None:
-        section = catalogue.rerank
-        order = [section.default, *(m.id for m in section.models)]
-        self._specs = [s for i in dict.fromkeys(o for o in order if o) if (s := section.get(i)) is not None]
+        self.section = catalogue.rerank
         self._clients: dict[str, RemoteReranker] = {}
 
     def for_classification(self, classification: str) -> RemoteReranker | None:
-        for spec in self._specs:
-            if cleared(spec, classification):
-                if spec.id not in self._clients:
-                    self._clients[spec.id] = RemoteReranker(spec)
-                return self._clients[spec.id]
-        return None
+        spec = self.section.cleared_for(classification)
+        if spec is None:
+            return None
+        if spec.id not in self._clients:
+            self._clients[spec.id] = RemoteReranker(spec)
+        return self._clients[spec.id]
