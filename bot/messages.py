@@ -858,6 +858,8 @@ MESSAGES.update(
             "en": "{number}. {question}\nAnswer: {answer}\nExpected: {expected} ({detail})",
         },
         "test_card_title": {"da": "Testcases: {name}", "en": "Test cases: {name}"},
+        "test_answer_label": {"da": "Svar", "en": "Answer"},
+        "test_expected_label": {"da": "Forventet", "en": "Expected"},
         "prompt_tests_hint": {
             "da": "Specialisten har {count} testcases: kør dem igen med /test kør, før den udgives.",
             "en": "The specialist has {count} test cases: run them again with /test run before publishing.",

@@ -27,7 +27,7 @@ def expected(asserts: list[dict[str, Any]], locale: str) -> str:
         elif a["type"] == "icontains":
             parts.append(t("test_expect_contains", locale, value=a["value"]))
         else:
-            parts.append(t("test_expect_other", locale, type=a["type"], value=a.get("value", "")))
+            parts.append(t("test_expect_other", locale, type=a["type"], value=a.get("value") or "").strip())
     return "; ".join(parts)
 
 
@@ -75,6 +75,7 @@ async def test_command(ctx: CommandContext) -> Reply:
             passed=report.passed,
             total=report.total,
         )
+        lines = [title]
         failures = []
         for f in report.failures:
             answer = (
@@ -82,39 +83,37 @@ async def test_command(ctx: CommandContext) -> Reply:
                 if len(f.answer) <= ANSWER_CHARS
                 else f.answer[:ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
             )
+            wanted = expected(f.failed, ctx.locale)  # what the failed assertions asked for
+            detail = "; ".join(f"{a['type']}: {a['detail']}" for a in f.failed)
+            lines.append(
+                t(
+                    "test_failure",
+                    ctx.locale,
+                    number=f.number,
+                    question=f.question,
+                    answer=answer,
+                    expected=wanted,
+                    detail=detail,
+                )
+            )
             failures.append(
                 {
                     "question": f"{f.number}. {f.question}",
                     "answer": answer,
-                    "expected": expected(
-                        [{"type": a["type"], "value": a.get("value")} for a in f.failed], ctx.locale
-                    )
-                    if any(a["type"] in ("icontains", "refuses") for a in f.failed)
-                    else "",
-                    "detail": "; ".join(f"{a['type']}: {a['detail']}" for a in f.failed),
+                    "expected": wanted,
+                    "detail": detail,
                 }
             )
-        lines = [title]
-        lines += [
-            t(
-                "test_failure",
-                ctx.locale,
-                number="",
-                question=f["question"],
-                answer=f["answer"],
-                expected=f["expected"],
-                detail=f["detail"],
-            ).lstrip(". ")
-            for f in failures
-        ] or [t("test_all_passed", ctx.locale)]
+        if not failures:
+            lines.append(t("test_all_passed", ctx.locale))
         card = {
             "type": "tests",
             "title": t("test_card_title", ctx.locale, name=report.spec.name),
             "summary": title,
             "all_passed": t("test_all_passed", ctx.locale) if not failures else "",
             "labels": {
-                "answer": "Svar" if ctx.locale != "en" else "Answer",
-                "expected": "Forventet" if ctx.locale != "en" else "Expected",
+                "answer": t("test_answer_label", ctx.locale),
+                "expected": t("test_expected_label", ctx.locale),
             },
             "failures": failures,
         }

@@ -42,6 +42,7 @@ from bot.services.actor import Actor
 from bot.services.answering import AnsweringService, Question
 from bot.services.base import NO_MODEL, Service, Stores
 from bot.specialists import SpecialistStore
+from bot.specialists.cases import MAX_CASES
 from bot.store import Database, migrate
 from bot.store.models import Specialist, SpecialistCase
 
@@ -51,15 +52,12 @@ JUDGE_PROMPT = (
     'Svar kun med JSON på én linje: {"pass": true eller false, "reason": "kort begrundelse på dansk"}.'
 )
 MAX_CONCURRENCY = 16
+MAX_QUESTION_CHARS = 2000
 
 
 def _local_embedder(name: str) -> bool:
     """A bundled model or a folder on disk: nothing to download, nothing sent out."""
     return name in (E5_SMALL, MINILM) or Path(name).is_dir()
-
-
-MAX_QUESTION_CHARS = 2000
-MAX_SPECIALIST_CASES = 200
 
 
 @dataclass(frozen=True)
@@ -118,8 +116,8 @@ class EvaluationService(Service):
         if len(question) > MAX_QUESTION_CHARS or len(expect or "") > MAX_QUESTION_CHARS:
             raise AppError(Outcome.INVALID, "question_too_long", limit=MAX_QUESTION_CHARS)
         existing = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
-        if len(existing) >= MAX_SPECIALIST_CASES:
-            raise AppError(Outcome.INVALID, "test_too_many", limit=MAX_SPECIALIST_CASES)
+        if len(existing) >= MAX_CASES:
+            raise AppError(Outcome.INVALID, "test_too_many", limit=MAX_CASES)
         asserts = [{"type": "refuses"}] if expect is None else [{"type": "icontains", "value": expect}]
         self.stores.cases.add(spec.id, question, asserts, actor.id)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.TEST_ADDED, spec.slug, question=question[:200], asserts=asserts)
@@ -168,10 +166,14 @@ class EvaluationService(Service):
         if not case_file.cases:
             raise AppError(Outcome.PRECONDITION, "test_none", name=spec.name)
         model = await asyncio.to_thread(self.case_model, spec)
+        # what is tested is fixed before the run: a case or prompt changed meanwhile makes it stale
+        tested = await asyncio.to_thread(self.stores.cases.fingerprint, spec, model)
         results = await self.run(actor, spec.slug, case_file, (model,))
         rows = [c["results"][model] for c in results["cases"]]
         passed = sum(1 for r in rows if r["passed"])
-        await asyncio.to_thread(self.stores.cases.record_run, spec, model, passed, len(rows), actor.id)
+        await asyncio.to_thread(
+            self.stores.cases.record_run, spec, tested, model, passed, len(rows), actor.id
+        )
         failures = [
             Failure(n, c["question"], r["answer"], [a for a in r["assertions"] if a["passed"] is False])
             for n, (c, r) in enumerate(zip(results["cases"], rows, strict=True), start=1)
@@ -211,7 +213,9 @@ class EvaluationService(Service):
             "models": models,
         }
         await asyncio.to_thread(self.stores.cases.record_catalogue, catalogue, actor.id)
-        self.audit(actor, AuditAction.CATALOGUE_RUN, ref, models=list(models), cases=len(case_file.cases))
+        await asyncio.to_thread(
+            self.audit, actor, AuditAction.CATALOGUE_RUN, ref, models=list(models), cases=len(case_file.cases)
+        )
         return results, catalogue
 
     def latest_catalogue(self, actor: Actor) -> dict[str, Any] | None:
@@ -235,13 +239,13 @@ class EvaluationService(Service):
         time; the ``results.json`` structure (``bot.evals.report``). Models default to every catalogue
         model cleared for the specialist's data; a named model that is not cleared is refused before
         anything is sent. Nothing is stored as conversation history; the run is audited."""
-        spec = self.target(actor, ref)
+        spec = await asyncio.to_thread(self.target, actor, ref)
         classification = spec.classification
         router = self.stores.router
-        if not models:
-            models = tuple(router.cleared_ids(classification)) or (NO_MODEL,)
+        cleared = router.cleared_ids(classification)
+        models = models or tuple(cleared) or (NO_MODEL,)
         for model in (*models, *([judge] if judge else [])):  # a named judge sees the data too
-            if model == NO_MODEL and not router.cleared_ids(classification):
+            if model == NO_MODEL and not cleared:
                 continue  # no cleared model: the specialist's own route (cited passages or a refusal)
             known = router.is_cleared(model, classification)
             if known is None:
@@ -254,7 +258,9 @@ class EvaluationService(Service):
                     classification=classification,
                     name=spec.name,
                 )
-        grader, no_judge = self._judge(spec, judge)
+        judge = judge or (cleared[0] if cleared else None)
+        grader = self._grader(spec, judge) if judge else None
+        no_judge = f"sprunget over: ingen dommermodel er godkendt til {classification} data"
         started = datetime.now(UTC).isoformat(timespec="seconds")
         limit = asyncio.Semaphore(max(1, min(concurrency, MAX_CONCURRENCY)))
         total, done = len(case_file.cases) * len(models), 0
@@ -305,7 +311,8 @@ class EvaluationService(Service):
             for case, row in zip(case_file.cases, by_case, strict=True)
         ]
         summary = {m: model_summary([c["results"][m] for c in cases]) for m in models}
-        self.audit(
+        await asyncio.to_thread(
+            self.audit,
             actor,
             AuditAction.EVAL_RUN,
             spec.slug,
@@ -318,17 +325,14 @@ class EvaluationService(Service):
             "description": case_file.description,
             "started": started,
             "classification": classification,
-            "judge": judge_id(self, spec, judge),
+            "judge": judge,
             "models": summary,
             "cases": cases,
         }
 
-    def _judge(self, spec: Specialist, wanted: str | None) -> tuple[Judge | None, str]:
-        """The grader of ``llm-rubric``: ``wanted`` or the first catalogue model cleared for the
-        specialist's data, called through the router like every model; None (and why) without one."""
-        model = judge_id(self, spec, wanted)
-        if model is None:
-            return None, f"sprunget over: ingen dommermodel er godkendt til {spec.classification} data"
+    def _grader(self, spec: Specialist, model: str) -> Judge:
+        """The grader of ``llm-rubric``: ``model`` (checked as cleared for the specialist's data before
+        the run), called through the router like every model call."""
         router = self.stores.router
 
         async def grade(question: str, answer: str, rubric: str) -> tuple[bool, str]:
@@ -343,14 +347,14 @@ class EvaluationService(Service):
                 return False, f"dommeren ({model}) svarede ikke: {generation.outcome}"
             return parse_verdict(generation.raw, model)
 
-        return grade, ""
+        return grade
 
     async def retrieval(
         self, actor: Actor, ref: str, cases: list[Case], compare: tuple[str, ...] = ()
     ) -> RetrievalReport:
         """hit@1, hit@5, MRR and the gate per mode on ``ref``'s index (plus ``hybrid+rerank`` when a
         reranker is cleared for it), then for each embedder named in ``compare``."""
-        spec = self.target(actor, ref)  # edit rights: it reads every source of the specialist
+        spec = await asyncio.to_thread(self.target, actor, ref)  # edit rights: it reads every source
         unknown = await asyncio.to_thread(lambda: [n for n in compare if not _local_embedder(n)])
         if unknown:
             raise AppError(Outcome.INVALID, "embedder_unknown", name=unknown[0])
@@ -374,8 +378,10 @@ class EvaluationService(Service):
         return [evaluate(searcher, spec, cases, mode) for mode in MODES]
 
     async def _with_embedder(self, spec: Specialist, embedder: Embedder, cases: list[Case]) -> list[Scores]:
-        kinds = {s.name: s.kind for s in self.stores.specialists.sources(spec.id)}  # type: ignore[arg-type]
-        files = self.stores.specialists.source_files(spec.id)  # type: ignore[arg-type]
+        store = self.stores.specialists
+        sources = await asyncio.to_thread(store.sources, spec.id)  # type: ignore[arg-type]
+        kinds = {s.name: s.kind for s in sources}
+        files = await asyncio.to_thread(store.source_files, spec.id)  # type: ignore[arg-type]
         with tempfile.TemporaryDirectory(prefix="aarhusai-eval-") as tmp:
             db = Database(f"sqlite:///{Path(tmp) / 'eval.db'}")
             try:
@@ -389,30 +395,25 @@ class EvaluationService(Service):
                     min_lexical_coverage=live.min_lexical_coverage,
                     dense_weight=live.dense_weight,
                 )
-                copy = SpecialistStore(db).create(
-                    spec.name,
-                    "eval",
-                    slug=spec.slug,
-                    settings={"chunk_size": spec.chunk_size, "chunk_overlap": spec.chunk_overlap},
+                copies = SpecialistStore(db)
+                copy = await asyncio.to_thread(
+                    lambda: copies.create(
+                        spec.name,
+                        "eval",
+                        slug=spec.slug,
+                        settings={"chunk_size": spec.chunk_size, "chunk_overlap": spec.chunk_overlap},
+                    )
                 )
                 ingestor = Ingestor(
                     db, embedder, retriever, self.settings.max_upload_bytes, self.settings.extract_timeout_s
                 )
                 for name, data in files:
                     await ingestor.ingest(copy, name, data, "eval", rebuild_index=False, kind=kinds.get(name))
-                copy = SpecialistStore(db).require(spec.slug)
+                copy = await asyncio.to_thread(copies.require, spec.slug)
                 await asyncio.to_thread(retriever.rebuild, copy)
                 return await asyncio.to_thread(self._scores, retriever, copy, cases)
             finally:
                 db.dispose()
-
-
-def judge_id(service: EvaluationService, spec: Specialist, wanted: str | None) -> str | None:
-    router = service.stores.router
-    if wanted is not None:
-        return wanted if router.is_cleared(wanted, spec.classification) else None
-    cleared = router.cleared_ids(spec.classification)
-    return cleared[0] if cleared else None
 
 
 def parse_verdict(raw: str, model: str) -> tuple[bool, str]:

@@ -11,7 +11,7 @@ from sqlmodel import col, delete, select
 from bot.store import Database
 from bot.store.models import CaseRun, CatalogueRun, PromptVersion, Specialist, SpecialistCase
 
-MAX_CASES = 200
+MAX_CASES = 200  # per specialist
 
 
 class CaseStore:
@@ -77,10 +77,13 @@ class CaseStore:
         payload = json.dumps([cases, prompt, content, model], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def record_run(self, spec: Specialist, model: str, passed: int, total: int, by: str) -> CaseRun:
+    def record_run(
+        self, spec: Specialist, fingerprint: str, model: str, passed: int, total: int, by: str
+    ) -> CaseRun:
+        """``fingerprint``: what was tested, taken before the run (``fingerprint``)."""
         run = CaseRun(
             specialist_id=spec.id,  # type: ignore[arg-type]
-            fingerprint=self.fingerprint(spec, model),
+            fingerprint=fingerprint,
             model=model[:200],
             passed=passed,
             total=total,
