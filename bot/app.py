@@ -1,14 +1,16 @@
 """The aiohttp application: ``/api/messages`` (Teams), ``/v1`` and ``/mcp`` (case systems, with API
-keys), ``/healthz`` and ``/readyz``."""
+keys), ``/healthz``, ``/readyz`` and ``/metrics``."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot import metrics
 from bot.api import add_api_routes
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -23,11 +25,11 @@ from bot.rag.ingest import Ingestor
 from bot.rag.remote_embeddings import EmbedderChoice
 from bot.rag.rerank import RerankChoice
 from bot.rag.retrieval import Retriever
+from bot.replica import replica_id
 from bot.services import SYSTEM, Application, Stores
-from bot.services.delivery import REPLICA
 from bot.specialists import SpecialistStore
 from bot.specialists.cases import CaseStore
-from bot.store import Database
+from bot.store import Database, migrate
 from bot.store.conversations import ConversationStore
 from bot.teams import TeamsBot, build_teams_bot
 from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
@@ -80,6 +82,7 @@ def build_services(settings: Settings) -> Services:
         dense_weight=settings.dense_weight,
         choice=EmbedderChoice(catalogue, embedder),
         reranking=RerankChoice(catalogue),
+        cache_bytes=settings.index_cache_mb * 1024 * 1024,
     )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes, settings.extract_timeout_s)
     stores = Stores(
@@ -104,15 +107,27 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _schema_check(db: Database) -> str:
+    """ "ok" when the schema is at this version's head; a replica must not serve a schema it does not
+    know (a migration pending, or a database restored from an older backup while it ran)."""
+    current = migrate.current_revision(db)
+    if current == migrate.head_revision(db):
+        return "ok"
+    head = migrate.head_revision(db)
+    return f"fejl: databasen er på {current or 'ingen version'}, ikke {head} (kør: aarhusai db upgrade)"
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers and every configured model endpoint is reachable."""
+    """Ready when the database answers at this version's schema and every configured model endpoint
+    is reachable."""
     services = request.app[SERVICES_KEY]
     checks: dict[str, str] = {}
     try:
         await asyncio.to_thread(services.db.ping)
         checks["database"] = "ok"
+        checks["migrations"] = await asyncio.to_thread(_schema_check, services.db)
     except Exception as exc:
-        checks["database"] = f"fejl: {type(exc).__name__}"
+        checks.setdefault("database", f"fejl: {type(exc).__name__}")
     if not services.router.has_models:
         checks["models"] = "ingen sprogmodel forbundet (kun kilder)"
     for client in services.router.all_clients():
@@ -127,11 +142,26 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """Prometheus text format. Outside local mode it needs ``AARHUSAI_METRICS_TOKEN`` as a Bearer
+    token: the port also faces Teams, and the figures say how the service is used."""
+    settings = request.app[SERVICES_KEY].settings
+    if not settings.local_mode:
+        token = settings.metrics_token
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            return web.json_response({"error": "not found"}, status=404)
+    body, content_type = metrics.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def _retention(app: web.Application):  # type: ignore[no-untyped-def]
     """The retention purge runs inside the service for as long as it serves."""
     services = app[SERVICES_KEY]
     task = asyncio.create_task(
-        purge_forever(services.db, services.stores.audit, services.settings.retention_days, replica=REPLICA)
+        purge_forever(
+            services.db, services.stores.audit, services.settings.retention_days, replica=replica_id()
+        )
     )
     yield
     task.cancel()
@@ -163,4 +193,5 @@ def create_app(services: Services) -> web.Application:
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app

@@ -7,6 +7,7 @@ setting means the same thing everywhere.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
     )
     index_dir: Path = Field(Path("./indexes"), description="Where the rebuildable search indexes live.")
+    index_cache_mb: int = Field(
+        1024,
+        ge=0,
+        description="Memory for loaded indexes per process; least recently used go first (0: no bound).",
+    )
     host: str = Field("127.0.0.1", description="Interface to bind.")
     port: int = Field(3978, ge=0, le=65535, description="Port to bind; 0 picks a free one.")
     app_id: str | None = Field(None, description="Microsoft app (client) id of the Azure Bot.")
@@ -46,7 +52,25 @@ class Settings(BaseSettings):
     history_turns: int = Field(
         10, ge=0, le=100, description="Earlier exchanges sent to the model as conversation memory."
     )
+    claim_lease_s: float = Field(
+        120.0,
+        ge=3,
+        le=3600,
+        description="A turn claimed by a replica that died is taken over by another after this long.",
+    )
+    workers: str = Field(
+        "1",
+        pattern=r"^(auto|[1-9][0-9]?)$",
+        description="Processes serving one port, each a full replica (auto: one per CPU core).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token for /metrics; without one, /metrics answers in local mode only.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, with replica and turn id (for log collectors)."
+    )
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Administrators: Entra object ids or UPNs (comma-separated); they assign all roles.",
@@ -149,6 +173,10 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
+
+    @property
+    def worker_count(self) -> int:
+        return (os.cpu_count() or 1) if self.workers == "auto" else int(self.workers)
 
     def check_bind(self, host: str) -> None:
         """Refuse a non-loopback bind in local mode: anyone could talk to an unauthenticated bot."""

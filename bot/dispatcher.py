@@ -13,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -24,6 +25,7 @@ from bot.domain import AppError
 from bot.llm import TextSink
 from bot.messages import t
 from bot.services import Actor, Application, Question
+from bot.services.delivery import Windows
 from bot.services.sources import Added
 from bot.store.models import Specialist
 
@@ -196,7 +198,15 @@ class Dispatcher:
     async def finish(self, conversation_id: str, activity_id: str) -> None:
         await asyncio.to_thread(self.app.delivery.finish, conversation_id, activity_id)
 
+    async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
+        return await asyncio.to_thread(self.app.delivery.earlier_turns, conversation_id, activity_id)
+
+    async def reserve_send(self, budgets: Sequence[tuple[str, Windows]]) -> float:
+        return await asyncio.to_thread(self.app.delivery.reserve_send, budgets)
+
     async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
+        if reply.message_id is None or activity_id is None:
+            return  # nothing stored, or nothing to attach: no trip to the database
         await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, activity_id)
 
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:

@@ -160,3 +160,115 @@ def test_a_job_period_is_claimed_by_one_replica(make_services: Callable[..., Ser
     assert job_due(db, "rapport", 60, "a") is False
     with db.session() as s:
         assert s.get(JobRun, "rapport").replica == "b"  # type: ignore[union-attr]
+
+
+def _most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max((sum(1 for u in times[i:] if u - t < window) for i, t in enumerate(times)), default=0)
+
+
+async def test_the_send_limit_of_a_conversation_holds_across_replicas(
+    make_services: Callable[..., Services], tmp_path: Path, db_url: str
+) -> None:
+    """Teams allows 7 sends per second per conversation, whichever replica sends them. Each replica's
+    own window (the old limiter) lets two replicas send 14 in the same second."""
+    from bot.teams.outbound import ConversationRateLimiter, SharedSendLimiter
+
+    replicas = [
+        make_services(database_url=db_url, data_dir=tmp_path / n, index_dir=tmp_path / f"i{n}") for n in "ab"
+    ]
+
+    async def sends(limiters: list[Any], per_replica: int) -> list[float]:
+        times: list[float] = []
+
+        async def one(limiter: Any) -> None:
+            for _ in range(per_replica):
+                await limiter.acquire("a:personal-chat-1")
+                times.append(asyncio.get_running_loop().time())
+
+        await asyncio.gather(*(one(limiter) for limiter in limiters))
+        return times
+
+    own = await sends([ConversationRateLimiter() for _ in replicas], 7)
+    assert _most_in_any_window(own, 0.9) == 14  # the finding: each replica spends its own budget
+    shared = await sends([SharedSendLimiter(r.dispatcher) for r in replicas], 10)
+    assert len(shared) == 20
+    assert _most_in_any_window(shared, 0.9) <= 7
+
+
+def test_the_app_wide_send_budget_spans_conversations(
+    make_services: Callable[..., Services], db_url: str
+) -> None:
+    from bot.store.sendlog import SendLogStore
+
+    log = SendLogStore(make_services(database_url=db_url).db)
+    per_conversation, app = ((7, 1.0),), ((5, 1.0),)
+    taken = [log.reserve(((f"conversation:{n}", per_conversation), ("app", app))) == 0.0 for n in range(8)]
+    assert taken == [True] * 5 + [False] * 3  # five conversations used the app's second
+    wait = log.reserve((("conversation:9", per_conversation), ("app", app)))
+    assert 0.0 < wait <= 1.0
+    # a refused send spends nothing: conversation 9 has its whole budget once the app has room
+    assert log.reserve((("conversation:9", per_conversation),)) == 0.0
+
+
+def test_a_turn_waits_for_an_earlier_turn_of_its_conversation_on_another_replica(
+    make_services: Callable[..., Services], tmp_path: Path, db_url: str
+) -> None:
+    a, b = (
+        make_services(database_url=db_url, data_dir=tmp_path / n, index_dir=tmp_path / f"i{n}").app.delivery
+        for n in "ab"
+    )
+    assert a.claim("c1", "first") and b.claim("c1", "second") and b.claim("c2", "other")
+    assert a.earlier_turns("c1", "first") == 0
+    assert b.earlier_turns("c1", "second") == 1  # "first" still runs on replica a
+    assert b.earlier_turns("c2", "other") == 0  # another conversation never waits
+    a.finish("c1", "first")
+    assert b.earlier_turns("c1", "second") == 0
+
+
+async def test_answers_keep_their_order_when_a_conversation_spans_two_replicas(
+    make_services: Callable[..., Services], tmp_path: Path, db_url: str, model_server: Any
+) -> None:
+    """A long answer on replica a, then a short question to replica b: b answers after a."""
+    from tests.conftest import write_catalogue
+
+    model_server.reply_for = lambda body: (
+        "Første svar " + "ord " * 15 if "første" in body["messages"][-1]["content"] else "Andet svar"
+    )
+    model_server.chunk_delay_s = 0.1
+    catalogue = write_catalogue(
+        tmp_path / "m.yaml", {"id": "m", "base_url": model_server.base_url, "model": "m"}
+    )
+    connector = await FakeConnector().start()
+    replicas = [
+        make_services(
+            database_url=db_url, data_dir=tmp_path / n, index_dir=tmp_path / f"i{n}", models_file=catalogue
+        )
+        for n in "ab"
+    ]
+    runners = []
+    try:
+        bases = []
+        for services in replicas:
+            runner, port = await start(services, "127.0.0.1", 0)
+            runners.append(runner)
+            bases.append(f"http://127.0.0.1:{port}")
+        conversation = {"id": "a:group-1", "conversationType": "groupChat", "tenantId": "t1"}
+        first = message_activity(connector.service_url, "Det første spørgsmål", conversation=conversation)
+        second = message_activity(connector.service_url, "Det andet spørgsmål", conversation=conversation)
+        async with aiohttp.ClientSession() as http:
+            assert (await http.post(f"{bases[0]}/api/messages", json=first)).status == 202
+            await asyncio.sleep(0.4)
+            assert (await http.post(f"{bases[1]}/api/messages", json=second)).status == 202
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
+            texts = [m.get("text") or "" for m in connector.messages()]
+            finals = [t for t in texts if t.startswith(("Første svar", "Andet svar"))]
+            if len(finals) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert [t.split()[0] for t in finals] == ["Første", "Andet"], connector.messages()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+        await connector.stop()

@@ -85,16 +85,25 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port; 0 vælger en ledig port (standard: AARHUSAI_PORT).")
     ] = None,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            help="Processer på samme port, hver en fuld replika; auto: én pr. kerne (AARHUSAI_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
-    """Start botten: /api/messages for Teams, /healthz og /readyz."""
-    from bot.server import serve_forever
-
-    settings = _settings(host=host, port=port)
+    """Start botten: /api/messages for Teams, /v1 og /mcp, /healthz, /readyz og /metrics."""
+    settings = _settings(host=host, port=port, workers=workers)
     try:
         settings.check_bind(settings.host)
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    logs.configure(settings.log_level)
+    n = settings.worker_count
+    if n > 1:
+        from bot.workers import use_multiprocess_metrics
+
+        use_multiprocess_metrics()  # before the workers are forked: they report as one
+    logs.configure(settings.log_level, settings.log_format)
     services = _services(settings)
 
     def ready(bound: int) -> None:
@@ -103,13 +112,28 @@ def serve(
             if settings.local_mode
             else "Teams-godkendelse slået til"
         )
-        typer.echo(f"AarhusAI lytter på http://{settings.host}:{bound}/api/messages — {mode}", err=False)
+        many = f", {n} processer" if n > 1 else ""
+        typer.echo(
+            f"AarhusAI lytter på http://{settings.host}:{bound}/api/messages — {mode}{many}", err=False
+        )
         sys.stdout.flush()
 
     try:
-        asyncio.run(serve_forever(services, settings.host, settings.port, on_ready=ready))
+        if n == 1:
+            from bot.server import serve_forever
+
+            asyncio.run(serve_forever(services, settings.host, settings.port, on_ready=ready))
+            return
+        from bot.app import build_services
+        from bot.workers import Supervisor, bind
+
+        services.close()  # the workers open their own connections after the fork
+        sock = bind(settings.host, settings.port)
     except OSError as exc:
         raise _fail(f"kan ikke lytte på {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    status = Supervisor(n, settings.host, sock, lambda: build_services(settings)).run(ready)
+    if status:
+        raise _fail("processerne kunne ikke starte; se loggen ovenfor")
 
 
 @app.command()

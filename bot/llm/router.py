@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from bot import metrics
 from bot.domain import AuditAction
 from bot.llm.catalogue import ModelCatalogue, ModelSpec, cleared, cleared_for_personal_data
 from bot.llm.errors import ModelError, ModelRejected
@@ -196,13 +197,16 @@ class ModelRouter:
             try:
                 text = await _call(client, payload, on_chunk if redactor is None else None)
             except ModelRejected as exc:
+                metrics.MODEL_CALLS.labels(client.id, "rejected").inc()
                 generation.error = exc
                 tried.append({"model": client.id, "error": type(exc).__name__})
                 break
             except ModelError as exc:
+                metrics.MODEL_CALLS.labels(client.id, "error").inc()
                 generation.error = exc
                 tried.append({"model": client.id, "error": type(exc).__name__})
                 continue
+            metrics.MODEL_CALLS.labels(client.id, "ok").inc()
             if tried:
                 generation.events.append(
                     (AuditAction.MODEL_FALLBACK, {"to": client.id, "after": [a["model"] for a in tried]})

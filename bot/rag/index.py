@@ -46,6 +46,12 @@ class SpecialistIndex:
     def size(self) -> int:
         return int(self.chunk_ids.shape[0])
 
+    @property
+    def memory_bytes(self) -> int:
+        """Roughly what the loaded index holds: its vectors, ids and lexical matrix."""
+        dense = int(self.dense.ntotal) * int(self.dense.d) * 4
+        return dense + int(self.chunk_ids.nbytes) + self.lexical.memory_bytes
+
     def search_dense(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and cosine similarities of the ``k`` nearest passages."""
         k = min(k, self.size)

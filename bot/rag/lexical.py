@@ -97,6 +97,14 @@ class LexicalIndex:
         self.doc_freq = doc_freq
         self._parts = Decompounder(set(doc_freq)) if decompound else None
 
+    @property
+    def memory_bytes(self) -> int:
+        """Roughly what the index holds in memory: bm25s's sparse score matrix plus the vocabulary."""
+        arrays = getattr(self._retriever, "scores", None) or {}
+        held = sum(int(getattr(a, "nbytes", 0)) for a in arrays.values()) if isinstance(arrays, dict) else 0
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        return held + 100 * (len(vocab) + len(self.doc_freq))
+
     def terms(self, text: str) -> list[str]:
         """The stems of ``text`` (and of its compounds' parts) as this index counts them."""
         tokens = tokenize([text])[0]

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 from sqlmodel import col, select
 
+from bot import metrics
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
 from bot.rag.remote_embeddings import EmbedderChoice
@@ -59,6 +61,7 @@ class Retriever:
         dense_weight: float = 2.0,
         choice: EmbedderChoice | None = None,
         reranking: RerankChoice | None = None,
+        cache_bytes: int = 0,
     ) -> None:
         self.db = db
         self.indexes = indexes
@@ -68,7 +71,8 @@ class Retriever:
         self.min_dense_score = min_dense_score
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
-        self._loaded: dict[str, SpecialistIndex] = {}
+        self.cache_bytes = cache_bytes  # 0: no bound
+        self._loaded: OrderedDict[str, SpecialistIndex] = OrderedDict()  # least recently used first
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -86,17 +90,43 @@ class Retriever:
         loaded = self._loaded.get(spec.slug)
         folder = self.indexes.current_folder(spec.slug)
         if loaded is not None and loaded.folder == folder and loaded.version >= spec.content_version:
+            self._touch(spec.slug)
             return loaded
         with self._lock(spec.slug):
             folder = self.indexes.current_folder(spec.slug)
             if folder is not None and (loaded is None or loaded.folder != folder):
+                metrics.INDEX_CACHE_LOADS.labels("first" if loaded is None else "new_version").inc()
                 loaded = self.indexes.load(spec.slug)
             if loaded is None or loaded.version < spec.content_version:
+                metrics.INDEX_CACHE_LOADS.labels("rebuilt").inc()
                 self.rebuild(spec)
                 loaded = self.indexes.load(spec.slug)
             if loaded is not None:
-                self._loaded[spec.slug] = loaded
+                self._keep(spec.slug, loaded)
             return loaded
+
+    def _touch(self, slug: str) -> None:
+        with self._guard:
+            if slug in self._loaded:
+                self._loaded.move_to_end(slug)
+
+    def _keep(self, slug: str, index: SpecialistIndex) -> None:
+        """Cache ``index``; beyond ``cache_bytes`` the least recently used ones go (they load again
+        from disk when asked). The one just used always stays, however big."""
+        with self._guard:
+            self._loaded[slug] = index
+            self._loaded.move_to_end(slug)
+            total = sum(i.memory_bytes for i in self._loaded.values())
+            while self.cache_bytes and total > self.cache_bytes and len(self._loaded) > 1:
+                _, dropped = self._loaded.popitem(last=False)
+                total -= dropped.memory_bytes
+            metrics.INDEX_CACHE_BYTES.set(total)
+
+    @property
+    def cached(self) -> list[str]:
+        """Slugs of the indexes held in memory, least recently used first."""
+        with self._guard:
+            return list(self._loaded)
 
     def rebuild(self, spec: Specialist) -> str:
         """Write a fresh index version from the chunks in the database (the source of truth).
@@ -124,7 +154,8 @@ class Retriever:
             vectors, matching = np.zeros((0, 0), dtype=np.float32), False
         texts = [f"{r[2]}\n{r[3]}" if r[2] else r[3] for r in rows]
         folder = self.indexes.write(spec.slug, version, ids, vectors, texts, embedder.id if matching else "")
-        self._loaded.pop(spec.slug, None)
+        with self._guard:
+            self._loaded.pop(spec.slug, None)
         return folder
 
     def needs_reembed(self, spec: Specialist) -> bool:

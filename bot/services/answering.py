@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from bot import metrics
 from bot.conversation.types import Citation, ConversationRef, Exchange
 from bot.domain import AuditAction, SpecialistKind
 from bot.governance import screening
@@ -80,6 +82,22 @@ class AnsweringService(Service):
 
     async def answer(self, q: Question, on_text: TextSink | None = None) -> Answer:
         """Answer ``q``; ``on_text`` receives the sanitised answer so far while it is generated."""
+        start = time.perf_counter()
+        first: list[float] = []
+
+        async def timed_text(text: str) -> None:
+            if not first:
+                first.append(time.perf_counter() - start)
+                metrics.FIRST_TEXT_SECONDS.observe(first[0])
+            assert on_text is not None
+            await on_text(text)
+
+        answer = await self._answer(q, timed_text if on_text is not None else None)
+        metrics.ANSWER_SECONDS.observe(time.perf_counter() - start)
+        metrics.ANSWERS.labels(answer.outcome).inc()
+        return answer
+
+    async def _answer(self, q: Question, on_text: TextSink | None) -> Answer:
         spec, locale = q.spec, q.actor.locale
         if len(q.text) > self.settings.max_question_chars:
             return await self._record(
@@ -154,6 +172,7 @@ class AnsweringService(Service):
             on_chunk=stream if on_text is not None else None,
         )
         for action, details in generation.events:
+            metrics.POLICY_EVENTS.labels(str(action)).inc()
             await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
         decision = generation.decision
         if generation.outcome == GenerationOutcome.NO_CLEARED_MODEL:
@@ -170,6 +189,7 @@ class AnsweringService(Service):
             return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
         text = generation.restore(sanitise(generation.raw, policy, locale)).strip()
         if withheld or guard.leaks(text):
+            metrics.POLICY_EVENTS.labels(str(AuditAction.PROMPT_WITHHELD)).inc()
             await asyncio.to_thread(
                 self.audit, q.actor, AuditAction.PROMPT_WITHHELD, spec.slug, model=generation.model
             )
@@ -215,6 +235,7 @@ class AnsweringService(Service):
         if not find_pii(q.text):
             return ""
         kinds = Redactor().redact(q.text).kinds
+        metrics.POLICY_EVENTS.labels(str(AuditAction.PII_WARNED)).inc()
         await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
         return (
             t("pii_warning", q.actor.locale, found=describe(kinds, q.actor.locale), name=q.spec.name) + "\n\n"

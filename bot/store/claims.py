@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from bot.store import Database
@@ -24,11 +25,11 @@ class ClaimStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def claim(self, key: str, replica: str, lease_s: float = LEASE_S) -> bool:
+    def claim(self, key: str, replica: str, lease_s: float = LEASE_S, conversation: str = "") -> bool:
         """True for the one replica that should answer ``key`` now."""
         key, replica = key[:600], replica[:128]
         with self.db.session() as s:
-            s.add(ActivityClaim(key=key, replica=replica))
+            s.add(ActivityClaim(key=key, replica=replica, conversation=conversation[:512]))
             try:
                 s.commit()
                 return True
@@ -46,6 +47,27 @@ class ClaimStore:
             )
             s.commit()
             return bool(taken.rowcount)
+
+    def earlier_unfinished(self, key: str, lease_s: float = LEASE_S) -> int:
+        """Claims of the same conversation taken before ``key`` and still running (on any replica,
+        within their lease): the turn for ``key`` waits for them, so answers keep their order."""
+        mine = aliased(ActivityClaim)
+        other = aliased(ActivityClaim)
+        cutoff = datetime.now(UTC) - timedelta(seconds=lease_s)
+        with self.db.session() as s:
+            query = (
+                select(func.count())
+                .select_from(other)
+                .join(mine, col(mine.conversation) == col(other.conversation))
+                .where(
+                    col(mine.key) == key[:600],
+                    col(mine.conversation) != "",
+                    col(other.done).is_(False),
+                    col(other.claimed_at) < col(mine.claimed_at),
+                    col(other.claimed_at) > cutoff,
+                )
+            )
+            return int(s.execute(query).scalar_one())
 
     def finish(self, key: str) -> None:
         with self.db.session() as s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -346,13 +346,32 @@ class ActivityClaim(SQLModel, table=True):
     claim atomic across replicas on one database, so a redelivered activity is answered once."""
 
     __tablename__ = "activity_claims"
+    __table_args__ = (Index("ix_activity_claims_conversation", "conversation", "claimed_at"),)
 
     key: str = Field(primary_key=True, max_length=600)  # conversation id | activity id
+    conversation: str = Field(default="", max_length=512)  # turns of one conversation run in claim order
     replica: str = Field(max_length=128)
     done: bool = False  # the turn finished; until then a claim older than its lease may be taken over
     claimed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
+
+
+class SendLog(SQLModel, table=True):
+    """One activity sent to Teams, in a budget's scope (a conversation, or the whole app): the
+    sliding windows that Teams enforces are counted here, so all replicas spend one budget."""
+
+    __tablename__ = "send_log"
+    __table_args__ = (Index("ix_send_log_scope_sent_at", "scope", "sent_at"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    scope: str = Field(max_length=600)
+    sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class JobRun(SQLModel, table=True):

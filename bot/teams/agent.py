@@ -9,9 +9,11 @@ handled here too. Nothing below this package sees an activity.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes, InvokeResponse
 from microsoft_agents.authentication.msal import MsalConnectionManager
@@ -24,16 +26,33 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
+from bot import metrics
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
 from bot.teams.files import DownloadPolicy
-from bot.teams.outbound import SendPolicy
+from bot.teams.outbound import SendPolicy, SharedSendLimiter
 from bot.teams.render import to_activities
 from bot.teams.streaming import TeamsStream
 
 log = logging.getLogger(__name__)
+
+
+class Delivery(Protocol):
+    """What replicas share about delivery (the dispatcher, over ``DeliveryService``)."""
+
+    async def claim(self, conversation_id: str, activity_id: str) -> bool:
+        """True when this replica answers the activity."""
+
+    async def finish(self, conversation_id: str, activity_id: str) -> None:
+        """The claimed turn is done."""
+
+    async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
+        """Turns of the conversation claimed earlier and still running, on any replica."""
+
+    async def reserve_send(self, budgets: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> float:
+        """One send from every budget: 0.0 when taken, else the seconds to wait."""
 
 
 @dataclass
@@ -44,8 +63,7 @@ class TeamsBot:
     adapter: CloudAdapter
     auth: AgentAuthConfiguration
     downloads: DownloadPolicy
-    claim: Callable[[str, str], Awaitable[bool]]  # (conversation id, activity id): this replica answers
-    finish: Callable[[str, str], Awaitable[None]]  # the claimed turn is done
+    delivery: Delivery
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -76,7 +94,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
     adapter = CloudAdapter(connection_manager=connections)
-    adapter.use(SendPolicy())
+    adapter.use(SendPolicy(SharedSendLimiter(core)))
     app = AgentApplication[TurnState](
         storage=MemoryStorage(),
         connection_manager=connections,
@@ -85,6 +103,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
+        start = time.perf_counter()
         turn = await core.prepare(to_incoming(context.activity, settings.locale, downloads))
         is_question = turn.is_question
         stream = TeamsStream(context, streaming=can_stream(context.activity))
@@ -95,16 +114,21 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
             await context.send_activity(Activity(type=ActivityTypes.message, text=text))
 
         reply = await core.handle(turn, on_text=stream.update if is_question else None, notify=notify)
+        attached = None
         if is_question:
             if stream.stream_id is not None:  # known before the final message: thumbs work at once
-                await core.attach_reply_id(reply, stream.stream_id)
+                attached = stream.stream_id
+                await core.attach_reply_id(reply, attached)
             reply_id = await stream.finish(reply)
         else:
             reply_id = None
             for activity in to_activities(reply):
                 response = await context.send_activity(activity)
                 reply_id = response.id if response else None
-        await core.attach_reply_id(reply, reply_id)
+        if reply_id != attached:  # a streamed answer's final message keeps the stream's id
+            await core.attach_reply_id(reply, reply_id)
+        metrics.TURNS.labels(turn.kind, reply.kind).inc()
+        metrics.TURN_SECONDS.observe(time.perf_counter() - start)
 
     async def on_feedback(context: TurnContext, _state: TurnState) -> None:
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
@@ -148,6 +172,4 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
     adapter.on_turn_error = on_turn_error
-    return TeamsBot(
-        app=app, adapter=adapter, auth=auth, downloads=downloads, claim=core.claim, finish=core.finish
-    )
+    return TeamsBot(app=app, adapter=adapter, auth=auth, downloads=downloads, delivery=core)

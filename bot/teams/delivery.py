@@ -4,7 +4,8 @@ Teams waits at most 15 s for the HTTP answer and redelivers when it gets none, s
 acknowledged (202) as soon as it is validated and answered in a background task through its
 conversation reference; a redelivered activity id is recognised and not answered twice: at once by
 this replica's memory of recent ids, and across replicas by a claim in the shared database taken
-before the turn runs (``bot.services.delivery``).
+before the turn runs (``bot.services.delivery``). The same claims keep a conversation's turns in
+arrival order when they reach different replicas.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import OrderedDict
 
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ClaimsIdentity
 
+from bot import logs, metrics
 from bot.teams.agent import TeamsBot
 
 log = logging.getLogger(__name__)
+
+ORDER_POLL_MAX_S = 0.5
 
 
 class RecentIds:
@@ -41,6 +46,11 @@ class RecentIds:
         self._seen[key] = now
         return True
 
+    def forget(self, key: str) -> None:
+        """Another replica holds the claim: a later redelivery must be able to try again (the
+        holder may die before it answers)."""
+        self._seen.pop(key, None)
+
 
 class BackgroundTurns:
     """Runs turns after the HTTP acknowledgement and lets shutdown wait for them."""
@@ -57,36 +67,57 @@ class BackgroundTurns:
         if activity.id and not self.recent.first_time(key):
             log.info("redelivered activity %s ignored", activity.id)
             return False
-        task = asyncio.create_task(self._run(activity, claims))
+        with logs.turn(uuid.uuid4().hex[:12]):  # the task keeps it: every line of this turn names it
+            task = asyncio.create_task(self._run(activity, claims, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
 
-    async def _run(self, activity: Activity, claims: ClaimsIdentity) -> None:
-        """Turns of one conversation run one at a time, in arrival order, so answers keep their order."""
+    async def _run(self, activity: Activity, claims: ClaimsIdentity, key: str) -> None:
+        """Turns of one conversation run one at a time, in arrival order, so answers keep their
+        order: on this replica by a lock, across replicas by waiting for earlier claims to finish."""
         conversation = activity.conversation.id if activity.conversation else ""
+        delivery = self.bot.delivery
+        claimed_in_db = False
         if activity.id:
             try:
-                claimed = await self.bot.claim(conversation, activity.id)
+                claimed = claimed_in_db = await delivery.claim(conversation, activity.id)
             except Exception:  # the database is down: answering twice beats not answering
                 log.exception("claim of activity %s failed; answering anyway", activity.id)
                 claimed = True
+            metrics.CLAIMS.labels("claimed" if claimed else "duplicate").inc()
             if not claimed:
                 log.info("activity %s already claimed by another replica", activity.id)
+                self.recent.forget(key)
                 return
         lock, users = self._queues.setdefault(conversation, (asyncio.Lock(), [0]))
         users[0] += 1
+        queued = time.monotonic()
         try:
             async with lock:
+                if claimed_in_db and activity.id:
+                    await self._after_earlier_turns(conversation, activity.id)
+                metrics.QUEUE_WAIT_SECONDS.labels("conversation").observe(time.monotonic() - queued)
                 await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
             if activity.id:
-                await self.bot.finish(conversation, activity.id)
+                await delivery.finish(conversation, activity.id)
         except Exception:
             log.exception("background turn for activity %s failed", activity.id)
         finally:
             users[0] -= 1
             if users[0] == 0:
                 del self._queues[conversation]
+
+    async def _after_earlier_turns(self, conversation: str, activity_id: str) -> None:
+        """Wait while another replica still runs an earlier turn of this conversation (bounded by
+        the claims' lease: a replica that died does not hold the conversation for longer)."""
+        delay = 0.05
+        try:
+            while await self.bot.delivery.earlier_turns(conversation, activity_id):
+                await asyncio.sleep(delay)
+                delay = min(delay * 1.5, ORDER_POLL_MAX_S)
+        except Exception:
+            log.warning("could not ask for earlier turns of a conversation; answering now", exc_info=True)
 
     async def drain(self, timeout_s: float = 30.0) -> None:
         if self._tasks:

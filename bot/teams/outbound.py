@@ -1,6 +1,9 @@
-"""Teams' sending rules: per-conversation rate (7 per second, 60 per 30 s) and retries with backoff.
+"""Teams' sending rules: per-conversation rate (7 per second, 60 per 30 s), an app-wide rate (50
+per second), and retries with backoff.
 
-A middleware hooks every turn's sends, so no handler can forget it. 429 (throttled), 502 and 504 are
+A middleware hooks every turn's sends, so no handler can forget it. The budgets are shared by all
+replicas through the database (``SharedSendLimiter``); if the database cannot be asked, this
+replica's own windows keep it within the limits by itself. 429 (throttled), 502 and 504 are
 retried with exponential backoff and full jitter, honouring ``Retry-After``; anything else fails at once.
 """
 
@@ -11,25 +14,45 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import aiohttp
 from microsoft_agents.hosting.core import TurnContext
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 504})
+CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))
+APP_WINDOWS: tuple[tuple[int, float], ...] = ((50, 1.0),)
+APP_SCOPE = "app"
 
 
 class ConversationRateLimiter:
     """Sliding windows per conversation; ``acquire`` waits until one more send is allowed."""
 
-    def __init__(self, windows: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))) -> None:
+    def __init__(self, windows: tuple[tuple[int, float], ...] = CONVERSATION_WINDOWS) -> None:
         self.windows = windows
         self._sent: dict[str, deque[float]] = defaultdict(deque)
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._acquired = 0
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def _sweep(self) -> None:
+        """Forget conversations with no send in the longest window (the maps would grow forever)."""
+        now, longest = time.monotonic(), max(w for _, w in self.windows)
+        for key in [k for k, sent in self._sent.items() if not sent or now - sent[-1] > longest]:
+            if not self._locks[key].locked():
+                del self._sent[key], self._locks[key]
 
     async def acquire(self, conversation_id: str) -> None:
+        self._acquired += 1
+        if self._acquired % 1000 == 0:
+            self._sweep()
         async with self._locks[conversation_id]:
             sent = self._sent[conversation_id]
             longest = max(w for _, w in self.windows)
@@ -48,12 +71,45 @@ class ConversationRateLimiter:
                 await asyncio.sleep(wait)
 
 
+class SendBudgets(Protocol):
+    async def reserve_send(self, budgets: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> float: ...
+
+
+class SharedSendLimiter:
+    """The per-conversation and app-wide budgets, spent together by every replica (send log in the
+    database); this replica's own windows stand in while the database cannot be asked."""
+
+    def __init__(self, shared: SendBudgets | None, local: ConversationRateLimiter | None = None) -> None:
+        self.shared = shared
+        self.local = local or ConversationRateLimiter()
+
+    async def acquire(self, conversation_id: str) -> None:
+        start = time.monotonic()
+        try:
+            while self.shared is not None:
+                try:
+                    wait = await self.shared.reserve_send(
+                        ((f"conversation:{conversation_id}", CONVERSATION_WINDOWS), (APP_SCOPE, APP_WINDOWS))
+                    )
+                except Exception:
+                    log.warning(
+                        "shared send budget unavailable; this replica's own limit applies", exc_info=True
+                    )
+                    break
+                if wait <= 0:
+                    return
+                await asyncio.sleep(min(wait, 5.0))
+            await self.local.acquire(conversation_id)
+        finally:
+            metrics.QUEUE_WAIT_SECONDS.labels("send").observe(time.monotonic() - start)
+
+
 class SendPolicy:
     """Agents SDK middleware: rate-limit and retry every outgoing activity."""
 
     def __init__(
         self,
-        limiter: ConversationRateLimiter | None = None,
+        limiter: ConversationRateLimiter | SharedSendLimiter | None = None,
         retries: int = 4,
         base_delay: float = 0.5,
         max_delay: float = 8.0,
@@ -74,9 +130,14 @@ class SendPolicy:
             for _ in activities:
                 await self.limiter.acquire(conversation)
             try:
-                return await send()
+                result = await send()
+                metrics.SENDS.labels("retried" if attempt else "ok").inc()
+                return result
             except aiohttp.ClientResponseError as exc:
+                if exc.status in RETRY_STATUSES:
+                    metrics.THROTTLED.labels(str(exc.status)).inc()
                 if exc.status not in RETRY_STATUSES or attempt >= self.retries:
+                    metrics.SENDS.labels("failed").inc()
                     raise
                 delay = self._delay(attempt, exc.headers.get("Retry-After") if exc.headers else None)
                 log.warning("Teams answered %s; retry %d in %.2f s", exc.status, attempt + 1, delay)
