@@ -73,6 +73,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.cache_bytes = cache_bytes  # 0: no bound
         self._loaded: OrderedDict[str, SpecialistIndex] = OrderedDict()  # least recently used first
+        self._sizes: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -109,18 +110,24 @@ class Retriever:
         with self._guard:
             if slug in self._loaded:
                 self._loaded.move_to_end(slug)
+                self._evict()
 
     def _keep(self, slug: str, index: SpecialistIndex) -> None:
-        """Cache ``index``; beyond ``cache_bytes`` the least recently used ones go (they load again
-        from disk when asked). The one just used always stays, however big."""
+        """Cache ``index`` as the most recently used."""
         with self._guard:
             self._loaded[slug] = index
             self._loaded.move_to_end(slug)
-            total = sum(i.memory_bytes for i in self._loaded.values())
-            while self.cache_bytes and total > self.cache_bytes and len(self._loaded) > 1:
-                _, dropped = self._loaded.popitem(last=False)
-                total -= dropped.memory_bytes
-            metrics.INDEX_CACHE_BYTES.set(total)
+            self._sizes[slug] = index.memory_bytes
+            self._evict()
+
+    def _evict(self) -> None:
+        """Beyond ``cache_bytes`` the least recently used indexes go (they load again from disk when
+        asked); the one just used always stays, however big. Called with ``_guard`` held."""
+        total = sum(self._sizes[slug] for slug in self._loaded)
+        while self.cache_bytes and total > self.cache_bytes and len(self._loaded) > 1:
+            slug, _ = self._loaded.popitem(last=False)
+            total -= self._sizes.pop(slug)
+        metrics.INDEX_CACHE_BYTES.set(total)
 
     @property
     def cached(self) -> list[str]:
@@ -156,6 +163,7 @@ class Retriever:
         folder = self.indexes.write(spec.slug, version, ids, vectors, texts, embedder.id if matching else "")
         with self._guard:
             self._loaded.pop(spec.slug, None)
+            self._sizes.pop(spec.slug, None)
         return folder
 
     def needs_reembed(self, spec: Specialist) -> bool:
