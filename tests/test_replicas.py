@@ -272,3 +272,24 @@ async def test_answers_keep_their_order_when_a_conversation_spans_two_replicas(
         for runner in runners:
             await runner.cleanup()
         await connector.stop()
+
+
+async def test_a_burst_in_one_conversation_is_answered_in_arrival_order_without_waiting_on_itself(
+    make_services: Callable[..., Services], db_url: str
+) -> None:
+    """Claims finish in any order on the thread pool; a turn must never hold the conversation while
+    it waits for an earlier claim that waits for the conversation (that would stall it for a lease)."""
+    connector = await FakeConnector().start()
+    runner, port = await start(make_services(database_url=db_url), "127.0.0.1", 0)
+    try:
+        commands = ["/hjælp", "/specialister", "/hjælp", "/specialister", "/hjælp", "/specialister"]
+        async with aiohttp.ClientSession() as http:
+            for text in commands:
+                activity = message_activity(connector.service_url, text)
+                assert (await http.post(f"http://127.0.0.1:{port}/api/messages", json=activity)).status == 202
+        replies = await connector.wait_for_messages(len(commands), wait_s=20)
+        kinds = ["hjælp" if "Kommandoer" in (r.get("text") or "") else "specialister" for r in replies]
+        assert kinds == [c.strip("/") for c in commands]
+    finally:
+        await runner.cleanup()
+        await connector.stop()

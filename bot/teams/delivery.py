@@ -75,32 +75,40 @@ class BackgroundTurns:
 
     async def _run(self, activity: Activity, claims: ClaimsIdentity, key: str) -> None:
         """Turns of one conversation run one at a time, in arrival order, so answers keep their
-        order: on this replica by a lock, across replicas by waiting for earlier claims to finish."""
+        order: on this replica by a lock taken first (tasks reach it in arrival order), across
+        replicas by waiting for earlier claims to finish. The claim is taken and finished inside
+        the lock, so a turn only ever waits for claims older than its own: no two turns can wait
+        for each other."""
         conversation = activity.conversation.id if activity.conversation else ""
         delivery = self.bot.delivery
-        claimed_in_db = False
-        if activity.id:
-            try:
-                claimed = claimed_in_db = await delivery.claim(conversation, activity.id)
-            except Exception:  # the database is down: answering twice beats not answering
-                log.exception("claim of activity %s failed; answering anyway", activity.id)
-                claimed = True
-            metrics.CLAIMS.labels("claimed" if claimed else "duplicate").inc()
-            if not claimed:
-                log.info("activity %s already claimed by another replica", activity.id)
-                self.recent.forget(key)
-                return
         lock, users = self._queues.setdefault(conversation, (asyncio.Lock(), [0]))
         users[0] += 1
         queued = time.monotonic()
         try:
             async with lock:
-                if claimed_in_db and activity.id:
-                    await self._after_earlier_turns(conversation, activity.id)
-                metrics.QUEUE_WAIT_SECONDS.labels("conversation").observe(time.monotonic() - queued)
-                await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
-            if activity.id:
-                await delivery.finish(conversation, activity.id)
+                claimed_in_db = False
+                if activity.id:
+                    try:
+                        claimed = claimed_in_db = await delivery.claim(conversation, activity.id)
+                    except Exception:  # the database is down: answering twice beats not answering
+                        log.exception("claim of activity %s failed; answering anyway", activity.id)
+                        claimed = True
+                    metrics.CLAIMS.labels("claimed" if claimed else "duplicate").inc()
+                    if not claimed:
+                        log.info("activity %s already claimed by another replica", activity.id)
+                        self.recent.forget(key)
+                        return
+                try:
+                    if claimed_in_db and activity.id:
+                        await self._after_earlier_turns(conversation, activity.id)
+                    metrics.QUEUE_WAIT_SECONDS.labels("conversation").observe(time.monotonic() - queued)
+                    await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
+                except asyncio.CancelledError:  # shutting down: the claim is handed back (lease)
+                    claimed_in_db = False
+                    raise
+                finally:  # a failed turn has ended too: the conversation's next turn must not wait for it
+                    if claimed_in_db and activity.id:
+                        await delivery.finish(conversation, activity.id)
         except Exception:
             log.exception("background turn for activity %s failed", activity.id)
         finally:
