@@ -184,9 +184,16 @@ async def _reembed(app: web.Application):  # type: ignore[no-untyped-def]
     task.cancel()
 
 
+async def _loop_lag(_app: web.Application):  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(metrics.watch_loop_lag())
+    yield
+    task.cancel()
+
+
 def create_app(services: Services) -> web.Application:
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[SERVICES_KEY] = services
+    app.cleanup_ctx.append(_loop_lag)
     app.cleanup_ctx.append(_retention)
     app.cleanup_ctx.append(_reembed)
     add_message_routes(app, services.teams)

@@ -9,6 +9,7 @@ input, which would let a caller grow the series without bound.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ THROTTLED: Counter
 CLAIMS: Counter
 INDEX_CACHE_BYTES: Gauge
 INDEX_CACHE_LOADS: Counter
+LOOP_LAG_SECONDS: Histogram
 
 
 def _define() -> None:
@@ -60,7 +62,8 @@ def _define() -> None:
         THROTTLED, \
         CLAIMS, \
         INDEX_CACHE_BYTES, \
-        INDEX_CACHE_LOADS
+        INDEX_CACHE_LOADS, \
+        LOOP_LAG_SECONDS
     TURNS = Counter("aarhusai_turns", "Teams turns run, by kind and outcome.", ["kind", "outcome"])
     TURN_SECONDS = Histogram(
         "aarhusai_turn_seconds", "A Teams turn, from its start to the final message.", buckets=_LATENCY
@@ -100,6 +103,11 @@ def _define() -> None:
     INDEX_CACHE_BYTES = Gauge(
         "aarhusai_index_cache_bytes", "Memory held by the loaded search indexes.", multiprocess_mode="livesum"
     )
+    LOOP_LAG_SECONDS = Histogram(
+        "aarhusai_event_loop_lag_seconds",
+        "How late a 100 ms timer on the event loop fires: time the loop could not serve anyone.",
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
+    )
     INDEX_CACHE_LOADS = Counter("aarhusai_index_cache_loads", "Search indexes loaded, by reason.", ["reason"])
 
 
@@ -127,6 +135,15 @@ def timed(histogram: Histogram) -> Iterator[None]:
         yield
     finally:
         histogram.observe(time.perf_counter() - start)
+
+
+async def watch_loop_lag(every_s: float = 0.1) -> None:
+    """Runs for as long as the service serves: one cheap timer, ten times a second."""
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(every_s)
+        LOOP_LAG_SECONDS.observe(max(0.0, loop.time() - start - every_s))
 
 
 def render() -> tuple[bytes, str]:
