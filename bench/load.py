@@ -3,6 +3,9 @@
 same scripted model server, in one run.
 
 The model server (its own process) answers after 0.5 s with 60 words 25 ms apart (≈ 2 s), streamed.
+Each conversation is its own tenant unless ``--one-tenant``: Teams allows 50 sends per second per
+app and tenant, which the bot respects (the passthrough does not), so with one tenant N=100 turns of
+2+ sends each cannot finish in 2 s whatever the bot's cost.
 The connector (this process) records each conversation's final message and answers 429 beyond Teams'
 7 sends per second per conversation. The passthrough acknowledges, streams the model's answer and
 posts it: the floor on this machine. For each N it prints p50/p95/max, the ratio to the passthrough's
@@ -221,10 +224,19 @@ def lag_summary(before: dict[float, float], after: dict[float, float]) -> str:
 # ----------------------------------------------------------------------------- rounds
 
 
+ONE_TENANT = (
+    False  # --one-tenant: every conversation in one tenant, under Teams' 50 sends/s per app and tenant
+)
+
+
+def tenant(i: int) -> str:
+    return "t1" if ONE_TENANT else f"t{i}"
+
+
 async def one_round(
     base: str, connector: Connector, kind: str, n: int, tag: str, http: aiohttp.ClientSession
 ) -> dict[str, Any]:
-    prefix = f"a:{kind}-{tag}-{n}"
+    prefix = f"a:{kind}-{tag}-{n}" if kind == "sources" else f"a:{kind}-{uuid.uuid4().hex[:8]}"
     throttled = connector.throttled
     started: dict[str, float] = {}
 
@@ -235,7 +247,7 @@ async def one_round(
             "serviceUrl": f"http://127.0.0.1:{connector.port}/",
             "from": {"id": f"29:user-{i}", "name": "Bruger", "aadObjectId": f"aad-{i}"},
             "recipient": {"id": "28:bot", "name": "AarhusAI"},
-            "conversation": {"id": conversation, "conversationType": "personal", "tenantId": "t1"},
+            "conversation": {"id": conversation, "conversationType": "personal", "tenantId": tenant(i)},
             "text": QUESTIONS[kind], "locale": "da-DK",
         }  # fmt: skip
         started[conversation] = time.monotonic()
@@ -336,7 +348,12 @@ async def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--kinds", default="general,sources")
     parser.add_argument("--pg", default=os.environ.get("AARHUSAI_BENCH_PG", PG_ADMIN))
+    parser.add_argument(
+        "--one-tenant", action="store_true", help="all conversations in one tenant (50 sends/s for all)"
+    )
     args = parser.parse_args()
+    global ONE_TENANT
+    ONE_TENANT = args.one_tenant
     ns = [int(x) for x in args.n.split(",")]
     workers = [int(x) for x in args.workers.split(",")]
     kinds = args.kinds.split(",")
@@ -353,7 +370,12 @@ async def main() -> None:
     url = await asyncio.to_thread(_prepare_database, args.pg, root, catalogue, ns, workers)
     print(
         f"{os.cpu_count()} CPU cores; model: {FIRST_TOKEN_S} s to first word + {WORDS} words × "
-        f"{WORD_S * 1000:.0f} ms; one personal conversation per turn; Teams' 7/s per conversation enforced"
+        f"{WORD_S * 1000:.0f} ms; one personal conversation per turn; Teams' 7/s per conversation enforced; "
+        + (
+            "one tenant"
+            if ONE_TENANT
+            else "a tenant per conversation (Teams' 50/s per app and tenant not binding)"
+        )
     )
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     floors: dict[int, float] = {}

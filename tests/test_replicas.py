@@ -293,3 +293,22 @@ async def test_a_burst_in_one_conversation_is_answered_in_arrival_order_without_
     finally:
         await runner.cleanup()
         await connector.stop()
+
+
+async def test_a_stream_update_never_waits_for_a_send_budget(
+    make_services: Callable[..., Services], db_url: str
+) -> None:
+    """Updates are superseded by the next one: with the conversation's second spent, an update is
+    skipped at once, while the final message waits for its slot."""
+    from bot.teams.outbound import SharedSendLimiter
+
+    limiter = SharedSendLimiter(make_services(database_url=db_url).dispatcher)
+    for _ in range(7):
+        assert await limiter.acquire("a:chat", "t1")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await limiter.acquire("a:chat", "t1", wait=False) is False
+    assert loop.time() - started < 0.5
+    assert await limiter.acquire("a:other", "t1", wait=False) is True  # another conversation has room
+    assert await limiter.acquire("a:chat", "t1") is True
+    assert loop.time() - started >= 0.5  # the final message waited for the window to move

@@ -1,27 +1,24 @@
 """Send budgets shared by every replica: sliding windows over the ``send_log`` table.
 
-On PostgreSQL a transaction-scoped advisory lock per scope makes check-and-insert atomic across
-replicas, and the database's clock is the one clock they all read. SQLite has no other process to
-share with (it is the one-process default), so the same code runs there under its write lock.
+On PostgreSQL one call of ``aarhusai_reserve_send`` (migration 0009) does it all in one round trip:
+transaction-scoped advisory locks per scope make check-and-insert atomic across replicas, they are
+held only while the function runs, and the database's clock is the one clock all replicas read.
+SQLite has no other process to share with (it is the one-process default), so the same rule runs
+here in Python under SQLite's write lock.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlmodel import col
 
 from bot.store import Database
 from bot.store.models import SendLog
 
 Windows = Sequence[tuple[int, float]]  # (at most this many sends, per this many seconds)
-
-
-def _lock_key(scope: str) -> int:
-    return zlib.crc32(scope.encode()) - 2**31  # a signed 32-bit key for pg_advisory_xact_lock
 
 
 def wait_for(sent: Sequence[datetime], now: datetime, windows: Windows) -> float:
@@ -41,15 +38,11 @@ class SendLogStore:
 
     def reserve(self, budgets: Sequence[tuple[str, Windows]]) -> float:
         """Take one send from every budget, or none: 0.0 when taken, else the seconds to wait."""
-        scopes = sorted({scope[:600] for scope, _ in budgets})  # one lock order: no deadlock
+        if self.postgres:
+            return self._reserve_postgres(budgets)
         with self.db.session() as s:
-            if self.postgres:
-                for scope in scopes:
-                    s.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_lock_key(scope)))  # type: ignore[call-overload]
-                now = s.execute(select(func.clock_timestamp())).scalar_one()
-            else:
-                s.exec(text("DELETE FROM send_log WHERE 0"))  # type: ignore[call-overload]  # takes SQLite's write lock
-                now = datetime.now(UTC)
+            s.exec(text("DELETE FROM send_log WHERE 0"))  # type: ignore[call-overload]  # takes SQLite's write lock
+            now = datetime.now(UTC)
             wait = 0.0
             for scope, windows in budgets:
                 longest = max(w for _, w in windows)
@@ -80,3 +73,17 @@ class SendLogStore:
                 )
             s.commit()
             return 0.0
+
+    def _reserve_postgres(self, budgets: Sequence[tuple[str, Windows]]) -> float:
+        rows = [(scope[:600], n, float(w)) for scope, windows in budgets for n, w in windows]
+        with self.db.engine.connect() as conn:
+            wait = conn.execute(
+                text("SELECT aarhusai_reserve_send(:scopes, :limits, :windows)"),
+                {
+                    "scopes": [r[0] for r in rows],
+                    "limits": [r[1] for r in rows],
+                    "windows": [r[2] for r in rows],
+                },
+            ).scalar_one()
+            conn.commit()
+        return float(wait)

@@ -1,10 +1,13 @@
-"""Teams' sending rules: per-conversation rate (7 per second, 60 per 30 s), an app-wide rate (50
-per second), and retries with backoff.
+"""Teams' sending rules: per-conversation rate (7 per second, 60 per 30 s), a rate per app and
+tenant (50 per second), and retries with backoff.
 
 A middleware hooks every turn's sends, so no handler can forget it. The budgets are shared by all
 replicas through the database (``SharedSendLimiter``); if the database cannot be asked, this
-replica's own windows keep it within the limits by itself. 429 (throttled), 502 and 504 are
-retried with exponential backoff and full jitter, honouring ``Retry-After``; anything else fails at once.
+replica's own per-conversation windows apply. A stream update (the answer so far) never waits for a
+budget: it is sent when one is free and skipped otherwise, since the next update or the final
+message carries the same text; the first and the final message always wait their turn.
+429 (throttled), 502 and 504 are retried with exponential backoff and full jitter, honouring
+``Retry-After``; anything else fails at once.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import aiohttp
+from microsoft_agents.activity import ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
 
 from bot import metrics
@@ -25,9 +29,12 @@ from bot import metrics
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 504})
+# Teams: per conversation 7 per second and 60 per 30 s; per app and tenant 50 per second
+# (learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit).
 CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))
 APP_WINDOWS: tuple[tuple[int, float], ...] = ((50, 1.0),)
 APP_SCOPE = "app"
+SKIPPED_ID = "aarhusai:skipped"  # the response to a stream update that was not sent
 
 
 class ConversationRateLimiter:
@@ -49,7 +56,8 @@ class ConversationRateLimiter:
             if not self._locks[key].locked():
                 del self._sent[key], self._locks[key]
 
-    async def acquire(self, conversation_id: str) -> None:
+    async def acquire(self, conversation_id: str, tenant_id: str = "", wait: bool = True) -> bool:
+        """One send for the conversation; with ``wait=False`` only if one is free now."""
         self._acquired += 1
         if self._acquired % 1000 == 0:
             self._sweep()
@@ -60,15 +68,17 @@ class ConversationRateLimiter:
                 now = time.monotonic()
                 while sent and now - sent[0] > longest:
                     sent.popleft()
-                wait = 0.0
+                delay = 0.0
                 for limit, window in self.windows:
                     recent = [t for t in sent if now - t < window]
                     if len(recent) >= limit:
-                        wait = max(wait, window - (now - recent[-limit]))
-                if wait <= 0:
+                        delay = max(delay, window - (now - recent[-limit]))
+                if delay <= 0:
                     sent.append(now)
-                    return
-                await asyncio.sleep(wait)
+                    return True
+                if not wait:
+                    return False
+                await asyncio.sleep(delay)
 
 
 class SendBudgets(Protocol):
@@ -83,23 +93,29 @@ class SharedSendLimiter:
         self.shared = shared
         self.local = local or ConversationRateLimiter()
 
-    async def acquire(self, conversation_id: str) -> None:
+    async def acquire(self, conversation_id: str, tenant_id: str = "", wait: bool = True) -> bool:
+        """One send from the conversation's and the tenant's budget; with ``wait=False`` only if
+        both have one free now (a stream update is worth sending only then)."""
         start = time.monotonic()
+        budgets = (
+            (f"conversation:{conversation_id}", CONVERSATION_WINDOWS),
+            (f"{APP_SCOPE}:{tenant_id}", APP_WINDOWS),
+        )
         try:
             while self.shared is not None:
                 try:
-                    wait = await self.shared.reserve_send(
-                        ((f"conversation:{conversation_id}", CONVERSATION_WINDOWS), (APP_SCOPE, APP_WINDOWS))
-                    )
+                    delay = await self.shared.reserve_send(budgets)
                 except Exception:
                     log.warning(
                         "shared send budget unavailable; this replica's own limit applies", exc_info=True
                     )
                     break
-                if wait <= 0:
-                    return
-                await asyncio.sleep(min(wait, 5.0))
-            await self.local.acquire(conversation_id)
+                if delay <= 0:
+                    return True
+                if not wait:
+                    return False
+                await asyncio.sleep(min(delay, 5.0))
+            return await self.local.acquire(conversation_id, tenant_id, wait)
         finally:
             metrics.QUEUE_WAIT_SECONDS.labels("send").observe(time.monotonic() - start)
 
@@ -124,11 +140,15 @@ class SendPolicy:
         await logic(context)
 
     async def _send(self, context: TurnContext, activities: list, send: Callable[[], Awaitable]):  # type: ignore[no-untyped-def, type-arg]
-        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        conv = context.activity.conversation
+        conversation, tenant = (conv.id, conv.tenant_id or "") if conv else ("", "")
         attempt = 0
+        optional = all(_is_stream_update(a) for a in activities)
         while True:
             for _ in activities:
-                await self.limiter.acquire(conversation)
+                if not await self.limiter.acquire(conversation, tenant, wait=not optional):
+                    metrics.SENDS.labels("skipped").inc()  # the next update or the final message says it
+                    return [ResourceResponse(id=SKIPPED_ID)]
             try:
                 result = await send()
                 metrics.SENDS.labels("retried" if attempt else "ok").inc()
@@ -151,3 +171,14 @@ class SendPolicy:
             except ValueError:
                 pass
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+def _is_stream_update(activity: object) -> bool:
+    """A typing activity carrying a ``streaming`` StreamInfo: the answer so far, superseded by the next."""
+    for entity in getattr(activity, "entities", None) or []:
+        kind = getattr(entity, "stream_type", None)
+        if kind is None and isinstance(entity, dict):
+            kind = entity.get("streamType")
+        if kind == "streaming":
+            return True
+    return False

@@ -16,6 +16,7 @@ from microsoft_agents.activity.entity.stream_info import StreamInfo
 from microsoft_agents.hosting.core import TurnContext
 
 from bot.conversation.types import Reply
+from bot.teams.outbound import SKIPPED_ID
 from bot.teams.render import to_activities
 
 MIN_INTERVAL_S = 1.0
@@ -57,7 +58,7 @@ class TeamsStream:
         if now - self.last_sent < MIN_INTERVAL_S or now - self.started > MAX_STREAM_S:
             return
         self.sequence += 1
-        await self.context.send_activity(
+        response = await self.context.send_activity(
             Activity(
                 type=ActivityTypes.typing,
                 text=self.text,
@@ -68,9 +69,11 @@ class TeamsStream:
                 ],
             )
         )
-        self.last_sent = (
-            time.monotonic()
-        )  # counted from the end of this send, so a slow one never crowds the next
+        # counted from the end of this send, so a slow one never crowds the next
+        self.last_sent = time.monotonic()
+        if response is not None and response.id == SKIPPED_ID:  # no budget free: Teams never saw it
+            self.sequence -= 1
+            return
         self.sent_updates += 1
 
     async def finish(self, reply: Reply) -> str | None:
