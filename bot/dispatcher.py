@@ -83,7 +83,11 @@ class Dispatcher:
         return t(self.app.answering.informative_key(turn.spec), turn.actor.locale)
 
     async def handle(
-        self, incoming: Incoming | Turn, on_text: TextSink | None = None, notify: Notify | None = None
+        self,
+        incoming: Incoming | Turn,
+        on_text: TextSink | None = None,
+        notify: Notify | None = None,
+        reply_id: str | None = None,
     ) -> Reply:
         """Answer one message. Never raises: failures become a reply in the user's language."""
         turn = incoming if isinstance(incoming, Turn) else await self.prepare(incoming)
@@ -104,7 +108,7 @@ class Dispatcher:
             if turn.kind == "command":
                 assert turn.command is not None
                 return await self._command(turn, *turn.command, notify=notify)
-            return await self._answer(turn, on_text)
+            return await self._answer(turn, on_text, reply_id)
         except AppError as exc:
             return Reply(exc.render(locale), kind="notice")
         except Exception:
@@ -173,12 +177,13 @@ class Dispatcher:
             lines.append(render_file_outcome(outcome, locale))
         return Reply("\n".join(lines), kind="command")
 
-    async def _answer(self, turn: Turn, on_text: TextSink | None) -> Reply:
+    async def _answer(self, turn: Turn, on_text: TextSink | None, reply_id: str | None) -> Reply:
         assert turn.spec is not None
         spec, actor = turn.spec, turn.actor
         await asyncio.to_thread(self.app.specialists.usable, actor, spec)
+        incoming = turn.incoming
         answer = await self.app.answering.answer(
-            Question(actor, spec, turn.incoming.text, turn.incoming.user.name, turn.incoming.activity_id),
+            Question(actor, spec, incoming.text, incoming.user.name, incoming.activity_id, reply_id=reply_id),
             on_text,
         )
         return Reply(

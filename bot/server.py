@@ -4,10 +4,12 @@ stop on SIGTERM/SIGINT after the turns in flight have finished (``BackgroundTurn
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -17,11 +19,25 @@ from bot.listen import listen
 log = logging.getLogger(__name__)
 
 
+IO_THREADS = 16  # database calls wait on the network, not the CPU: many may wait at once
+
+
 async def start(
     services: Services, host: str, port: int, sock: socket.socket | None = None
 ) -> tuple[web.AppRunner, int]:
     """Start serving; return the runner and the port actually bound."""
     return await listen(create_app(services), host, port, sock)
+
+
+def tune_process() -> None:
+    """For a serving process, once it has started: a thread pool sized for database I/O (retrieval,
+    which is CPU work, has its own), and the objects made at start-up frozen out of the garbage
+    collector's way (they live as long as the process; scanning them made full collections long)."""
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="aarhusai-io")
+    )
+    gc.collect()
+    gc.freeze()
 
 
 async def serve_forever(
@@ -32,6 +48,7 @@ async def serve_forever(
     sock: socket.socket | None = None,
 ) -> None:
     runner, bound = await start(services, host, port, sock)
+    tune_process()
     if on_ready:
         on_ready(bound)
     stop = asyncio.Event()

@@ -14,9 +14,11 @@ when set, is the gate.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -32,6 +34,7 @@ from bot.store import Database
 from bot.store.models import Chunk, Source, Specialist
 
 Mode = Literal["hybrid", "dense", "lexical"]
+RETRIEVAL_THREADS = 2  # CPU work: more threads than cores only queue for the GIL
 RRF_K = 60
 log = logging.getLogger(__name__)
 
@@ -72,10 +75,19 @@ class Retriever:
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
         self.cache_bytes = cache_bytes  # 0: no bound
+        self._executor: ThreadPoolExecutor | None = None
         self._loaded: OrderedDict[str, SpecialistIndex] = OrderedDict()  # least recently used first
         self._sizes: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    async def asearch(self, spec: Specialist, query: str, k: int) -> list[Hit]:
+        """``search`` off the event loop, on retrieval's own threads: it is CPU work (embedding,
+        scoring), and waiting behind database calls in the shared pool made it the slow part of a
+        busy turn."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=RETRIEVAL_THREADS, thread_name_prefix="retrieval")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.search, spec, query, k)
 
     def embedder_for(self, spec: Specialist) -> Embedder:
         """The embedder cleared for ``spec``'s data: an endpoint from the catalogue, else the local one."""

@@ -52,6 +52,7 @@ class Question:
     history: tuple[Exchange, ...] | None = None  # None: this conversation's stored history
     record: bool = True
     model: str | None = None  # this model and no other (evaluation); None: the specialist's route
+    reply_id: str | None = None  # Teams' id of the message that will carry the answer, when known before
 
 
 class AnsweringService(Service):
@@ -112,7 +113,7 @@ class AnsweringService(Service):
         hits: list[Hit] = []
         if spec.kind == SpecialistKind.SOURCES:
             # personal data says nothing about which passage answers, and has no business in the index
-            hits = await asyncio.to_thread(self.stores.retriever.search, spec, blank_pii(q.text), spec.top_k)
+            hits = await self.stores.retriever.asearch(spec, blank_pii(q.text), spec.top_k)
             if not hits:
                 return await self._record(
                     q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
@@ -258,6 +259,7 @@ class AnsweringService(Service):
             specialist=q.spec.slug,
             citations=answer.citations,
             route=json.dumps(decision or {}, ensure_ascii=False),
+            reply_id=q.reply_id,
         )
         answer.message_id = row.id
         return answer

@@ -39,6 +39,7 @@ class ConversationStore:
         specialist: str = "assistent",
         citations: list[Citation] | None = None,
         route: str = "{}",
+        reply_id: str | None = None,
     ) -> Message:
         with self.db.session() as session:
             if session.get(Conversation, conv.id) is None:
@@ -59,6 +60,7 @@ class ConversationStore:
                 outcome=outcome,
                 citations=json.dumps([asdict(c) for c in citations or []], ensure_ascii=False),
                 route=route,
+                reply_activity_id=reply_id,
             )
             session.add(message)
             session.commit()

@@ -113,12 +113,12 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
         async def notify(text: str) -> None:
             await context.send_activity(Activity(type=ActivityTypes.message, text=text))
 
-        reply = await core.handle(turn, on_text=stream.update if is_question else None, notify=notify)
-        attached = None
+        # a stream's id is known before the answer is stored: stored with it, thumbs work at once
+        attached = stream.stream_id if is_question else None
+        reply = await core.handle(
+            turn, on_text=stream.update if is_question else None, notify=notify, reply_id=attached
+        )
         if is_question:
-            if stream.stream_id is not None:  # known before the final message: thumbs work at once
-                attached = stream.stream_id
-                await core.attach_reply_id(reply, attached)
             reply_id = await stream.finish(reply)
         else:
             reply_id = None
