@@ -98,3 +98,47 @@ async def test_unknown_model_name_is_rejected_not_unavailable(model_server) -> N
     model_server.status = 503
     with pytest.raises(ModelUnavailable):
         await model.complete(MESSAGES)
+
+
+async def test_streamed_answers_fail_and_retry_like_whole_ones(model_server) -> None:  # type: ignore[no-untyped-def]
+    """The stream reads the events itself: its errors must mean what the whole answer's do."""
+    model_server.status = 404
+    with pytest.raises(ModelRejected):
+        [c async for c in ChatModel(spec(model_server.base_url, max_retries=2)).stream(MESSAGES)]
+    assert len(model_server.requests) == 1  # a rejected request is not retried
+    model_server.status = 503
+    with pytest.raises(ModelUnavailable):
+        [c async for c in ChatModel(spec(model_server.base_url, max_retries=1)).stream(MESSAGES)]
+    assert len(model_server.requests) == 3  # one retry before the first token
+    model_server.status = 200
+    model_server.reply = "Hej fra Aarhus"
+    chunks = [c async for c in ChatModel(spec(model_server.base_url)).stream(MESSAGES)]
+    assert "".join(chunks).strip() == "Hej fra Aarhus" and len(chunks) == 3
+    request = model_server.requests[-1]
+    assert request["stream"] is True and request["max_tokens"] == 1024
+    assert request["messages"][0] == {"role": "system", "content": "Du er en hjælpsom assistent."}
+
+
+async def test_an_error_event_in_the_stream_fails_the_answer() -> None:
+    """vLLM reports a failure after the headers as a ``data: {"error": ...}`` event."""
+
+    async def broken(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            b'data: {"choices": [{"index": 0, "delta": {"content": "Hej "}}]}\n\n'
+            b'data: {"error": {"message": "engine died"}}\n\n'
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(broken, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        seen: list[str] = []
+        with pytest.raises(ModelUnavailable):
+            async for chunk in ChatModel(spec(f"http://127.0.0.1:{port}/v1")).stream(MESSAGES):
+                seen.append(chunk)
+        assert seen == ["Hej "]  # shown text is never repeated by a retry
+    finally:
+        server.close()

@@ -54,6 +54,9 @@ class ModelSpec(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="Longest wait for the model to start or continue.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx/429.")
     temperature: float = Field(0.2, ge=0, le=2)
+    max_connections: int = Field(
+        256, ge=1, le=4096, description="Requests in flight to this endpoint from one process at most."
+    )
     max_classification: Classification = Field(
         Classification.OFFENTLIG,
         description="The most sensitive data this model is cleared for (offentlig < intern < fortrolig < "

@@ -9,6 +9,8 @@ user can read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -17,7 +19,7 @@ from typing import Protocol
 
 import httpx
 import openai
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, convert_to_openai_messages
 from langchain_openai import ChatOpenAI
 
 from bot.llm.catalogue import ModelSpec
@@ -40,13 +42,15 @@ class ChatClient(Protocol):
 
 
 class OpenAICompatible:
-    """An OpenAI-compatible chat endpoint (vLLM, llama.cpp, OpenAI) through LangChain's ``ChatOpenAI``,
-    with deadlines, retries and translated errors."""
+    """An OpenAI-compatible chat endpoint (vLLM, llama.cpp, OpenAI): whole answers through LangChain's
+    ``ChatOpenAI``, streamed ones read directly; with deadlines, retries and translated errors."""
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self._llm: ChatOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._http_client: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def id(self) -> str:
@@ -67,7 +71,7 @@ class OpenAICompatible:
                 max_retries=self.spec.max_retries,
                 temperature=self.spec.temperature,
                 extra_body={self.spec.token_limit_param: self.spec.max_output_tokens},
-                http_async_client=httpx.AsyncClient(timeout=self.spec.timeout_s),
+                http_async_client=self._http(),
             )
         return self._llm
 
@@ -81,20 +85,59 @@ class OpenAICompatible:
     async def stream(self, messages: Sequence[BaseMessage]) -> AsyncIterator[str]:
         """Yield the answer as it is generated.
 
-        The deadline applies to the first token and to every gap between tokens, so a long answer
-        that keeps flowing is never cut off, but a stalled stream is.
+        The hot path of every answer, so it reads the server-sent events itself (one ``json.loads``
+        per chunk) instead of building LangChain and openai objects for every token; LangChain still
+        turns the messages into the request. The deadline applies to the first token and to every gap
+        between tokens, so a long answer that keeps flowing is never cut off, but a stalled stream
+        is. Connection errors, 5xx and 429 are retried before the first token, as the openai client does.
         """
-        async with self._translate_errors():
-            iterator = self._client().astream(list(messages)).__aiter__()
-            while True:
-                try:
-                    async with asyncio.timeout(self._deadline()):
-                        chunk = await anext(iterator)
-                except StopAsyncIteration:
-                    return
-                text = _text(chunk.content)
-                if text:
-                    yield text
+        body = {
+            "model": self.spec.model,
+            "messages": convert_to_openai_messages(list(messages)),
+            "stream": True,
+            "temperature": self.spec.temperature,
+            self.spec.token_limit_param: self.spec.max_output_tokens,
+        }
+        url = self.spec.base_url.rstrip("/") + "/chat/completions"
+        started = False  # once text was shown, a failure is final: a retry would repeat it
+        for attempt in range(self.spec.max_retries + 1):
+            try:
+                async with self._translate_errors(), contextlib.AsyncExitStack() as stack:
+                    async with asyncio.timeout(self.spec.timeout_s):  # to the response's headers
+                        request = self._http().stream("POST", url, json=body, headers=self._headers())
+                        response = await stack.enter_async_context(request)
+                        if response.status_code >= 400:
+                            await _raise_for_status(self.id, response)
+                    events = aiter(_sse_data(response.aiter_lines()))
+                    while True:
+                        try:
+                            async with asyncio.timeout(self.spec.timeout_s):  # never across a yield
+                                data = await anext(events)
+                        except StopAsyncIteration:
+                            return
+                        text = _delta_text(self.id, data)
+                        if text:
+                            started = True
+                            yield text
+            except (ModelUnavailable, ModelTimeout):
+                if started or attempt >= self.spec.max_retries:
+                    raise
+                await asyncio.sleep(min(8.0, 0.5 * 2**attempt))
+
+    def _http(self) -> httpx.AsyncClient:
+        """One pooled client per event loop (a client must not outlive the loop it was made on)."""
+        loop = asyncio.get_running_loop()
+        if self._http_client is None or self._http_loop is not loop:
+            self._http_loop = loop
+            limits = httpx.Limits(
+                max_connections=self.spec.max_connections, max_keepalive_connections=self.spec.max_connections
+            )
+            self._http_client = httpx.AsyncClient(timeout=self.spec.timeout_s, limits=limits)
+        return self._http_client
+
+    def _headers(self) -> dict[str, str]:
+        key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
+        return {"Authorization": f"Bearer {key}"} if key else {}
 
     async def check(self, timeout_s: float = 3.0) -> None:
         """Cheap liveness probe (``GET /models``) for ``/readyz``; raises ``ModelUnavailable``."""
@@ -120,10 +163,10 @@ class OpenAICompatible:
             yield
         except ModelError:
             raise
-        except (TimeoutError, openai.APITimeoutError) as exc:
+        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException) as exc:
             log.warning("model %s timed out", self.id)
             raise ModelTimeout(self.id, self.spec.timeout_s, str(exc)) from exc
-        except openai.APIConnectionError as exc:
+        except (openai.APIConnectionError, httpx.TransportError) as exc:
             log.warning("model %s unreachable: %s", self.id, exc)
             raise ModelUnavailable(self.id, str(exc)) from exc
         except openai.APIStatusError as exc:
@@ -131,6 +174,51 @@ class OpenAICompatible:
             if exc.status_code >= 500 or exc.status_code == 429:
                 raise ModelUnavailable(self.id, f"HTTP {exc.status_code}") from exc
             raise ModelRejected(self.id, f"HTTP {exc.status_code}: {exc.message}") from exc
+
+
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, object]]:
+    """The JSON objects of ``data:`` events, up to ``[DONE]``."""
+    async for line in lines:
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            return
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            yield data
+
+
+def _delta_text(model_id: str, data: dict[str, object]) -> str:
+    """The text of one chunk; an error event mid-stream fails the answer."""
+    if "error" in data:
+        error = data["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise ModelUnavailable(model_id, f"error in stream: {str(message)[:200]}")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return ""
+    delta = choices[0].get("delta")
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+async def _raise_for_status(model_id: str, response: httpx.Response) -> None:
+    """A 4xx rejects the request (no other model would do better with it); 5xx and 429: unavailable."""
+    status = response.status_code
+    raw = (await response.aread())[:2000]
+    try:
+        error = json.loads(raw).get("error", {})
+        message = str(error.get("message", "") if isinstance(error, dict) else error)
+    except (ValueError, AttributeError):
+        message = raw.decode("utf-8", "replace")
+    log.warning("model %s answered HTTP %s: %s", model_id, status, message[:200])
+    if status >= 500 or status == 429:
+        raise ModelUnavailable(model_id, f"HTTP {status}")
+    raise ModelRejected(model_id, f"HTTP {status}: {message[:200]}")
 
 
 def _text(content: object) -> str:
