@@ -143,6 +143,9 @@ async def test_a_cited_answer_through_the_same_answering_path(api: Integration) 
 
 async def test_a_streamed_answer_adds_up_to_the_whole_one(api: Integration) -> None:
     api.town.external.reply = "Et nyt pas koster 688 kr. [1] Se [her](https://evil.example/x) i dag."
+    api.town.external.chunk_delay_s = (
+        0.1  # a model writing over time (text so far goes out ≤ 5 times a second)
+    )
     client = api.openai(api.public_key)
     asked = [{"role": "user", "content": QUESTION}]
     whole = await client.chat.completions.create(model="pas", messages=asked)

@@ -109,6 +109,7 @@ async def test_streaming_sends_the_answer_so_far_until_it_is_whole(
     make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
 ) -> None:
     model_server.reply = "Et svar i flere dele fra modellen"
+    model_server.chunk_delay_s = 0.25  # a word at a time, slower than the pace of updates
     services = _services_with_model(make_services, tmp_path, model_server)
     chunks: list[str] = []
 
@@ -120,6 +121,23 @@ async def test_streaming_sends_the_answer_so_far_until_it_is_whole(
     assert len(chunks) == 7 and chunks[-1].strip() == reply.text
     assert all(b.startswith(a) for a, b in itertools.pairwise(chunks))
     assert model_server.requests[-1]["stream"] is True
+
+
+async def test_a_fast_model_is_streamed_at_a_pace_and_still_ends_whole(
+    make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
+) -> None:
+    """Making the text so far safe again for every token made an answer quadratic in its length: a
+    door gets it at most five times a second, and the last update is still the whole answer."""
+    model_server.reply = " ".join(f"ord{i}" for i in range(200))
+    services = _services_with_model(make_services, tmp_path, model_server)
+    chunks: list[str] = []
+
+    async def sink(chunk: str) -> None:
+        chunks.append(chunk)
+
+    reply = await services.dispatcher.handle(msg("Fortæl"), on_text=sink)
+    assert 1 <= len(chunks) <= 10 and chunks[-1].strip() == reply.text
+    assert all(b.startswith(a) for a, b in itertools.pairwise(chunks))
 
 
 async def test_memory_is_per_conversation_and_per_thread(

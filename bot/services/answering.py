@@ -31,6 +31,9 @@ from bot.store.models import Specialist
 AnswerKind = Literal["answer", "notice", "error"]
 
 
+STREAM_EVERY_S = 0.2  # the answer so far reaches a door at most this often (Teams shows one per second)
+
+
 @dataclass
 class Answer:
     text: str
@@ -148,21 +151,31 @@ class AnsweringService(Service):
         guard = InstructionGuard(str(messages[0].content))
         raw: list[str] = []
         withheld = False
+        shown_at = 0.0
+        last = ""
 
         async def stream(piece: str) -> None:
             """What is shown while it is written is what the final answer starts with: the warning,
-            sanitised text, known markers only, and nothing once it starts repeating the prompt."""
-            nonlocal withheld
+            sanitised text, known markers only, and nothing once it starts repeating the prompt.
+            The text so far is made safe again at most every ``STREAM_EVERY_S`` (doing it for every
+            token made each answer quadratic in its length); the final answer is checked whole."""
+            nonlocal withheld, shown_at, last
             raw.append(piece)
             if on_text is None or withheld:
                 return
+            now = time.monotonic()
+            if now - shown_at < STREAM_EVERY_S:
+                return
+            shown_at = now
             shown = sanitise("".join(raw), policy, locale).lstrip()
             if guard.leaks(shown):
                 withheld = True
                 return
             if spec.kind == SpecialistKind.SOURCES:
                 shown = grounding.drop_unknown_markers(shown, citations)
-            await on_text(warning + shown)
+            if shown != last:
+                last = shown
+                await on_text(warning + shown)
 
         generation = await self.router.generate(
             spec.classification,
@@ -172,6 +185,9 @@ class AnsweringService(Service):
             user_texts=(q.text, *(h.question for h in history)),
             on_chunk=stream if on_text is not None else None,
         )
+        if raw and shown_at:  # the last words, held back by the pace above, go out as well
+            shown_at = 0.0
+            await stream("")
         for action, details in generation.events:
             metrics.POLICY_EVENTS.labels(str(action)).inc()
             await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
