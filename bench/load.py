@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import defaultdict, deque
@@ -333,9 +334,14 @@ def _start_bot(root: Path, url: str, catalogue: Path, workers: int) -> tuple[sub
         env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
+    log = (root / f"bot-workers{workers}.log").open("w", encoding="utf-8")
     for line in proc.stdout:
+        log.write(line)
         match = re.search(r"lytter på http://127\.0\.0\.1:(\d+)/", line)
         if match:
+            # keep reading: a full pipe would stop the bot at its next log line
+            threading.Thread(target=lambda: log.writelines(proc.stdout), daemon=True).start()  # type: ignore[arg-type]
+            print(f"bot log: {log.name}", flush=True)
             return proc, int(match.group(1))
         if "Fejl" in line or "Traceback" in line:
             raise RuntimeError(line)

@@ -184,10 +184,11 @@ async def _reembed(app: web.Application):  # type: ignore[no-untyped-def]
     task.cancel()
 
 
-async def _loop_lag(_app: web.Application):  # type: ignore[no-untyped-def]
+async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
     task = asyncio.create_task(metrics.watch_loop_lag())
     yield
     task.cancel()
+    await app[SERVICES_KEY].router.aclose()  # the model clients' pools belong to this loop
 
 
 def create_app(services: Services) -> web.Application:

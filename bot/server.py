@@ -19,7 +19,7 @@ from bot.listen import listen
 log = logging.getLogger(__name__)
 
 
-IO_THREADS = 16  # database calls wait on the network, not the CPU: many may wait at once
+IO_THREADS = 8  # database calls wait on the network, not the CPU: many may wait at once
 
 
 async def start(

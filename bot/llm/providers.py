@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+import aiohttp
 import httpx
 import openai
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
@@ -40,6 +41,8 @@ class ChatClient(Protocol):
 
     async def check(self, timeout_s: float = 3.0) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class OpenAICompatible:
     """An OpenAI-compatible chat endpoint (vLLM, llama.cpp, OpenAI): whole answers through LangChain's
@@ -51,6 +54,8 @@ class OpenAICompatible:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http_client: httpx.AsyncClient | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
+        self._stream_session: aiohttp.ClientSession | None = None
+        self._stream_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def id(self) -> str:
@@ -104,11 +109,11 @@ class OpenAICompatible:
             try:
                 async with self._translate_errors(), contextlib.AsyncExitStack() as stack:
                     async with asyncio.timeout(self.spec.timeout_s):  # to the response's headers
-                        request = self._http().stream("POST", url, json=body, headers=self._headers())
+                        request = self._session().post(url, json=body, headers=self._headers())
                         response = await stack.enter_async_context(request)
-                        if response.status_code >= 400:
-                            await _raise_for_status(self.id, response)
-                    events = aiter(_sse_data(response.aiter_lines()))
+                        if response.status >= 400:
+                            raise _status_error(self.id, response.status, await response.read())
+                    events = aiter(_sse_data(response.content))
                     while True:
                         try:
                             async with asyncio.timeout(self.spec.timeout_s):  # never across a yield
@@ -124,6 +129,18 @@ class OpenAICompatible:
                     raise
                 await asyncio.sleep(min(8.0, 0.5 * 2**attempt))
 
+    def _session(self) -> aiohttp.ClientSession:
+        """The streaming client: aiohttp, as the server itself (a third of httpx's cost per chunk).
+        One pooled session per event loop (a session must not outlive the loop it was made on)."""
+        loop = asyncio.get_running_loop()
+        if self._stream_session is None or self._stream_loop is not loop or self._stream_session.closed:
+            self._stream_loop = loop
+            self._stream_session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.spec.max_connections),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.spec.timeout_s),
+            )
+        return self._stream_session
+
     def _http(self) -> httpx.AsyncClient:
         """One pooled client per event loop (a client must not outlive the loop it was made on)."""
         loop = asyncio.get_running_loop()
@@ -138,6 +155,13 @@ class OpenAICompatible:
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
         return {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def aclose(self) -> None:
+        """Close the pooled connections (at shutdown, on the loop they were made on)."""
+        if self._stream_session is not None and not self._stream_session.closed:
+            await self._stream_session.close()
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     async def check(self, timeout_s: float = 3.0) -> None:
         """Cheap liveness probe (``GET /models``) for ``/readyz``; raises ``ModelUnavailable``."""
@@ -166,7 +190,7 @@ class OpenAICompatible:
         except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException) as exc:
             log.warning("model %s timed out", self.id)
             raise ModelTimeout(self.id, self.spec.timeout_s, str(exc)) from exc
-        except (openai.APIConnectionError, httpx.TransportError) as exc:
+        except (openai.APIConnectionError, httpx.TransportError, aiohttp.ClientError) as exc:
             log.warning("model %s unreachable: %s", self.id, exc)
             raise ModelUnavailable(self.id, str(exc)) from exc
         except openai.APIStatusError as exc:
@@ -176,13 +200,13 @@ class OpenAICompatible:
             raise ModelRejected(self.id, f"HTTP {exc.status_code}: {exc.message}") from exc
 
 
-async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, object]]:
+async def _sse_data(lines: AsyncIterator[bytes]) -> AsyncIterator[dict[str, object]]:
     """The JSON objects of ``data:`` events, up to ``[DONE]``."""
     async for line in lines:
-        if not line.startswith("data:"):
+        if not line.startswith(b"data:"):
             continue
         payload = line[5:].strip()
-        if payload == "[DONE]":
+        if payload == b"[DONE]":
             return
         try:
             data = json.loads(payload)
@@ -206,10 +230,9 @@ def _delta_text(model_id: str, data: dict[str, object]) -> str:
     return content if isinstance(content, str) else ""
 
 
-async def _raise_for_status(model_id: str, response: httpx.Response) -> None:
+def _status_error(model_id: str, status: int, body: bytes) -> ModelError:
     """A 4xx rejects the request (no other model would do better with it); 5xx and 429: unavailable."""
-    status = response.status_code
-    raw = (await response.aread())[:2000]
+    raw = body[:2000]
     try:
         error = json.loads(raw).get("error", {})
         message = str(error.get("message", "") if isinstance(error, dict) else error)
@@ -217,8 +240,8 @@ async def _raise_for_status(model_id: str, response: httpx.Response) -> None:
         message = raw.decode("utf-8", "replace")
     log.warning("model %s answered HTTP %s: %s", model_id, status, message[:200])
     if status >= 500 or status == 429:
-        raise ModelUnavailable(model_id, f"HTTP {status}")
-    raise ModelRejected(model_id, f"HTTP {status}: {message[:200]}")
+        return ModelUnavailable(model_id, f"HTTP {status}")
+    return ModelRejected(model_id, f"HTTP {status}: {message[:200]}")
 
 
 def _text(content: object) -> str:

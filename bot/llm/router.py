@@ -221,6 +221,11 @@ class ModelRouter:
         generation.outcome = GenerationOutcome.MODEL_ERROR
         return generation
 
+    async def aclose(self) -> None:
+        """Close the clients' connection pools (the service is stopping)."""
+        for client in self._clients.values():
+            await client.aclose()
+
     def all_clients(self) -> list[ChatClient]:
         """For health checks only: never used to send data."""
         return [self._client(spec) for spec in self.catalogue.models]
