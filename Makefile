@@ -51,6 +51,7 @@ bench: install  ## performance figures (see bench/README.md)
 	$(PY) bench/loop_lag.py
 	$(PY) bench/api_latency.py
 	$(PY) bench/embedders.py
+	$(PY) bench/load.py
 
 test: install-test install-e2e  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
 	$(VENV)/bin/ruff check .
