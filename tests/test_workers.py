@@ -85,6 +85,14 @@ async def test_two_workers_share_one_port_add_up_their_metrics_and_stop_cleanly(
                 text = await resp.text()
         assert _metric(text, "aarhusai_turns_total", kind="command") == 8, text
         assert len(connector.messages()) == 8
+        # a worker that dies is replaced, and the port keeps answering meanwhile
+        os.kill(workers[0], signal.SIGKILL)
+        await _until(lambda: len(_children(proc.pid)) == 2 and workers[0] not in _children(proc.pid), 30)
+        workers = _children(proc.pid)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            for _ in range(4):
+                async with http.get(f"{base}/healthz") as resp:
+                    assert resp.status == 200
         os.kill(proc.pid, signal.SIGTERM)
         await _until(lambda: not proc.running(), 60, every_s=0.1)
         assert proc._proc is not None and proc._proc.returncode == 0, proc.tail()
