@@ -33,9 +33,6 @@ RESTART_DELAY_S = 1.0
 MAX_EARLY_DEATHS = 5  # workers dying before ever being ready: a broken set-up, not bad luck
 
 
-METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
 def use_multiprocess_metrics() -> str:
     """A fresh directory where every worker writes its metrics, so that ``/metrics`` on any worker
     reports them all; called in the parent, before the workers are forked."""
@@ -107,7 +104,7 @@ class Supervisor:
 
     def run(self, on_ready: Callable[[int], None]) -> int:
         """Serve until SIGTERM/SIGINT; 0 after a clean stop, 1 when workers cannot start."""
-        metrics_dir = os.environ.get(METRICS_DIR_ENV) or use_multiprocess_metrics()
+        metrics_dir = use_multiprocess_metrics()  # before the fork: the workers report as one
         try:
             return self._run(on_ready)
         finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
 from tests.support.playground import aarhusai_executable, start_bot
 from tests.test_http_edge import message_activity
+from tests.test_metrics import metric
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -50,16 +50,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    """Sum of the samples of ``name`` whose labels include ``labels``."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
-        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
-            total += float(match.group(2))
-    return total
-
-
 async def test_two_workers_share_one_port_add_up_their_metrics_and_stop_cleanly(
     tmp_path: Path, pg_url: str
 ) -> None:
@@ -83,7 +73,7 @@ async def test_two_workers_share_one_port_add_up_their_metrics_and_stop_cleanly(
             async with http.get(f"{base}/metrics") as resp:
                 assert resp.status == 200
                 text = await resp.text()
-        assert _metric(text, "aarhusai_turns_total", kind="command") == 8, text
+        assert metric(text, "aarhusai_turns_total", kind="command") == 8, text
         assert len(connector.messages()) == 8
         # a worker that dies is replaced, and the port keeps answering meanwhile
         os.kill(workers[0], signal.SIGKILL)

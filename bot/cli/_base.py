@@ -99,10 +99,6 @@ def serve(
     except SettingsError as exc:
         raise _fail(str(exc)) from None
     n = settings.worker_count
-    if n > 1:
-        from bot.workers import use_multiprocess_metrics
-
-        use_multiprocess_metrics()  # before the workers are forked: they report as one
     logs.configure(settings.log_level, settings.log_format)
     services = _services(settings)
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,6 +26,9 @@ from bot.domain import AppError
 from bot.rag.loaders import KINDS
 from bot.services import Actor, Question
 from bot.services.sources import Refused
+
+if TYPE_CHECKING:
+    from bot.evals.cases import CaseFile
 
 specialist_app = typer.Typer(help="Specialister.", no_args_is_help=True)
 index_app = typer.Typer(help="Søgeindekser (genopbygges fra databasen).", no_args_is_help=True)
@@ -328,6 +331,16 @@ def _with_answers_bar(start: Callable[[Callable[[int, int], None]], Awaitable[T]
     return asyncio.run(run())
 
 
+def _case_file(path: Path) -> CaseFile:
+    """The case file, or one line saying where it is wrong."""
+    from bot.evals.cases import CaseFileError, read_case_file
+
+    try:
+        return read_case_file(path)
+    except CaseFileError as exc:
+        raise _fail(str(exc)) from None
+
+
 @eval_app.command("run")
 def eval_run(
     slug: str,
@@ -340,13 +353,9 @@ def eval_run(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Svar ad gangen.")] = 4,
 ) -> None:
     """Kør en specialists testcases på en eller flere modeller side om side (samme vej som i Teams)."""
-    from bot.evals.cases import CaseFileError, read_case_file
     from bot.evals.report import write
 
-    try:
-        case_file = read_case_file(cases)
-    except CaseFileError as exc:
-        raise _fail(str(exc)) from None
+    case_file = _case_file(cases)
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
     with opened("eval run") as (services, actor):
         results = _with_answers_bar(
@@ -401,13 +410,9 @@ def eval_catalogue(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Svar ad gangen.")] = 4,
 ) -> None:
     """Kør den fælles danske benchmark på alle katalogets modeller og skriv modelkatalogets side."""
-    from bot.evals.cases import CaseFileError, read_case_file
     from bot.evals.report import render_catalogue, write
 
-    try:
-        case_file = read_case_file(cases)
-    except CaseFileError as exc:
-        raise _fail(str(exc)) from None
+    case_file = _case_file(cases)
     with opened("eval catalogue") as (services, actor):
         results, catalogue = _with_answers_bar(
             lambda progress: services.app.evaluation.catalogue(actor, slug, case_file, concurrency, progress)

@@ -67,11 +67,10 @@ class OpenAICompatible:
         loop = asyncio.get_running_loop()
         if self._llm is None or self._loop is not loop:
             self._loop = loop
-            key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
             self._llm = ChatOpenAI(
                 model=self.spec.model,
                 base_url=self.spec.base_url,
-                api_key=key or "not-needed",  # type: ignore[arg-type]
+                api_key=self._key() or "not-needed",  # type: ignore[arg-type]
                 timeout=self.spec.timeout_s,
                 max_retries=self.spec.max_retries,
                 temperature=self.spec.temperature,
@@ -152,8 +151,11 @@ class OpenAICompatible:
             self._http_client = httpx.AsyncClient(timeout=self.spec.timeout_s, limits=limits)
         return self._http_client
 
+    def _key(self) -> str:
+        return os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
+
     def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
+        key = self._key()
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     async def aclose(self) -> None:
@@ -166,12 +168,9 @@ class OpenAICompatible:
     async def check(self, timeout_s: float = 3.0) -> None:
         """Cheap liveness probe (``GET /models``) for ``/readyz``; raises ``ModelUnavailable``."""
         url = self.spec.base_url.rstrip("/") + "/models"
-        headers = {}
-        if self.spec.api_key_env and os.environ.get(self.spec.api_key_env):
-            headers["Authorization"] = f"Bearer {os.environ[self.spec.api_key_env]}"
         try:
             async with httpx.AsyncClient(timeout=timeout_s) as client:
-                response = await client.get(url, headers=headers)
+                response = await client.get(url, headers=self._headers())
         except httpx.HTTPError as exc:
             raise ModelUnavailable(self.id, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
