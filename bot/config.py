@@ -17,6 +17,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 Locale = Literal["da", "en"]
 # Where Teams puts files sent to a bot (file.download.info): SharePoint and OneDrive for Business.
 DEFAULT_DOWNLOAD_HOSTS = ("sharepoint.com", "sharepoint-df.com", "1drv.ms", "onedrive.com")
+# Where Teams (public cloud) tells a bot to reply: its service URLs are https://smba.trafficmanager.net/<region>/.
+DEFAULT_SERVICE_URL_HOSTS = ("smba.trafficmanager.net",)
+# The Azure Bot Service's own app: the authorised party (azp/appid) of the Entra-issued tokens it sends.
+BOT_FRAMEWORK_APP_IDS = ("5a807f24-c9de-44ee-a3a7-329e88a00ffc",)
 
 
 class SettingsError(Exception):
@@ -45,6 +49,15 @@ class Settings(BaseSettings):
     app_id: str | None = Field(None, description="Microsoft app (client) id of the Azure Bot.")
     app_password: str | None = Field(None, description="Client secret of the Azure Bot's app.")
     tenant_id: str | None = Field(None, description="Entra tenant id of the Azure Bot's app.")
+    service_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SERVICE_URL_HOSTS),
+        description="Hosts a reply (with the bot's connector token) may go to: Teams' service hosts "
+        "(https, subdomains included); sovereign clouds add theirs.",
+    )
+    channel_app_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(BOT_FRAMEWORK_APP_IDS),
+        description="Apps accepted as the authorised party (azp/appid) of Entra-issued channel tokens.",
+    )
     locale: Locale = Field("da", description="Language of the bot's own messages.")
     models_file: Path | None = Field(
         None, description="Model catalogue (YAML); without it the bot runs without a language model."
@@ -133,7 +146,15 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("admins", "allowed_tenants", "link_hosts", "download_hosts", mode="before")
+    @field_validator(
+        "admins",
+        "allowed_tenants",
+        "link_hosts",
+        "download_hosts",
+        "service_url_hosts",
+        "channel_app_ids",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

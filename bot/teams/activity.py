@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from microsoft_agents.activity import Activity
 
 from bot.conversation.types import ConversationRef, ConversationType, Incoming, User
@@ -15,9 +17,7 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
     files, refused = incoming_files(activity, downloads or DownloadPolicy())
     conv = activity.conversation
     sender = activity.from_property
-    tenant = conv.tenant_id if conv else None
-    if not tenant and isinstance(activity.channel_data, dict):
-        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    tenant = next(iter(tenants_of(activity)), None)
     return Incoming(
         text=activity.text or "",
         user=User(
@@ -38,6 +38,23 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         unsupported_files=refused,
         form=_form(activity),
     )
+
+
+def tenants_of(activity: Activity) -> list[str]:
+    """Every tenant the activity names (``conversation.tenantId``, then ``channelData.tenant.id``)."""
+    found = []
+    if activity.conversation and activity.conversation.tenant_id:
+        found.append(str(activity.conversation.tenant_id))
+    tenant = activity.channel_data.get("tenant") if isinstance(activity.channel_data, dict) else None
+    if isinstance(tenant, dict) and tenant.get("id"):
+        found.append(str(tenant["id"]))
+    return found
+
+
+def tenant_allowed(activity: Activity, allowed: Callable[[str | None], bool]) -> bool:
+    """The tenant rule for every activity type: each tenant it names must be allowed (and with an
+    allow-list, an activity naming none is not)."""
+    return all(allowed(t) for t in tenants_of(activity) or [None])
 
 
 def _upn(sender: object) -> str | None:

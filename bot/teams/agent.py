@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +32,7 @@ from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
 from bot.teams.files import DownloadPolicy
+from bot.teams.identity import ChannelIdentity, GuardedClientFactory, reply_hosts
 from bot.teams.outbound import SendPolicy, SharedSendLimiter
 from bot.teams.render import to_activities
 from bot.teams.streaming import TeamsStream
@@ -64,10 +65,13 @@ class TeamsBot:
     auth: AgentAuthConfiguration
     downloads: DownloadPolicy
     delivery: Delivery
+    tenant_allowed: Callable[[str | None], bool] = lambda _tenant: True
+    identity: ChannelIdentity | None = None  # the production rules; None in local mode
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
-    """Bot Framework JWTs are required when an app id is set; local mode admits anonymous calls."""
+    """Bot Framework JWTs are required when an app id is set, from the channel's issuers only (the SDK
+    checks them only when told to); local mode admits anonymous calls."""
     if settings.local_mode:
         return AgentAuthConfiguration(anonymous_allowed=True)
     return AgentAuthConfiguration(
@@ -75,6 +79,8 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
         tenant_id=settings.tenant_id,
         client_secret=settings.app_password,
         anonymous_allowed=False,
+        issuers=ChannelIdentity.from_settings(settings).issuers,
+        validate_issuer=True,
     )
 
 
@@ -93,7 +99,11 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     downloads = DownloadPolicy.from_setting(settings.download_hosts)
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
-    adapter = CloudAdapter(connection_manager=connections)
+    # every connector client (and so the bot's connector token) goes to a Teams service host only
+    adapter = CloudAdapter(
+        connection_manager=connections,
+        channel_service_client_factory=GuardedClientFactory(connections, reply_hosts(settings)),
+    )
     adapter.use(SendPolicy(SharedSendLimiter(core)))
     app = AgentApplication[TurnState](
         storage=MemoryStorage(),
@@ -172,4 +182,13 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
     adapter.on_turn_error = on_turn_error
-    return TeamsBot(app=app, adapter=adapter, auth=auth, downloads=downloads, delivery=core)
+    identity = None if settings.local_mode else ChannelIdentity.from_settings(settings)
+    return TeamsBot(
+        app=app,
+        adapter=adapter,
+        auth=auth,
+        downloads=downloads,
+        delivery=core,
+        tenant_allowed=settings.tenant_allowed,
+        identity=identity,
+    )

@@ -24,8 +24,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpcore
 import httpx
@@ -34,6 +33,7 @@ from microsoft_agents.activity import Activity
 from bot.conversation.types import IncomingFile
 from bot.domain import AppError, Outcome
 from bot.rag.errors import IngestError
+from bot.teams.hosts import HostAllowList
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 # Files a user attaches in a channel arrive as plain links/HTML; these content types mark them.
@@ -58,47 +58,22 @@ def public_address(ip: str) -> bool:
     return address.is_global and not address.is_multicast and address not in METADATA
 
 
-@dataclass
-class DownloadPolicy:
+class DownloadPolicy(HostAllowList):
     """Where files may be fetched from. ``local_origins`` (``http://127.0.0.1:PORT``) skip the public-
     address rule; only an operator's setting or the in-process terminal chat adds them."""
 
-    hosts: tuple[str, ...] = ()
-    local_origins: set[str] = field(default_factory=set)
-
     @classmethod
     def from_setting(cls, entries: Iterable[str]) -> DownloadPolicy:
-        hosts, local = [], set()
-        for entry in (e.strip().lower() for e in entries if e.strip()):
-            if "://" in entry:
-                local.add(_origin(entry))
-            else:
-                hosts.append(entry.lstrip("."))
-        return cls(tuple(hosts), local)
+        base = HostAllowList.from_setting(entries)
+        return cls(base.hosts, base.local_origins)
 
     def check_url(self, url: str) -> bool:
         """Raise ``Refused`` for a URL that may not be fetched; True when it is a listed local origin."""
-        try:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-            _ = parts.port
-        except ValueError:
-            raise Refused("invalid") from None
-        if parts.username or parts.password:
-            raise Refused("userinfo")
-        if _origin(url) in self.local_origins:
-            return True
-        if parts.scheme.lower() != "https":
-            raise Refused("scheme", scheme=parts.scheme or "–")
-        if not host or not any(host == h or host.endswith("." + h) for h in self.hosts):
-            raise Refused("host", host=host or "–")
-        return False
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
-    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+        refusal = self.refusal(url)
+        if refusal is not None:
+            key, values = refusal
+            raise Refused(key, **values)
+        return self.is_local_origin(url)
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):

@@ -18,6 +18,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity
 from pydantic import ValidationError
 
 from bot.http_body import READ_TIMEOUT_S, BodyProblem, read_json_object
+from bot.teams.activity import tenant_allowed, tenants_of
 from bot.teams.agent import TeamsBot
 from bot.teams.delivery import BackgroundTurns
 
@@ -98,14 +99,29 @@ async def guard_messages(request: web.Request, handler):  # type: ignore[no-unty
         return web.json_response({"error": "unauthorized"}, status=401)
 
 
+def _unauthorized(reason: str) -> web.Response:
+    log.warning("refused request: %s", reason)
+    return web.json_response({"error": "unauthorized"}, status=401)
+
+
 @jwt_authorization_decorator
 async def messages(request: web.Request) -> web.StreamResponse:
+    bot = request.app[TEAMS_BOT_KEY]
+    claims = request.get("claims_identity") or ClaimsIdentity()
+    identity = bot.identity
+    if identity is not None and (problem := identity.token_problem(claims.claims or {})):
+        return _unauthorized(problem)  # before the body is read
     activity = await validate_activity(request)
     if isinstance(activity, web.Response):
         return activity
-    bot = request.app[TEAMS_BOT_KEY]
+    if identity is not None and (
+        problem := identity.reply_problem(claims.claims or {}, activity.service_url)
+    ):
+        return _unauthorized(problem)
+    if not tenant_allowed(activity, bot.tenant_allowed):
+        log.warning("refused %s activity from tenant(s) %s", activity.type, tenants_of(activity) or "–")
+        return web.json_response({"error": "tenant not allowed"}, status=403)
     if activity.type == ActivityTypes.message and activity.delivery_mode != DeliveryModes.expect_replies:
-        claims = request.get("claims_identity") or ClaimsIdentity()
         accepted = request.app[BACKGROUND_KEY].accept(activity, claims)
         return web.Response(status=202 if accepted else 200)
     try:

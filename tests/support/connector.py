@@ -22,6 +22,9 @@ class FakeConnector:
     failures: int = 0
     times: list[float] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    authorizations: list[str | None] = field(
+        default_factory=list
+    )  # the Authorization header of every request
     port: int = 0
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -41,6 +44,7 @@ class FakeConnector:
             await self._runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
+        self.authorizations.append(request.headers.get("Authorization"))
         body = await request.json() if request.can_read_body else {}
         if self.fail_next:
             self.failures += 1
