@@ -22,8 +22,6 @@ from bot.llm import ModelCatalogue, ModelError, ModelRouter
 from bot.rag.embeddings import shared_embedder
 from bot.rag.index import IndexStore
 from bot.rag.ingest import Ingestor
-from bot.rag.remote_embeddings import EmbedderChoice
-from bot.rag.rerank import RerankChoice
 from bot.rag.retrieval import Retriever
 from bot.replica import replica_id
 from bot.services import SYSTEM, Application, Stores
@@ -80,8 +78,7 @@ def build_services(settings: Settings) -> Services:
         min_dense_score=settings.min_dense_score,
         min_lexical_coverage=settings.min_lexical_coverage,
         dense_weight=settings.dense_weight,
-        choice=EmbedderChoice(catalogue, embedder),
-        reranking=RerankChoice(catalogue),
+        router=router,  # remote embeddings and reranking only through the router's gates
         cache_bytes=settings.index_cache_mb * 1024 * 1024,
     )
     ingestor = Ingestor(db, embedder, retriever, settings.max_upload_bytes, settings.extract_timeout_s)

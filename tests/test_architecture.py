@@ -109,3 +109,122 @@ def test_doors_call_services_not_the_stores_below_them() -> None:
     for prefix in below:
         users = {m for m in _modules_importing(prefix) if m.startswith(doors)}
         assert users == set(), (prefix, users)
+
+
+# -- one egress to models --------------------------------------------------------------------------
+# Building any of these opens connections; only ``bot/llm`` (the router's one client factory,
+# ``bot.llm.http``) may, so every byte to a model endpoint passes the router's policy and PII guard.
+HTTP_CLIENTS = {
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.HTTPTransport",
+    "httpx.AsyncHTTPTransport",
+    *(
+        f"httpx.{verb}"
+        for verb in ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream")
+    ),
+    "aiohttp.ClientSession",
+    "aiohttp.TCPConnector",
+    "aiohttp.request",
+    "urllib.request.urlopen",
+    "urllib.request.build_opener",
+    "urllib.request.OpenerDirector",
+    "http.client.HTTPConnection",
+    "http.client.HTTPSConnection",
+    "requests",  # any use of requests: nothing in the service needs it
+    "openai.OpenAI",
+    "openai.AsyncOpenAI",
+    "langchain_openai.ChatOpenAI",
+    "langchain_openai.OpenAIEmbeddings",
+}
+# The clients outside ``bot/llm`` that exist for other reasons than models, each with why.
+HTTP_CLIENT_ALLOWED = {
+    # Downloads the files users attach in Teams: only https, only AARHUSAI_DOWNLOAD_HOSTS, public
+    # addresses checked when the socket connects, every redirect checked. Never a model endpoint.
+    "teams/files.py",
+}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and (base := _dotted(node.value)):
+        return f"{base}.{node.attr}"
+    return None
+
+
+def http_egress(source: str) -> list[str]:
+    """What ``source`` does that reaches the network on its own or names a catalogue URL: every use of
+    an HTTP client class or function from ``HTTP_CLIENTS`` (through any import alias), and every read of
+    ``base_url`` (an attribute, a ``getattr`` or a key)."""
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:  # import urllib.request as r: r is urllib.request
+                    aliases[alias.asname] = alias.name
+                else:  # import urllib.request: urllib is urllib
+                    aliases[alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Name) and not isinstance(
+            getattr(node, "ctx", None), ast.Store
+        ):
+            dotted = _dotted(node)
+            head, _, rest = (dotted or "").partition(".")
+            if head in aliases:  # a name bound by an import (a local "requests" list is not the module)
+                full = aliases[head] + (f".{rest}" if rest else "")
+                if any(full == name or full.startswith(name + ".") for name in HTTP_CLIENTS):
+                    found.append(f"{node.lineno}: {full}")
+        if isinstance(node, ast.Attribute) and node.attr == "base_url":
+            found.append(f"{node.lineno}: .base_url")
+        elif isinstance(node, ast.Constant) and node.value == "base_url":
+            found.append(f"{node.lineno}: 'base_url'")
+    return sorted(set(found))
+
+
+def test_the_egress_check_sees_every_way_of_building_a_client() -> None:
+    cases = {
+        "import httpx\nhttpx.Client(base_url='x')": True,
+        "import httpx as h\nh.AsyncClient()": True,
+        "from httpx import AsyncClient as C\nC()": True,
+        "import aiohttp\nasync def f():\n    async with aiohttp.ClientSession() as s: ...": True,
+        "from urllib.request import urlopen\nurlopen('http://x')": True,
+        "import urllib.request\nurllib.request.urlopen('http://x')": True,
+        "import requests\nrequests.post('http://x')": True,
+        "import httpx\nhttpx.post('http://x')": True,
+        "def f(spec):\n    return spec.base_url": True,
+        "def f(spec):\n    return getattr(spec, 'base_url')": True,
+        "import httpx\ntry:\n    pass\nexcept httpx.HTTPError:\n    pass": False,  # naming an error is fine
+        "from aiohttp import web\nweb.Application()": False,  # serving is not egress
+        "x = settings.database_url": False,
+    }
+    for source, egress in cases.items():
+        assert bool(http_egress(source)) is egress, source
+
+
+def test_only_bot_llm_builds_http_clients_or_names_a_catalogue_url() -> None:
+    """The router is the only code that sends anything to a catalogue endpoint (DESIGN.md: "Policy
+    before model, by construction"): outside ``bot/llm`` no module builds an HTTP client (but the
+    allow-listed non-model ones) and none reads an endpoint's ``base_url``."""
+    offenders = {}
+    for path in sorted(BOT.rglob("*.py")):
+        rel = str(path.relative_to(BOT))
+        if rel.startswith("llm/") or "migrations" in path.parts:
+            continue
+        found = http_egress(path.read_text(encoding="utf-8"))
+        if rel in HTTP_CLIENT_ALLOWED:
+            found = [f for f in found if "base_url" in f]  # a download client still names no model
+        if found:
+            offenders[rel] = found
+    assert offenders == {}
+
+
+def test_the_client_factory_is_private_to_bot_llm() -> None:
+    for private in ("bot.llm.http", "bot.llm.gates"):
+        outside = {m for m in _modules_importing(private) if not m.startswith("llm/")}
+        assert outside == set(), private

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.app import Services
 from bot.listen import listen
-from bot.llm.catalogue import EmbeddingSpec
+from bot.llm import ModelCatalogue, ModelRouter
 from bot.rag.remote_embeddings import RemoteEmbedder
 from bot.services import Actor
 from tests.conftest import llama_cpp_server
@@ -180,9 +180,10 @@ def llama_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.llm
 def test_the_remote_embedder_speaks_the_protocol_of_a_real_server(llama_embeddings: str) -> None:
-    embedder = RemoteEmbedder(
-        EmbeddingSpec(id="llama", base_url=llama_embeddings, model="smollm2", max_classification="intern")
-    )
+    spec = {"id": "llama", "base_url": llama_embeddings, "model": "smollm2", "max_classification": "intern"}
+    gate = ModelRouter(ModelCatalogue.model_validate({"embeddings": {"models": [spec]}})).plan_turn("intern")
+    assert gate.embeddings is not None
+    embedder = RemoteEmbedder(gate.embeddings)
     vectors = embedder.encode_passages(["Storskrald hentes mandag.", "Pas koster 688 kr.", "Tredje tekst."])
     assert vectors.shape == (3, embedder.dimension) and embedder.dimension > 16
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)

@@ -16,9 +16,10 @@ from aiohttp import web
 
 from bot.app import Services
 from bot.listen import listen
-from bot.llm.catalogue import CatalogueError, ModelCatalogue, RerankSpec
+from bot.llm import ModelRouter
+from bot.llm.catalogue import CatalogueError, ModelCatalogue
 from bot.rag.evaluation import Case, evaluate
-from bot.rag.rerank import RemoteReranker, RerankError
+from bot.rag.rerank import RerankError, RerankGate
 from bot.services import Actor
 
 SCREEN = "formål=vejledning; data={data}; kilder={kilder}; hjemmel=intern vejledning; dpia=nej; ansvarlig=Bo"
@@ -101,6 +102,18 @@ async def _specialist(services: Services, slug: str, text: str, data: str, kilde
     outcome = await app.sources.add(who, app.specialists.lookup(who, slug), f"{slug}.md", text.encode())
     assert type(outcome).__name__ == "Added", outcome
     return services.stores.specialists.require(slug)
+
+
+def _gate(endpoint: RecordingReranker, endpoint_id: str) -> RerankGate:
+    """The router's gate to ``endpoint`` (the only way to a rerank endpoint)."""
+    spec = {"id": endpoint_id, "base_url": endpoint.base_url, "model": "m"}
+    gate = (
+        ModelRouter(ModelCatalogue.model_validate({"rerank": {"models": [spec]}}))
+        .plan_turn("offentlig")
+        .rerank
+    )
+    assert gate is not None
+    return gate
 
 
 def _express_first(query: str, document: str) -> float:
@@ -187,7 +200,7 @@ async def test_a_lying_reranker_is_an_error_not_an_order(
     endpoint: RecordingReranker, reply: Callable[[list[float]], Any]
 ) -> None:
     endpoint.reply = reply
-    reranker = RemoteReranker(RerankSpec(id="bge", base_url=endpoint.base_url, model="m"))
+    reranker = _gate(endpoint, "bge")
     with pytest.raises(RerankError, match="rerank endpoint bge"):
         await asyncio.to_thread(reranker.scores, "spørgsmål", ["a", "b"])
 
@@ -195,7 +208,7 @@ async def test_a_lying_reranker_is_an_error_not_an_order(
 async def test_the_native_tei_shape_is_read_too(endpoint: RecordingReranker) -> None:
     endpoint.reply = lambda scores: [{"index": i, "score": s} for i, s in reversed(list(enumerate(scores)))]
     endpoint.score = lambda q, d: {"a": 0.1, "b": 0.7}[d]
-    reranker = RemoteReranker(RerankSpec(id="tei", base_url=endpoint.base_url, model="m"))
+    reranker = _gate(endpoint, "tei")
     assert await asyncio.to_thread(reranker.scores, "q", ["a", "b"]) == [0.1, 0.7]
 
 

@@ -13,6 +13,7 @@ Example (``models.yaml``)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Self, TypeVar
 
@@ -22,14 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.domain import Classification
 
 SpecT = TypeVar("SpecT", bound="EmbeddingSpec | RerankSpec")
+EndpointKind = Literal["chat", "embeddings", "rerank"]  # a judge is a chat model
 
 
-def cleared(spec: ModelSpec | EmbeddingSpec | RerankSpec, classification: str) -> bool:
+def cleared(spec: Endpoint, classification: str) -> bool:
     """May ``spec`` see data of ``classification``?"""
     return spec.max_classification.allows(classification)
 
 
-def cleared_for_personal_data(spec: ModelSpec) -> bool:
+def cleared_for_personal_data(spec: Endpoint) -> bool:
+    """May ``spec`` see personal data unredacted (``fortrolig`` and up)?"""
     return spec.max_classification.personal_data
 
 
@@ -88,8 +91,8 @@ class EmbeddingSpec(BaseModel):
 
 
 class _EndpointSection(BaseModel, Generic[SpecT]):
-    """An endpoint section (``embeddings:``, ``rerank:``): unique ids, a default among them, and the
-    clearance rule that picks the endpoint a specialist's data may go to."""
+    """An endpoint section (``embeddings:``, ``rerank:``): unique ids and a default among them (which
+    endpoint a specialist's data may go to is ``ModelCatalogue.choose``'s decision, as for chat)."""
 
     model_config = ConfigDict(extra="forbid")
     name: ClassVar[str] = "endpoints"
@@ -108,12 +111,6 @@ class _EndpointSection(BaseModel, Generic[SpecT]):
 
     def get(self, model_id: str) -> SpecT | None:
         return next((m for m in self.models if m.id == model_id), None)
-
-    def cleared_for(self, classification: str) -> SpecT | None:
-        """The endpoint that may see ``classification`` data: the default if cleared, then the others
-        in file order; None when none is."""
-        ordered = sorted(self.models, key=lambda m: m.id != self.default)  # stable: file order after
-        return next((m for m in ordered if cleared(m, classification)), None)
 
 
 class EmbeddingsSection(_EndpointSection[EmbeddingSpec]):
@@ -187,6 +184,34 @@ class ModelCatalogue(BaseModel):
     def get(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)
 
+    def choose(
+        self, kind: EndpointKind, classification: str, requested: str | None = None, only: bool = False
+    ) -> Clearance:
+        """The one clearance chooser, for every endpoint kind: the endpoints of ``kind`` that may see
+        ``classification`` data, best first — ``requested``, the default for the classification (chat
+        only), the section's default, then the others in file order. ``only``: ``requested`` or none
+        (an evaluation must not be answered, nor a judge replaced, by a stand-in)."""
+        specs: list[Endpoint]
+        if kind == "chat":
+            specs = list(self.models)
+            preferred = [requested, self.defaults.get(classification), self.default]  # type: ignore[call-overload]
+        else:
+            section = self.embeddings if kind == "embeddings" else self.rerank
+            specs, preferred = list(section.models), [requested, section.default]
+        by_id = {s.id: s for s in specs}
+        order = [requested] if only else [*preferred, *by_id]
+        chosen: list[Endpoint] = []
+        refused: list[str] = []
+        for endpoint_id in dict.fromkeys(i for i in order if i):  # first mention counts
+            spec = by_id.get(endpoint_id)
+            if spec is None:
+                continue
+            if cleared(spec, classification):
+                chosen.append(spec)
+            elif endpoint_id == requested:
+                refused.append(endpoint_id)
+        return Clearance(kind, classification, tuple(chosen), tuple(refused))
+
     @property
     def empty(self) -> bool:
         return not self.models
@@ -211,3 +236,21 @@ class ModelCatalogue(BaseModel):
             raise CatalogueError(
                 f"Modelkataloget {path} er ugyldigt: {where + ': ' if where else ''}{msg}"
             ) from None
+
+
+Endpoint = ModelSpec | EmbeddingSpec | RerankSpec
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """``ModelCatalogue.choose``'s answer: the cleared endpoints best first, and the requested one
+    refused because it is not cleared (for the audit log)."""
+
+    kind: EndpointKind
+    classification: str
+    endpoints: tuple[Endpoint, ...]
+    refused: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> Endpoint | None:
+        return self.endpoints[0] if self.endpoints else None

@@ -38,3 +38,34 @@ class ModelTimeout(ModelError):
 
 class ModelRejected(ModelError):
     """The endpoint answered, but refused the request (4xx: bad model name, context too long...)."""
+
+
+class EndpointError(Exception):
+    """An embeddings or rerank endpoint failed or was not asked; ``str()`` names it and why."""
+
+
+class EmbeddingEndpointError(EndpointError):
+    """The embeddings endpoint did not answer with vectors."""
+
+
+class RerankError(EndpointError):
+    """The rerank endpoint did not answer with scores (retrieval then keeps the fused order)."""
+
+
+class EndpointRefused(EndpointError):
+    """The router refused to send: the endpoint is not cleared for the data's classification, or the
+    payload holds personal data and ``AARHUSAI_PII_MODE=block``. Nothing was sent."""
+
+    def __init__(self, endpoint_id: str, reason: str, kinds: dict[str, int] | None = None) -> None:
+        super().__init__(f"{endpoint_id}: {reason}")
+        self.endpoint_id = endpoint_id
+        self.reason = reason
+        self.kinds = dict(kinds or {})
+
+
+class EmbeddingRefused(EndpointRefused, EmbeddingEndpointError):
+    """An embedding request refused by policy."""
+
+
+class RerankRefused(EndpointRefused, RerankError):
+    """A rerank request refused by policy (retrieval keeps the fused order, as for any rerank failure)."""

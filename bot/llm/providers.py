@@ -1,9 +1,12 @@
-"""Model providers: the clients behind catalogue entries, chosen by the entry's ``kind``.
+"""Model providers: the clients behind catalogue entries — chat models chosen by the entry's ``kind``,
+and the ``/v1/embeddings`` and ``/v1/rerank`` endpoints.
 
-Private to ``bot.llm``: only the router creates and calls them, after policy decided that a model may
-see the payload. A new provider (Azure OpenAI is next) is one class with ``complete``, ``stream`` and
-``check`` plus one line in ``PROVIDERS``. Failures become ``ModelError`` subclasses with a message the
-user can read.
+Private to ``bot.llm``: only the router creates and calls them, after policy decided that an endpoint
+may see the payload and the guard took the personal data out of it; their connections come from the
+one factory, ``bot.llm.http``. A new chat provider (Azure OpenAI is next) is one class with
+``complete``, ``stream`` and ``check`` plus one line in ``PROVIDERS``. Chat failures become
+``ModelError`` subclasses with a message the user can read; embedding and rerank failures
+``EmbeddingEndpointError`` and ``RerankError``.
 """
 
 from __future__ import annotations
@@ -12,19 +15,27 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
 import aiohttp
 import httpx
+import numpy as np
 import openai
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 from langchain_openai import ChatOpenAI
 
-from bot.llm.catalogue import ModelSpec
-from bot.llm.errors import ModelError, ModelRejected, ModelTimeout, ModelUnavailable
+from bot.llm import http
+from bot.llm.catalogue import EmbeddingSpec, ModelSpec, RerankSpec
+from bot.llm.errors import (
+    EmbeddingEndpointError,
+    ModelError,
+    ModelRejected,
+    ModelTimeout,
+    ModelUnavailable,
+    RerankError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +87,7 @@ class OpenAICompatible:
                 temperature=self.spec.temperature,
                 extra_body={self.spec.token_limit_param: self.spec.max_output_tokens},
                 http_async_client=self._http(),
+                http_client=http.sync_client(self.spec, self.spec.timeout_s, rooted=False),  # never used
             )
         return self._llm
 
@@ -102,7 +114,7 @@ class OpenAICompatible:
             "temperature": self.spec.temperature,
             self.spec.token_limit_param: self.spec.max_output_tokens,
         }
-        url = self.spec.base_url.rstrip("/") + "/chat/completions"
+        url = http.url(self.spec, "chat/completions")
         started = False  # once text was shown, a failure is final: a retry would repeat it
         for attempt in range(self.spec.max_retries + 1):
             try:
@@ -134,9 +146,8 @@ class OpenAICompatible:
         loop = asyncio.get_running_loop()
         if self._stream_session is None or self._stream_loop is not loop or self._stream_session.closed:
             self._stream_loop = loop
-            self._stream_session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.spec.max_connections),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.spec.timeout_s),
+            self._stream_session = http.stream_session(
+                self.spec, self.spec.timeout_s, self.spec.max_connections
             )
         return self._stream_session
 
@@ -145,18 +156,14 @@ class OpenAICompatible:
         loop = asyncio.get_running_loop()
         if self._http_client is None or self._http_loop is not loop:
             self._http_loop = loop
-            limits = httpx.Limits(
-                max_connections=self.spec.max_connections, max_keepalive_connections=self.spec.max_connections
-            )
-            self._http_client = httpx.AsyncClient(timeout=self.spec.timeout_s, limits=limits)
+            self._http_client = http.async_client(self.spec, self.spec.timeout_s, self.spec.max_connections)
         return self._http_client
 
     def _key(self) -> str:
-        return os.environ.get(self.spec.api_key_env, "") if self.spec.api_key_env else ""
+        return http.api_key(self.spec)
 
     def _headers(self) -> dict[str, str]:
-        key = self._key()
-        return {"Authorization": f"Bearer {key}"} if key else {}
+        return http.auth_headers(self.spec)
 
     async def aclose(self) -> None:
         """Close the pooled connections (at shutdown, on the loop they were made on)."""
@@ -167,9 +174,9 @@ class OpenAICompatible:
 
     async def check(self, timeout_s: float = 3.0) -> None:
         """Cheap liveness probe (``GET /models``) for ``/readyz``; raises ``ModelUnavailable``."""
-        url = self.spec.base_url.rstrip("/") + "/models"
+        url = http.url(self.spec, "models")
         try:
-            async with httpx.AsyncClient(timeout=timeout_s) as client:
+            async with http.async_client(self.spec, timeout_s) as client:
                 response = await client.get(url, headers=self._headers())
         except httpx.HTTPError as exc:
             raise ModelUnavailable(self.id, f"{type(exc).__name__}: {exc}") from exc
@@ -259,3 +266,81 @@ PROVIDERS: dict[str, type[OpenAICompatible]] = {"openai": OpenAICompatible}
 
 def client_for(spec: ModelSpec) -> ChatClient:
     return PROVIDERS[spec.kind](spec)
+
+
+class EmbeddingsClient:
+    """An OpenAI-compatible ``POST /v1/embeddings`` (vLLM, TEI, llama.cpp): normalised float32 vectors.
+    Blocking: called on a worker thread. Sends exactly what it is given (the router guarded it)."""
+
+    def __init__(self, spec: EmbeddingSpec) -> None:
+        self.spec = spec
+        self._http = http.sync_client(spec, spec.timeout_s)
+
+    def embed(self, inputs: list[str]) -> np.ndarray:
+        try:
+            response = self._http.post("embeddings", json={"model": self.spec.model, "input": inputs})
+            response.raise_for_status()
+            data = sorted(response.json()["data"], key=lambda d: d["index"])
+            vectors = np.stack([_pooled(d["embedding"]) for d in data])
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            raise EmbeddingEndpointError(f"embedding endpoint {self.spec.id}: {type(exc).__name__}") from None
+        if vectors.shape[0] != len(inputs):
+            raise EmbeddingEndpointError(
+                f"embedding endpoint {self.spec.id}: {len(vectors)} of {len(inputs)}"
+            )
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _pooled(embedding: list[float] | list[list[float]]) -> np.ndarray:
+    """One vector per input; a server without pooling (llama.cpp on a chat model) sends one per
+    token, which are averaged."""
+    array = np.asarray(embedding, dtype=np.float32)
+    return array.mean(axis=0) if array.ndim == 2 else array
+
+
+class RerankClient:
+    """A ``POST /v1/rerank`` endpoint in the Cohere/Jina shape (vLLM, TEI; TEI's native list too).
+    Blocking: called on a worker thread. A reply that is not one finite score per document is an error,
+    never an order."""
+
+    def __init__(self, spec: RerankSpec) -> None:
+        self.spec = spec
+        self._http = http.sync_client(spec, spec.timeout_s)
+
+    def scores(self, query: str, documents: Sequence[str]) -> list[float]:
+        """One relevance score per document, in the documents' order."""
+        if not documents:
+            return []
+        try:
+            response = self._http.post(
+                "rerank",
+                json={
+                    "model": self.spec.model,
+                    "query": query,
+                    "documents": list(documents),
+                    "top_n": len(documents),
+                    "return_documents": False,
+                },
+            )
+            response.raise_for_status()
+            body = response.json()
+            results = body["results"] if isinstance(body, dict) else body  # TEI's native shape is a list
+            found: dict[int, float] = {}
+            for item in results:
+                index = int(item["index"])
+                score = float(item["relevance_score"] if "relevance_score" in item else item["score"])
+                if not 0 <= index < len(documents) or score != score:  # out of range or NaN
+                    raise ValueError("index")
+                found[index] = score
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            raise RerankError(f"rerank endpoint {self.spec.id}: {type(exc).__name__}") from None
+        if len(found) != len(documents):
+            raise RerankError(f"rerank endpoint {self.spec.id}: {len(found)} of {len(documents)} scores")
+        return [found[i] for i in range(len(documents))]
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,6 +1,12 @@
 """The one way to a model: policy by data classification, the PII guard over the whole payload, the
 context budget, then fallback within the policy.
 
+Every catalogue endpoint — chat, embeddings, rerank, and a judge (a chat model) — is reached only
+through the router, over clients from the one factory (``bot.llm.http``), after one clearance chooser
+(``ModelCatalogue.choose``) picked it. ``plan_turn`` decides once per turn which endpoints may see a
+specialist's data: the chat route for ``generate`` and the embeddings and rerank gates
+(``bot.llm.gates``) that retrieval uses, which guard their payload as ``generate`` does.
+
 ``ModelRouter.generate`` takes the specialist's classification and the complete outgoing message list
 (system prompt, history, passages, question) and returns a ``Generation`` with its decision record.
 Nothing else in the service holds a model client:
@@ -27,8 +33,17 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot import metrics
 from bot.domain import AuditAction
-from bot.llm.catalogue import ModelCatalogue, ModelSpec, cleared, cleared_for_personal_data
+from bot.llm.catalogue import (
+    EmbeddingSpec,
+    EndpointKind,
+    ModelCatalogue,
+    ModelSpec,
+    RerankSpec,
+    cleared,
+    cleared_for_personal_data,
+)
 from bot.llm.errors import ModelError, ModelRejected
+from bot.llm.gates import EmbeddingGate, RerankGate
 from bot.llm.pii import Redactor, find_pii
 from bot.llm.providers import ChatClient, client_for
 
@@ -62,6 +77,18 @@ class Route:
         }
 
 
+@dataclass(frozen=True)
+class TurnPlan:
+    """Which endpoints may see one turn's data, decided once: the chat route (empty when there is no
+    chat model), the embeddings gate (None: the local embedder) and the rerank gate (None: no
+    reranking). Retrieval and generation of the turn both use it."""
+
+    classification: str
+    chat: Route
+    embeddings: EmbeddingGate | None
+    rerank: RerankGate | None
+
+
 @dataclass
 class Generation:
     outcome: GenerationOutcome
@@ -85,6 +112,7 @@ class ModelRouter:
         self.catalogue = catalogue
         self.pii_mode = pii_mode
         self._clients: dict[str, ChatClient] = {}
+        self._gates: dict[tuple[EndpointKind, str, str], EmbeddingGate | RerankGate] = {}
 
     @property
     def has_models(self) -> bool:
@@ -102,8 +130,9 @@ class ModelRouter:
 
     def is_cleared(self, model_id: str, classification: str) -> bool | None:
         """None: no such model; else whether it may see ``classification`` data."""
-        spec = self.catalogue.get(model_id)
-        return None if spec is None else cleared(spec, classification)
+        if self.catalogue.get(model_id) is None:
+            return None
+        return bool(self.catalogue.choose("chat", classification, model_id, only=True).endpoints)
 
     def _client(self, spec: ModelSpec) -> ChatClient:
         client = self._clients.get(spec.id)
@@ -116,30 +145,50 @@ class ModelRouter:
         ``only``: the requested model or none (an evaluation must not be answered by a stand-in)."""
         if self.catalogue.empty:
             raise NoModelConfigured
-        order = [
-            requested,
-            self.catalogue.defaults.get(classification),  # type: ignore[call-overload]
-            self.catalogue.default,
-            *(m.id for m in self.catalogue.models),
-        ]
-        if only:
-            order = [requested]
-        route = Route(classification, [])
-        seen: set[str] = set()
-        for model_id in order:
-            spec = self.catalogue.get(model_id) if model_id else None
-            if spec is None or spec.id in seen:
-                continue
-            seen.add(spec.id)
-            if cleared(spec, classification):
-                route.candidates.append(self._client(spec))
-            elif spec.id == requested:
-                route.refused.append(spec.id)
-        return route
+        return self._route(classification, requested, only)
 
-    def context_chars(self, classification: str, requested: str | None = None, only: bool = False) -> int:
+    def _route(self, classification: str, requested: str | None, only: bool) -> Route:
+        chosen = self.catalogue.choose("chat", classification, requested, only)
+        clients = [self._client(spec) for spec in chosen.endpoints if isinstance(spec, ModelSpec)]
+        return Route(classification, clients, list(chosen.refused))
+
+    def plan_turn(self, classification: str, requested: str | None = None, only: bool = False) -> TurnPlan:
+        """Every endpoint one turn may use for ``classification`` data, chosen once (never raises: an
+        empty chat catalogue gives an empty chat route, and ``generate`` then says so)."""
+        embedding = self.catalogue.choose("embeddings", classification).first
+        rerank = self.catalogue.choose("rerank", classification).first
+        return TurnPlan(
+            classification,
+            self._route(classification, requested, only),
+            self._embedding_gate(embedding, classification) if isinstance(embedding, EmbeddingSpec) else None,
+            self._rerank_gate(rerank, classification) if isinstance(rerank, RerankSpec) else None,
+        )
+
+    def _embedding_gate(self, spec: EmbeddingSpec, classification: str) -> EmbeddingGate:
+        gate = self._gates.get(("embeddings", spec.id, classification))
+        if not isinstance(gate, EmbeddingGate):
+            gate = self._gates[("embeddings", spec.id, classification)] = EmbeddingGate(
+                spec, classification, self.pii_mode
+            )
+        return gate
+
+    def _rerank_gate(self, spec: RerankSpec, classification: str) -> RerankGate:
+        gate = self._gates.get(("rerank", spec.id, classification))
+        if not isinstance(gate, RerankGate):
+            gate = self._gates[("rerank", spec.id, classification)] = RerankGate(
+                spec, classification, self.pii_mode
+            )
+        return gate
+
+    def context_chars(
+        self,
+        classification: str,
+        requested: str | None = None,
+        only: bool = False,
+        plan: TurnPlan | None = None,
+    ) -> int:
         """The payload size every cleared candidate can take (the smallest context among them)."""
-        route = self.plan(classification, requested, only)
+        route = self._planned(plan, classification) or self.plan(classification, requested, only)
         budgets = [budget_chars(c.spec) for c in route.candidates]
         return min(budgets) if budgets else 0
 
@@ -152,14 +201,16 @@ class ModelRouter:
         only: bool = False,
         user_texts: tuple[str, ...] = (),
         on_chunk: TextSink | None = None,
+        plan: TurnPlan | None = None,
     ) -> Generation:
         """Answer ``messages`` with the first cleared model that works. Raises ``NoModelConfigured``.
 
         ``user_texts`` are what the user wrote (question and earlier questions): personal data found
         there is reported as the user's, elsewhere as the sources'. Streaming (``on_chunk``) is used
         only when nothing had to be redacted (a placeholder must never be shown half-restored).
+        ``plan``: the turn's plan (``plan_turn``), used instead of planning again.
         """
-        route = self.plan(classification, requested, only)
+        route = self._planned(plan, classification) or self.plan(classification, requested, only)
         decision: dict[str, Any] = route.record()
         generation = Generation(GenerationOutcome.NO_CLEARED_MODEL, decision)
         if route.refused:
@@ -172,6 +223,9 @@ class ModelRouter:
         has_pii = found_in_user or any(find_pii(_content(m)) for m in messages)
         tried: list[dict[str, str]] = []
         for client in route.candidates:
+            if not cleared(client.spec, classification):  # chosen as cleared; checked again per request
+                tried.append({"model": client.id, "error": "not_cleared"})
+                continue
             payload, redactor, kinds = messages, None, {}
             if has_pii and not cleared_for_personal_data(client.spec):
                 redactor = Redactor()
@@ -221,10 +275,20 @@ class ModelRouter:
         generation.outcome = GenerationOutcome.MODEL_ERROR
         return generation
 
+    def _planned(self, plan: TurnPlan | None, classification: str) -> Route | None:
+        """The plan's chat route, when it was made for this classification (else: plan again)."""
+        if plan is None or plan.classification != classification:
+            return None
+        if self.catalogue.empty:
+            raise NoModelConfigured
+        return plan.chat
+
     async def aclose(self) -> None:
         """Close the clients' connection pools (the service is stopping)."""
         for client in self._clients.values():
             await client.aclose()
+        for gate in self._gates.values():
+            gate.close()
 
     def all_clients(self) -> list[ChatClient]:
         """For health checks only: never used to send data."""

@@ -10,6 +10,9 @@ A passage counts as relevant only if it covers enough of the question's rare wor
 passage the specialist says it found nothing instead of guessing. With a reranking endpoint cleared for
 the specialist (``bot.rag.rerank``), the fused candidates are reordered by it, and its ``min_score``,
 when set, is the gate.
+
+Remote embeddings and reranking come from the router's turn plan (``ModelRouter.plan_turn``): the
+retriever holds no client and chooses no endpoint; a caller that planned the turn passes its plan.
 """
 
 from __future__ import annotations
@@ -19,19 +22,23 @@ import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from sqlmodel import col, select
 
 from bot import metrics
+from bot.llm import EmbeddingGate, EndpointRefused, RerankGate
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
-from bot.rag.remote_embeddings import EmbedderChoice
-from bot.rag.rerank import RemoteReranker, RerankChoice, RerankError
+from bot.rag.remote_embeddings import RemoteEmbedder
+from bot.rag.rerank import reranked
 from bot.store import Database
 from bot.store.models import Chunk, Source, Specialist
+
+if TYPE_CHECKING:
+    from bot.llm import ModelRouter, TurnPlan
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RETRIEVAL_THREADS = 2  # CPU work: more threads than cores only queue for the GIL
@@ -62,15 +69,14 @@ class Retriever:
         min_dense_score: float = 0.865,
         min_lexical_coverage: float = 0.3,
         dense_weight: float = 2.0,
-        choice: EmbedderChoice | None = None,
-        reranking: RerankChoice | None = None,
+        router: ModelRouter | None = None,
         cache_bytes: int = 0,
     ) -> None:
         self.db = db
         self.indexes = indexes
         self.embedder = embedder  # the local one
-        self.choice = choice
-        self.reranking = reranking
+        self.router = router  # None: local embedding only, no reranking (nothing leaves the process)
+        self._remote: dict[int, RemoteEmbedder] = {}
         self.min_dense_score = min_dense_score
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
@@ -81,17 +87,34 @@ class Retriever:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    async def asearch(self, spec: Specialist, query: str, k: int) -> list[Hit]:
+    async def asearch(self, spec: Specialist, query: str, k: int, plan: TurnPlan | None = None) -> list[Hit]:
         """``search`` off the event loop, on retrieval's own threads: it is CPU work (embedding,
         scoring), and waiting behind database calls in the shared pool made it the slow part of a
-        busy turn."""
+        busy turn. ``plan``: the turn's plan, so retrieval and the answer use the same endpoints."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=RETRIEVAL_THREADS, thread_name_prefix="retrieval")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.search, spec, query, k)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: self.search(spec, query, k, plan=plan)
+        )
 
-    def embedder_for(self, spec: Specialist) -> Embedder:
-        """The embedder cleared for ``spec``'s data: an endpoint from the catalogue, else the local one."""
-        return self.choice.for_classification(spec.classification) if self.choice else self.embedder
+    def _plan(self, spec: Specialist, plan: TurnPlan | None) -> TurnPlan | None:
+        """The turn's plan when it was made for ``spec``'s classification, else the router's now."""
+        if plan is not None and plan.classification == spec.classification:
+            return plan
+        return self.router.plan_turn(spec.classification) if self.router else None
+
+    def embedder_for(self, spec: Specialist, plan: TurnPlan | None = None) -> Embedder:
+        """The embedder cleared for ``spec``'s data: the router's gate for a catalogue endpoint, else
+        the local one."""
+        gate = planned.embeddings if (planned := self._plan(spec, plan)) else None
+        return self._remote_embedder(gate) if gate else self.embedder
+
+    def _remote_embedder(self, gate: EmbeddingGate) -> RemoteEmbedder:
+        with self._guard:  # one per gate: it remembers the endpoint's dimension
+            remote = self._remote.get(id(gate))
+            if remote is None or remote.gate is not gate:
+                remote = self._remote[id(gate)] = RemoteEmbedder(gate)
+            return remote
 
     def _lock(self, slug: str) -> threading.Lock:
         with self._guard:
@@ -185,9 +208,10 @@ class Retriever:
         return bool(models - {self.embedder_for(spec).id})
 
     # -- search (blocking) ------------------------------------------------------------------------
-    def reranker_for(self, spec: Specialist) -> RemoteReranker | None:
-        """The reranking endpoint cleared for ``spec``'s data, if one is configured."""
-        return self.reranking.for_classification(spec.classification) if self.reranking else None
+    def reranker_for(self, spec: Specialist, plan: TurnPlan | None = None) -> RerankGate | None:
+        """The router's gate to the reranking endpoint cleared for ``spec``'s data, if one is configured."""
+        planned = self._plan(spec, plan)
+        return planned.rerank if planned else None
 
     def search(
         self,
@@ -197,17 +221,21 @@ class Retriever:
         mode: Mode = "hybrid",
         gate: bool = True,
         rerank: bool = True,
+        plan: TurnPlan | None = None,
     ) -> list[Hit]:
         index = self.index_for(spec)
         if index is None or index.size == 0 or not query.strip():
             return []
+        plan = self._plan(spec, plan)
         pool = max(k * 5, 50)
         # a query is embedded only by the model the index was built with (else: lexical alone)
-        embedder = self.embedder_for(spec)
+        embedder = self.embedder_for(spec, plan)
         use_dense = mode != "lexical" and index.embedding_model == embedder.id and index.dense.ntotal > 0
+        query_vector = self._query_vector(embedder, query) if use_dense else None
+        use_dense = query_vector is not None
         dense_pos, dense_sc = (
-            index.search_dense(embedder.encode_query(query), pool)
-            if use_dense
+            index.search_dense(query_vector, pool)
+            if query_vector is not None
             else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         )
         lex_pos, lex_sc = (
@@ -224,27 +252,26 @@ class Retriever:
         for weight, ranking in ((dense_weight, dense_pos), (1.0, lex_pos)):
             for rank, pos in enumerate(ranking):
                 fused[int(pos)] = fused.get(int(pos), 0.0) + weight / (RRF_K + rank + 1)
-        reranker = self.reranker_for(spec) if rerank and mode == "hybrid" else None
+        reranker = self.reranker_for(spec, plan) if rerank and mode == "hybrid" else None
         limit = max(reranker.spec.candidates, k * 2) if reranker else (k * 2 if gate else k)
         best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:limit]
         hits = self._hits(index, best, dense, lexical)
         if reranker is not None:
-            hits = self._reranked(reranker, query, hits)
+            hits = reranked(reranker, query, hits)
         if gate:
             min_score = reranker.spec.min_score if reranker else None
             hits = [h for h in hits if self._relevant(index, query, h, min_score)]
         return hits[:k]
 
     @staticmethod
-    def _reranked(reranker: RemoteReranker, query: str, hits: list[Hit]) -> list[Hit]:
-        """``hits`` in the reranker's order, each with its score; the fused order if it fails."""
+    def _query_vector(embedder: Embedder, query: str) -> np.ndarray | None:
+        """The query's vector; None when the router's gate refused to send it (personal data in block
+        mode): the search is then lexical alone, and nothing was sent."""
         try:
-            scores = reranker.scores(query, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in hits])
-        except RerankError as exc:
-            log.warning("reranking skipped, fused order kept: %s", exc)
-            return hits
-        scored = [replace(h, rerank=score) for h, score in zip(hits, scores, strict=True)]
-        return sorted(scored, key=lambda h: h.rerank or 0.0, reverse=True)
+            return embedder.encode_query(query)
+        except EndpointRefused as exc:
+            log.warning("query not embedded, lexical search only: %s", exc)
+            return None
 
     def _relevant(
         self, index: SpecialistIndex, query: str, hit: Hit, min_rerank_score: float | None = None

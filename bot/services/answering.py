@@ -113,10 +113,12 @@ class AnsweringService(Service):
                 ),
             )
         warning = await self._personal_data_warning(q)
+        # which endpoints may see this turn's data, decided once for retrieval and the answer
+        plan = self.router.plan_turn(spec.classification, q.model or spec.model_id, q.model is not None)
         hits: list[Hit] = []
         if spec.kind == SpecialistKind.SOURCES:
             # personal data says nothing about which passage answers, and has no business in the index
-            hits = await self.stores.retriever.asearch(spec, blank_pii(q.text), spec.top_k)
+            hits = await self.stores.retriever.asearch(spec, blank_pii(q.text), spec.top_k, plan)
             if not hits:
                 return await self._record(
                     q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
@@ -143,7 +145,7 @@ class AnsweringService(Service):
         prompt = await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
         try:
             budget = self.router.context_chars(
-                spec.classification, q.model or spec.model_id, q.model is not None
+                spec.classification, q.model or spec.model_id, q.model is not None, plan
             )
         except NoModelConfigured:  # the catalogue was emptied meanwhile
             return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
@@ -184,6 +186,7 @@ class AnsweringService(Service):
             only=q.model is not None,
             user_texts=(q.text, *(h.question for h in history)),
             on_chunk=stream if on_text is not None else None,
+            plan=plan,
         )
         if raw and shown_at:  # the last words, held back by the pace above, go out as well
             shown_at = 0.0
