@@ -457,3 +457,63 @@ async def test_statistics_count_returning_users_and_unanswered_questions(
     usage = stats.usage(services.db, None, 30)
     assert (usage.questions, usage.users, usage.returning_7, usage.returning_30) == (6, 3, 1, 2)
     assert usage.no_answer_share == pytest.approx(2 / 6) and usage.top_unanswered == [("fiskekort?", 2)]
+
+
+# -- reads are scoped like writes (issue 20, finding 4) -----------------------------------------------
+CPR_IN_QUESTION = "Hvad gælder for 010190-1234 om boligstøtte?"
+
+
+def _asked(services: Services, user: str, specialist: str, question: str, outcome: str = "no_answer") -> None:
+    inc = msg(question, user)
+    services.stores.conversations.record(
+        inc.conversation, inc.user_key, inc.text, "svar", model=None, outcome=outcome, specialist=specialist
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "sees_a", "sees_b"),
+    [
+        (BUILDER_B, False, True),
+        (BUILDER_A, True, False),
+        (OWNER_A, True, False),
+        (ADMIN, True, True),
+        (MEMBER_A, None, None),
+        (EMPLOYEE, None, None),
+    ],
+    ids=["builder of B", "builder of A", "owner of A", "administrator", "member of A", "employee"],
+)
+async def test_statistics_show_each_role_only_its_own_departments_questions_masked(
+    org: Org, user: str, sees_a: bool | None, sees_b: bool | None
+) -> None:
+    a = await org.specialist(BUILDER_A, "Guide A", data="cpr")
+    b = await org.specialist(BUILDER_B, "Guide B")
+    _asked(org.services, EMPLOYEE, a, CPR_IN_QUESTION)
+    _asked(org.services, EMPLOYEE, b, "Hvornår åbner genbrugspladsen?")
+    reply = (await org.say(user, "/statistik")).text
+    if sees_a is None:
+        assert "kræver rollen" in reply and "boligstøtte" not in reply
+        return
+    assert ("boligstøtte" in reply) is sees_a
+    assert ("genbrugspladsen" in reply) is sees_b
+    assert "1234" not in reply and "010190" not in reply  # question texts are shown masked
+    questions = int(sees_a) + int(sees_b)
+    assert f"{questions} spørgsmål" in reply
+    for slug, visible in ((a, sees_a), (b, sees_b)):
+        named = (await org.say(user, f"/statistik {slug}")).text
+        assert ("kræver rollen" in named) is not visible
+
+
+async def test_statistics_by_the_service_are_scoped_for_every_door(org: Org) -> None:
+    """The CLI and any other door call the same service: a Builder of B gets none of A's usage."""
+    from bot.services import Actor
+
+    a = await org.specialist(BUILDER_A, "Guide A", data="cpr")
+    _asked(org.services, EMPLOYEE, a, CPR_IN_QUESTION)
+    builder_b = Actor(BUILDER_B)
+    name, usage = org.services.app.stats.usage(builder_b)
+    assert name is None and usage.questions == 0 and usage.top_unanswered == []
+    admin = Actor(ADMIN)
+    _, everything = org.services.app.stats.usage(admin)
+    assert everything.questions == 1
+    [(question, count)] = everything.top_unanswered
+    assert "[cpr]" in question and "1234" not in question and count == 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 from sqlmodel import col, func, select
 
+from bot.llm.pii import find_pii
 from bot.store import Database
 from bot.store.models import Feedback, Message
 
@@ -36,14 +38,27 @@ def returning(days_by_user: dict[str, set[date]], window: int) -> int:
     return count
 
 
-def usage(db: Database, specialist: str | None = None, days: int = 30, now: datetime | None = None) -> Usage:
+def masked(question: str) -> str:
+    """A question as shown to a Builder: user text, so every personal-data finding is replaced by a
+    marker naming its kind."""
+    for finding in reversed(find_pii(question)):
+        question = f"{question[: finding.start]}[{finding.kind}]{question[finding.end :]}"
+    return question
+
+
+def usage(
+    db: Database, specialists: Collection[str] | None = None, days: int = 30, now: datetime | None = None
+) -> Usage:
+    """Usage of ``specialists`` (slugs; ``None``: every specialist, an empty list: none)."""
     since = (now or datetime.now(UTC)) - timedelta(days=days)
+    if specialists is not None and not specialists:
+        return Usage(days=days)
     with db.session() as s:
         query = select(
             Message.id, Message.user_id, Message.created_at, Message.outcome, Message.question
         ).where(Message.created_at >= since)
-        if specialist:
-            query = query.where(Message.specialist == specialist)
+        if specialists is not None:
+            query = query.where(col(Message.specialist).in_(list(specialists)))
         rows = s.exec(query).all()
         ids = [r[0] for r in rows]
         votes = (
@@ -66,7 +81,9 @@ def usage(db: Database, specialist: str | None = None, days: int = 30, now: date
     result.users = len(days_by_user)
     result.returning_7 = returning(days_by_user, 7)
     result.returning_30 = returning(days_by_user, 30)
-    unanswered = [" ".join(q.lower().split()) for _i, _u, _c, outcome, q in rows if outcome == "no_answer"]
+    unanswered = [
+        masked(" ".join(q.lower().split())) for _i, _u, _c, outcome, q in rows if outcome == "no_answer"
+    ]
     result.no_answer_share = len(unanswered) / len(rows) if rows else 0.0
     result.top_unanswered = Counter(unanswered).most_common(5)
     return result

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.conversation.types import Citation
 from bot.domain import AppError, AuditAction, Outcome, Permission
-from bot.governance import retention, stats
+from bot.governance import access, retention, stats
 from bot.llm.output import LinkPolicy, sanitise
 from bot.services.actor import Actor
 from bot.services.base import Service
@@ -54,13 +54,21 @@ class FeedbackService(Service):
 
 
 class StatsService(Service):
+    """Reads are scoped like writes: a Builder or owner sees the specialists they may edit (their
+    department's), an administrator all of them, everyone else none; question texts come masked."""
+
     def usage(self, actor: Actor, ref: str | None = None, days: int = 30) -> tuple[str | None, stats.Usage]:
-        """(the specialist's name, or None for all) and its usage over ``days``."""
-        self.require(actor, Permission.STATS)
+        """(the specialist's name, or None for all the actor may see) and its usage over ``days``."""
+        roles = self.require(actor, Permission.STATS)
         if ref and ref.strip():
             spec = self.stores.specialists.require(ref)
-            return spec.name, stats.usage(self.stores.db, spec.slug, days)
-        return None, stats.usage(self.stores.db, None, days)
+            if not access.can_edit(roles, spec):
+                raise access.forbidden(Permission.STATS)
+            return spec.name, stats.usage(self.stores.db, [spec.slug], days)
+        if roles.is_admin:
+            return None, stats.usage(self.stores.db, None, days)
+        visible = [s.slug for s in self.stores.specialists.catalogue() if access.can_edit(roles, s)]
+        return None, stats.usage(self.stores.db, visible, days)
 
     def audit_export(self, actor: Actor, since: datetime | None, fmt: str) -> Iterator[str]:
         self.require(actor, Permission.ADMIN)
