@@ -303,3 +303,39 @@ async def test_the_connector_client_refuses_other_hosts_before_any_token_is_fetc
         None, claims, "https://smba.trafficmanager.net/emea/", APP_ID
     )
     assert client is not None and connector_tokens  # a Teams host gets a client (and a token)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Type": "application/json"}, 202),
+        ({"Content-Type": "text/plain"}, 403),  # what a page may post cross-origin without a preflight
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Host": "rebound.evil.example:3978"}, 403),  # DNS rebinding
+        ({"Content-Type": "application/json", "Origin": "http://127.0.0.1:56150"}, 202),  # the Playground UI
+    ],
+    ids=["json", "text/plain", "foreign origin", "foreign host", "loopback origin"],
+)
+async def test_local_mode_admits_no_request_a_web_page_could_make(
+    make_services: Callable[..., Services], headers: dict[str, str], status: int
+) -> None:
+    """Local mode is anonymous on loopback: a page in the developer's browser must not drive it."""
+    teams = await FakeConnector().start()
+    runner, port = await start(make_services(admins="local-admin"), "127.0.0.1", 0)
+    try:
+        activity = message_activity(teams.service_url, "/afdeling opret Fra en webside")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/api/messages", data=json.dumps(activity), headers=headers
+            ) as r,
+        ):
+            assert r.status == status
+        if status == 202:
+            await teams.wait_for_messages(1, wait_s=10)
+        else:
+            await asyncio.sleep(0.3)
+            assert teams.activities == []
+    finally:
+        await runner.cleanup()
+        await teams.stop()

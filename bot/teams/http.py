@@ -17,10 +17,12 @@ from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from microsoft_agents.hosting.core import ClaimsIdentity
 from pydantic import ValidationError
 
+from bot.config import is_loopback
 from bot.http_body import READ_TIMEOUT_S, BodyProblem, read_json_object
 from bot.teams.activity import tenant_allowed, tenants_of
 from bot.teams.agent import TeamsBot
 from bot.teams.delivery import BackgroundTurns
+from bot.teams.identity import LoopbackOnly
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,32 @@ def _token_problem(request: web.Request) -> str | None:
     return None
 
 
+def _browser_problem(request: web.Request) -> str | None:
+    """Local mode admits anonymous activities on loopback, and a web page the developer visits could
+    post one there (a form or ``fetch(..., {mode: "no-cors"})`` needs no preflight; DNS rebinding gives
+    it a loopback address under its own name). So a local-mode activity must name a loopback host,
+    come from no foreign page (``Origin``), and be declared JSON (which a page cannot send cross-origin
+    without a preflight this server never answers)."""
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    if not is_loopback(host):
+        return f"local mode: Host {host[:64]!r} is not loopback"
+    origin = request.headers.get("Origin")
+    if origin is not None and not LoopbackOnly().allows(origin):
+        return "local mode: request from a web page"
+    if request.content_type != "application/json":
+        return "local mode: activity is not declared application/json"
+    return None
+
+
 @web.middleware
 async def guard_messages(request: web.Request, handler):  # type: ignore[no-untyped-def]
     """Before the SDK's JWT check on /api/messages: refuse tokens it would crash on or accept wrongly,
-    and turn any crash in that check into 401, never 500."""
+    browsers' requests in local mode, and turn any crash in that check into 401, never 500."""
     if request.path != "/api/messages" or request.method != "POST":
         return await handler(request)
+    if request.app[TEAMS_BOT_KEY].identity is None and (problem := _browser_problem(request)):
+        log.warning("refused request: %s", problem)
+        return web.json_response({"error": "forbidden"}, status=403)
     problem = _token_problem(request)
     if problem:
         log.info("refused request: %s", problem)
