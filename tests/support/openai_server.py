@@ -1,18 +1,24 @@
-"""A small OpenAI-compatible chat server on loopback that records every request.
+"""A small OpenAI-compatible model server on loopback that records every request: chat
+(``/v1/chat/completions``), embeddings (``/v1/embeddings``) and rerank (``/v1/rerank``, the
+Cohere/Jina shape vLLM and TEI serve).
 
-Used where a test must see exactly what reached a model (memory, and later: policy, PII). The
-plumbing against a real model server is covered with llama.cpp in ``test_llm_client.py``.
+Used where a test must see exactly what reached a model (memory, policy, PII). Embeddings are hashed
+bags of words and rerank scores word overlaps, so retrieval over them still finds the right passage.
+The plumbing against a real model server is covered with llama.cpp in ``test_llm_client.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 from bot.listen import listen
@@ -25,7 +31,9 @@ class RecordingModelServer:
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0  # pause between streamed words
     status: int = 200
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # chat
+    embedding_requests: list[dict[str, Any]] = field(default_factory=list)
+    rerank_requests: list[dict[str, Any]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
 
@@ -36,6 +44,8 @@ class RecordingModelServer:
     async def start(self) -> RecordingModelServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/rerank", self._rerank)
         app.router.add_get("/v1/models", self._models)
         self._runner, self.port = await listen(app)
         return self
@@ -90,6 +100,54 @@ class RecordingModelServer:
         await response.write_eof()
         return response
 
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": _vector(t)} for i, t in enumerate(texts)]
+        return web.json_response({"object": "list", "data": data, "model": body.get("model")})
+
+    async def _rerank(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.rerank_requests.append(body)
+        query = set(_words(body["query"]))
+        scores = [len(query & set(_words(d))) / (len(query) or 1) for d in body["documents"]]
+        ranked = sorted(enumerate(scores), key=lambda item: item[1], reverse=True)
+        return web.json_response(
+            {"results": [{"index": i, "relevance_score": s} for i, s in ranked], "model": body.get("model")}
+        )
+
+    def received(self) -> dict[str, list[str]]:
+        """Every text that reached this server, by endpoint kind: chat message contents, texts to
+        embed, rerank queries and documents."""
+        return {
+            "chat": [str(m.get("content")) for r in self.requests for m in r["messages"]],
+            "embeddings": [
+                t
+                for r in self.embedding_requests
+                for t in (r["input"] if isinstance(r["input"], list) else [r["input"]])
+            ],
+            "rerank": [t for r in self.rerank_requests for t in (r["query"], *r["documents"])],
+        }
+
+    def forget(self) -> None:
+        """Start recording afresh."""
+        self.requests.clear()
+        self.embedding_requests.clear()
+        self.rerank_requests.clear()
+
     def user_texts(self, index: int = -1) -> list[str]:
         """The contents of all messages sent in request ``index``."""
         return [m["content"] for m in self.requests[index]["messages"]]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _vector(text: str, dim: int = 64) -> list[float]:
+    """A hashed bag of words: texts that share words are close."""
+    v = np.zeros(dim, dtype=np.float32)
+    for word in _words(text):
+        v[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dim] += 1.0
+    return (v / max(float(np.linalg.norm(v)), 1e-9)).tolist()
