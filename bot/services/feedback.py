@@ -41,8 +41,15 @@ class FeedbackService(Service):
             raise AppError(
                 Outcome.INVALID, "citation_which", numbers=", ".join(str(c.n) for c in citations)
             ) from None
-        # the passage is shown as written in its source: made safe like any answer
-        return replace(found, text=sanitise(found.text, LinkPolicy(self.settings.link_hosts), actor.locale))
+        # the passage is shown as written in its source: made safe like any answer (stored citations
+        # of older answers included)
+        policy = LinkPolicy(self.settings.link_hosts)
+        return replace(
+            found,
+            source=sanitise(found.source, policy, actor.locale),
+            text=sanitise(found.text, policy, actor.locale),
+            heading=sanitise(found.heading, policy, actor.locale) if found.heading else None,
+        )
 
     def forget(self, actor: Actor) -> int:
         count = retention.forget_user(self.stores.db, actor.id)

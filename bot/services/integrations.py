@@ -210,7 +210,7 @@ class IntegrationsService(Service):
         policy = LinkPolicy(self.settings.link_hosts)
         passages = [
             Passage(
-                h.source,
+                sanitise(h.source, policy, actor.locale),
                 sanitise(h.text, policy, actor.locale),
                 round(h.score, 4),
                 h.page,

@@ -9,6 +9,7 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.activity.entity.ai_entity import ClientCitation, ClientCitationAppearance
 
 from bot.conversation.types import Citation, Reply
+from bot.llm.output import LinkPolicy, sanitise
 from bot.teams.cards import render as render_card
 
 MAX_MESSAGE_BYTES = 27 * 1024  # Teams rejects messages over ~28 KB; keep room for entities
@@ -17,9 +18,15 @@ TITLE_CHARS = 80
 ABSTRACT_CHARS = 160
 
 
+_NO_LINKS = LinkPolicy()
+
+
 def _cut(text: str, limit: int) -> str:
+    """Shortened to one line of ``limit`` characters, then made safe again: joining lines and cutting
+    can turn safe Markdown into something else (an indented line into raw HTML, say)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    text = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return sanitise(text, _NO_LINKS)
 
 
 def citation_title(c: Citation) -> str:

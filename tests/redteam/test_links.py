@@ -47,12 +47,15 @@ async def test_an_exfiltrating_answer_reaches_teams_harmless(municipality: Munic
         ("[a](https://www.aarhus.dk.attacker.example/x)", "a"),
         ("[a](https://user@www.aarhus.dk/x)", "a"),
         ("[a](https://www.aarhus.dk/x)", "[a](https://www.aarhus.dk/x)"),
-        ("se https://aarhus.dk/y.", "se https://aarhus.dk/y."),
+        # an allowed bare URL becomes an explicit link to the URL that was checked
+        ("se https://aarhus.dk/y.", "se [https://aarhus.dk/y](https://aarhus.dk/y)."),
         ("se www.attacker.example/y", "se (link fjernet)"),
         ("<https://attacker.example>", "(link fjernet)"),
-        ("Svaret står i [1](side 2) og [3].", "Svaret står i [1] og [3]."),
-        ("<!-- skjult --> synligt", " synligt"),
-        ("ufærdigt <img src=x onerror=y", "ufærdigt "),
+        # "(side 2)" is no link target in CommonMark: it stays words, and cannot make [1] a link
+        ("Svaret står i [1](side 2) og [3].", "Svaret står i [1]\\(side 2) og [3]."),
+        ("Svaret står i [1](https://attacker.example/) og [3].", "Svaret står i [1] og [3]."),
+        ("<!-- skjult --> synligt", "synligt"),
+        ("ufærdigt <img src=x onerror=y", "ufærdigt"),
     ],
 )
 def test_sanitise(written: str, shown: str) -> None:
@@ -64,9 +67,18 @@ def test_placeholders_are_never_restored_inside_urls() -> None:
     redacted = redactor.redact(f"CPR {CPR}").text
     assert redacted == "CPR ⟦CPR-1⟧"
     text = "Borgeren ⟦CPR-1⟧: [⟦CPR-1⟧](https://www.aarhus.dk/?q=⟦CPR-1⟧) og https://www.aarhus.dk/⟦CPR-1⟧"
-    restored = redactor.restore_outside_links(text)
-    assert restored.startswith(f"Borgeren {CPR}: [{CPR}](https://www.aarhus.dk/?q=⟦CPR-1⟧)")
-    assert restored.endswith("https://www.aarhus.dk/⟦CPR-1⟧")
+    restored = sanitise(text, LinkPolicy(["aarhus.dk"]), restore=redactor.restore)
+    # the serialised URL that was checked; the placeholder in it percent-encoded, never the value
+    target = "https://www.aarhus.dk/?q=%E2%9F%A6CPR-1%E2%9F%A7"
+    assert restored.startswith(f"Borgeren {CPR}: [{CPR}]({target})")
+    assert restored.endswith(
+        "[https://www.aarhus.dk/%E2%9F%A6CPR-1%E2%9F%A7](https://www.aarhus.dk/%E2%9F%A6CPR-1%E2%9F%A7)"
+    )
+    assert CPR not in restored.split(":", 1)[1].replace(f"[{CPR}]", "")
+    # the Redactor's own restore for display does the same (and keeps no link without a policy)
+    shown = redactor.restore_outside_links(text, LinkPolicy(["aarhus.dk"]))
+    assert shown == restored
+    assert redactor.restore_outside_links(text).startswith(f"Borgeren {CPR}: {CPR} og ")
 
 
 async def test_passages_quoted_from_a_hostile_source_are_made_safe_too(

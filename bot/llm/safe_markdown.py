@@ -1,0 +1,544 @@
+"""Markdown made safe on its CommonMark parse tree: parsed, rewritten as nodes, rendered back.
+
+Regular expressions over Markdown decide what *looks* like a link; a client decides what *is* one, and
+the two differ (reference definitions, angle-bracket destinations, entities, nested brackets). So the
+text is parsed as CommonMark (``markdown-it-py``, with the tables and strikethrough the answer renderers
+show) and every node is decided:
+
+- a link is kept only when ``LinkPolicy.target`` allows it, and then written with the *serialised* URL
+  that was checked; otherwise its words stay (a citation marker ``[1]`` stays ``[1]``) and an autolink
+  becomes a note that a link was removed;
+- an image becomes its alt text; raw HTML is dropped (an HTML block keeps its text; ``<script>`` and
+  ``<style>`` lose their content), and so is anything left in a text that looks like a tag;
+- a URL written as plain text (``https://…``, ``www.…``) is a link to a client that links bare URLs:
+  kept as an explicit link when allowed, else replaced by the note;
+- text is escaped on the way out, so the result parsed again forms no link, image, HTML, reference
+  definition or new block: what was text stays text.
+
+``restore`` (personal-data placeholders back to their values) is applied to text nodes only, and not
+to a word that looks like part of a URL (``aarhus.dk/⟦CPR-1⟧``, ``?q=⟦CPR-1⟧``): some clients turn such
+words into links themselves. Never to link targets, image sources, HTML, link labels that are URLs, or
+code (code is shown literally and is what people copy into a browser or a terminal).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bot.llm.links import LinkPolicy
+
+Restore = Callable[[str], str]
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # every link becomes a node, whatever its scheme; the policy decides, on the target as written
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.normalizeLinkText = lambda text: text  # type: ignore[method-assign]
+    return md
+
+
+_MD = _parser()
+
+# Piece kinds of one inline container (a paragraph, a heading, a table cell).
+TEXT, PLAIN, CODE, OPEN, CLOSE, LOPEN, LCLOSE, SOFT, HARD = range(9)
+
+# A bare URL: a scheme followed by a slash or backslash, or "www."; the word it starts. The look-behind
+# keeps the scan linear (a scheme is only tried where a word starts).
+_BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*:[/\\]|www\.)\S*", re.I)
+_TRAILING = ".,;:!?'\"*_~"
+# What is left of a tag in a text (an unfinished or broken one): removed up to its ">" or the text's end.
+_TAG = re.compile(r"<[a-z/!?][^>]*>?", re.I)
+_RAW_OPEN = re.compile(r"<(script|style)\b", re.I)
+# A word with any of these may be (part of) a URL to a client that links text itself: nothing restored.
+_URLISH = re.compile(r"[/\\?=#%&@]|www\.|\.[^\W\d_]{2}|[^\W\d_]:\S", re.I)
+_WORD = re.compile(r"\S+")
+_ESCAPE = re.compile(r"\[\d{1,9}\][(:]?|[\\`*\[\]<|~#_]|&(?=#?[0-9a-z]+;)", re.I)
+_LINE_START = re.compile(r"[>+=\-]|\d{1,9}[.)](?=[ \t]|$)")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _absolute(url: str) -> str:
+    return "https://" + url if url[:4].lower() == "www." else url
+
+
+def _trim(url: str) -> str:
+    """A bare URL without the punctuation that ends the sentence around it."""
+    opened, closed = url.count("("), url.count(")")
+    end = len(url)
+    while end:
+        c = url[end - 1]
+        if c in _TRAILING or (c == ")" and closed > opened):
+            closed -= c == ")"
+            end -= 1
+        else:
+            break
+    return url[:end]
+
+
+def _destination(url: str) -> str:
+    """A serialised URL as a link destination that every Markdown parser reads back unchanged."""
+    url = url.replace("\\", "%5C").replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return re.sub(r"&(?=#?[0-9a-z]+;)", r"\\&", url, flags=re.I)
+
+
+def _html_text(block: str) -> str:
+    """The text an HTML block shows, without tags, comments, scripts and styles (linear)."""
+    out: list[str] = []
+    lower = block.lower()
+    i, n = 0, len(block)
+    while i < n:
+        j = block.find("<", i)
+        if j < 0:
+            out.append(block[i:])
+            break
+        out.append(block[i:j])
+        raw = _RAW_OPEN.match(block, j)
+        if lower.startswith("<!--", j):
+            k = block.find("-->", j + 4)
+            i = n if k < 0 else k + 3
+        elif raw:
+            k = lower.find("</" + raw.group(1).lower(), j)
+            k = -1 if k < 0 else block.find(">", k)
+            i = n if k < 0 else k + 1
+        elif j + 1 < n and (block[j + 1].isalpha() or block[j + 1] in "/!?"):
+            k = block.find(">", j)
+            i = n if k < 0 else k + 1
+        else:
+            out.append("<")
+            i = j + 1
+    return html.unescape("".join(out))
+
+
+def _code_span(content: str) -> str:
+    longest = max((len(run) for run in _BACKTICKS.findall(content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = (
+        " "
+        if content[:1] == "`"
+        or content[-1:] == "`"
+        or (content[:1] == content[-1:] == " " and content.strip())
+        else ""
+    )
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _matches(tokens: Sequence[Token]) -> list[int]:
+    """For each opening block token, the index of its closing token."""
+    match = [0] * len(tokens)
+    stack: list[int] = []
+    for i, tok in enumerate(tokens):
+        if tok.nesting == 1:
+            stack.append(i)
+        elif tok.nesting == -1 and stack:
+            match[stack.pop()] = i
+    return match
+
+
+class _Renderer:
+    def __init__(self, policy: LinkPolicy, removed: str, restore: Restore | None) -> None:
+        self.policy = policy
+        self.removed = removed
+        self.restore = restore
+
+    # --- blocks -------------------------------------------------------------------------------------
+
+    def document(self, text: str) -> str:
+        tokens = _MD.parse(text)
+        blocks = self.blocks(tokens, 0, len(tokens), _matches(tokens))
+        return "\n\n".join("\n".join(lines) for lines in blocks)
+
+    def blocks(self, tokens: Sequence[Token], lo: int, hi: int, match: list[int]) -> list[list[str]]:
+        out: list[list[str]] = []
+        i = lo
+        while i < hi:
+            tok = tokens[i]
+            if tok.nesting == 1:
+                j = match[i]
+                lines = self.container(tokens, i, j, match)
+                i = j + 1
+            else:
+                lines = self.leaf(tok)
+                i += 1
+            if lines:
+                out.append(lines)
+        return out
+
+    def container(self, tokens: Sequence[Token], i: int, j: int, match: list[int]) -> list[str]:
+        tok = tokens[i]
+        kind = tok.type
+        if kind == "paragraph_open":
+            return self.inline(tokens[i + 1].children or []) if i + 1 < j else []
+        if kind == "heading_open":
+            level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 1
+            words = self.inline(tokens[i + 1].children or [], one_line=True) if i + 1 < j else []
+            return ["#" * level + (" " + words[0] if words else "")]
+        if kind == "blockquote_open":
+            inner = _join(self.blocks(tokens, i + 1, j, match), tight=False)
+            return ["> " + line if line else ">" for line in inner] or [">"]
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            return self.list(tokens, i, j, match)
+        if kind == "table_open":
+            return self.table(tokens, i, j)
+        return _join(self.blocks(tokens, i + 1, j, match), tight=False)  # anything else: its content
+
+    def list(self, tokens: Sequence[Token], i: int, j: int, match: list[int]) -> list[str]:
+        tok = tokens[i]
+        ordered = tok.type == "ordered_list_open"
+        start = int(tok.attrs.get("start", 1) or 1) if ordered else 0
+        items = []
+        k = i + 1
+        while k < j:
+            end = match[k] if tokens[k].nesting == 1 else k
+            if tokens[k].type == "list_item_open":
+                items.append((k, end))
+            k = end + 1
+        tight = all(
+            tokens[p].hidden
+            for a, b in items
+            for p in range(a + 1, b)
+            if tokens[p].type == "paragraph_open" and tokens[p].level == tokens[a].level + 1
+        )
+        lines: list[str] = []
+        for n, (a, b) in enumerate(items):
+            marker = f"{start + n}{tok.markup or '.'}" if ordered else (tok.markup or "-")
+            body = _join(self.blocks(tokens, a + 1, b, match), tight=tight)
+            if n and not tight:
+                lines.append("")
+            if not body:
+                lines.append(marker)
+                continue
+            indent = " " * (len(marker) + 1)
+            lines.append(f"{marker} {body[0]}")
+            lines += [indent + line if line else "" for line in body[1:]]
+        return lines
+
+    def table(self, tokens: Sequence[Token], i: int, j: int) -> list[str]:
+        rows: list[list[str]] = []
+        aligns: list[str] = []
+        for k in range(i, j):
+            tok = tokens[k]
+            if tok.type == "tr_open":
+                rows.append([])
+            elif tok.type in ("th_open", "td_open") and rows:
+                cell = self.inline(tokens[k + 1].children or [], one_line=True, cell=True)
+                rows[-1].append(cell[0] if cell else "")
+                if tok.type == "th_open":
+                    style = str(tok.attrs.get("style", ""))
+                    left, right = "left" in style or "center" in style, "right" in style or "center" in style
+                    aligns.append((":" if left else "") + "---" + (":" if right else ""))
+        if not rows:
+            return []
+        lines = ["| " + " | ".join(rows[0]) + " |", "| " + " | ".join(aligns) + " |"]
+        return lines + ["| " + " | ".join(row) + " |" for row in rows[1:]]
+
+    def leaf(self, tok: Token) -> list[str]:
+        if tok.type in ("fence", "code_block"):
+            content = self.code_urls(tok.content)
+            if content and not content.endswith("\n"):
+                content += "\n"
+            longest = max((len(run) for run in _BACKTICKS.findall(content)), default=0)
+            fence = "`" * max(3, longest + 1)
+            info = re.sub(r"[^\w+#.\-]", "", tok.info.split()[0]) if tok.info.strip() else ""
+            return [fence + info, *content.splitlines(), fence]
+        if tok.type == "hr":
+            return ["***"]
+        if tok.type == "html_block":
+            pieces: list[list] = []
+            for n, line in enumerate(ln.strip() for ln in _html_text(tok.content).splitlines()):
+                if n:
+                    pieces.append([SOFT, ""])
+                self.text(line, pieces, label=False)
+            return self.lines(pieces)
+        if tok.content:  # a block this renderer does not know: its text, as text
+            pieces = []
+            self.text(tok.content.replace("\n", " "), pieces, label=False)
+            return self.lines(pieces)
+        return []
+
+    # --- inline -------------------------------------------------------------------------------------
+
+    def inline(self, tokens: Sequence[Token], one_line: bool = False, cell: bool = False) -> list[str]:
+        pieces: list[list] = []
+        self.walk(tokens, pieces, label=False)
+        if one_line:
+            for p in pieces:
+                if p[0] in (SOFT, HARD):
+                    p[0], p[1] = PLAIN, " "
+        if cell:
+            for p in pieces:
+                if p[0] == CODE:
+                    p[1] = p[1].replace("|", "\\|")
+        return self.lines(pieces)
+
+    def walk(self, tokens: Sequence[Token], out: list[list], label: bool) -> None:
+        skip: str | None = None  # inside <script>/<style>: nothing is shown until it closes
+        i, n = 0, len(tokens)
+        while i < n:
+            tok = tokens[i]
+            kind = tok.type
+            i += 1
+            if skip is not None:
+                if kind == "html_inline" and tok.content.lower().startswith("</" + skip):
+                    skip = None
+                continue
+            if kind in ("text", "text_special"):
+                self.text(tok.content, out, label)
+            elif kind == "softbreak":
+                out.append([SOFT, ""])
+            elif kind == "hardbreak":
+                out.append([HARD, ""])
+            elif kind == "code_inline":
+                out.append([CODE, self.code_urls(tok.content)])
+            elif kind in ("em_open", "strong_open", "s_open"):
+                out.append([OPEN, tok.markup])
+            elif kind in ("em_close", "strong_close", "s_close"):
+                out.append([CLOSE, tok.markup])
+            elif kind == "link_open":
+                depth, j = 1, i
+                while j < n:
+                    depth += {"link_open": 1, "link_close": -1}.get(tokens[j].type, 0)
+                    if not depth:
+                        break
+                    j += 1
+                self.link(tok, tokens[i:j], out, label)
+                i = j + 1
+            elif kind == "image":  # its alt text, whatever the source
+                self.walk(tok.children or [], out, label)
+            elif kind == "html_inline":
+                raw = _RAW_OPEN.match(tok.content)
+                if raw and not tok.content.rstrip().endswith("/>"):
+                    skip = raw.group(1).lower()
+            elif tok.children:
+                self.walk(tok.children, out, label)
+            elif tok.content and tok.nesting == 0:
+                self.text(tok.content, out, label)
+
+    def link(self, tok: Token, children: Sequence[Token], out: list[list], label: bool) -> None:
+        href = str(tok.attrs.get("href", ""))
+        auto = tok.markup in ("autolink", "linkify")
+        target = None if label else self.policy.target(href)
+        if target is None:
+            words = "".join(c.content for c in children) if all(c.type == "text" for c in children) else ""
+            if auto:
+                out.append([PLAIN, self.removed])
+            elif words.strip().isdigit():
+                out.append([PLAIN, f"[{words.strip()}]"])  # a citation marker stays a marker
+            else:
+                self.walk(children, out, label)
+            return
+        out.append([LOPEN, "["])
+        start = len(out)
+        if auto:
+            out.append([PLAIN, target])
+        else:
+            self.walk(children, out, label=True)
+            if not any(p[0] in (TEXT, PLAIN, CODE) and p[1].strip() for p in out[start:]):
+                del out[start:]
+                out.append([PLAIN, target])
+        out.append([LCLOSE, f"]({_destination(target)})"])
+
+    def text(self, content: str, out: list[list], label: bool) -> None:
+        if "<" in content:
+            content = _TAG.sub("", content)
+        pos = 0
+        for m in _BARE.finditer(content):
+            url = _trim(m.group())
+            if not url:
+                continue
+            if m.start() > pos:
+                out.append([TEXT, content[pos : m.start()]])
+            target = self.policy.target(_absolute(url))
+            if target is None:
+                out.append([PLAIN, self.removed])
+            elif label:
+                out.append([PLAIN, target])
+            else:
+                out += [[LOPEN, "["], [PLAIN, target], [LCLOSE, f"]({_destination(target)})"]]
+            pos = m.start() + len(url)
+        if pos < len(content):
+            out.append([TEXT, content[pos:]])
+
+    def code_urls(self, code: str) -> str:
+        """Code is shown as written, but a URL that is not allowed is removed from it as well."""
+
+        def decide(m: re.Match[str]) -> str:
+            url = _trim(m.group())
+            kept = url and self.policy.allows(_absolute(url))
+            return m.group() if kept else self.removed + m.group()[len(url) :]
+
+        return _BARE.sub(decide, code)
+
+    # --- one inline container back to Markdown ------------------------------------------------------
+
+    def lines(self, pieces: list[list]) -> list[str]:
+        _tidy(pieces)
+        if self.restore is not None:
+            self.restore_words(pieces)
+        return _escape(pieces)
+
+    def restore_words(self, pieces: list[list]) -> None:
+        """Apply ``restore`` to text pieces, except to words that may be part of a URL."""
+        assert self.restore is not None
+        view: list[str] = []
+        spans: list[tuple[int, int]] = []
+        at = 0
+        for kind, value in pieces:
+            shown = (
+                value if kind in (TEXT, PLAIN, CODE, OPEN, CLOSE) else "\n" if kind in (SOFT, HARD) else " "
+            )
+            view.append(shown)
+            spans.append((at, at + len(shown)))
+            at += len(shown)
+        whole = "".join(view)
+        blocked = [m.span() for m in _WORD.finditer(whole) if _URLISH.search(m.group())]
+        b = 0
+        for piece, (start, end) in zip(pieces, spans, strict=True):
+            if piece[0] != TEXT:
+                continue
+            while b < len(blocked) and blocked[b][1] <= start:
+                b += 1
+            parts: list[str] = []
+            pos, k = start, b
+            while k < len(blocked) and blocked[k][0] < end:
+                lo, hi = max(blocked[k][0], start), min(blocked[k][1], end)
+                if lo > pos:
+                    parts.append(self.restore(whole[pos:lo]))
+                parts.append(whole[lo:hi])
+                pos = hi
+                k += 1
+            if pos < end:
+                parts.append(self.restore(whole[pos:end]))
+            piece[1] = "".join(parts).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def _join(blocks: list[list[str]], tight: bool) -> list[str]:
+    lines: list[str] = []
+    for n, block in enumerate(blocks):
+        if n and not tight:
+            lines.append("")
+        lines += block
+    return lines
+
+
+def _is_text(piece: list) -> bool:
+    return piece[0] in (TEXT, PLAIN)
+
+
+def _tidy(pieces: list[list]) -> None:
+    """Whitespace that CommonMark would read differently goes: inside emphasis next to its markers, at
+    the start and end of a line; emphasis left empty and empty lines go with it."""
+    stack: list[int] = []
+    for i, piece in enumerate(pieces):
+        if piece[0] == OPEN:
+            stack.append(i)
+        elif piece[0] == CLOSE:
+            if not stack:
+                piece[0], piece[1] = PLAIN, ""
+                continue
+            start = stack.pop()
+            _strip(pieces, start + 1, i, left=True)
+            _strip(pieces, i - 1, start, left=False)
+            if all(_is_text(p) and not p[1] for p in pieces[start + 1 : i]):
+                pieces[start][0], pieces[start][1] = PLAIN, ""
+                piece[0], piece[1] = PLAIN, ""
+    for i in stack:  # an emphasis whose end was inside a dropped <script>
+        pieces[i][0], pieces[i][1] = PLAIN, ""
+    _strip(pieces, 0, len(pieces), left=True)
+    _strip(pieces, len(pieces) - 1, -1, left=False)
+    for i, piece in enumerate(pieces):
+        if piece[0] in (SOFT, HARD):
+            _strip(pieces, i - 1, -1, left=False)
+            _strip(pieces, i + 1, len(pieces), left=True)
+    # no empty lines, no break at either end
+    kept: list[list] = []
+    for piece in pieces:
+        if _is_text(piece) and not piece[1]:
+            continue
+        if piece[0] in (SOFT, HARD) and (not kept or kept[-1][0] in (SOFT, HARD)):
+            continue
+        kept.append(piece)
+    while kept and kept[-1][0] in (SOFT, HARD):
+        kept.pop()
+    pieces[:] = kept
+
+
+def _strip(pieces: list[list], start: int, stop: int, left: bool) -> None:
+    step = 1 if left else -1
+    for i in range(start, stop, step):
+        piece = pieces[i]
+        if not _is_text(piece):
+            return
+        piece[1] = piece[1].lstrip(" \t") if left else piece[1].rstrip(" \t")
+        if piece[1]:
+            return
+
+
+def _escape(pieces: list[list]) -> list[str]:
+    """Pieces to Markdown lines: text escaped so that it stays text, whatever surrounds it."""
+    merged: list[list] = []
+    for piece in pieces:
+        if _is_text(piece) and merged and _is_text(merged[-1]):
+            merged[-1][1] += piece[1]
+        else:
+            merged.append([TEXT if _is_text(piece) else piece[0], piece[1]])
+    lines: list[str] = []
+    line: list[str] = []
+    line_start = True
+    for i, (kind, value) in enumerate(merged):
+        if kind in (SOFT, HARD):
+            lines.append("".join(line) + ("\\" if kind == HARD else ""))
+            line, line_start = [], True
+            continue
+        if kind == TEXT:
+            before = line[-1][-1:] if line else ""
+            after = _first(merged[i + 1]) if i + 1 < len(merged) else ""
+            line.append(_escape_text(value, before, after, line_start))
+        elif kind == CODE:
+            line.append(_code_span(value))
+        else:
+            line.append(value)
+        line_start = False
+    if line:
+        lines.append("".join(line))
+    return lines
+
+
+def _first(piece: list) -> str:
+    """The first character a piece is written with."""
+    kind, value = piece
+    return "`" if kind == CODE else "" if kind in (SOFT, HARD) else value[:1]
+
+
+def _escape_text(text: str, before: str, after: str, line_start: bool) -> str:
+    head = ""
+    if line_start:
+        m = _LINE_START.match(text)
+        if m:
+            head = m.group()[:-1] + "\\" + m.group()[-1]
+            before, text = m.group()[-1], text[m.end() :]
+
+    def escape(m: re.Match[str]) -> str:
+        s = m.group()
+        if s[0] == "[" and len(s) > 1:  # a citation marker: kept, but never the start of a link
+            return s[:-1] + "\\" + s[-1] if s[-1] in "(:" else s
+        if s == "_":
+            i = m.start()
+            left = text[i - 1] if i else before
+            right = text[i + 1] if i + 1 < len(text) else after
+            if left.isalnum() and right.isalnum():
+                return s
+        return "\\" + s
+
+    return head + _ESCAPE.sub(escape, text)
+
+
+def render_safe(text: str, policy: LinkPolicy, removed: str, restore: Restore | None = None) -> str:
+    """``text`` parsed as CommonMark, made safe node by node, written back as Markdown."""
+    return _Renderer(policy, removed, restore).document(text)
