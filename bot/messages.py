@@ -490,6 +490,14 @@ MESSAGES.update(
             "en": "the file contains {found}, and {name} is screened as seeing no personal data. Remove the "
             "numbers from the file, or let the Builder choose /set cpr_i_kilder skjul to store it without them",
         },
+        "content_outranks": {
+            "da": "Intet er ændret: {name} kan ikke være {classification} og samtidig have kilder med "
+            "CPR-numre ({found} i {sources}). Fjern kilderne med /fjern, eller lad Builderen vælge /indstil "
+            "cpr_i_kilder skjul, så fjernes numrene fra den gemte tekst, filnavne og overskrifter.",
+            "en": "Nothing was changed: {name} cannot be {classification} while its sources hold CPR "
+            "numbers ({found} in {sources}). Remove those sources with /remove, or let the Builder choose "
+            "/set cpr_i_kilder skjul to remove the numbers from the stored text, file names and headings.",
+        },
         "pii_in_source": {
             "da": "filen indeholder {found}; de sendes aldrig til sprogmodeller, der ikke er godkendt til "
             "personoplysninger",

@@ -20,16 +20,19 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.domain import SLUG_PATTERN, AppError, Sharing, Status, safe_filename
+from bot.domain import SLUG_PATTERN, AppError, Classification, Sharing, Status, safe_filename
 from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
+from bot.rag.errors import IngestError
 from bot.services import SKILLS_SYNC, Actor, Application
-from bot.services.sources import Refused
-from bot.tunables import RANGES
+from bot.services.sources import Prepared, Refused
+from bot.store.models import Specialist
+from bot.tunables import RANGES, SOURCE_CPR_VALUES
 
 SKILL_FILE = "skill.yaml"
 TESTS_FILE = "tests.yaml"  # the specialist's test cases, in promptfoo's shape (bot.evals.cases)
@@ -52,6 +55,7 @@ class SkillSettings(BaseModel):
     chunk_size: int = Field(800, **_range("chunk_size"))  # type: ignore[arg-type]
     chunk_overlap: int = Field(120, **_range("chunk_overlap"))  # type: ignore[arg-type]
     model: str | None = None
+    cpr_i_kilder: str = Field("afvis", pattern="^(afvis|skjul)$")  # as /indstil cpr_i_kilder
 
 
 class SkillScreening(BaseModel):
@@ -152,15 +156,77 @@ async def sync_skill(folder: Path, app: Application, actor: Actor = SKILLS_SYNC)
 
 
 async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) -> SyncReport:
+    """Read and check everything that can be refused first (sources are read, scanned and embedded
+    for the specialist as it will be), then apply the whole new version in one transaction: a
+    refusal anywhere leaves the specialist exactly as it was."""
     origin = {"file": str(folder / SKILL_FILE)}
     report = SyncReport(skill.slug)
+    run = asyncio.to_thread
+    spec = await run(app.specialists.lookup, actor, skill.slug)
+    answers = skill.screening.answers() if skill.screening is not None else None
+    planned: dict[str, Any] = {
+        "slug": skill.slug,
+        "name": skill.name,
+        "classification": answers.classification
+        if answers
+        else (spec.classification if spec else Classification.PERSONFOELSOM),
+        "source_cpr": SOURCE_CPR_VALUES[skill.settings.cpr_i_kilder],
+        "chunk_size": skill.settings.chunk_size,
+        "chunk_overlap": skill.settings.chunk_overlap,
+    }
+    rechunk = spec is not None and (spec.chunk_size, spec.chunk_overlap) != (
+        skill.settings.chunk_size,
+        skill.settings.chunk_overlap,
+    )
+    prepared, removed = await _prepare_sources(folder, skill, app, actor, spec, planned, report, rechunk)
+    tests = folder / TESTS_FILE
+    case_file = None
+    if await run(tests.is_file):
+        try:
+            case_file = await run(read_case_file, tests)
+        except CaseFileError as exc:
+            raise SkillError(str(exc)) from None
+    try:
+        with app.specialists.atomic():
+            spec = await _apply(skill, app, actor, spec, answers, report, origin)
+            for path, ready in prepared:
+                await run(app.sources.store, actor, spec, ready, file=str(path))
+                report.sources_added.append(ready.name)
+            for name in removed:
+                await run(app.sources.remove, actor, name, skill.slug, **origin)
+                report.sources_removed.append(name)
+            if case_file is not None:
+                report.tests_synced = await run(
+                    app.evaluation.replace_cases, actor, case_file, skill.slug, file=str(tests)
+                )
+            # what it holds, old sources included, against its classification as it will be
+            await run(app.sources.enforce, actor, skill.slug, "skills-sync", **origin)
+            cases_to_run = await _sync_status(skill, app, actor, report, origin, run_cases=False)
+    except IngestError as exc:  # a file refused when stored (its specialist changed meanwhile)
+        raise SkillError(exc.message(actor.locale)) from None
+    if report.sources_added or report.sources_removed:
+        await run(app.sources.rebuild_index, actor, skill.slug)
+    if cases_to_run:  # run against the committed, indexed version; it stays a draft unless they pass
+        await _sync_status(skill, app, actor, report, origin, run_cases=True)
+    return report
+
+
+async def _apply(
+    skill: SkillFile,
+    app: Application,
+    actor: Actor,
+    spec: Specialist | None,
+    answers: screening.ScreeningAnswers | None,
+    report: SyncReport,
+    origin: dict[str, str],
+) -> Specialist:
+    """The specialist's new definition: department, settings, screening, sharing and prompt."""
     run = asyncio.to_thread
     department = (
         await run(app.roles.ensure_department, actor, skill.department, **origin)
         if skill.department
         else None
     )
-    spec = await run(app.specialists.lookup, actor, skill.slug)
     if spec is None:
         spec = await run(
             app.specialists.create,
@@ -174,12 +240,6 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
         )
         report.created = True
     slug = spec.slug
-    if skill.screening is not None:
-        answers = skill.screening.answers()
-        _spec, row = await run(app.publishing.screening, actor, slug)
-        if screening.differs(row, answers):
-            await run(app.publishing.screen, actor, answers, slug, **origin)
-            report.settings_changed.append("screening")
     wanted = {
         "name": skill.name,
         "description": skill.description,
@@ -188,11 +248,17 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
         "chunk_size": skill.settings.chunk_size,
         "chunk_overlap": skill.settings.chunk_overlap,
         "model_id": skill.settings.model,
+        "source_cpr": SOURCE_CPR_VALUES[skill.settings.cpr_i_kilder],
         "department": department.name if department else None,
         "department_id": department.id if department else None,
     }
     saved = await run(app.specialists.update_settings, actor, wanted, slug, **origin)
     report.settings_changed += sorted(saved.changes)
+    if answers is not None:
+        _spec, row = await run(app.publishing.screening, actor, slug)
+        if screening.differs(row, answers):  # what it holds is checked when the transaction ends
+            await run(app.publishing.screen, actor, answers, slug, **origin)
+            report.settings_changed.append("screening")
     shared = await run(app.publishing.share, actor, skill.sharing, slug, **origin)
     if shared.changed:
         report.settings_changed.append("sharing")
@@ -200,27 +266,25 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
     if current.text.strip() != skill.prompt.strip():
         await run(app.specialists.set_prompt, actor, skill.prompt.strip(), slug, "fra skills sync", **origin)
         report.prompt_changed = True
-    await _sync_sources(
-        folder, skill, app, actor, report, rechunk=bool({"chunk_size", "chunk_overlap"} & set(saved.changes))
-    )
-    tests = folder / TESTS_FILE
-    if await run(tests.is_file):
-        try:
-            case_file = await run(read_case_file, tests)
-        except CaseFileError as exc:
-            raise SkillError(str(exc)) from None
-        report.tests_synced = await run(app.evaluation.replace_cases, actor, case_file, slug, file=str(tests))
-    await _sync_status(skill, app, actor, report, origin)
-    return report
+    return spec
 
 
-async def _sync_sources(
-    folder: Path, skill: SkillFile, app: Application, actor: Actor, report: SyncReport, rechunk: bool
-) -> None:
+async def _prepare_sources(
+    folder: Path,
+    skill: SkillFile,
+    app: Application,
+    actor: Actor,
+    spec: Specialist | None,
+    planned: dict[str, Any],
+    report: SyncReport,
+    rechunk: bool,
+) -> tuple[list[tuple[Path, Prepared]], list[str]]:
+    """The sources to store (read, scanned and embedded for the specialist as it will be) and the
+    names to remove; nothing is written. A refused file refuses the whole sync."""
     run = asyncio.to_thread
-    spec, sources = await run(app.sources.list, actor, skill.slug)
-    existing = {s.name: s for s in sources}
+    existing = {s.name: s for s in (await run(app.sources.list, actor, spec.slug))[1]} if spec else {}
     names = set()
+    out: list[tuple[Path, Prepared]] = []
     for rel in skill.sources:
         path = folder / rel
         data = await run(path.read_bytes)
@@ -230,20 +294,24 @@ async def _sync_sources(
         if old is not None and old.sha256 == hashlib.sha256(data).hexdigest() and not rechunk:
             report.sources_unchanged.append(name)
             continue
-        outcome = await app.sources.add(actor, spec, name, data, rebuild_index=False, file=str(path))
+        outcome = await app.sources.prepare(actor, spec, name, data, **planned)
         if isinstance(outcome, Refused):
             raise SkillError(outcome.error.message(actor.locale))
-        report.sources_added.append(name)
-    for name in sorted(set(existing) - names):
-        await run(app.sources.remove, actor, name, skill.slug, file=str(folder / SKILL_FILE))
-        report.sources_removed.append(name)
-    if report.sources_added:
-        await run(app.sources.rebuild_index, actor, skill.slug)
+        names.add(outcome.name)
+        out.append((path, outcome))
+    return out, sorted(set(existing) - names)
 
 
 async def _sync_status(
-    skill: SkillFile, app: Application, actor: Actor, report: SyncReport, origin: dict[str, str]
-) -> None:
+    skill: SkillFile,
+    app: Application,
+    actor: Actor,
+    report: SyncReport,
+    origin: dict[str, str],
+    run_cases: bool,
+) -> bool:
+    """Publish, unpublish or leave as it is, as the file says. Returns True when publishing waits
+    for the test cases (``run_cases`` False: inside the transaction, where they cannot run)."""
     run = asyncio.to_thread
     spec = await run(app.specialists.lookup, actor, skill.slug)
     assert spec is not None
@@ -251,26 +319,29 @@ async def _sync_status(
         if spec.status == Status.PUBLISHED:
             await run(app.publishing.unpublish, actor, skill.slug, **origin)
             report.settings_changed.append("status")
-        return
+        return False
     if spec.status == Status.PUBLISHED:
-        return
+        return False
     if skill.sharing.wide and spec.approved_at is None:
         if not skill.approved_by:
             report.not_published = "afventer godkendelse: angiv approved_by (afdelingens faglige systemejer)"
-            return
+            return False
         try:
             await run(app.publishing.approve_on_behalf, actor, spec, skill.approved_by, **origin)
         except AppError as exc:
             report.not_published = exc.render(actor.locale)
-            return
+            return False
     _spec, cases = await run(app.evaluation.cases, actor, skill.slug)
     if cases:  # a skill with test cases is published only when they pass, here and now
+        if not run_cases:
+            return True
         outcome = await app.evaluation.run_own(actor, skill.slug)
         if outcome.passed < outcome.total:
             report.not_published = f"{outcome.passed} af {outcome.total} testcases bestod ({outcome.model})"
-            return
+            return False
     await run(app.publishing.publish, actor, skill.slug, **origin)
     report.settings_changed.append("status")
+    return False
 
 
 def render_report(report: SyncReport) -> str:
@@ -295,7 +366,10 @@ def render_report(report: SyncReport) -> str:
 
 def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Path:
     """Write ``target/<slug>/skill.yaml`` and the stored source files next to it. The folder is
-    built beside its final place and swapped in whole, so a failure never leaves a partial export."""
+    built beside its final place and swapped in whole, so a failure never leaves a partial export.
+    What the specialist holds is re-evaluated first: nothing leaves that its classification may not
+    hold (refused with ``AppError``, or removed under ``cpr_i_kilder skjul``)."""
+    app.sources.enforce(actor, slug, "export")
     spec, prompt = app.specialists.prompt(actor, slug)
     _spec, row = app.publishing.screening(actor, slug)
     files = app.sources.files(actor, slug)
@@ -332,6 +406,7 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
                 chunk_size=spec.chunk_size,
                 chunk_overlap=spec.chunk_overlap,
                 model=spec.model_id,
+                cpr_i_kilder="skjul" if spec.source_cpr == "redact" else "afvis",
             ),
             sources=sources,
             sharing=Sharing(spec.sharing) if spec.sharing != Sharing.TEAM else Sharing.PERSONAL,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import AppError, Classification, Outcome, Status
+from bot.governance import content
 from bot.messages import Msg
 from bot.specialists import SpecialistStore
 from bot.store import Database
@@ -168,5 +169,8 @@ def differs(row: Screening | None, answers: ScreeningAnswers) -> bool:
 
 
 def sees_no_personal_data(row: Screening | None) -> bool:
-    """The screening says the specialist sees no personal data (``data=ingen``)."""
-    return row is not None and row.data_categories == "ingen"
+    """The screening says the specialist sees no personal data (``data=ingen``): the classification
+    it gives may not hold any (``bot.governance.content``, the one place that decides)."""
+    if row is None:
+        return False
+    return not content.holds_personal_data(classify(row.data_categories.split(","), row.public_sources))

@@ -1,7 +1,9 @@
 """Screening, sharing, approval, publishing: screen → share → approve (for wide sharing) → publish.
 
 These rules hold for every door: Teams commands, the CLI, skills-as-code and the API. The only way
-round them is an administrator's ``force`` with a reason, which is audited with that reason.
+round them is an administrator's ``force`` with a reason, which is audited with that reason. Neither a
+screening nor publishing ever leaves a specialist holding what its classification may not
+(``ContentGuard``); ``force`` does not skip that.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from bot.domain import AppError, AuditAction, Outcome, Permission, Role, Sharing, Status, channel_of
 from bot.governance import access, screening
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, Stores
+from bot.services.content import ContentGuard
 from bot.store.models import Screening, Specialist, utcnow
 
 
@@ -30,6 +33,10 @@ class Shared:
 
 
 class PublishingService(Service):
+    def __init__(self, stores: Stores) -> None:
+        super().__init__(stores)
+        self.content = ContentGuard(stores)
+
     def screening(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, Screening | None]:
         spec = self.target(actor, ref)
         return spec, screening.of(self.stores.db, spec.id)
@@ -42,20 +49,27 @@ class PublishingService(Service):
         **audit: object,
     ) -> Screened:
         """Store the screening; it sets the classification, and takes the specialist back to draft
-        until it is approved (where needed) and published again."""
+        until it is approved (where needed) and published again. What the specialist already holds is
+        re-evaluated against the new classification in the same transaction (at its end, when the
+        caller holds a larger one: skills sync): refused, nothing changes; redacted, it is stored
+        without what the classification may not hold."""
         spec = self.target(actor, ref)
         if isinstance(answers, str):
             answers = screening.parse(answers)
-        spec = screening.save(self.stores.db, self.stores.specialists, spec, answers, actor.id)
-        self.audit(
-            actor,
-            AuditAction.SCREENING_COMPLETED,
-            spec.slug,
-            classification=spec.classification,
-            data=answers.categories,
-            dpia=answers.dpia_needed,
-            **audit,
-        )
+        db = self.stores.db
+        with db.transaction():
+            spec = screening.save(db, self.stores.specialists, spec, answers, actor.id)
+            self.audit(
+                actor,
+                AuditAction.SCREENING_COMPLETED,
+                spec.slug,
+                classification=spec.classification,
+                data=answers.categories,
+                dpia=answers.dpia_needed,
+                **audit,
+            )
+            screened = spec
+            db.before_commit(lambda: self.content.enforce(actor, screened, "screening", **audit))
         return Screened(spec, answers)
 
     def share(self, actor: Actor, level: Sharing | str, ref: str | None = None, **audit: object) -> Shared:
@@ -130,8 +144,10 @@ class PublishingService(Service):
         """Needs a screening, approval where the sharing is department- or organisation-wide, and,
         when the specialist has test cases, a passing run of them as they are now. ``force_reason``
         (administrators only) skips screening and approval; ``tests_override`` (the Builder's reason)
-        skips the test cases; each is audited with its reason."""
+        skips the test cases; each is audited with its reason. Nothing is published that holds what
+        its classification may not (refused, or removed first under ``cpr_i_kilder skjul``)."""
         spec = self.target(actor, ref)
+        spec = self.content.enforce(actor, spec, "publish", **audit).spec
         if force_reason is not None:
             if not self.roles(actor).is_admin:
                 raise access.forbidden(Permission.ADMIN)

@@ -1,6 +1,8 @@
 """A specialist's sources: add (upload, CLI, skills), list, remove, reindex, rebuild the index.
 
 Every source added from any door is checked, stored in one transaction, indexed and audited here.
+What may be stored is ``bot.governance.content.policy`` of the specialist's classification; what is
+already stored is re-evaluated (``ContentGuard``) before it is re-indexed or embedded again.
 """
 
 from __future__ import annotations
@@ -8,13 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind
-from bot.governance import screening
+from bot.governance import content
 from bot.rag.errors import IngestError
-from bot.rag.ingest import IngestResult, PiiPolicy, Progress
+from bot.rag.ingest import IngestResult, PiiPolicy, Prepared, Progress
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, Stores
+from bot.services.content import ContentGuard, Enforced
 from bot.store.models import Source, Specialist
 
 
@@ -31,6 +35,7 @@ class Refused:
 
 
 FileOutcome = Added | Refused
+__all__ = ["Added", "FileOutcome", "Prepared", "Refused", "Reindexed", "Removed", "SourcesService"]
 Fetch = Callable[[int], Awaitable[bytes]]
 
 
@@ -51,6 +56,10 @@ class Reindexed:
 
 
 class SourcesService(Service):
+    def __init__(self, stores: Stores) -> None:
+        super().__init__(stores)
+        self.content = ContentGuard(stores)
+
     def for_upload(self, actor: Actor, ref: str | None = None) -> Specialist:
         """The specialist files from ``actor`` go to (checked before anything is downloaded)."""
         if not self.roles(actor).builds:
@@ -77,8 +86,8 @@ class SourcesService(Service):
         """Add (or replace) one source of ``spec`` (from ``for_upload``/``target``). A refused file
         is a ``Refused`` outcome naming why; nothing of it is stored. Personal data found in a source
         is always audited; CPR numbers for a specialist screened as seeing none are refused or removed."""
-        await asyncio.to_thread(self._recheck, actor, spec)
-        policy = await self._pii_policy(spec)
+        spec = await asyncio.to_thread(self._recheck, actor, spec)
+        policy = self._pii_policy(spec)
         try:
             if not isinstance(data, bytes):
                 data = await data(self.settings.max_upload_bytes)
@@ -86,57 +95,91 @@ class SourcesService(Service):
                 spec, name, data, actor.id, progress, rebuild_index=rebuild_index, pii=policy
             )
         except IngestError as exc:
-            if exc.reason == "personal_data":
-                kinds = exc.values["found"].kinds  # type: ignore[attr-defined]
-                await self._audit(
-                    actor,
-                    AuditAction.SOURCE_PII_FOUND,
-                    spec,
-                    exc.filename,
-                    kinds=kinds,
-                    action="refused",
-                    **audit,
-                )
-            await self._audit(
-                actor, AuditAction.SOURCE_REFUSED, spec, exc.filename, reason=exc.reason, **audit
-            )
+            await self._refused(actor, spec, exc, **audit)
             return Refused(spec, exc)
+        await asyncio.to_thread(self._audit_added, actor, spec, result, policy, **audit)
+        return Added(spec, result)
+
+    async def _refused(self, actor: Actor, spec: Specialist, exc: IngestError, **audit: object) -> None:
+        if exc.reason == "personal_data":
+            kinds = exc.values["found"].kinds  # type: ignore[attr-defined]
+            found = {"kinds": kinds, "action": "refused"}
+            await self._audit(actor, AuditAction.SOURCE_PII_FOUND, spec, exc.filename, **found, **audit)
+        await self._audit(actor, AuditAction.SOURCE_REFUSED, spec, exc.filename, reason=exc.reason, **audit)
+
+    def _audit_added(
+        self, actor: Actor, spec: Specialist, result: IngestResult, policy: PiiPolicy, **audit: object
+    ) -> None:
         if result.pii:
             action = "redacted" if policy == "redact_cpr" and result.pii.get("cpr") else "kept"
-            await self._audit(
+            self.audit(
                 actor,
                 AuditAction.SOURCE_PII_FOUND,
-                spec,
-                result.source,
+                spec.slug,
+                source=result.source,
                 kinds=result.pii,
                 action=action,
                 **audit,
             )
-        await self._audit(
+        self.audit(
             actor,
             AuditAction.SOURCE_ADDED,
-            spec,
-            result.source,
+            spec.slug,
+            source=result.source,
             chunks=result.chunks,
             replaced=result.replaced,
             **audit,
         )
-        return Added(spec, result)
 
     async def _audit(
         self, actor: Actor, event: AuditAction, spec: Specialist, source: str, /, **details: object
     ) -> None:
         await asyncio.to_thread(self.audit, actor, event, spec.slug, source=source, **details)
 
-    async def _pii_policy(self, spec: Specialist) -> PiiPolicy:
+    @staticmethod
+    def _pii_policy(spec: Specialist) -> PiiPolicy:
         """A specialist screened as seeing no personal data gets no CPR numbers from its sources."""
-        row = await asyncio.to_thread(screening.of, self.stores.db, spec.id)
-        if not screening.sees_no_personal_data(row):
-            return "keep"
-        return "redact_cpr" if spec.source_cpr == "redact" else "refuse_cpr"
+        return content.policy(spec.classification, spec.source_cpr)
 
-    def _recheck(self, actor: Actor, spec: Specialist) -> None:
-        self.require(actor, Permission.EDIT, spec)
+    def _recheck(self, actor: Actor, spec: Specialist) -> Specialist:
+        """``spec`` as it is now (its classification may have changed since the upload began)."""
+        fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
+        self.require(actor, Permission.EDIT, fresh)
+        return fresh
+
+    # -- skills sync: read everything first, store in one transaction --------------------------------
+    async def prepare(
+        self, actor: Actor, spec: Specialist | None, filename: str, data: bytes, /, **planned: Any
+    ) -> Prepared | Refused:
+        """Read, scan and embed a file for ``spec`` as it will be after a change (``planned`` fields:
+        classification, source_cpr, chunk sizes; ``spec`` None: one not created yet). Nothing is
+        stored; a refusal is audited and returned."""
+        if spec is None:
+            await asyncio.to_thread(self.require, actor, Permission.BUILD)
+            future = Specialist(**planned)
+        else:
+            spec = await asyncio.to_thread(self._recheck, actor, spec)
+            future = Specialist(**{**spec.model_dump(), **planned})
+        try:
+            return await self.stores.ingestor.prepare(future, filename, data, pii=self._pii_policy(future))
+        except IngestError as exc:
+            await self._refused(actor, future, exc)
+            return Refused(future, exc)
+
+    def store(self, actor: Actor, spec: Specialist, prepared: Prepared, **audit: object) -> IngestResult:
+        """Blocking: store a prepared source (``prepare``) and audit it; the index is rebuilt by the
+        caller (``rebuild_index``) once everything is stored. Raises ``IngestError``."""
+        spec = self._recheck(actor, spec)
+        replaced = self.stores.ingestor.store(spec, prepared, actor.id)
+        result = self.stores.ingestor.result(prepared, replaced)
+        self._audit_added(actor, spec, result, self._pii_policy(spec), **audit)
+        return result
+
+    def enforce(self, actor: Actor, ref: str | None = None, via: str = "check", **audit: object) -> Enforced:
+        """Blocking: re-evaluate what the specialist holds against its classification (see
+        ``ContentGuard.enforce``)."""
+        spec = self.target(actor, ref)
+        return self.content.enforce(actor, spec, via, **audit)
 
     def files(self, actor: Actor, ref: str | None = None) -> list[tuple[str, bytes]]:
         """The stored original bytes of every source (skills export, reindex)."""
@@ -148,14 +191,15 @@ class SourcesService(Service):
         source = self.stores.specialists.remove_source(spec.id, name)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.SOURCE_REMOVED, spec.slug, source=source.name, **audit)
         fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
-        self.stores.retriever.rebuild(fresh)
+        self.stores.db.after_transaction(lambda: self.stores.retriever.rebuild(fresh))
         return Removed(fresh, source)
 
     async def reindex(
         self, actor: Actor, ref: str | None = None, progress: Progress | None = None
     ) -> Reindexed:
         spec = await asyncio.to_thread(self.target, actor, ref)
-        results = await self.stores.ingestor.reindex(spec, progress)
+        spec = (await asyncio.to_thread(self.content.enforce, actor, spec, "reindex")).spec
+        results = await self.stores.ingestor.reindex(spec, progress, pii=self._pii_policy(spec))
         await asyncio.to_thread(
             self.audit,
             actor,
@@ -186,6 +230,12 @@ class SourcesService(Service):
         for spec in specs:
             if not await asyncio.to_thread(self.stores.retriever.needs_reembed, spec):
                 continue
+            try:  # nothing is embedded (perhaps remotely) that its classification may not hold
+                spec = (await asyncio.to_thread(self.content.enforce, actor, spec, "reembed")).spec
+            except AppError:
+                if ref is not None:
+                    raise
+                continue  # the refusal is audited; the others are still brought over
             chunks = await self.stores.ingestor.reembed(spec, progress)
             await asyncio.to_thread(
                 self.audit,

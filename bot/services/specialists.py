@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -98,6 +99,11 @@ class SpecialistsService(Service):
         return Used(spec, scope)  # type: ignore[arg-type]
 
     # -- building -----------------------------------------------------------------------------------
+    def atomic(self) -> AbstractContextManager[None]:
+        """Several changes as one (skills sync): every service call inside joins one database
+        transaction, committed at the end or, if anything raises, rolled back whole."""
+        return self.stores.db.transaction()
+
     def create(
         self,
         actor: Actor,

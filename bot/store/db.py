@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 
@@ -35,6 +37,19 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
+@dataclass
+class _Unit:
+    """One open ``Database.transaction``: its connection, and what runs once it has ended."""
+
+    db: Database
+    connection: Connection
+    checks: list[Callable[[], None]] = field(default_factory=list)
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("aarhusai_db_unit", default=None)
+
+
 class Database:
     """Owns the engine; hands out short-lived sessions."""
 
@@ -44,8 +59,58 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        unit = self._unit()
+        if unit is not None:  # inside ``transaction``: a commit here is not the end of it
+            with Session(
+                bind=unit.connection, expire_on_commit=False, join_transaction_mode="rollback_only"
+            ) as joined:
+                yield joined
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    def _unit(self) -> _Unit | None:
+        unit = _UNIT.get()
+        return unit if unit is not None and unit.db is self else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: every session opened inside (in this task, and the threads it starts with
+        ``asyncio.to_thread``) joins one transaction, committed when the block ends and rolled back if
+        it raises. Nested blocks join the outer one."""
+        if self._unit() is not None:
+            yield
+            return
+        with self.engine.connect() as connection:
+            unit = _Unit(self, connection)
+            token = _UNIT.set(unit)
+            try:
+                with connection.begin():
+                    yield
+                    while unit.checks:  # in order; a check that raises rolls everything back
+                        unit.checks.pop(0)()
+            finally:
+                _UNIT.reset(token)
+                for later in unit.after:
+                    later()
+
+    def before_commit(self, check: Callable[[], None]) -> None:
+        """Run ``check`` at the end of the enclosing ``transaction``, inside it, else now: a rule about
+        the whole result (it may raise, and nothing is committed)."""
+        unit = self._unit()
+        if unit is None:
+            check()
+        else:
+            unit.checks.append(check)
+
+    def after_transaction(self, later: Callable[[], None]) -> None:
+        """Run ``later`` once the enclosing ``transaction`` has ended (committed or not), else now:
+        what must not see, or be lost with, uncommitted rows (index files, audits of a refusal)."""
+        unit = self._unit()
+        if unit is None:
+            later()
+        else:
+            unit.after.append(later)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

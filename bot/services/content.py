@@ -1,0 +1,83 @@
+"""Re-evaluating what a specialist holds at every transition that can change what it may hold.
+
+Screening changes, publishing, re-embedding, re-indexing, skills sync and export each call
+``ContentGuard.enforce`` (a source is checked as it arrives, in ``bot.rag.ingest``, under the same
+``bot.governance.content.policy``). Under ``refuse`` the transition is refused, naming the sources and
+what they carry; under ``redact`` the values are removed from the stored text, names, titles and
+headings (the original files are not kept) and the index is rebuilt. Every finding is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain import AppError, AuditAction, Outcome
+from bot.governance import content
+from bot.llm.pii import Found
+from bot.services.actor import Actor
+from bot.services.base import Service
+from bot.store.models import Specialist
+
+
+@dataclass(frozen=True)
+class Enforced:
+    spec: Specialist
+    redacted: list[str] = field(default_factory=list)  # the sources' names as stored now
+
+
+class ContentGuard(Service):
+    def enforce(self, actor: Actor, spec: Specialist, via: str, **audit: object) -> Enforced:
+        """Blocking. Raise ``AppError`` (``content_outranks``) if ``spec`` (as stored now) holds what its
+        classification may not, under ``cpr_i_kilder`` ``refuse``; remove it under ``redact``.
+        Inside a ``Database.transaction`` the refusal rolls the whole change back; its audit is
+        written after the rollback, so it is kept."""
+        fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
+        policy = content.policy(fresh.classification, fresh.source_cpr)
+        if policy == "keep":
+            return Enforced(fresh)
+        ingestor, db = self.stores.ingestor, self.stores.db
+        offending = [(i, n, k) for i, n, k in ingestor.held(fresh) if content.outranks(policy, k)]
+        if not offending:
+            return Enforced(fresh)
+        if policy == "refuse_cpr":
+            for _id, name, kinds in offending:
+                db.after_transaction(
+                    lambda name=name, kinds=kinds: self.audit(
+                        actor,
+                        AuditAction.SOURCE_PII_FOUND,
+                        fresh.slug,
+                        source=content.scrub_name(name),
+                        kinds=kinds,
+                        action="refused",
+                        transition=via,
+                        **audit,
+                    )
+                )
+            total: dict[str, int] = {}
+            for _id, _name, kinds in offending:
+                total["cpr"] = total.get("cpr", 0) + kinds.get("cpr", 0)
+            raise AppError(
+                Outcome.PRECONDITION,
+                "content_outranks",
+                name=fresh.name,
+                classification=fresh.classification,
+                sources=", ".join(content.scrub_name(n) for _i, n, _k in offending),
+                found=Found(total),
+            )
+        redacted = []
+        for source_id, _name, kinds in offending:
+            result = ingestor.redact(fresh, source_id, actor.id)
+            redacted.append(result.source)
+            self.audit(
+                actor,
+                AuditAction.SOURCE_PII_FOUND,
+                fresh.slug,
+                source=result.source,
+                kinds=kinds,
+                action="redacted",
+                transition=via,
+                **audit,
+            )
+        fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
+        db.after_transaction(lambda: self.stores.retriever.rebuild(fresh))
+        return Enforced(fresh, redacted)
