@@ -230,3 +230,34 @@ def test_the_dockerfile_passes_hadolint() -> None:
 def test_the_build_context_holds_only_what_the_image_needs() -> None:
     ignore = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
     assert ignore[ignore.index("*") :][:4] == ["*", "!pyproject.toml", "!README.md", "!bot/"]
+
+
+def test_production_sets_the_identity_rules_and_they_load() -> None:
+    """The production overlay names the tenant, the allowed tenants and the Teams service hosts, and
+    the settings it renders are accepted by the bot (production mode, the channel rules in force)."""
+    from bot.config import load_settings
+    from bot.teams.identity import ChannelIdentity
+
+    docs = render("overlays/production")
+    [settings] = [
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "aarhusai-settings"
+    ]
+    data = settings["data"]
+    for key in (
+        "AARHUSAI_APP_ID",
+        "AARHUSAI_TENANT_ID",
+        "AARHUSAI_ALLOWED_TENANTS",
+        "AARHUSAI_SERVICE_URL_HOSTS",
+    ):
+        assert data.get(key), key
+    loaded = load_settings(
+        app_id=data["AARHUSAI_APP_ID"],
+        app_password="from-the-secret",
+        tenant_id=data["AARHUSAI_TENANT_ID"],
+        service_url_hosts=data["AARHUSAI_SERVICE_URL_HOSTS"],
+        channel_app_ids=data["AARHUSAI_CHANNEL_APP_IDS"],
+    )
+    identity = ChannelIdentity.from_settings(loaded)
+    assert not loaded.local_mode and identity.entra_issuers and identity.channel_app_ids
+    assert identity.service_hosts.allows("https://smba.trafficmanager.net/emea/")
+    assert not identity.service_hosts.allows("https://attacker.example/")
