@@ -26,14 +26,16 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate
 from typing import TypeVar
 
 from bot.llm.output import LinkPolicy, sanitise
-from bot.llm.reading import read
+from bot.llm.reading import View, read
 
-# Order of precedence when two findings overlap: the first kind wins, then the longer match.
+# The kinds, in the order messages list them.
 KINDS = ("cpr", "iban", "account", "phone", "email")
-_RANK = {kind: i for i, kind in enumerate(KINDS)}
+# An IBAN's check digits make it the surest reading of its characters, even with a CPR-like run inside.
+_RANK = {kind: i for i, kind in enumerate(("iban", "cpr", "account", "phone", "email"))}
 _PREFIX = {"cpr": "CPR", "email": "EMAIL", "phone": "TLF", "account": "KONTO", "iban": "IBAN"}
 
 # The patterns run on ``reading.read`` output: every dash is "-", every digit ASCII, every whitespace
@@ -86,7 +88,7 @@ _PHONE_REST = (
 _AFTER_PHONE = f"{_AFTER_WORD} [+@] {_AFTER_NUMBER}"
 _COUNTRY = "|".join(
     (
-        _first(r"\(", _AFTER_PHONE) + r"(?:\+|00)45\)?",
+        _first(r"\(", _AFTER_PHONE) + r"(?:\+|00)45\)",  # "(" only with its ")"
         _first(r"\+", _AFTER_PHONE) + r"45\)?",
         _first("0", _AFTER_PHONE) + r"045\)?",
     )
@@ -96,9 +98,9 @@ _PHONES = (
     re.compile(_first("[2-9]", _AFTER_PHONE) + _PHONE_REST),
     re.compile(rf"(?:{_COUNTRY}){_SP}?[2-9]{_PHONE_REST}"),
 )
-# "0045 87654321" is a phone number, not an account.
+# "0045 87654321" and "+4587 654321" are phone numbers, not accounts.
 _ACCOUNT = re.compile(
-    _first(_DIGIT, f"{_AFTER_WORD} @ {_AFTER_NUMBER}") + rf"(?!(?<=0)045{_SP}?[2-9]\d{{7}}(?!\d))\d{{3}}"
+    _first(_DIGIT, rf"{_AFTER_WORD} [+@] {_AFTER_NUMBER}") + rf"(?!(?<=0)045{_SP}?[2-9]\d{{7}}(?!\d))\d{{3}}"
     rf"(?:{_SP}?[{_DASH}/]{_SP}?|{_SPS},?{_SPS}(?i:konto(?:nummer|{_SP}?nr\.?)?){_SPS}:?{_SPS}|{_SP}{{1,3}})"
     rf"\d{{6,10}}{_NOT_BEFORE_NUMBER}{_NOT_BEFORE_WORD}(?!@){_NOT_AMOUNT}"
 )
@@ -234,30 +236,45 @@ def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return i >= 0 and spans[i][0] <= start and end <= spans[i][1]
 
 
-def _findings(text: str) -> list[Finding]:
-    """Candidates of both readings, in original coordinates."""
-    views = [read(text)]
-    if views[0].may_join:
-        joined = read(text, join=True)
-        if joined.text != views[0].text:
-            views.append(joined)
-    seen: set[tuple[str, int, int]] = set()
-    found: list[Finding] = []
-    for n, view in enumerate(views):
-        for kind, start, end in _candidates(view.text):
-            o_start, o_end = view.span(start, end)
-            if n and kind == "phone" and _YEARS.fullmatch(re.sub(r"\D", "", view.text[start:end])):
-                continue  # "2019\n2024": two years, one per line
-            if (kind, o_start, o_end) not in seen:
-                seen.add((kind, o_start, o_end))
-                found.append(Finding(kind, text[o_start:o_end], o_start, o_end))
+def _read(view: View, candidates: list[tuple[str, int, int]], joined: bool) -> list[Finding]:
+    """Candidates of one reading as findings in original coordinates."""
+    found = []
+    for kind, start, end in candidates:
+        if joined and kind == "phone" and _YEARS.fullmatch(re.sub(r"\D", "", view.text[start:end])):
+            continue  # "2019\n2024": two years, one per line
+        o_start, o_end = view.span(start, end)
+        found.append(Finding(kind, view.original[o_start:o_end], o_start, o_end))
     return found
+
+
+def _findings(text: str) -> list[Finding]:
+    """Candidates of both readings, in original coordinates. Where the joined reading finds a value
+    that contains one of the plain reading ("0045 2023435\n2" is a phone, not the account "0045
+    2023435"), the joined one stands alone."""
+    plain = read(text)
+    found = _read(plain, _candidates(plain.text), False)
+    if not plain.may_join:
+        return found
+    joined = read(text, join=True)
+    if joined.text == plain.text:
+        return found
+    extra = sorted(_read(joined, _candidates(joined.text), True), key=lambda f: f.start)
+    starts = [f.start for f in extra]
+    reach = list(accumulate((f.end for f in extra), max))  # the furthest end among those up to i
+    spans = {(f.start, f.end) for f in extra}
+    kept = []
+    for f in found:
+        i = bisect_right(starts, f.start) - 1
+        if i >= 0 and (reach[i] > f.end or (reach[i] == f.end and (f.start, f.end) not in spans)):
+            continue  # inside a longer value of the joined reading
+        kept.append(f)
+    return list({(f.kind, f.start, f.end): f for f in kept + extra}.values())
 
 
 def find_pii(text: str) -> list[Finding]:
     """All findings, sorted by start, non-overlapping.
 
-    When two candidates overlap the more specific kind wins (cpr > iban > account > phone > email),
+    When two candidates overlap the more specific kind wins (iban > cpr > account > phone > email),
     then the longer match: a phone-like run inside an IBAN is part of the IBAN, not a phone number.
     """
     starts: list[int] = []

@@ -41,7 +41,7 @@ _IGNORABLE = frozenset(
 # Markdown marks that a renderer removes between digits (emphasis, code, a backslash escape).
 _MARKDOWN = frozenset("*_`\\")
 _NUMBERISH = frozenset("0123456789-/.")
-_WORDISH = frozenset("0123456789-/.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_WORDISH = frozenset("0123456789-/.+()ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 # Anything but printable ASCII and Latin-1 letters (which read as themselves), except a single space
 # between two such characters.
@@ -92,6 +92,7 @@ class View:
     characters to the original range ``_o[k]:_e[k]``."""
 
     text: str
+    original: str
     _n: tuple[int, ...]
     _o: tuple[int, ...]
     _e: tuple[int, ...]  # end of a block segment; -1 for an identity segment
@@ -123,7 +124,7 @@ class _Builder:
         self.id_end = -1  # original end of the last segment when it is an identity one
         self.last = ""  # the last normalised character written
         self.last_sup = False
-        self.ws: list[int] | None = None  # a pending whitespace run: [start, end, breaks, paragraph]
+        self.ws: list[int] | None = None  # pending whitespace: [start, end, breaks, paragraph, after CR]
         self.md: tuple[int, int] | None = None  # pending Markdown marks (join only)
         self.joinable = False
 
@@ -170,7 +171,7 @@ class _Builder:
 
     def flush_ws(self, following: str) -> None:
         if self.ws is not None:
-            start, end, breaks, paragraph = self.ws
+            start, end, breaks, paragraph, _ = self.ws
             self.ws = None
             if paragraph or breaks > 1:
                 self.block("\u2029", start, end)
@@ -199,13 +200,15 @@ class _Builder:
     def whitespace(self, i: int, kind: int) -> None:
         self.flush_md(" ")
         if self.ws is None:
-            self.ws = [i, i + 1, 0, 0]
+            self.ws = [i, i + 1, 0, 0, 0]
         ws = self.ws
         ws[1] = i + 1
+        ch = self.src[i]
         if kind == _PARAGRAPH:
             ws[3] = 1
-        elif kind == _BREAK and not (self.src[i] == "\n" and i > 0 and self.src[i - 1] == "\r"):
+        elif kind == _BREAK and not (ch == "\n" and ws[4]):  # CR LF is one break
             ws[2] += 1
+        ws[4] = ch == "\r"
 
     def visible(self, text: str, start: int, end: int, sup: bool) -> None:
         self.flush(text[0])
@@ -244,14 +247,14 @@ class _Builder:
         if not self.n:
             self.n.append(0), self.o.append(len(self.src)), self.e.append(len(self.src))
         joinable = self.joinable or _MARKS_IN_NUMBER.search(self.src) is not None
-        return View("".join(self.parts), tuple(self.n), tuple(self.o), tuple(self.e), joinable)
+        return View("".join(self.parts), self.src, tuple(self.n), tuple(self.o), tuple(self.e), joinable)
 
 
 def read(text: str, join: bool = False) -> View:
     """``text`` as a person reads it (see the module docstring), with its map back."""
     special = _SPECIAL_JOIN if join else _SPECIAL
     if special.search(text) is None:
-        return View(text, (0,), (0,), (-1,), _MARKS_IN_NUMBER.search(text) is not None)
+        return View(text, text, (0,), (0,), (-1,), _MARKS_IN_NUMBER.search(text) is not None)
     builder = _Builder(text, join)
     pos = 0
     for m in special.finditer(text):
