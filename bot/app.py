@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot import metrics
 from bot.api import add_api_routes
-from bot.config import Settings
+from bot.config import Settings, host_header_is_loopback
 from bot.dispatcher import Dispatcher
 from bot.governance.apikeys import ApiKeyStore
 from bot.governance.audit import AuditLog
@@ -143,7 +143,10 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus text format. Outside local mode it needs ``AARHUSAI_METRICS_TOKEN`` as a Bearer
     token: the port also faces Teams, and the figures say how the service is used."""
     settings = request.app[SERVICES_KEY].settings
-    if not settings.local_mode:
+    if settings.local_mode:  # open on loopback, but not to a page that rebinds its name to loopback
+        if not host_header_is_loopback(request.host):
+            return web.json_response({"error": "not found"}, status=404)
+    else:
         token = settings.metrics_token
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not token or not hmac.compare_digest(given.encode(), token.encode()):

@@ -217,6 +217,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_header_is_loopback(host: str | None) -> bool:
+    """A request's ``Host`` (``name[:port]``, ``[v6]:port``) names this machine: a page that rebinds
+    its own name to 127.0.0.1 still sends its own name here."""
+    name = (host or "").strip().lower()
+    name = name[1:].split("]", 1)[0] if name.startswith("[") else name.rsplit(":", 1)[0]
+    return is_loopback(name)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation errors into one readable line."""
     try:

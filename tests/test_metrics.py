@@ -114,3 +114,17 @@ def test_json_logs_carry_the_replica_and_the_turn(capsys: pytest.CaptureFixture[
     assert re.fullmatch(r".+:\d+", first["replica"]) and first["level"] == "INFO"
     assert "turn" not in second
     assert "ValueError: boom" in third["exception"]
+
+
+async def test_local_mode_metrics_refuse_a_name_rebound_to_loopback(
+    make_services: Callable[..., Services],
+) -> None:
+    """Open on loopback in local mode, but not to a web page whose name now points at 127.0.0.1."""
+    runner, port = await start(make_services(), "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for host, status in (("rebound.evil.example", 404), (f"127.0.0.1:{port}", 200), ("[::1]", 200)):
+                async with http.get(f"http://127.0.0.1:{port}/metrics", headers={"Host": host}) as resp:
+                    assert resp.status == status, host
+    finally:
+        await runner.cleanup()

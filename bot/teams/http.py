@@ -17,7 +17,7 @@ from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from microsoft_agents.hosting.core import ClaimsIdentity
 from pydantic import ValidationError
 
-from bot.config import is_loopback
+from bot.config import host_header_is_loopback
 from bot.http_body import READ_TIMEOUT_S, BodyProblem, read_json_object
 from bot.teams.activity import tenant_allowed, tenants_of
 from bot.teams.agent import TeamsBot
@@ -88,9 +88,8 @@ def _browser_problem(request: web.Request) -> str | None:
     it a loopback address under its own name). So a local-mode activity must name a loopback host,
     come from no foreign page (``Origin``), and be declared JSON (which a page cannot send cross-origin
     without a preflight this server never answers)."""
-    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
-    if not is_loopback(host):
-        return f"local mode: Host {host[:64]!r} is not loopback"
+    if not host_header_is_loopback(request.host):
+        return f"local mode: Host {(request.host or '')[:64]!r} is not loopback"
     origin = request.headers.get("Origin")
     if origin is not None and not LoopbackOnly().allows(origin):
         return "local mode: request from a web page"
