@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from bot.clean_text import clean_text
 from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
 from bot.commands.registry import Notify
 from bot.commands.specialists import save_settings_form
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 
 TurnKind = Literal["tenant_refused", "unsupported_files", "files", "form", "command", "question", "empty"]
 PROGRESS_EVERY_S = 10.0  # a progress line at most this often, so a big file does not flood the chat
-# Control characters (NUL crashes PostgreSQL's text columns) except tab and newlines.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class Dispatcher:
 
     async def prepare(self, incoming: Incoming) -> Turn:
         """Read the message once: its kind and, for a question, the specialist that answers here."""
-        incoming = replace(incoming, text=_CONTROL.sub("", incoming.text or ""))
+        incoming = replace(incoming, text=clean_text(incoming.text or ""))  # the doors' one cleaning
         actor = Actor.from_incoming(incoming)
         if not self.settings.tenant_allowed(incoming.conversation.tenant_id):
             return Turn(incoming, actor, "tenant_refused")

@@ -1012,6 +1012,46 @@ MESSAGES.update(
             "da": "Her findes ingen {path}. Se /v1/openapi.json.",
             "en": "There is no {path} here. See /v1/openapi.json.",
         },
+        "api_method_not_allowed": {
+            "da": "{path} tager ikke imod {method}; brug {allowed}.",
+            "en": "{path} does not accept {method}; use {allowed}.",
+        },
+        "body_too_large": {
+            "da": "den er større end {limit} byte",
+            "en": "it is larger than {limit} bytes",
+        },
+        "body_timeout": {
+            "da": "indholdet nåede ikke frem inden for {seconds} sekunder",
+            "en": "the body did not arrive within {seconds} seconds",
+        },
+        "body_too_deep": {
+            "da": "JSON er indlejret for dybt",
+            "en": "JSON nested too deeply",
+        },
+        "body_not_json": {
+            "da": "indholdet er ikke gyldig JSON",
+            "en": "body is not valid JSON",
+        },
+        "body_not_object": {
+            "da": "indholdet skal være et JSON-objekt",
+            "en": "body must be a JSON object",
+        },
+        "body_bad_unicode": {
+            "da": "indholdet er ikke gyldig UTF-8 eller har en enlig surrogat (\\ud800-\\udfff)",
+            "en": "the body is not valid UTF-8 or has a lone surrogate (\\ud800-\\udfff)",
+        },
+        "body_long_number": {
+            "da": "et tal har mere end {limit} cifre",
+            "en": "a number has more than {limit} digits",
+        },
+        "body_bad_number": {
+            "da": "et tal er ikke et endeligt tal (NaN, Infinity eller for stort)",
+            "en": "a number is not finite (NaN, Infinity or too large)",
+        },
+        "body_long_string": {
+            "da": "en tekst er længere end {limit} tegn",
+            "en": "a string is longer than {limit} characters",
+        },
     }
 )
 

@@ -29,9 +29,10 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 from sqlmodel import col, select
 
-from bot.api.openai_compat import ChatMessage, conversation
+from bot.api.openai_compat import ChatMessage, ChatRequest, conversation
 from bot.api.streaming import DeltaStream, stable_prefix
 from bot.conversation.types import ConversationRef
 from bot.domain import AppError
@@ -398,6 +399,46 @@ async def test_openapi_document(api: Integration) -> None:
     assert set(doc["paths"]) == {"/v1/models", "/v1/chat/completions"}
     assert "messages" in doc["components"]["schemas"]["ChatRequest"]["properties"]
     assert "citations" in doc["components"]["schemas"]["ChatCompletionMessage"]["properties"]
+    assert "enum" not in doc["components"]["schemas"]["ChatRequest"]["properties"]["model"]
+    for key, enum in ((api.public_key, ["pas"]), (api.wide_key, ["pas", "sager"])):
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{api.base}/v1/openapi.json", headers={"Authorization": f"Bearer {key}"}) as r,
+        ):
+            keyed = await r.json()
+        assert sorted(keyed["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"]) == enum
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{api.base}/v1/openapi.json", headers={"Authorization": "Bearer aai_ukendt"}) as r,
+    ):
+        assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v1/chat/completions", "POST"),
+        ("PUT", "/v1/chat/completions", "POST"),
+        ("POST", "/v1/models", "GET, HEAD"),
+        ("DELETE", "/v1/openapi.json", "GET, HEAD"),
+    ],
+)
+async def test_a_method_a_path_does_not_take_is_405_not_404(
+    api: Integration, method: str, path: str, allowed: str
+) -> None:
+    headers = {"Authorization": f"Bearer {api.public_key}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, f"{api.base}{path}", headers=headers) as r,
+    ):
+        assert (r.status, r.headers["Allow"]) == (405, allowed)
+        error = (await r.json())["error"]
+    assert (
+        error["code"] == "method_not_allowed"
+        and error["message"] == f"{path} tager ikke imod {method}; brug {allowed}."
+    )
+    async with aiohttp.ClientSession() as http, http.get(f"{api.base}/v1/findes-ikke", headers=headers) as r:
+        assert r.status == 404  # an unknown path is still 404
 
 
 def test_only_administrators_create_keys(api: Integration) -> None:
@@ -434,9 +475,15 @@ def test_the_question_and_history_from_openai_messages() -> None:
     question, history = conversation([m("user", "a"), m("user", "b")])
     assert question == "a\nb" and history == []
     with pytest.raises(AppError):
-        conversation([m("user", [{"type": "image_url"}])])
-    with pytest.raises(AppError):
-        conversation([m("user", "a"), m("tool", "b"), m("user", "c")])
+        conversation([m("user", "a"), m("assistant", "b")])  # no question at the end
+    with pytest.raises(ValidationError):  # refused by the schema, as the contract says
+        m("user", [{"type": "image_url"}])
+    with pytest.raises(ValidationError):
+        m("tool", "b")
+    with pytest.raises(ValidationError):  # strict: no coercion of a JSON type into another
+        ChatRequest.model_validate(
+            {"model": "pas", "messages": [{"role": "user", "content": "x"}], "stream": "ja"}
+        )
 
 
 def test_rate_limiter_refills_over_time() -> None:

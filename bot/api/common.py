@@ -9,6 +9,8 @@ import asyncio
 from aiohttp import web
 
 from bot.domain import AppError, Outcome
+from bot.http_body import BodyProblem
+from bot.messages import t
 from bot.services import Actor, Application
 
 APPLICATION_KEY = web.AppKey("api_application", Application)
@@ -43,6 +45,14 @@ def error_response(
 ) -> web.Response:
     body = {"error": {"message": message, "type": type_, "param": None, "code": code}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def body_problem_response(problem: BodyProblem, locale: str) -> web.Response:
+    """A refused body (``bot.http_body``) in OpenAI's shape and the caller's language."""
+    code = {408: "request_timeout", 413: "request_too_large"}.get(problem.status)
+    return error_response(
+        problem.status, t("api_bad_request", locale, detail=problem.render(locale)), code=code
+    )
 
 
 def app_error_response(exc: AppError, locale: str) -> web.Response:

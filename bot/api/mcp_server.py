@@ -25,13 +25,15 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import PARSE_ERROR
 from pydantic import BaseModel, Field
 
 from bot import __version__
 from bot.api.common import APPLICATION_KEY, app_error_response, authorised, locale_of
 from bot.api.openai_compat import CitationOut
 from bot.domain import AppError
-from bot.http_body import READ_TIMEOUT_S
+from bot.http_body import BodyProblem, decode_json, encode_json, read_body
+from bot.messages import t
 from bot.services import Actor, Application
 
 log = logging.getLogger(__name__)
@@ -228,17 +230,26 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     return await _asgi(request, request.app[MANAGER_KEY])
 
 
+def _refused(request: web.Request, problem: BodyProblem) -> web.Response:
+    """A refused body as a JSON-RPC parse error (the SDK's own shape), in the caller's language."""
+    locale = locale_of(request, request.app[APPLICATION_KEY].stores.settings.locale)
+    log.info("refused MCP request: %s", problem.reason)
+    message = t("api_bad_request", locale, detail=problem.render(locale))
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": message}}
+    return web.json_response(error, status=problem.status)
+
+
 async def _asgi(request: web.Request, manager: StreamableHTTPSessionManager) -> web.StreamResponse:
-    """One request through an ASGI callable, its response streamed back through aiohttp."""
-    if request.content_length is not None and request.content_length > MAX_MCP_BODY:
-        return web.json_response({"error": "request too large"}, status=413)
-    try:
-        async with asyncio.timeout(READ_TIMEOUT_S):
-            body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return web.json_response({"error": "request too large"}, status=413)
-    except TimeoutError:
-        return web.json_response({"error": "request body timed out"}, status=408)
+    """One request through an ASGI callable, its response streamed back through aiohttp. A body is
+    read, checked and cleaned here (``bot.http_body``), and the SDK parses the cleaned body: its own
+    parser would pass on NUL characters and ``NaN``."""
+    body = b""
+    if request.method == "POST" or request.can_read_body:
+        raw = await read_body(request, MAX_MCP_BODY)
+        value = decode_json(raw) if not isinstance(raw, BodyProblem) else raw
+        if isinstance(value, BodyProblem):
+            return _refused(request, value)
+        body = encode_json(value)
     done = asyncio.Event()
     sent_body = False
 

@@ -17,49 +17,72 @@ import asyncio
 import json
 import time
 import uuid
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.api.common import APPLICATION_KEY, app_error_response, authorised, error_response, locale_of
+from bot.api.common import (
+    APPLICATION_KEY,
+    app_error_response,
+    authorised,
+    body_problem_response,
+    error_response,
+    locale_of,
+)
 from bot.api.openapi import document
 from bot.api.streaming import DeltaStream
 from bot.conversation.types import Citation, Exchange
-from bot.domain import AppError, Outcome
-from bot.http_body import BodyProblem, read_json_object
+from bot.domain import SLUG_PATTERN, AppError, Outcome
+from bot.http_body import MAX_STRING_CHARS, BodyProblem, read_json_object
 from bot.messages import t
 from bot.services import Actor, Answer, Application
 
 MAX_REQUEST_BYTES = 1024 * 1024
 MAX_MESSAGES = 200
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: str
-    text: str | None = None
+    """Only text parts: an image or audio part is refused by the schema, not silently dropped."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Literal["text"]
+    text: str = Field("", max_length=MAX_STRING_CHARS)
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    model_config = ConfigDict(extra="ignore", strict=True)
+    role: Literal["system", "developer", "user", "assistant"] = Field(
+        description="system and developer messages are accepted and ignored; tool messages are refused."
+    )
+    content: Annotated[str, Field(max_length=MAX_STRING_CHARS)] | list[ContentPart] | None = None
 
     def text(self) -> str:
         if self.content is None or isinstance(self.content, str):
             return self.content or ""
-        if any(p.type != "text" for p in self.content):
-            raise AppError(Outcome.INVALID, "api_bad_request", detail="only text content is supported")
-        return "\n".join(p.text or "" for p in self.content)
+        return "\n".join(p.text for p in self.content)
 
 
 class ChatRequest(BaseModel):
-    """The fields read; others (temperature, max_tokens, …) are accepted and ignored."""
+    """The fields read; others (temperature, max_tokens, …) are accepted and ignored. Strict: a
+    field of the wrong JSON type is refused, as the schema says, never coerced."""
 
-    model_config = ConfigDict(extra="ignore")
-    model: str = Field(min_length=1, max_length=64, description="A specialist's slug (see /v1/models).")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    model_config = ConfigDict(extra="ignore", strict=True)
+    model: str = Field(
+        min_length=1, max_length=64, pattern=SLUG_PATTERN, description="A specialist's slug (see /v1/models)."
+    )
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        max_length=MAX_MESSAGES,
+        description=(
+            "The conversation; the last message is the question (role user, with text). Consecutive user "
+            "messages at the end form one question of at most AARHUSAI_MAX_QUESTION_CHARS characters "
+            "(default 4000): a longer one is answered with aarhusai.outcome too_long."
+        ),
+    )
     stream: bool = False
     n: int = Field(1, ge=1, le=1)
 
@@ -107,6 +130,30 @@ class ChatCompletion(BaseModel):
     aarhusai: AnswerInfo
 
 
+class ChunkDelta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+    citations: list[CitationOut] | None = Field(None, description="In the last chunk only.")
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: ChunkDelta
+    finish_reason: Literal["stop"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One Server-Sent Event of a streamed answer (``data: <this JSON>``); the stream ends with
+    ``data: [DONE]``."""
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    aarhusai: AnswerInfo | None = Field(None, description="In the last chunk only.")
+
+
 class ModelOut(BaseModel):
     id: str
     object: Literal["model"] = "model"
@@ -129,8 +176,6 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Exchange]]:
     history: list[Exchange] = []
     asked: list[str] = []
     for m in before:
-        if m.role == "tool":
-            raise AppError(Outcome.INVALID, "api_bad_request", detail="tool messages are not supported")
         if m.role == "user":
             asked.append(m.text())
         elif m.role == "assistant" and asked:
@@ -165,7 +210,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return app_error_response(exc, locale)
     body = await read_json_object(request, MAX_REQUEST_BYTES)
     if isinstance(body, BodyProblem):
-        return error_response(body.status, t("api_bad_request", locale, detail=body.reason))
+        return body_problem_response(body, locale)
     try:
         chat = ChatRequest.model_validate(body)
         question, history = conversation(chat.messages)
@@ -218,16 +263,16 @@ async def _stream(
     gone = False
 
     def chunk(delta: dict[str, Any], finish: str | None = None, info: AnswerInfo | None = None) -> bytes:
-        event: dict[str, Any] = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        }
-        if info is not None:
-            event["aarhusai"] = info.model_dump()
-        return f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode()
+        event = ChatCompletionChunk(
+            id=completion_id,
+            object="chat.completion.chunk",
+            created=created,
+            model=model,
+            choices=[ChunkChoice(index=0, delta=ChunkDelta.model_validate(delta), finish_reason=finish)],
+            **({"aarhusai": info} if info is not None else {}),
+        )
+        data = json.dumps(event.model_dump(exclude_unset=True), ensure_ascii=False)
+        return f"data: {data}\n\n".encode()
 
     async def send(data: bytes) -> None:
         nonlocal response, gone
@@ -277,8 +322,18 @@ def _info(answer: Answer, replaced: bool = False) -> AnswerInfo:
     )
 
 
-async def openapi(_request: web.Request) -> web.Response:
-    return web.json_response(document())
+async def openapi(request: web.Request) -> web.Response:
+    """The contract; with a key, ``model`` is an enum of the specialists that key may use."""
+    if "Authorization" not in request.headers:
+        return web.json_response(document())
+    app = request.app[APPLICATION_KEY]
+    locale = locale_of(request, app.stores.settings.locale)
+    try:
+        actor = await authorised(request, "v1.openapi")
+        specs = await asyncio.to_thread(app.integrations.specialists, actor)
+    except AppError as exc:
+        return app_error_response(exc, locale)
+    return web.json_response(document(tuple(s.slug for s in specs)))
 
 
 async def not_found(request: web.Request) -> web.Response:
@@ -287,8 +342,28 @@ async def not_found(request: web.Request) -> web.Response:
     return error_response(404, t("api_not_found", locale, path=request.path[:100]), code="not_found")
 
 
+def _method_not_allowed(allowed: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        app = request.app[APPLICATION_KEY]
+        locale = locale_of(request, app.stores.settings.locale)
+        text = t(
+            "api_method_not_allowed", locale, path=request.path, method=request.method[:16], allowed=allowed
+        )
+        return error_response(405, text, code="method_not_allowed", headers={"Allow": allowed})
+
+    return handler
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/v1/models", list_models)
-    app.router.add_post("/v1/chat/completions", chat_completions)
-    app.router.add_get("/v1/openapi.json", openapi)
+    for path, method, handler in (
+        ("/v1/models", "GET", list_models),
+        ("/v1/chat/completions", "POST", chat_completions),
+        ("/v1/openapi.json", "GET", openapi),
+    ):
+        resource = app.router.add_resource(path)
+        resource.add_route(method, handler)
+        if method == "GET":
+            resource.add_route("HEAD", handler)
+        allowed = "GET, HEAD" if method == "GET" else method
+        resource.add_route("*", _method_not_allowed(allowed))  # a known path, another method: 405
     app.router.add_route("*", "/v1/{tail:.*}", not_found)

@@ -1,14 +1,19 @@
 """The OpenAPI 3.1 document for ``/v1``, built from the same pydantic models the handlers use, so the
-contract cannot drift from the code."""
+contract cannot drift from the code. It says what the service refuses as precisely as a schema can
+(types, lengths, enums, required fields) and every status a caller can get; asked with a key, ``model``
+is an enum of the specialists that key may use. ``tests/test_openapi_contract.py`` runs schemathesis
+against it."""
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
 from bot import __version__
+from bot.http_body import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, MAX_STRING_CHARS, READ_TIMEOUT_S
 
 
 def _schemas(*models: type[BaseModel]) -> dict[str, Any]:
@@ -24,15 +29,59 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+def _error(description: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+    if headers:
+        out["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return out
+
+
+EXAMPLE_MODEL = "borgerservice"
+
+
+def document(models: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The contract; ``models``: the slugs a key may use (none at all: no model is valid)."""
+    if models is None:
+        return _document()
+    doc = copy.deepcopy(_document())
+    model = doc["components"]["schemas"]["ChatRequest"]["properties"]["model"]
+    if models:
+        model["enum"] = list(models)
+        chat = doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
+        chat["examples"] = _examples(models[0])
+    else:
+        model["not"] = {}  # no specialist: any model is refused (404)
+    return doc
+
+
+def _examples(model: str) -> dict[str, Any]:
+    question = {"role": "user", "content": "Hvad koster et nyt pas?"}
+    return {
+        "answer": {"summary": "A cited answer", "value": {"model": model, "messages": [question]}},
+        "stream": {
+            "summary": "The same answer, streamed",
+            "value": {"model": model, "messages": [question], "stream": True},
+        },
+    }
 
 
 @cache
-def document() -> dict[str, Any]:
-    from bot.api.openai_compat import ChatCompletion, ChatRequest, ModelList
+def _document() -> dict[str, Any]:
+    from bot.api.openai_compat import (
+        MAX_REQUEST_BYTES,
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatRequest,
+        ModelList,
+    )
 
-    schemas = _schemas(ChatRequest, ChatCompletion, ModelList)
+    schemas = _schemas(ChatRequest, ChatCompletion, ChatCompletionChunk, ModelList)
     schemas["Error"] = {
         "type": "object",
         "properties": {
@@ -49,11 +98,37 @@ def document() -> dict[str, Any]:
         },
         "required": ["error"],
     }
+    schemas["ChatCompletionEvent"] = {
+        "description": "One Server-Sent Event: a chat.completion.chunk, or [DONE] at the end.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {
+                "anyOf": [
+                    {"const": "[DONE]"},
+                    {
+                        "type": "string",
+                        "contentMediaType": "application/json",
+                        "contentSchema": _ref("ChatCompletionChunk"),
+                    },
+                ]
+            }
+        },
+    }
     errors = {
-        "400": _error("Invalid request."),
-        "401": _error("No key, or not a live one."),
+        "400": _error(
+            "Invalid request: not a JSON object, a field of the wrong type or length, a number with more "
+            f"than {MAX_NUMBER_DIGITS} digits, NaN or Infinity, invalid UTF-8 or a lone surrogate, JSON "
+            f"nested more than {MAX_JSON_DEPTH} deep, a string over {MAX_STRING_CHARS} characters, or no "
+            "question in the last message."
+        ),
+        "401": _error("No key, or not a live one.", {"WWW-Authenticate": 'Bearer realm="aarhusai"'}),
         "404": _error("No such specialist, or the key may not use it."),
-        "429": _error("Over the key's budget; see the Retry-After header."),
+        "408": _error(f"The body did not arrive within {READ_TIMEOUT_S:g} seconds."),
+        "413": _error(f"The body is larger than {MAX_REQUEST_BYTES} bytes."),
+        "429": _error(
+            "Over the key's budget; see the Retry-After header.", {"Retry-After": "Seconds to wait."}
+        ),
     }
     return {
         "openapi": "3.1.0",
@@ -90,7 +165,12 @@ def document() -> dict[str, Any]:
                     "summary": "Ask a specialist (stream: true for Server-Sent Events)",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("ChatRequest")}},
+                        "content": {
+                            "application/json": {
+                                "schema": _ref("ChatRequest"),
+                                "examples": _examples(EXAMPLE_MODEL),
+                            }
+                        },
                     },
                     "responses": {
                         "200": {
@@ -101,7 +181,7 @@ def document() -> dict[str, Any]:
                             ),
                             "content": {
                                 "application/json": {"schema": _ref("ChatCompletion")},
-                                "text/event-stream": {"schema": {"type": "string"}},
+                                "text/event-stream": {"schema": _ref("ChatCompletionEvent")},
                             },
                         },
                         **errors,
