@@ -228,3 +228,41 @@ def test_the_client_factory_is_private_to_bot_llm() -> None:
     for private in ("bot.llm.http", "bot.llm.gates"):
         outside = {m for m in _modules_importing(private) if not m.startswith("llm/")}
         assert outside == set(), private
+
+
+def test_one_clearance_chooser_for_every_endpoint_kind() -> None:
+    """Which endpoint may see a classification is decided in one place (``ModelCatalogue.choose``,
+    asked through the router's ``plan``/``plan_turn``): outside ``bot/llm`` nothing tests a clearance
+    against an endpoint or walks a catalogue section to pick one (``EmbedderChoice`` and
+    ``RerankChoice`` in ``bot/rag`` did both)."""
+    offenders = {}
+    for path in sorted(BOT.rglob("*.py")):
+        rel = str(path.relative_to(BOT))
+        if rel.startswith("llm/") or "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found = sorted({f"{node.lineno}: {name}" for node in ast.walk(tree) for name in chooser_uses(node)})
+        if found:
+            offenders[rel] = found
+    assert offenders == {}
+
+
+def chooser_uses(node: ast.AST) -> list[str]:
+    """A clearance decided here: the predicates imported, a chooser called, a catalogue section read."""
+    deciders = {"cleared", "cleared_for_personal_data", "choose", "cleared_for"}
+    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot.llm"):
+        return [a.name for a in node.names if a.name in deciders]
+    if isinstance(node, ast.Attribute) and node.attr in deciders and isinstance(node.ctx, ast.Load):
+        return [node.attr]
+    if isinstance(node, ast.Attribute) and node.attr in ("embeddings", "rerank", "models"):
+        base = _dotted(node.value) or ""
+        if base.endswith("catalogue"):
+            return [f"{base}.{node.attr}"]
+    return []
+
+
+def test_the_chooser_check_sees_a_chooser() -> None:
+    old = "def f(catalogue, c):\n    s = catalogue.embeddings\n    return s.cleared_for(c)"
+    uses = sorted(u for n in ast.walk(ast.parse(old)) for u in chooser_uses(n))
+    assert uses == ["catalogue.embeddings", "cleared_for"]
+    assert not [u for n in ast.walk(ast.parse("router.plan_turn(c).rerank")) for u in chooser_uses(n)]

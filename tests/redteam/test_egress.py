@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
 import yaml
@@ -34,10 +34,10 @@ from bot.services import Actor
 from bot.services.answering import Question
 from tests.support.openai_server import RecordingModelServer
 
-try:  # the shared red-team generators, where they exist
-    from tests.redteam.pii_generators import disguised as _shared_disguised
-except ImportError:  # pragma: no cover - until they land
-    _shared_disguised = None
+try:  # the shared red-team generators: values disguised the ways people and editors write them
+    from tests.redteam import pii_generators as shared
+except ImportError:  # pragma: no cover - the local, plain values below stand in
+    shared = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 KINDS = ("cpr", "phone", "email", "account", "iban")
@@ -113,19 +113,26 @@ def _iban() -> st.SearchStrategy[str]:
 _LOCAL = {"cpr": _cpr, "phone": _phone, "email": _email, "account": _account, "iban": _iban}
 
 
-def value_of(kind: str) -> st.SearchStrategy[str]:
-    """The shared generator's values when it exists (disguised the ways people write them), else ours."""
-    if _shared_disguised is not None:
-        return _shared_disguised(kind)
-    return _LOCAL[kind]()
+class Sample(NamedTuple):
+    """A text holding one value: as shown in the text, and in its canonical form (for ``leaked``)."""
+
+    kind: str
+    text: str
+    shown: str
+    value: str
 
 
 @st.composite
-def personal_text(draw: st.DrawFn) -> tuple[str, str, str]:
-    """(kind, value, a text holding it)."""
+def personal_text(draw: st.DrawFn) -> Sample:
+    """A value of a generated kind inside a text: the shared generator's disguised cases where it
+    exists (separators, line breaks, invisible characters, other digit forms, Markdown around), else
+    plain values in our templates."""
     kind = draw(st.sampled_from(KINDS))
-    value = draw(value_of(kind))
-    return kind, value, draw(st.sampled_from(TEMPLATES)).format(v=value)
+    if shared is not None:
+        case = draw(shared.disguised_case(kind))
+        return Sample(kind, case.text, case.shown, case.value)
+    shown = draw(_LOCAL[kind]())
+    return Sample(kind, draw(st.sampled_from(TEMPLATES)).format(v=shown), shown, _core(kind, shown))
 
 
 # -- what reached a server ----------------------------------------------------------------------
@@ -135,9 +142,9 @@ def _visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf" and not ch.isspace())
 
 
-def _core(kind: str, value: str) -> str:
-    """The part of a value that identifies the person, as ``_seen`` compares it."""
-    visible = _visible(value)
+def _core(kind: str, written: str) -> str:
+    """The canonical form of a value as written."""
+    visible = _visible(written)
     if kind == "email":
         return visible.lower()
     if kind == "iban":
@@ -146,10 +153,11 @@ def _core(kind: str, value: str) -> str:
     return digits[-8:] if kind == "phone" else digits
 
 
-def reached(kind: str, value: str, texts: list[str]) -> bool:
-    """Did ``value`` reach a server in any form a reader would recognise (separators, spacing and
-    invisible characters ignored)?"""
-    core = _core(kind, value)
+def leaked(kind: str, value: str, texts: list[str]) -> bool:
+    """Did the canonical ``value`` reach a server in any form a reader would recognise? (The texts
+    around generated values hold no digits, so a run of the value's digits is the value.)"""
+    if shared is not None:
+        return any(shared.leaks(kind, value, text) for text in texts)
     for text in texts:
         visible = _visible(text)
         if kind == "email":
@@ -158,7 +166,7 @@ def reached(kind: str, value: str, texts: list[str]) -> bool:
             haystack = re.sub(r"[^0-9A-Za-z]", "", visible).upper()
         else:
             haystack = re.sub(r"\D", "", visible)
-        if core in haystack:
+        if _core(kind, value) in haystack:
             return True
     return False
 
@@ -266,43 +274,41 @@ def _every_endpoint(endpoints: Endpoints, router: ModelRouter, classification: s
 
 # -- properties of the gate -----------------------------------------------------------------------
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=personal_text())
+@given(sample=personal_text())
 def test_personal_data_never_reaches_an_uncleared_endpoint_of_any_kind(
-    endpoints: Endpoints, router: ModelRouter, case: tuple[str, str, str]
+    endpoints: Endpoints, router: ModelRouter, sample: Sample
 ) -> None:
-    kind, value, text = case
+    kind, text, value = sample.kind, sample.text, sample.value
     endpoints.forget()
     _every_endpoint(endpoints, router, "offentlig", text)
     received = endpoints.public.received()
     assert all(received.values()), received  # every kind was asked: the payload went, guarded
     for endpoint_kind, texts in received.items():
-        assert not reached(kind, value, texts), (endpoint_kind, kind, value, texts)
+        assert not leaked(kind, value, texts), (endpoint_kind, kind, value, texts)
     assert everything(endpoints.cleared) == []  # the route's first cleared endpoint, no other
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=personal_text(), classification=st.sampled_from(["intern", "fortrolig", "personfølsom"]))
+@given(sample=personal_text(), classification=st.sampled_from(["intern", "fortrolig", "personfølsom"]))
 def test_a_cleared_endpoint_gets_the_values_intact_and_an_uncleared_one_nothing(
-    endpoints: Endpoints, router: ModelRouter, case: tuple[str, str, str], classification: str
+    endpoints: Endpoints, router: ModelRouter, sample: Sample, classification: str
 ) -> None:
-    _, value, text = case
     endpoints.forget()
-    _every_endpoint(endpoints, router, classification, text)
+    _every_endpoint(endpoints, router, classification, sample.text)
     assert everything(endpoints.public) == []  # not cleared for the classification: not one request
     for endpoint_kind, texts in endpoints.cleared.received().items():
-        assert any(value in t for t in texts), (endpoint_kind, value, texts)  # as written, not redacted
+        assert any(sample.shown in t for t in texts), (endpoint_kind, sample, texts)  # as written
 
 
 @settings(
     max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(case=personal_text())
+@given(sample=personal_text())
 def test_block_mode_refuses_the_request_and_sends_nothing(
-    endpoints: Endpoints, blocking_router: ModelRouter, case: tuple[str, str, str]
+    endpoints: Endpoints, blocking_router: ModelRouter, sample: Sample
 ) -> None:
-    text = case[2]
     endpoints.forget()
-    _every_endpoint(endpoints, blocking_router, "offentlig", text)
+    _every_endpoint(endpoints, blocking_router, "offentlig", sample.text)
     assert everything(endpoints.public) == [] and everything(endpoints.cleared) == []
 
 
@@ -368,7 +374,7 @@ def test_sources_reach_only_cleared_embedding_endpoints_intact_and_others_redact
     public, cleared = ingested["public"]["embeddings"], ingested["cleared"]["embeddings"]
     assert any("Sagsbehandler Jens" in t for t in public)  # the offentlig specialist's passages went...
     for kind, value in VALUES.items():
-        assert not reached(kind, value, public), (kind, public)  # ...with placeholders
+        assert not leaked(kind, _core(kind, value), public), (kind, public)  # ...with placeholders
         assert any(value in t for t in cleared), (kind, cleared)  # the personfølsom one's, intact
     assert any("⟦TLF-1⟧" in t for t in public) and any("⟦EMAIL-1⟧" in t for t in public)
 
@@ -393,7 +399,7 @@ async def test_a_question_through_the_answering_path_is_guarded_at_every_endpoin
         assert got["chat"] and got["embeddings"] and got["rerank"], got  # every kind took part
         if uncleared is None:  # offentlig: the public endpoints answered, with placeholders only
             for kind, value in asked:
-                assert not reached(kind, value, everything(cleared)), (kind, value)
+                assert not leaked(kind, _core(kind, value), everything(cleared)), (kind, value)
         else:  # personfølsom: the public endpoints got nothing; the cleared chat model the values
             assert everything(uncleared) == []
             chat = "\n".join(got["chat"])
@@ -401,22 +407,21 @@ async def test_a_question_through_the_answering_path_is_guarded_at_every_endpoin
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=personal_text())
+@given(sample=personal_text())
 def test_eval_retrieval_questions_are_guarded_like_every_other_request(
-    endpoints: Endpoints, municipality: tuple[Services, dict[str, Any]], case: tuple[str, str, str]
+    endpoints: Endpoints, municipality: tuple[Services, dict[str, Any]], sample: Sample
 ) -> None:
     """``aarhusai eval retrieval`` sends its case questions to the embeddings and rerank endpoints
     through the same gate (ingested once; the questions are generated)."""
     services, _ = municipality
-    kind, value, text = case
-    cases = [Case(f"Hvornår udbetales ydelsen? {text}", ("udbetales",))]
+    cases = [Case(f"Hvornår udbetales ydelsen? {sample.text}", ("udbetales",))]
     endpoints.forget()
     report = endpoints.loop.run(services.app.evaluation.retrieval(Actor("adm"), "borger", cases))
     assert report.reranker == "rr-ekstern:m"
     got = endpoints.public.received()
     assert got["embeddings"] and got["rerank"], got
-    assert not reached(kind, value, everything(endpoints.public)), (kind, value)
+    assert not leaked(sample.kind, sample.value, everything(endpoints.public)), sample
     endpoints.forget()
     endpoints.loop.run(services.app.evaluation.retrieval(Actor("adm"), "sager", cases))
     assert everything(endpoints.public) == []
-    assert any(value in t for t in endpoints.cleared.received()["rerank"])
+    assert any(sample.shown in t for t in endpoints.cleared.received()["rerank"])
