@@ -1,0 +1,219 @@
+"""Class 5 (issue 21): hostile request bodies. Every door reads JSON through one function
+(``bot.http_body.decode_json``), so a body that one door refuses every door refuses.
+
+The table: each row is a hostile body (a 5,000-digit number, ``1e999``, ``NaN``, ``-Infinity``, deep
+nesting, a ``\\ud800`` escape, the bytes of a surrogate, a byte that is no UTF-8, an overlong string),
+sent to ``/api/messages`` (Teams), ``/v1/chat/completions`` and ``/mcp``. Each door answers 4xx in its
+own shape (Teams ``{"error"}``, OpenAI's error object, a JSON-RPC parse error), Danish by default and
+English on ``Accept-Language: en``; nothing is stored or reaches a model, and the service stays healthy.
+NUL and the other C0 control characters are not refused but stripped, at every door and in
+``aarhusai chat``, before anything is stored or sent to a model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import col, select
+
+from bot.conversation.types import ConversationRef
+from bot.services import Actor
+from bot.store.models import Message
+from bot.teams.local import LocalTeamsChat
+from tests.redteam.conftest import ADMIN, EMPLOYEE, Municipality, municipality
+from tests.test_http_edge import message_activity
+
+__all__ = ["municipality"]  # the fixture, imported for this module
+
+PAS = "# Pas\n\nEt nyt pas til en voksen koster 688 kr. Du bestiller tid i Borgerservice."
+QUESTION = "Hvad koster et nyt pas?"
+TEXT, VALUE = "@@TEXT@@", "@@VALUE@@"  # where a row's hostile JSON goes: a string's place or a value's
+CONTROLS = "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r") + "\x7f"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    slot: str  # TEXT or VALUE
+    json: bytes  # the raw JSON put in that slot
+
+
+TABLE = [
+    Hostile("a 5,000-digit integer", VALUE, b"9" * 5000),
+    Hostile("a 41-digit integer", VALUE, b"-" + b"1" * 41),
+    Hostile("1e999 (infinite as a float)", VALUE, b"1e999"),
+    Hostile("NaN", VALUE, b"NaN"),
+    Hostile("-Infinity", VALUE, b"-Infinity"),
+    Hostile("JSON nested 100 deep", VALUE, b"[" * 100 + b"]" * 100),
+    Hostile("a lone surrogate escape", TEXT, b'"Hvad koster \\ud800 et pas?"'),
+    Hostile("a low surrogate escape first", TEXT, b'"Hvad koster \\udc00\\ud800 et pas?"'),
+    Hostile("the UTF-8 bytes of a surrogate", TEXT, b'"Hvad koster \xed\xa0\x80 et pas?"'),
+    Hostile("a byte that is no UTF-8", TEXT, b'"Hvad koster \xff et pas?"'),
+    Hostile("a 150,000-character string", TEXT, b'"' + b"a" * 150_000 + b'"'),
+]
+
+
+@dataclass
+class Doors:
+    town: Municipality
+    key: str
+
+    def bodies(self) -> dict[str, dict[str, Any]]:
+        """A valid body per door, with the two slots a row fills."""
+        return {
+            "/api/messages": {
+                **message_activity(self.town.connector.service_url, TEXT),
+                "channelData": {"x": VALUE},
+            },
+            "/v1/chat/completions": {
+                "model": "pas",
+                "messages": [{"role": "user", "content": TEXT}],
+                "temperature": VALUE,
+            },
+            "/mcp": {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {
+                    "name": "ask_specialist",
+                    "arguments": {"specialist": "pas", "question": TEXT},
+                    "_meta": {"x": VALUE},
+                },
+            },
+        }
+
+    def headers(self, door: str, language: str | None) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if door != "/api/messages":
+            headers["Authorization"] = f"Bearer {self.key}"
+            headers["Accept"] = "application/json, text/event-stream"
+        if language:
+            headers["Accept-Language"] = language
+        return headers
+
+    async def post(self, door: str, raw: bytes, language: str | None = None) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.town.base}{door}", data=raw, headers=self.headers(door, language)) as r,
+        ):
+            text = await r.text()
+            return r.status, json.loads(text) if text else None
+
+    async def healthy(self) -> None:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.town.base}/healthz") as r:
+            assert r.status == 200
+
+    def stored(self) -> list[Message]:
+        with self.town.services.db.session() as s:
+            return list(s.exec(select(Message).order_by(col(Message.id))).all())
+
+
+def filled(body: dict[str, Any], row: Hostile) -> bytes:
+    """``body`` as JSON with the row's raw JSON in its slot, and a plain value in the other."""
+    text = json.dumps(body, ensure_ascii=False).encode()
+    plain = {TEXT: json.dumps(QUESTION).encode(), VALUE: b"0"}
+    for slot in (TEXT, VALUE):
+        text = text.replace(json.dumps(slot).encode(), row.json if slot == row.slot else plain[slot])
+    return text
+
+
+@pytest.fixture
+async def doors(municipality: Municipality) -> AsyncIterator[Doors]:
+    await municipality.specialist("Pas", PAS, public=True)
+    app = municipality.services.app
+    key = app.integrations.create_key(Actor(ADMIN), "sag", ["pas"], "offentlig", per_minute=10_000).secret
+    yield Doors(municipality, key)
+
+
+def refused_in_the_doors_shape(door: str, status: int, body: Any, english: bool) -> None:
+    assert 400 <= status < 500, (door, status, body)
+    prefix = "The request is not valid: " if english else "Anmodningen er ugyldig: "
+    if door == "/api/messages":
+        assert isinstance(body["error"], str)
+    elif door == "/v1/chat/completions":
+        assert body["error"]["type"] == "invalid_request_error"
+        assert body["error"]["message"].startswith(prefix), body
+    else:  # JSON-RPC's parse error, from the guard before the MCP SDK: in the caller's language
+        assert body["jsonrpc"] == "2.0" and body["error"]["code"] == -32700
+        assert body["error"]["message"].startswith(prefix), body
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # refused before any store is touched
+@pytest.mark.parametrize("row", TABLE, ids=[row.name for row in TABLE])
+async def test_a_hostile_body_is_refused_at_every_door(doors: Doors, row: Hostile) -> None:
+    for door, body in doors.bodies().items():
+        raw = filled(body, row)
+        assert len(raw) < 1024 * 1024  # under every door's size limit: the content is what is refused
+        for language in (None, "en") if door != "/api/messages" else (None,):
+            status, answer = await doors.post(door, raw, language)
+            refused_in_the_doors_shape(door, status, answer, english=language == "en")
+        await doors.healthy()
+    assert doors.stored() == []
+    assert doors.town.external.requests == [] and doors.town.internal.requests == []
+    assert doors.town.connector.activities == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_same_bodies_without_the_hostile_part_are_answered(doors: Doors) -> None:
+    """The table's bodies are valid but for the row: the refusals above are the row's doing."""
+    plain = Hostile("nothing hostile", VALUE, b"0")
+    for door, body in doors.bodies().items():
+        status, answer = await doors.post(door, filled(body, plain))
+        assert status in (200, 202), (door, status, answer)
+        if door == "/mcp":
+            assert answer["result"]["isError"] is False, answer
+    await doors.town.connector.wait_for_messages(1, wait_s=20)
+    assert len(doors.stored()) == 3
+
+
+async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> None:
+    """NUL breaks PostgreSQL's text columns; the other controls are invisible. Every door strips them
+    from every string (ids and names too, not only the question) before a store or a model sees them."""
+    town, app = doors.town, doors.town.services.app
+    dirty = f"Hvad{CONTROLS} koster\x00 et nyt pas?"
+    user = f"{EMPLOYEE[0]}{CONTROLS}{EMPLOYEE[1:]}"  # the employee, controls in the Entra object id
+    # Teams, answered in the background
+    activity = message_activity(
+        town.connector.service_url,
+        dirty,
+        **{"from": {"id": f"29:{user}", "name": "Em\x00p", "aadObjectId": user}},
+        conversation={"id": f"a:{user}", "conversationType": "personal", "tenantId": "t1"},
+    )
+    assert await town.post(activity) == 202
+    await town.connector.wait_for_messages(1, wait_s=20)
+    # Teams, answered in the response (expectReplies): the Agents SDK reads the body again itself
+    status, replies = await doors.post(
+        "/api/messages", json.dumps({**activity, "id": "2", "deliveryMode": "expectReplies"}).encode()
+    )
+    assert status == 200 and replies["activities"], replies
+    # /v1 and /mcp
+    v1 = {"model": "pas", "messages": [{"role": "user", "content": dirty}], "user": f"x{CONTROLS}"}
+    status, answer = await doors.post("/v1/chat/completions", json.dumps(v1).encode())
+    assert status == 200, answer
+    call = doors.bodies()["/mcp"]
+    call["params"]["arguments"]["question"] = dirty
+    status, answer = await doors.post("/mcp", json.dumps(call).encode())
+    assert status == 200 and answer["result"]["isError"] is False, answer
+    # aarhusai chat: what a terminal hands over, including an undecodable byte (a lone surrogate)
+    chat = LocalTeamsChat(town.services.teams, "emp")
+    app.specialists.use(Actor("local-emp", conversation=ConversationRef(id="local-chat:emp")), "pas")
+    assert await chat.send("Hvad\x00 koster et nyt pas\udcff?")
+
+    rows = doors.stored()
+    assert [r.question for r in rows] == [
+        "Hvad koster et nyt pas?",
+        "Hvad koster et nyt pas?",
+        "Hvad koster et nyt pas?",
+        "Hvad koster et nyt pas?",
+        "Hvad koster et nyt pas\ufffd?",
+    ]
+    assert [r.user_id for r in rows[:2]] == [EMPLOYEE, EMPLOYEE]  # the ids, cleaned, found the employee
+    everything = "".join(str(v) for r in rows for v in r.model_dump().values()) + town.sent_to(town.external)
+    assert not any(c in everything for c in CONTROLS), "a control character was stored or sent"
+    assert len(town.external.requests) == 5
+    await doors.healthy()
