@@ -24,6 +24,7 @@ answering service to record.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -113,6 +114,7 @@ class ModelRouter:
         self.pii_mode = pii_mode
         self._clients: dict[str, ChatClient] = {}
         self._gates: dict[tuple[EndpointKind, str, str], EmbeddingGate | RerankGate] = {}
+        self._gates_lock = threading.Lock()  # retrieval plans on its own threads
 
     @property
     def has_models(self) -> bool:
@@ -165,20 +167,21 @@ class ModelRouter:
         )
 
     def _embedding_gate(self, spec: EmbeddingSpec, classification: str) -> EmbeddingGate:
-        gate = self._gates.get(("embeddings", spec.id, classification))
-        if not isinstance(gate, EmbeddingGate):
-            gate = self._gates[("embeddings", spec.id, classification)] = EmbeddingGate(
-                spec, classification, self.pii_mode
-            )
-        return gate
+        """One gate per endpoint and classification, kept (its connection pool is reused)."""
+        with self._gates_lock:
+            gate = self._gates.get(("embeddings", spec.id, classification))
+            if not isinstance(gate, EmbeddingGate):
+                gate = EmbeddingGate(spec, classification, self.pii_mode)
+                self._gates[("embeddings", spec.id, classification)] = gate
+            return gate
 
     def _rerank_gate(self, spec: RerankSpec, classification: str) -> RerankGate:
-        gate = self._gates.get(("rerank", spec.id, classification))
-        if not isinstance(gate, RerankGate):
-            gate = self._gates[("rerank", spec.id, classification)] = RerankGate(
-                spec, classification, self.pii_mode
-            )
-        return gate
+        with self._gates_lock:
+            gate = self._gates.get(("rerank", spec.id, classification))
+            if not isinstance(gate, RerankGate):
+                gate = RerankGate(spec, classification, self.pii_mode)
+                self._gates[("rerank", spec.id, classification)] = gate
+            return gate
 
     def context_chars(
         self,

@@ -425,3 +425,20 @@ def test_eval_retrieval_questions_are_guarded_like_every_other_request(
     endpoints.loop.run(services.app.evaluation.retrieval(Actor("adm"), "sager", cases))
     assert everything(endpoints.public) == []
     assert any(sample.shown in t for t in endpoints.cleared.received()["rerank"])
+
+
+@pytest.mark.parametrize("kind", ["chat", "embeddings", "rerank"])
+def test_one_chooser_decides_for_every_endpoint_kind(endpoints: Endpoints, kind: str) -> None:
+    """``ModelCatalogue.choose``: cleared endpoints only, the default first; a requested endpoint that
+    is not cleared is refused by name (and never a candidate); ``only`` allows no stand-in."""
+    cat = ModelCatalogue.model_validate(catalogue(endpoints))
+    prefix = {"chat": "chat", "embeddings": "emb", "rerank": "rr"}[kind]
+    ids = lambda c: [e.id for e in c.endpoints]  # noqa: E731
+    assert ids(cat.choose(kind, "offentlig")) == [f"{prefix}-ekstern", f"{prefix}-intern"]
+    assert ids(cat.choose(kind, "intern")) == [f"{prefix}-intern"]
+    asked = cat.choose(kind, "personfølsom", requested=f"{prefix}-ekstern")
+    assert ids(asked) == [f"{prefix}-intern"] and asked.refused == (f"{prefix}-ekstern",)
+    assert ids(cat.choose(kind, "fortrolig", requested=f"{prefix}-ekstern", only=True)) == []
+    plan = ModelRouter(cat).plan_turn("intern")
+    chosen = {"chat": plan.chat.candidates[0].id, "embeddings": plan.embeddings, "rerank": plan.rerank}[kind]
+    assert (chosen if isinstance(chosen, str) else chosen.spec.id) == f"{prefix}-intern"  # type: ignore[union-attr]
