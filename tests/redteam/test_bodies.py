@@ -19,9 +19,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from bot.conversation.types import ConversationRef
+from bot.http_body import MAX_NUMBER_DIGITS, BodyProblem, decode_json
 from bot.services import Actor
 from bot.store.models import Message
 from bot.teams.local import LocalTeamsChat
@@ -217,3 +220,70 @@ async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> No
     assert not any(c in everything for c in CONTROLS), "a control character was stored or sent"
     assert len(town.external.requests) == 5
     await doors.healthy()
+
+
+# -- the decoder itself, generated ------------------------------------------------------------------
+GENERATED = 300
+SURROGATES = st.integers(0xD800, 0xDFFF).map(chr)  # st.characters never draws one
+STRINGS = st.text(st.characters(codec=None) | SURROGATES | st.sampled_from(CONTROLS), max_size=20)
+NUMBERS = (
+    st.integers(-(10**60), 10**60)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=False, places=50).map(float)
+)
+VALUES = st.recursive(
+    st.none() | st.booleans() | NUMBERS | STRINGS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(STRINGS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> bytes:
+    """Raw bodies as a client could send them: JSON of hostile values (escaped or as raw UTF-8 with
+    surrogates encoded), cut short, or arbitrary bytes."""
+    value = draw(VALUES)
+    text = json.dumps(value, ensure_ascii=draw(st.booleans()))  # NaN and Infinity as Python writes them
+    raw = text.encode("utf-8", "surrogatepass")
+    return draw(st.sampled_from([raw, raw[: len(raw) // 2]]) | st.binary(max_size=64))
+
+
+def _clean(value: object) -> None:
+    """What every door may pass on: no control character, no surrogate, no long or infinite number."""
+    if isinstance(value, str):
+        assert not any(c in CONTROLS or 0xD800 <= ord(c) <= 0xDFFF for c in value), repr(value)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        assert len(str(abs(value))) <= MAX_NUMBER_DIGITS
+    elif isinstance(value, float):
+        assert value == value and abs(value) != float("inf")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _clean(k)
+            _clean(v)
+    else:
+        assert isinstance(value, list)
+        for v in value:
+            _clean(v)
+
+
+def _lone_surrogate_in(raw: bytes) -> bool:
+    """Whether Python's own reading of ``raw`` (surrogates let through) holds a lone surrogate."""
+    try:
+        value = json.loads(raw.decode("utf-8", "surrogatepass"))
+    except (ValueError, RecursionError):
+        return False
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in json.dumps(value, ensure_ascii=False))
+
+
+@settings(max_examples=GENERATED, deadline=None, derandomize=True, database=None)
+@given(raw=bodies())
+def test_the_one_decoder_never_raises_and_passes_on_only_clean_values(raw: bytes) -> None:
+    decoded = decode_json(raw)
+    if _lone_surrogate_in(raw):  # no database can store it: refused, not repaired
+        assert isinstance(decoded, BodyProblem)
+    if isinstance(decoded, BodyProblem):
+        assert decoded.status == 400 and decoded.reason and decoded.render("da")
+    else:
+        _clean(decoded)
