@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -217,12 +218,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_HEADER = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::\d{1,5})?")
+
+
 def host_header_is_loopback(host: str | None) -> bool:
     """A request's ``Host`` (``name[:port]``, ``[v6]:port``) names this machine: a page that rebinds
     its own name to 127.0.0.1 still sends its own name here."""
-    name = (host or "").strip().lower()
-    name = name[1:].split("]", 1)[0] if name.startswith("[") else name.rsplit(":", 1)[0]
-    return is_loopback(name)
+    found = _HOST_HEADER.fullmatch((host or "").strip().lower())
+    return found is not None and is_loopback(found["v6"] or found["name"])
 
 
 def load_settings(**overrides: object) -> Settings:

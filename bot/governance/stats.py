@@ -81,8 +81,9 @@ def usage(
     result.users = len(days_by_user)
     result.returning_7 = returning(days_by_user, 7)
     result.returning_30 = returning(days_by_user, 30)
+    # masked as written, then normalised: joining lines first could split a value the detector reads whole
     unanswered = [
-        masked(" ".join(q.lower().split())) for _i, _u, _c, outcome, q in rows if outcome == "no_answer"
+        " ".join(masked(q).lower().split()) for _i, _u, _c, outcome, q in rows if outcome == "no_answer"
     ]
     result.no_answer_share = len(unanswered) / len(rows) if rows else 0.0
     result.top_unanswered = Counter(unanswered).most_common(5)

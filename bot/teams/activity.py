@@ -41,10 +41,13 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
 
 
 def tenants_of(activity: Activity) -> list[str]:
-    """Every tenant the activity names (``conversation.tenantId``, then ``channelData.tenant.id``)."""
+    """Every tenant the activity names (``conversation.tenantId`` first, then ``channelData.tenant.id``,
+    the sender's and the recipient's): the SDK reads some of them for its own purposes, so each counts."""
     found = []
-    if activity.conversation and activity.conversation.tenant_id:
-        found.append(str(activity.conversation.tenant_id))
+    for holder in (activity.conversation, activity.from_property, activity.recipient):
+        tenant = getattr(holder, "tenant_id", None) if holder is not None else None
+        if tenant:
+            found.append(str(tenant))
     tenant = activity.channel_data.get("tenant") if isinstance(activity.channel_data, dict) else None
     if isinstance(tenant, dict) and tenant.get("id"):
         found.append(str(tenant["id"]))

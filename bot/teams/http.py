@@ -60,6 +60,8 @@ async def validate_activity(request: web.Request) -> web.Response | Activity:
         return _bad_request("activity has no from.id")
     if not activity.service_url and activity.delivery_mode != DeliveryModes.expect_replies:
         return _bad_request("activity has no serviceUrl")
+    if activity.is_agentic_request():  # this bot is no agentic app: never fetch agentic tokens
+        return _bad_request("agentic recipient role refused")
     if activity.type == ActivityTypes.invoke and activity.name not in KNOWN_INVOKES:
         return _bad_request(f"unknown invoke {str(activity.name)[:64]!r}")
     return activity

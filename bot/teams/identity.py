@@ -26,6 +26,7 @@ from typing import Any
 
 from microsoft_agents.hosting.core import ClaimsIdentity, RestChannelServiceClientFactory, TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
+from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
 from bot.config import Settings
 from bot.teams.hosts import HostAllowList, Refusal, parse
@@ -131,7 +132,8 @@ class ServiceUrlRefused(PermissionError):
 
 
 class GuardedClientFactory(RestChannelServiceClientFactory):
-    """The SDK's connector client factory, refusing before a token is fetched for any other host."""
+    """The SDK's connector client factory, refusing before a token is fetched for any other host, and
+    refusing the SDK's agentic flow (it would ask Entra for tokens of a tenant the activity names)."""
 
     def __init__(self, connections: Any, hosts: HostAllowList) -> None:
         super().__init__(connections)
@@ -146,6 +148,8 @@ class GuardedClientFactory(RestChannelServiceClientFactory):
         scopes: list[str] | None = None,
         use_anonymous: bool = False,
     ) -> ConnectorClientBase:
+        if context is not None and context.activity.is_agentic_request():
+            raise ServiceUrlRefused("agentic requests are not served")  # the edge refuses them too
         refusal = self.hosts.refusal(service_url or "")
         if refusal is not None:
             log.warning("refused to open a connector client (%s): %.100r", refusal[0], service_url)
@@ -153,3 +157,10 @@ class GuardedClientFactory(RestChannelServiceClientFactory):
         return await super().create_connector_client(
             context, claims_identity, service_url, audience, scopes, use_anonymous
         )
+
+    async def create_user_token_client(
+        self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
+    ) -> UserTokenClient:
+        if context.activity.is_agentic_request():
+            raise ServiceUrlRefused("agentic requests are not served")
+        return await super().create_user_token_client(context, claims_identity, use_anonymous)
