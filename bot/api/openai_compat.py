@@ -6,9 +6,11 @@
   settings govern, so the caller's ``system``/``developer`` messages and sampling parameters are
   ignored. Citations travel as ``[n]`` markers in the text and in ``message.citations`` (streamed: in
   the last chunk's ``delta.citations``); ``aarhusai`` says how the answer ended.
-- ``GET /v1/openapi.json``: this contract.
+- ``GET /v1/openapi.json``: this contract (asked with a key, ``model`` is an enum of its specialists).
 
-Everything a caller sends is validated here and answered through ``IntegrationsService``.
+Another method on these paths is 405 with ``Allow``. The body is read by ``bot.http_body`` (limits,
+strict UTF-8, control characters stripped) and validated strictly against the same models the contract
+is built from; everything else is ``IntegrationsService``'s.
 """
 
 from __future__ import annotations
