@@ -141,3 +141,34 @@ def test_every_change_is_audited_whoever_the_actor(services: Services) -> None:
         ("cli:drift", "setting.changed"),
     ]
     assert EMPLOYEE not in {e.actor for e in events}
+
+
+def test_atomic_changes_are_all_or_nothing(services: Services) -> None:
+    """``SpecialistsService.atomic``: service calls inside share one transaction; a refusal anywhere
+    (here a check at its end) rolls back every change, while what runs after it (an audit of the
+    refusal) is kept; nested blocks join the outer one."""
+    app, who, db = services.app, Actor(BUILDER_A), services.db
+    before = app.specialists.lookup(who, "guide-a")
+    audits = len(services.stores.audit.events())
+    kept: list[str] = []
+
+    def refuse() -> None:
+        raise AppError(Outcome.PRECONDITION, "no_changes")
+
+    with pytest.raises(AppError), app.specialists.atomic():
+        app.specialists.configure(who, "top_k", "9", "guide-a")
+        with app.specialists.atomic():  # joins
+            app.specialists.set_prompt(who, "En ny prompt", "guide-a")
+        assert app.specialists.lookup(who, "guide-a").top_k == 9  # type: ignore[union-attr]
+        db.after_transaction(lambda: kept.append("after"))
+        db.after_transaction(lambda: services.stores.audit.record("x", "test.refused"))
+        db.before_commit(refuse)
+    after = app.specialists.lookup(who, "guide-a")
+    assert after is not None and before is not None
+    assert (after.top_k, after.updated_at) == (before.top_k, before.updated_at)
+    assert app.specialists.prompt(who, "guide-a")[1].text != "En ny prompt"
+    assert [e.action for e in services.stores.audit.events()[audits:]] == ["test.refused"]
+    assert kept == ["after"]
+    with app.specialists.atomic():
+        app.specialists.configure(who, "top_k", "8", "guide-a")
+    assert app.specialists.lookup(who, "guide-a").top_k == 8  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ class Enforced:
 
 
 class ContentGuard(Service):
-    def enforce(self, actor: Actor, spec: Specialist, via: str, **audit: object) -> Enforced:
+    def enforce(self, actor: Actor, spec: Specialist, transition: str, /, **audit: object) -> Enforced:
         """Blocking. Raise ``AppError`` (``content_outranks``) if ``spec`` (as stored now) holds what its
         classification may not, under ``cpr_i_kilder`` ``refuse``; remove it under ``redact``.
         Inside a ``Database.transaction`` the refusal rolls the whole change back; its audit is
@@ -49,7 +49,7 @@ class ContentGuard(Service):
                         source=content.scrub_name(name),
                         kinds=kinds,
                         action="refused",
-                        transition=via,
+                        transition=transition,
                         **audit,
                     )
                 )
@@ -75,7 +75,7 @@ class ContentGuard(Service):
                 source=result.source,
                 kinds=kinds,
                 action="redacted",
-                transition=via,
+                transition=transition,
                 **audit,
             )
         fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]

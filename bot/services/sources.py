@@ -175,11 +175,13 @@ class SourcesService(Service):
         self._audit_added(actor, spec, result, self._pii_policy(spec), **audit)
         return result
 
-    def enforce(self, actor: Actor, ref: str | None = None, via: str = "check", **audit: object) -> Enforced:
+    def enforce(
+        self, actor: Actor, ref: str | None = None, transition: str = "check", /, **audit: object
+    ) -> Enforced:
         """Blocking: re-evaluate what the specialist holds against its classification (see
         ``ContentGuard.enforce``)."""
         spec = self.target(actor, ref)
-        return self.content.enforce(actor, spec, via, **audit)
+        return self.content.enforce(actor, spec, transition, **audit)
 
     def files(self, actor: Actor, ref: str | None = None) -> list[tuple[str, bytes]]:
         """The stored original bytes of every source (skills export, reindex)."""
