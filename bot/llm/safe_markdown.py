@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from markdown_it import MarkdownIt
@@ -60,8 +61,11 @@ _RAW_OPEN = re.compile(r"<(script|style)\b", re.I)
 _URLISH = re.compile(r"[/\\?=#%&@]|www\.|\.[^\W\d_]{2}|[^\W\d_]:\S", re.I)
 _WORD = re.compile(r"\S+")
 _ESCAPE = re.compile(r"\[\d{1,9}\][(:]?|[\\`*\[\]<|~#_]|&(?=#?[0-9a-z]+;)", re.I)
-_LINE_START = re.compile(r"[>+=\-]|\d{1,9}[.)](?=[ \t]|$)")
+# What starts a block at the start of a line: a quote, a list item, a thematic break or an underline.
+# (A "." or ")" without a number too: some renderers read it as a list item.)
+_LINE_START = re.compile(r">|[+\-](?=[ \t]|$)|-[\- \t]*$|=+[ \t]*$|\d{0,9}[.)](?=[ \t]|$)")
 _BACKTICKS = re.compile(r"`+")
+_OTHER_MARKER = {"-": "*", "*": "-", "+": "-", ".": ")", ")": "."}
 
 
 def _absolute(url: str) -> str:
@@ -157,17 +161,25 @@ class _Renderer:
     def blocks(self, tokens: Sequence[Token], lo: int, hi: int, match: list[int]) -> list[list[str]]:
         out: list[list[str]] = []
         i = lo
+        last_list = ""  # the marker of the list just written: a list right after it needs another one
         while i < hi:
             tok = tokens[i]
-            if tok.nesting == 1:
-                j = match[i]
-                lines = self.container(tokens, i, j, match)
-                i = j + 1
+            marker = ""
+            if tok.type in ("bullet_list_open", "ordered_list_open"):
+                marker = tok.markup or ("." if tok.type == "ordered_list_open" else "-")
+                if marker == last_list:  # what kept two lists apart is gone (a definition, HTML)
+                    marker = _OTHER_MARKER[marker]
+                lines = self.list(tokens, i, match[i], match, marker)
+                i = match[i] + 1
+            elif tok.nesting == 1:
+                lines = self.container(tokens, i, match[i], match)
+                i = match[i] + 1
             else:
                 lines = self.leaf(tok)
                 i += 1
             if lines:
                 out.append(lines)
+                last_list = marker
         return out
 
     def container(self, tokens: Sequence[Token], i: int, j: int, match: list[int]) -> list[str]:
@@ -181,14 +193,12 @@ class _Renderer:
             return ["#" * level + (" " + words[0] if words else "")]
         if kind == "blockquote_open":
             inner = _join(self.blocks(tokens, i + 1, j, match), tight=False)
-            return ["> " + line if line else ">" for line in inner] or [">"]
-        if kind in ("bullet_list_open", "ordered_list_open"):
-            return self.list(tokens, i, j, match)
+            return ["> " + line if line else ">" for line in inner]  # nothing left: no quote
         if kind == "table_open":
             return self.table(tokens, i, j)
         return _join(self.blocks(tokens, i + 1, j, match), tight=False)  # anything else: its content
 
-    def list(self, tokens: Sequence[Token], i: int, j: int, match: list[int]) -> list[str]:
+    def list(self, tokens: Sequence[Token], i: int, j: int, match: list[int], marker: str) -> list[str]:
         tok = tokens[i]
         ordered = tok.type == "ordered_list_open"
         start = int(tok.attrs.get("start", 1) or 1) if ordered else 0
@@ -205,17 +215,14 @@ class _Renderer:
             for p in range(a + 1, b)
             if tokens[p].type == "paragraph_open" and tokens[p].level == tokens[a].level + 1
         )
+        bodies = [_join(self.blocks(tokens, a + 1, b, match), tight=tight) for a, b in items]
         lines: list[str] = []
-        for n, (a, b) in enumerate(items):
-            marker = f"{start + n}{tok.markup or '.'}" if ordered else (tok.markup or "-")
-            body = _join(self.blocks(tokens, a + 1, b, match), tight=tight)
+        for n, body in enumerate(b for b in bodies if b):  # an item left empty goes
+            mark = f"{start + n}{marker}" if ordered else marker
             if n and not tight:
                 lines.append("")
-            if not body:
-                lines.append(marker)
-                continue
-            indent = " " * (len(marker) + 1)
-            lines.append(f"{marker} {body[0]}")
+            indent = " " * (len(mark) + 1)
+            lines.append(f"{mark} {body[0]}")
             lines += [indent + line if line else "" for line in body[1:]]
         return lines
 
@@ -481,33 +488,100 @@ def _strip(pieces: list[list], start: int, stop: int, left: bool) -> None:
 
 
 def _escape(pieces: list[list]) -> list[str]:
-    """Pieces to Markdown lines: text escaped so that it stays text, whatever surrounds it."""
-    merged: list[list] = []
-    for piece in pieces:
-        if _is_text(piece) and merged and _is_text(merged[-1]):
-            merged[-1][1] += piece[1]
-        else:
-            merged.append([TEXT if _is_text(piece) else piece[0], piece[1]])
+    """Pieces to Markdown lines: text escaped so that it stays text, whatever surrounds it. Emphasis
+    whose neighbours changed (a link became its words, say) so that it would no longer read as
+    emphasis loses its markers, and the text around it is escaped again."""
+    while True:
+        merged: list[list] = []
+        for piece in pieces:
+            if _is_text(piece) and merged and _is_text(merged[-1]):
+                merged[-1][1] += piece[1]
+            else:
+                merged.append([TEXT if _is_text(piece) else piece[0], piece[1]])
+        written = _write(merged)
+        unread = _unread_emphasis(merged, written)
+        if not unread:
+            break
+        for i in unread:
+            merged[i] = [TEXT, ""]
+        pieces = merged
     lines: list[str] = []
     line: list[str] = []
-    line_start = True
-    for i, (kind, value) in enumerate(merged):
+    for (kind, _), text in zip(merged, written, strict=True):
         if kind in (SOFT, HARD):
             lines.append("".join(line) + ("\\" if kind == HARD else ""))
-            line, line_start = [], True
-            continue
-        if kind == TEXT:
-            before = line[-1][-1:] if line else ""
-            after = _first(merged[i + 1]) if i + 1 < len(merged) else ""
-            line.append(_escape_text(value, before, after, line_start))
-        elif kind == CODE:
-            line.append(_code_span(value))
+            line = []
         else:
-            line.append(value)
-        line_start = False
+            line.append(text)
     if line:
         lines.append("".join(line))
     return lines
+
+
+def _write(merged: list[list]) -> list[str]:
+    """Each piece as written ("" for a line break)."""
+    written: list[str] = []
+    last = ""  # the text so far on this line
+    for i, (kind, value) in enumerate(merged):
+        if kind in (SOFT, HARD):
+            written.append("")
+            last = ""
+        elif kind == TEXT:
+            after = next((_first(p) for p in merged[i + 1 :] if p[0] != TEXT or p[1]), "")
+            written.append(_escape_text(value, last[-1:], after, not last) if value else "")
+        else:
+            written.append(_code_span(value) if kind == CODE else value)
+        last += written[-1]
+    return written
+
+
+def _neighbour(merged: list[list], written: list[str], i: int, step: int) -> str:
+    """The character next to the delimiter run that piece ``i`` belongs to ("\n" at a line's end)."""
+    char = merged[i][1][:1]
+    j = i + step
+    while 0 <= j < len(merged):
+        kind, value = merged[j]
+        if kind in (SOFT, HARD):
+            return "\n"
+        if (kind in (OPEN, CLOSE) and value[:1] == char) or not written[j]:
+            j += step
+            continue
+        return written[j][-1] if step < 0 else written[j][0]
+    return "\n"
+
+
+def _unread_emphasis(merged: list[list], written: list[str]) -> set[int]:
+    """Indexes of emphasis markers (both of a pair) that CommonMark would not read as emphasis here."""
+    pair: dict[int, int] = {}
+    stack: list[int] = []
+    for i, (kind, _) in enumerate(merged):
+        if kind == OPEN:
+            stack.append(i)
+        elif kind == CLOSE and stack:
+            j = stack.pop()
+            pair[i], pair[j] = j, i
+    unread: set[int] = set()
+    for i, (kind, value) in enumerate(merged):
+        if kind not in (OPEN, CLOSE):
+            continue
+        before, after = _neighbour(merged, written, i, -1), _neighbour(merged, written, i, 1)
+        left = not after.isspace() and (not _punct(after) or before.isspace() or _punct(before))
+        right = not before.isspace() and (not _punct(before) or after.isspace() or _punct(after))
+        if value[:1] == "_":
+            ok = (
+                (left and (not right or _punct(before)))
+                if kind == OPEN
+                else (right and (not left or _punct(after)))
+            )
+        else:
+            ok = left if kind == OPEN else right
+        if not ok:
+            unread |= {i, pair.get(i, i)}
+    return unread
+
+
+def _punct(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
 
 
 def _first(piece: list) -> str:
@@ -521,8 +595,9 @@ def _escape_text(text: str, before: str, after: str, line_start: bool) -> str:
     if line_start:
         m = _LINE_START.match(text)
         if m:
-            head = m.group()[:-1] + "\\" + m.group()[-1]
-            before, text = m.group()[-1], text[m.end() :]
+            found = m.group()
+            head = found[:-1] + "\\" + found[-1] if found[-1] in ".)" else "\\" + found
+            before, text = found[-1], text[m.end() :]
 
     def escape(m: re.Match[str]) -> str:
         s = m.group()

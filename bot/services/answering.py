@@ -125,21 +125,15 @@ class AnsweringService(Service):
                 )
         # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
         # the stored message), so they are made safe once, here, like an answer
+        # (parsing Markdown costs CPU: done off the event loop, here and below)
         policy = LinkPolicy(self.settings.link_hosts)
-        citations = [
-            replace(
-                c,
-                source=sanitise(c.source, policy, locale),
-                text=sanitise(c.text, policy, locale),
-                heading=sanitise(c.heading, policy, locale) if c.heading else None,
-            )
-            for c in grounding.citations(hits)
-        ]
+        citations = await asyncio.to_thread(_safe_citations, grounding.citations(hits), policy, locale)
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
             # passages are quoted as written: a source is as hostile as a model, so they are made safe too
-            text = warning + sanitise(grounding.sources_only_text(hits, spec.name, locale), policy, locale)
+            quoted = grounding.sources_only_text(hits, spec.name, locale)
+            text = warning + await asyncio.to_thread(sanitise, quoted, policy, locale)
             return await self._record(q, Answer(text, "answer", "sources_only", citations))
 
         history = await self._history(q)
@@ -161,7 +155,8 @@ class AnsweringService(Service):
             """What is shown while it is written is what the final answer starts with: the warning,
             sanitised text, known markers only, and nothing once it starts repeating the prompt.
             The text so far is made safe again at most every ``STREAM_EVERY_S`` (doing it for every
-            token made each answer quadratic in its length); the final answer is checked whole."""
+            token made each answer quadratic in its length), and at most a fifth of the time (a long
+            answer takes longer to parse); the final answer is checked whole."""
             nonlocal withheld, shown_at, last
             raw.append(piece)
             if on_text is None or withheld:
@@ -170,7 +165,8 @@ class AnsweringService(Service):
             if now - shown_at < STREAM_EVERY_S:
                 return
             shown_at = now
-            shown = sanitise("".join(raw), policy, locale).lstrip()
+            shown = (await asyncio.to_thread(sanitise, "".join(raw), policy, locale)).lstrip()
+            shown_at += 4 * (time.monotonic() - now)
             if guard.leaks(shown):
                 withheld = True
                 return
@@ -210,7 +206,8 @@ class AnsweringService(Service):
             return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
         # placeholders go back into text nodes only, never into a link, an image, HTML or code
         redactor = generation.redactor
-        text = sanitise(generation.raw, policy, locale, restore=redactor.restore if redactor else None)
+        restore = redactor.restore if redactor else None
+        text = await asyncio.to_thread(sanitise, generation.raw, policy, locale, restore)
         if withheld or guard.leaks(text):
             metrics.POLICY_EVENTS.labels(str(AuditAction.PROMPT_WITHHELD)).inc()
             await asyncio.to_thread(
@@ -285,3 +282,16 @@ class AnsweringService(Service):
         )
         answer.message_id = row.id
         return answer
+
+
+def _safe_citations(citations: list[Citation], policy: LinkPolicy, locale: str) -> list[Citation]:
+    """Citations as every door may show them: name, passage and heading made safe."""
+    return [
+        replace(
+            c,
+            source=sanitise(c.source, policy, locale),
+            text=sanitise(c.text, policy, locale),
+            heading=sanitise(c.heading, policy, locale) if c.heading else None,
+        )
+        for c in citations
+    ]

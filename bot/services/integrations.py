@@ -208,20 +208,25 @@ class IntegrationsService(Service):
         if spec.kind != "general":
             hits = await asyncio.to_thread(self.answering.search, spec, blank_pii(query), k)
         policy = LinkPolicy(self.settings.link_hosts)
-        passages = [
-            Passage(
-                sanitise(h.source, policy, actor.locale),
-                sanitise(h.text, policy, actor.locale),
-                round(h.score, 4),
-                h.page,
-                sanitise(h.heading, policy, actor.locale) if h.heading else None,
-            )
-            for h in hits
-        ]
+        passages = await asyncio.to_thread(_safe_passages, hits, policy, actor.locale)  # off the loop: CPU
         await asyncio.to_thread(
             self.audit, actor, AuditAction.API_CALL, spec.slug, endpoint=endpoint, passages=len(passages)
         )
         return passages
+
+
+def _safe_passages(hits: list[Hit], policy: LinkPolicy, locale: str) -> list[Passage]:
+    """Search results as a door may show them: name, passage and heading made safe like an answer."""
+    return [
+        Passage(
+            sanitise(h.source, policy, locale),
+            sanitise(h.text, policy, locale),
+            round(h.score, 4),
+            h.page,
+            sanitise(h.heading, policy, locale) if h.heading else None,
+        )
+        for h in hits
+    ]
 
 
 def _scope(actor: Actor) -> ApiScope:
