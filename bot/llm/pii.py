@@ -124,7 +124,7 @@ _AMOUNT_BEFORE = re.compile(r"(?i)\b(?:kr|dkk|eur)\.?\s{0,3}$")
 _WINDOW = 1 << 16
 _MARGIN = 1024
 # Above this many characters the async functions scan in a worker thread (a few ms on the loop below).
-OFF_LOOP_CHARS = 10_000
+OFF_LOOP_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -293,8 +293,9 @@ def find_pii(text: str) -> list[Finding]:
 T = TypeVar("T")
 
 
-async def _scan(fn: Callable[..., T], size: int, *args: object) -> T:
-    """``fn(*args)``, in a worker thread when the text is long enough to be felt on the event loop."""
+async def off_loop(size: int, fn: Callable[..., T], *args: object) -> T:
+    """``fn(*args)`` on ``size`` characters of text: in a worker thread when that is long enough to be
+    felt on the event loop (over ``OFF_LOOP_CHARS``), else here."""
     if size <= OFF_LOOP_CHARS:
         return fn(*args)
     return await asyncio.to_thread(fn, *args)
@@ -302,13 +303,13 @@ async def _scan(fn: Callable[..., T], size: int, *args: object) -> T:
 
 async def afind_pii(text: str) -> list[Finding]:
     """``find_pii`` for async code: long texts are scanned off the event loop."""
-    return await _scan(find_pii, len(text), text)
+    return await off_loop(len(text), find_pii, text)
 
 
 async def ahas_pii(texts: Iterable[str]) -> bool:
     """Whether any of ``texts`` holds personal data; long payloads are scanned off the event loop."""
     texts = list(texts)
-    return await _scan(lambda: any(find_pii(t) for t in texts), sum(map(len, texts)))
+    return await off_loop(sum(map(len, texts)), lambda: any(find_pii(t) for t in texts))
 
 
 @dataclass
@@ -378,7 +379,7 @@ class Redactor:
 
     async def aredact(self, text: str) -> Redaction:
         """``redact`` for async code: a long text is scanned off the event loop."""
-        return await _scan(self.redact, len(text), text)
+        return await off_loop(len(text), self.redact, text)
 
     def restore(self, text: str) -> str:
         """Every known placeholder replaced by its original; only exact placeholders, unknown ones stay."""
@@ -481,4 +482,4 @@ def blank_pii(text: str) -> str:
 
 async def ablank_pii(text: str) -> str:
     """``blank_pii`` for async code: a long text is scanned off the event loop."""
-    return await _scan(blank_pii, len(text), text)
+    return await off_loop(len(text), blank_pii, text)

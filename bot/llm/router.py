@@ -45,7 +45,7 @@ from bot.llm.catalogue import (
 )
 from bot.llm.errors import ModelError, ModelRejected
 from bot.llm.gates import EmbeddingGate, RerankGate
-from bot.llm.pii import Redactor, find_pii
+from bot.llm.pii import Redactor, ahas_pii, off_loop
 from bot.llm.providers import ChatClient, client_for
 
 TextSink = Callable[[str], Awaitable[None]]  # receives each new piece of the answer
@@ -222,8 +222,9 @@ class ModelRouter:
             )
         if not route.candidates:
             return generation
-        found_in_user = any(find_pii(text) for text in user_texts)
-        has_pii = found_in_user or any(find_pii(_content(m)) for m in messages)
+        # scanned off the event loop when long (bot.llm.pii.OFF_LOOP_CHARS)
+        found_in_user = await ahas_pii(user_texts)
+        has_pii = found_in_user or await ahas_pii(_content(m) for m in messages)
         tried: list[dict[str, str]] = []
         for client in route.candidates:
             if not cleared(client.spec, classification):  # chosen as cleared; checked again per request
@@ -232,7 +233,8 @@ class ModelRouter:
             payload, redactor, kinds = messages, None, {}
             if has_pii and not cleared_for_personal_data(client.spec):
                 redactor = Redactor()
-                payload = redact_messages(messages, redactor)
+                size = sum(len(_content(m)) for m in messages)
+                payload = await off_loop(size, redact_messages, messages, redactor)
                 kinds = redactor.kinds
                 where: Literal["question", "payload"] = "question" if found_in_user else "payload"
                 if self.pii_mode == "block":

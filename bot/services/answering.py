@@ -20,7 +20,7 @@ from bot.domain import AuditAction, SpecialistKind
 from bot.governance import screening
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
-from bot.llm.pii import Redactor, blank_pii, describe, find_pii
+from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
 from bot.messages import t
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
@@ -118,7 +118,7 @@ class AnsweringService(Service):
         hits: list[Hit] = []
         if spec.kind == SpecialistKind.SOURCES:
             # personal data says nothing about which passage answers, and has no business in the index
-            hits = await self.stores.retriever.asearch(spec, blank_pii(q.text), spec.top_k, plan)
+            hits = await self.stores.retriever.asearch(spec, await ablank_pii(q.text), spec.top_k, plan)
             if not hits:
                 return await self._record(
                     q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
@@ -252,9 +252,9 @@ class AnsweringService(Service):
         row = await asyncio.to_thread(screening.of, self.stores.db, q.spec.id)
         if not screening.sees_no_personal_data(row):
             return ""
-        if not find_pii(q.text):
+        if not await afind_pii(q.text):
             return ""
-        kinds = Redactor().redact(q.text).kinds
+        kinds = (await Redactor().aredact(q.text)).kinds
         metrics.POLICY_EVENTS.labels(str(AuditAction.PII_WARNED)).inc()
         await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
         return (

@@ -21,7 +21,7 @@ from bot.governance import access
 from bot.governance.apikeys import ApiScope, scope_of
 from bot.governance.ratelimit import RateLimiter
 from bot.llm.output import LinkPolicy, sanitise
-from bot.llm.pii import blank_pii
+from bot.llm.pii import ablank_pii
 from bot.llm.router import TextSink
 from bot.messages import Msg
 from bot.rag.retrieval import Hit
@@ -206,7 +206,7 @@ class IntegrationsService(Service):
         k = max(1, min(int(k), MAX_SEARCH_K))
         hits: list[Hit] = []
         if spec.kind != "general":
-            hits = await asyncio.to_thread(self.answering.search, spec, blank_pii(query), k)
+            hits = await asyncio.to_thread(self.answering.search, spec, await ablank_pii(query), k)
         policy = LinkPolicy(self.settings.link_hosts)
         passages = await asyncio.to_thread(_safe_passages, hits, policy, actor.locale)  # off the loop: CPU
         await asyncio.to_thread(
