@@ -2,11 +2,11 @@
 
 A value can be written so that its characters differ from what a reader sees: full-width or Arabic-
 Indic digits, a zero-width space or a soft hyphen inside it, a line break in the middle, twenty spaces
-or a no-break space between its groups. ``read`` gives a detector one plain form of all of these —
-NFKC, every decimal digit as ASCII, every dash as ``-``, format and other invisible characters removed,
-whitespace runs as one space (a blank line as ``\\u2029``) — and ``View.span`` maps a span of that form
-back to the original, so a finding covers exactly what a reader reads as the value, invisible
-characters inside it included.
+or a no-break space between its groups. ``read`` gives a detector one plain form of all of these:
+NFKC, every decimal digit as ASCII, every dash as ``-``, format and other invisible characters
+removed, whitespace runs as one space (an HTML ``<br>`` is a line break; a blank line reads as
+``\\u2029``). ``View.span`` maps a span of that form back to the original, so a finding covers
+exactly what a reader reads as the value, invisible characters inside it included.
 
 ``join=True`` is the second reading of a number broken over lines: a single line break (with the
 spaces around it) between the characters of a number, or next to an ``@``, is removed, and so are
@@ -46,9 +46,11 @@ _WORDISH = frozenset("0123456789-/.+()ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 # Anything but printable ASCII and Latin-1 letters (which read as themselves), except a single space
 # between two such characters.
 _PLAIN = "\x21-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff"
-_SPECIAL = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+")
+# An HTML line break ("<br>", "<br/>", "<br />") reads as one.
+_BR = r"<[bB][rR] ?/?>"
+_SPECIAL = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}")
 # With ``join``: also Markdown marks next to a digit.
-_SPECIAL_JOIN = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+|(?<=[0-9])[*_`\\]+|[*_`\\]+(?=[0-9])")
+_SPECIAL_JOIN = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}|(?<=[0-9])[*_`\\]+|[*_`\\]+(?=[0-9])")
 # Markdown marks that the joined reading removes.
 _MARKS_IN_NUMBER = re.compile(r"[0-9][*_`\\]|[*_`\\][0-9]")
 
@@ -197,18 +199,18 @@ class _Builder:
         digit = before.isdigit() or after.isdigit()
         return digit and before in _WORDISH and after in _WORDISH
 
-    def whitespace(self, i: int, kind: int) -> None:
+    def whitespace(self, i: int, kind: int, end: int | None = None) -> None:
         self.flush_md(" ")
         if self.ws is None:
             self.ws = [i, i + 1, 0, 0, 0]
         ws = self.ws
-        ws[1] = i + 1
+        ws[1] = end or i + 1
         ch = self.src[i]
         if kind == _PARAGRAPH:
             ws[3] = 1
-        elif kind == _BREAK and not (ch == "\n" and ws[4]):  # CR LF is one break
+        elif kind == _BREAK and not (ch == "\n" and ws[4]):  # CR LF (or "<br>" LF) is one break
             ws[2] += 1
-        ws[4] = ch == "\r"
+        ws[4] = ch in "\r<"
 
     def visible(self, text: str, start: int, end: int, sup: bool) -> None:
         self.flush(text[0])
@@ -219,6 +221,9 @@ class _Builder:
 
     def special(self, start: int, end: int) -> None:
         src = self.src
+        if src[start] == "<":  # an HTML line break
+            self.whitespace(start, _BREAK, end)
+            return
         for i in range(start, end):
             ch = src[i]
             if self.join and ch in _MARKDOWN:

@@ -170,7 +170,7 @@ INVISIBLE = (
 )
 # Spaces people and word processors put between groups.
 SPACES = (" ", "\u00a0", "\u2009", "\u202f", "\u2007", "\u3000", "\u2002", "  ", "\t", " \u200b ")
-LINE_BREAKS = ("\n", "\r\n", "\u2028", " \n", "\n ", "\u000b")
+LINE_BREAKS = ("\n", "\r\n", "\u2028", " \n", "\n ", "\u000b", "<br>", "<br />\n")
 # Decimal digit systems (Unicode Nd): ASCII, full-width, Arabic-Indic, extended Arabic-Indic,
 # Devanagari, Bengali, Thai, N'Ko, mathematical bold and monospace.
 DIGIT_ZEROS = (0x30, 0xFF10, 0x660, 0x6F0, 0x966, 0x9E6, 0xE50, 0x7C0, 0x1D7CE, 0x1D7F6)
@@ -205,17 +205,18 @@ def _disguise(draw: st.DrawFn, kind: str, written: str) -> str:
         text = _digits_as(text, systems)
     if kind in ("email", "iban") and draw(st.integers(0, 4)) == 0:
         text = _full_width(text)
-    # a line break inside: next to a digit or in place of a space (e-mail: next to the "@")
+    # invisible characters anywhere inside
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(1, len(text) - 1))
+        text = text[:at] + draw(st.sampled_from(INVISIBLE)) + text[at:]
+    # a line break inside, next to a digit or in place of a space (e-mail: next to the "@"); after
+    # the invisible characters, so that a "<br>" stays whole
     if draw(st.integers(0, 2)) == 0:
         places = _break_places(kind, text)
         if places:
             at = draw(st.sampled_from(places))
             replace = text[at].isspace()
             text = text[:at] + draw(st.sampled_from(LINE_BREAKS)) + text[at + (1 if replace else 0) :]
-    # invisible characters anywhere inside
-    for _ in range(draw(st.integers(0, 3))):
-        at = draw(st.integers(1, len(text) - 1))
-        text = text[:at] + draw(st.sampled_from(INVISIBLE)) + text[at:]
     return text
 
 
@@ -309,13 +310,15 @@ def disguised(kind: str) -> st.SearchStrategy[tuple[str, str]]:
 # -- what a reader reads --------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"⟦[A-Z]+-\d+⟧")
+_HTML_BREAK = re.compile(r"<br ?/?>", re.IGNORECASE)
 
 
 def reads_as(text: str) -> str:
     """``text`` as a reader reads it, compactly: NFKC, every decimal digit as ASCII, no invisible
-    (format, control, combining) characters and no whitespace. Independent of ``bot.llm.reading``."""
+    (format, control, combining) characters, no whitespace and no HTML ``<br>``. Independent of
+    ``bot.llm.reading``."""
     out = []
-    for ch in unicodedata.normalize("NFKC", text):
+    for ch in unicodedata.normalize("NFKC", _HTML_BREAK.sub(" ", text)):
         if ch.isdecimal():
             out.append(str(unicodedata.decimal(ch)))
         elif ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Mn", "Me"):
