@@ -54,17 +54,21 @@ TEXT, PLAIN, CODE, OPEN, CLOSE, LOPEN, LCLOSE, SOFT, HARD = range(9)
 # keeps the scan linear (a scheme is only tried where a word starts).
 _BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*:[/\\]|www\.)\S*", re.I)
 _TRAILING = ".,;:!?'\"*_~"
-# What is left of a tag in a text (an unfinished or broken one): removed up to its ">" or the text's end.
-_TAG = re.compile(r"<[a-z/!?][^>]*>?", re.I)
+# A tag that is still in a text (written with entities, or an unfinished one with attributes up to the
+# text's end): removed, so that a client that reads HTML where CommonMark does not finds none either.
+# "[^<>]*" keeps it linear: a try ends at the next "<".
+_TAG = re.compile(r"<(?:/?[a-z][a-z0-9\-]*(?:[\s/][^<>]*)?>|[!?][^<>]*>)|<[a-z][a-z0-9\-]*\s[^<>]*$", re.I)
+_TAG_START = re.compile(r"<(?=[a-z/!?])", re.I)
 _RAW_OPEN = re.compile(r"<(script|style)\b", re.I)
 # A word with any of these may be (part of) a URL to a client that links text itself: nothing restored.
 _URLISH = re.compile(r"[/\\?=#%&@]|www\.|\.[^\W\d_]{2}|[^\W\d_]:\S", re.I)
 _WORD = re.compile(r"\S+")
-_ESCAPE = re.compile(r"\[\d{1,9}\][(:]?|[\\`*\[\]<|~#_]|&(?=#?[0-9a-z]+;)", re.I)
+_ESCAPE = re.compile(r"\[\d{1,9}\][(:]?|[\\`*\[\]<|~#_]|&(?=#?[0-9a-z]+;)|!(?=\[)", re.I)
 # What starts a block at the start of a line: a quote, a list item, a thematic break or an underline.
 # (A "." or ")" without a number too: some renderers read it as a list item.)
 _LINE_START = re.compile(r">|[+\-](?=[ \t]|$)|-[\- \t]*$|=+[ \t]*$|\d{0,9}[.)](?=[ \t]|$)")
 _BACKTICKS = re.compile(r"`+")
+_ATTEMPTS = 4  # rounds of taking out emphasis that would not read as such (each a linear pass)
 _OTHER_MARKER = {"-": "*", "*": "-", "+": "-", ".": ")", ")": "."}
 
 
@@ -209,12 +213,15 @@ class _Renderer:
             if tokens[k].type == "list_item_open":
                 items.append((k, end))
             k = end + 1
-        tight = all(
+        # tight when its paragraphs are (markdown-it hides them); with none to tell, loose, which reads
+        # back the same, so nothing written after a nested list can join that list's last paragraph
+        hidden = [
             tokens[p].hidden
             for a, b in items
             for p in range(a + 1, b)
             if tokens[p].type == "paragraph_open" and tokens[p].level == tokens[a].level + 1
-        )
+        ]
+        tight = bool(hidden) and all(hidden)
         bodies = [_join(self.blocks(tokens, a + 1, b, match), tight=tight) for a, b in items]
         lines: list[str] = []
         for n, body in enumerate(b for b in bodies if b):  # an item left empty goes
@@ -352,8 +359,6 @@ class _Renderer:
         out.append([LCLOSE, f"]({_destination(target)})"])
 
     def text(self, content: str, out: list[list], label: bool) -> None:
-        if "<" in content:
-            content = _TAG.sub("", content)
         pos = 0
         for m in _BARE.finditer(content):
             url = _trim(m.group())
@@ -385,6 +390,7 @@ class _Renderer:
     # --- one inline container back to Markdown ------------------------------------------------------
 
     def lines(self, pieces: list[list]) -> list[str]:
+        _untag(pieces)
         _tidy(pieces)
         if self.restore is not None:
             self.restore_words(pieces)
@@ -436,6 +442,30 @@ def _join(blocks: list[list[str]], tight: bool) -> list[str]:
 
 def _is_text(piece: list) -> bool:
     return piece[0] in (TEXT, PLAIN)
+
+
+def _without_tags(text: str) -> str:
+    if "<" not in text:
+        return text
+    for _ in range(4):  # a tag taken out can join what was around it into another ("<<b>img>")
+        text, found = _TAG.subn("", text)
+        if not found:
+            return text
+    return _TAG_START.sub("", text)  # nested deeper than that: no "<" may start anything
+
+
+def _untag(pieces: list[list]) -> None:
+    """Tags out of the texts, each read whole (a "<" and what follows may come from different nodes)."""
+    merged: list[list] = []
+    for piece in pieces:
+        if _is_text(piece) and merged and merged[-1][0] == piece[0]:
+            merged[-1][1] += piece[1]
+        else:
+            merged.append(piece)
+    for piece in merged:
+        if _is_text(piece):
+            piece[1] = _without_tags(piece[1])
+    pieces[:] = merged
 
 
 def _tidy(pieces: list[list]) -> None:
@@ -491,7 +521,7 @@ def _escape(pieces: list[list]) -> list[str]:
     """Pieces to Markdown lines: text escaped so that it stays text, whatever surrounds it. Emphasis
     whose neighbours changed (a link became its words, say) so that it would no longer read as
     emphasis loses its markers, and the text around it is escaped again."""
-    while True:
+    for attempt in range(_ATTEMPTS + 1):
         merged: list[list] = []
         for piece in pieces:
             if _is_text(piece) and merged and _is_text(merged[-1]):
@@ -502,6 +532,8 @@ def _escape(pieces: list[list]) -> list[str]:
         unread = _unread_emphasis(merged, written)
         if not unread:
             break
+        if attempt == _ATTEMPTS - 1:  # one loss after another: this text is shown without emphasis
+            unread = {i for i, p in enumerate(merged) if p[0] in (OPEN, CLOSE)}
         for i in unread:
             merged[i] = [TEXT, ""]
         pieces = merged
@@ -521,33 +553,53 @@ def _escape(pieces: list[list]) -> list[str]:
 def _write(merged: list[list]) -> list[str]:
     """Each piece as written ("" for a line break)."""
     written: list[str] = []
-    last = ""  # the text so far on this line
+    last = ""  # the last character written on this line ("" at its start)
     for i, (kind, value) in enumerate(merged):
         if kind in (SOFT, HARD):
             written.append("")
             last = ""
-        elif kind == TEXT:
-            after = next((_first(p) for p in merged[i + 1 :] if p[0] != TEXT or p[1]), "")
-            written.append(_escape_text(value, last[-1:], after, not last) if value else "")
+            continue
+        if kind == TEXT:
+            j = i + 1
+            while j < len(merged) and merged[j][0] == TEXT and not merged[j][1]:
+                j += 1
+            after = _first(merged[j]) if j < len(merged) else ""
+            value = _without_tags(value)  # (text and words that are not restored, read together)
+            written.append(_escape_text(value, last, after, not last) if value else "")
         else:
             written.append(_code_span(value) if kind == CODE else value)
-        last += written[-1]
+        last = written[-1][-1:] or last
     return written
 
 
-def _neighbour(merged: list[list], written: list[str], i: int, step: int) -> str:
-    """The character next to the delimiter run that piece ``i`` belongs to ("\n" at a line's end)."""
-    char = merged[i][1][:1]
-    j = i + step
-    while 0 <= j < len(merged):
-        kind, value = merged[j]
-        if kind in (SOFT, HARD):
+def _around(merged: list[list], written: list[str]) -> dict[int, tuple[str, str]]:
+    """For each emphasis marker, the characters before and after the run of markers it is part of
+    ("\n" at a line's edge); one pass, however long the run."""
+    shown = [j for j, (kind, _) in enumerate(merged) if kind in (SOFT, HARD, OPEN, CLOSE) or written[j]]
+
+    def edge(j: int, last: bool) -> str:
+        if merged[j][0] in (SOFT, HARD):
             return "\n"
-        if (kind in (OPEN, CLOSE) and value[:1] == char) or not written[j]:
-            j += step
+        return written[j][-1] if last else written[j][0]
+
+    around: dict[int, tuple[str, str]] = {}
+    k = 0
+    while k < len(shown):
+        kind, value = merged[shown[k]]
+        if kind not in (OPEN, CLOSE):
+            k += 1
             continue
-        return written[j][-1] if step < 0 else written[j][0]
-    return "\n"
+        end = k
+        while end + 1 < len(shown) and merged[shown[end + 1]][0] in (OPEN, CLOSE):
+            if merged[shown[end + 1]][1][:1] != value[:1]:
+                break
+            end += 1
+        before = edge(shown[k - 1], last=True) if k else "\n"
+        after = edge(shown[end + 1], last=False) if end + 1 < len(shown) else "\n"
+        for j in shown[k : end + 1]:
+            around[j] = (before, after)
+        k = end + 1
+    return around
 
 
 def _unread_emphasis(merged: list[list], written: list[str]) -> set[int]:
@@ -561,10 +613,8 @@ def _unread_emphasis(merged: list[list], written: list[str]) -> set[int]:
             j = stack.pop()
             pair[i], pair[j] = j, i
     unread: set[int] = set()
-    for i, (kind, value) in enumerate(merged):
-        if kind not in (OPEN, CLOSE):
-            continue
-        before, after = _neighbour(merged, written, i, -1), _neighbour(merged, written, i, 1)
+    for i, (before, after) in _around(merged, written).items():
+        kind, value = merged[i]
         left = not after.isspace() and (not _punct(after) or before.isspace() or _punct(before))
         right = not before.isspace() and (not _punct(before) or after.isspace() or _punct(after))
         if value[:1] == "_":
@@ -611,7 +661,12 @@ def _escape_text(text: str, before: str, after: str, line_start: bool) -> str:
                 return s
         return "\\" + s
 
-    return head + _ESCAPE.sub(escape, text)
+    text = _ESCAPE.sub(escape, text)
+    if after == "[" and text.endswith("!"):  # "!" and then a link would be an image
+        backslashes = len(text) - 1 - len(text[:-1].rstrip("\\"))
+        if backslashes % 2 == 0:  # (an odd run escapes the "!" already)
+            text = text[:-1] + "\\!"
+    return head + text
 
 
 def render_safe(text: str, policy: LinkPolicy, removed: str, restore: Restore | None = None) -> str:
