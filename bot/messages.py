@@ -484,6 +484,16 @@ MESSAGES.update(
             "da": "filen pakker sig ud til langt mere, end en Word-fil gør (mistænkelig komprimering)",
             "en": "the file unpacks to far more than a Word file does (suspicious compression)",
         },
+        "ingest_embedding_refused": {
+            "da": "filen indeholder {found}, og søgeindeksets model (embeddings) er ikke godkendt til at se "
+            "personoplysninger. Intet er sendt eller gemt",
+            "en": "the file contains {found}, and the search index's model (embeddings) is not cleared to see "
+            "personal data. Nothing was sent or stored",
+        },
+        "ingest_embedding_failed": {
+            "da": "søgeindeksets model (embeddings) svarede ikke ({detail}). Intet er gemt; prøv igen om lidt",
+            "en": "the search index's model (embeddings) did not answer ({detail}). Nothing was stored; try again shortly",
+        },
         "ingest_personal_data": {
             "da": "filen indeholder {found}, og {name} er screenet til ikke at se personoplysninger. Fjern "
             "numrene fra filen, eller lad Builderen vælge /indstil cpr_i_kilder skjul, så gemmes den uden dem",

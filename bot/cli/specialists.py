@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot import logs
 from bot.app import Services
+from bot.clean_text import clean_text
 from bot.cli._base import _fail, _services, _settings, app
 from bot.conversation.types import ConversationRef
 from bot.dispatcher import render_file_outcome
@@ -194,7 +195,7 @@ def ask(
             locale=actor.locale,
         )
         spec = services.app.specialists.find(actor, slug)
-        reply = asyncio.run(services.app.answering.answer(Question(actor, spec, question)))
+        reply = asyncio.run(services.app.answering.answer(Question(actor, spec, clean_text(question))))
     if as_json:
         typer.echo(
             json.dumps(

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, delete, func, select
 from bot.domain import AppError, Outcome, safe_filename, unique_filename
 from bot.governance import content
 from bot.governance.content import PiiPolicy
+from bot.llm.errors import EmbeddingEndpointError, EmbeddingRefused
 from bot.llm.pii import Found
 from bot.messages import Msg
 from bot.rag import chunking, extract, loaders
@@ -133,7 +134,16 @@ class Ingestor:
         nothing is stored. Raises ``IngestError``."""
         read = await asyncio.to_thread(self.read, spec, filename, data, pii, kind)
         embedder = self.retriever.embedder_for(spec)
-        vectors = await self._embed(embedder, [p.index_text for p in read.passages], progress)
+        try:
+            vectors = await self._embed(embedder, [p.index_text for p in read.passages], progress)
+        except EmbeddingRefused as exc:  # block mode: the endpoint may not see what the file holds
+            raise IngestError(
+                content.scrub_name(read.name), "embedding_refused", found=Found(exc.kinds)
+            ) from None
+        except EmbeddingEndpointError as exc:
+            raise IngestError(
+                content.scrub_name(read.name), "embedding_failed", detail=type(exc).__name__
+            ) from None
         return Prepared(read, vectors, embedder.id)
 
     def read(

@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import pytest
@@ -442,3 +443,44 @@ def test_one_chooser_decides_for_every_endpoint_kind(endpoints: Endpoints, kind:
     plan = ModelRouter(cat).plan_turn("intern")
     chosen = {"chat": plan.chat.candidates[0].id, "embeddings": plan.embeddings, "rerank": plan.rerank}[kind]
     assert (chosen if isinstance(chosen, str) else chosen.spec.id) == f"{prefix}-intern"  # type: ignore[union-attr]
+
+
+def test_block_mode_refuses_a_source_in_danish_and_sends_and_stores_nothing(
+    endpoints: Endpoints, tmp_path: Path
+) -> None:
+    """A source for an ``offentlig`` specialist whose only embeddings endpoint is uncleared for personal
+    data: block mode refuses the file with a message naming it and what was found, never a crash."""
+    from bot.app import build_services
+    from bot.config import load_settings
+    from bot.store import migrate
+
+    models = tmp_path / "models.yaml"
+    models.write_text(yaml.safe_dump(catalogue(endpoints), allow_unicode=True), encoding="utf-8")
+    services = build_services(
+        load_settings(
+            data_dir=tmp_path / "data",
+            index_dir=tmp_path / "indexes",
+            database_url=f"sqlite:///{tmp_path / 'block.db'}",
+            admins="adm",
+            models_file=models,
+            pii_mode="block",
+        )
+    )
+    try:
+        migrate.upgrade(services.db)
+        app, who = services.app, Actor("adm")
+        app.specialists.create(who, "Borger", slug="borger")
+        app.publishing.screen(who, SCREEN.format(data="ingen", kilder="offentlige"), "borger")
+        spec = app.specialists.lookup(who, "borger")
+        endpoints.forget()
+        outcome = endpoints.loop.run(
+            app.sources.add(who, spec, "kontakt.md", SOURCE.format(**VALUES).encode())
+        )
+        assert type(outcome).__name__ == "Refused", outcome
+        message = outcome.error.message("da")
+        assert "kontakt.md" in message and "ikke godkendt" in message and "telefonnummer" in message
+        sent = endpoints.public.received()["embeddings"]
+        assert sent in ([], ["dimension"]), sent  # at most the embedder's probe of its dimension
+        assert services.stores.specialists.sources(spec.id) == []  # type: ignore[arg-type]
+    finally:
+        services.close()
