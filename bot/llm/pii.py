@@ -30,7 +30,7 @@ from itertools import accumulate
 from typing import TypeVar
 
 from bot.llm.output import LinkPolicy, sanitise
-from bot.llm.reading import View, read
+from bot.llm.reading import JOINED, SPACED, View, read
 
 # The kinds, in the order messages list them.
 KINDS = ("cpr", "iban", "account", "phone", "email")
@@ -247,28 +247,76 @@ def _read(view: View, candidates: list[tuple[str, int, int]], joined: bool) -> l
     return found
 
 
+# Reading across a line break finds values that a table's columns only look like ("2010\n9622276\t2003"):
+# such a finding must not split fields of a table, and a phone or account number, which plain numbers
+# often look like, must be named as one (or carry its +45, or the word "konto").
+_RECORD_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_HTML_BREAK = re.compile(r"<[bB][rR] ?/?>")
+_FIELD_SEPARATORS = "\t;|"
+_NAMED = {
+    "cpr": re.compile(r"(?i)cpr|person\s?n(?:umme)?r|f(?:ø|oe)dt"),
+    "phone": re.compile(r"(?i)tlf|telefon|mobil|ring|sms|kontakt|\+\s?45|\b0045"),
+    "account": re.compile(r"(?i)konto|reg\b|reg\.|bank|udbetal|overf(?:ø|oe)r"),
+}
+
+
+def _crosses_lines(text: str, f: Finding) -> bool:
+    return (
+        _RECORD_BREAK.search(text, f.start, f.end) is not None
+        or _HTML_BREAK.search(text, f.start, f.end) is not None
+    )
+
+
+def _believable(text: str, f: Finding) -> bool:
+    """Whether ``f``, read across a line break, is a value rather than a table's columns."""
+    record = _RECORD_BREAK.search(text, f.start, f.end) is not None
+    context = read(text[max(0, f.start - 40) : f.start] + " " + f.value).text
+    named = f.kind in ("email", "iban") or _NAMED[f.kind].search(context) is not None
+    if record:
+        before = text[max(0, f.start - 40) : f.start].rstrip(" ")[-1:]
+        after = text[f.end : f.end + 40].lstrip(" ")[:1]
+        if (before and before in _FIELD_SEPARATORS) or (after and after in _FIELD_SEPARATORS):
+            return False  # "...;8921\n2012;..": one field ends a record, the other starts the next
+        starts_line = not before or _RECORD_BREAK.match(before)
+        ends_line = not after or _RECORD_BREAK.match(after)
+        if (starts_line or ends_line) and not named:
+            return False  # "2016\n6901 Aarhus": a line that is one number, and the next one
+    return named or f.kind == "cpr"
+
+
 def _findings(text: str) -> list[Finding]:
-    """Candidates of both readings, in original coordinates. Where the joined reading finds a value
-    that contains one of the plain reading ("0045 2023435\n2" is a phone, not the account "0045
-    2023435"), the joined one stands alone."""
-    plain = read(text)
-    found = _read(plain, _candidates(plain.text), False)
-    if not plain.may_join:
+    """Candidates of every reading, in original coordinates.
+
+    Line by line first; then, where single line breaks are, across them: with a line break read as a
+    space, and with a number's line break removed. A value found across lines must be believable
+    (``_believable``) and then stands alone: a value found line by line inside it ("0045 2023435" in
+    "0045 2023435\n2", a phone number) is not a value of its own."""
+    lines = read(text)
+    found = _read(lines, _candidates(lines.text), False)
+    if not lines.has_breaks and not lines.may_join:
         return found
-    joined = read(text, join=True)
-    if joined.text == plain.text:
+    across: list[Finding] = []
+    for mode in (SPACED, JOINED) if lines.may_join else (SPACED,):
+        view = lines.spaced() if mode == SPACED else read(text, mode)
+        across += [
+            f
+            for f in _read(view, _candidates(view.text), mode == JOINED)
+            # off a line break only JOINED reads differently ("0101**90**1234")
+            if (_believable(text, f) if _crosses_lines(text, f) else mode == JOINED)
+        ]
+    if not across:
         return found
-    extra = sorted(_read(joined, _candidates(joined.text), True), key=lambda f: f.start)
-    starts = [f.start for f in extra]
-    reach = list(accumulate((f.end for f in extra), max))  # the furthest end among those up to i
-    spans = {(f.start, f.end) for f in extra}
+    across.sort(key=lambda f: f.start)
+    starts = [f.start for f in across]
+    reach = list(accumulate((f.end for f in across), max))  # the furthest end among those up to i
+    spans = {(f.start, f.end) for f in across}
     kept = []
     for f in found:
         i = bisect_right(starts, f.start) - 1
         if i >= 0 and (reach[i] > f.end or (reach[i] == f.end and (f.start, f.end) not in spans)):
-            continue  # inside a longer value of the joined reading
+            continue  # inside a longer value read across lines
         kept.append(f)
-    return list({(f.kind, f.start, f.end): f for f in kept + extra}.values())
+    return list({(f.kind, f.start, f.end): f for f in kept + across}.values())
 
 
 def find_pii(text: str) -> list[Finding]:

@@ -4,13 +4,13 @@ A value can be written so that its characters differ from what a reader sees: fu
 Indic digits, a zero-width space or a soft hyphen inside it, a line break in the middle, twenty spaces
 or a no-break space between its groups. ``read`` gives a detector one plain form of all of these:
 NFKC, every decimal digit as ASCII, every dash as ``-``, format and other invisible characters
-removed, whitespace runs as one space (an HTML ``<br>`` is a line break; a blank line reads as
-``\\u2029``). ``View.span`` maps a span of that form back to the original, so a finding covers
+removed, whitespace runs as one space, a line break (an HTML ``<br>`` too) as ``\\n`` and a blank
+line as ``\\u2029``. ``View.span`` maps a span of that form back to the original, so a finding covers
 exactly what a reader reads as the value, invisible characters inside it included.
 
-``join=True`` is the second reading of a number broken over lines: a single line break (with the
-spaces around it) between the characters of a number, or next to an ``@``, is removed, and so are
-Markdown marks (``*``, ``_``, a backtick, a backslash escape) between digits.
+Two more readings of a single line break: ``SPACED`` reads it as a space (Markdown renders it so),
+``JOINED`` removes it where it breaks a number (between the characters of a number, or next to an
+``@``) and also removes Markdown marks (``*``, ``_``, a backtick, a backslash escape) between digits.
 
 Cost: one pass; printable ASCII and Latin-1 letters are copied in slices, everything else goes
 through a per-character table, so the work is linear in the length of the text.
@@ -21,8 +21,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+
+# The readings: a line break as one (``LINES``), as a space (``SPACED``: how Markdown renders a single
+# line break), or removed where it breaks a number (``JOINED``). A blank line always stays a break.
+LINES, SPACED, JOINED = "lines", "spaced", "joined"
 
 # What ``_fold`` says about one character besides the text it reads as.
 _DROP, _SPACE, _BREAK, _PARAGRAPH, _MARK, _SUP = range(6)
@@ -98,7 +102,12 @@ class View:
     _n: tuple[int, ...]
     _o: tuple[int, ...]
     _e: tuple[int, ...]  # end of a block segment; -1 for an identity segment
-    may_join: bool = False  # whether ``read(text, join=True)`` reads differently
+    may_join: bool = False  # whether ``read(text, JOINED)`` can read differently
+    has_breaks: bool = False  # whether ``read(text, SPACED)`` can read differently (single line breaks)
+
+    def spaced(self) -> View:
+        """The ``SPACED`` reading of a ``LINES`` view: the same map, each line break a space."""
+        return replace(self, text=self.text.replace("\n", " "))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the normalised span ``start:end`` (``end > start``)."""
@@ -116,8 +125,9 @@ class View:
 class _Builder:
     """Writes the normalised text and its segments, one decision per run of special characters."""
 
-    def __init__(self, text: str, join: bool) -> None:
-        self.src, self.join = text, join
+    def __init__(self, text: str, mode: str) -> None:
+        self.src, self.mode = text, mode
+        self.join = mode == JOINED
         self.parts: list[str] = []
         self.size = 0
         self.n: list[int] = []
@@ -129,6 +139,7 @@ class _Builder:
         self.ws: list[int] | None = None  # pending whitespace: [start, end, breaks, paragraph, after CR]
         self.md: tuple[int, int] | None = None  # pending Markdown marks (join only)
         self.joinable = False
+        self.broken = False
 
     # writing
     def copy(self, start: int, end: int) -> None:
@@ -177,11 +188,13 @@ class _Builder:
             self.ws = None
             if paragraph or breaks > 1:
                 self.block("\u2029", start, end)
-            elif breaks and self._joins_break(following):
-                self.joinable = True
-                if self.join:
-                    return  # one number broken over two lines
-                self.block(" ", start, end)
+            elif breaks:
+                self.broken = True
+                if self._joins_break(following):
+                    self.joinable = True
+                    if self.mode == JOINED:
+                        return  # one number broken over two lines
+                self.block("\n" if self.mode == LINES else " ", start, end)
             else:
                 self.block(" ", start, end)
 
@@ -252,15 +265,16 @@ class _Builder:
         if not self.n:
             self.n.append(0), self.o.append(len(self.src)), self.e.append(len(self.src))
         joinable = self.joinable or _MARKS_IN_NUMBER.search(self.src) is not None
-        return View("".join(self.parts), self.src, tuple(self.n), tuple(self.o), tuple(self.e), joinable)
+        parts = "".join(self.parts)
+        return View(parts, self.src, tuple(self.n), tuple(self.o), tuple(self.e), joinable, self.broken)
 
 
-def read(text: str, join: bool = False) -> View:
+def read(text: str, mode: str = LINES) -> View:
     """``text`` as a person reads it (see the module docstring), with its map back."""
-    special = _SPECIAL_JOIN if join else _SPECIAL
+    special = _SPECIAL_JOIN if mode == JOINED else _SPECIAL
     if special.search(text) is None:
         return View(text, text, (0,), (0,), (-1,), _MARKS_IN_NUMBER.search(text) is not None)
-    builder = _Builder(text, join)
+    builder = _Builder(text, mode)
     pos = 0
     for m in special.finditer(text):
         if m.start() > pos:

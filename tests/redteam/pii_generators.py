@@ -257,6 +257,16 @@ _BEFORE = {
     "account": ("Udbetal til ", "Kontonummer: ", "Reg. og konto: ", ""),
     "iban": ("IBAN: ", "Betal til ", ""),
 }
+# Words that name a value (a detector needs them for a number broken over two lines: a table's
+# columns look the same).
+_NAMING = {
+    "cpr": ("Borgeren har CPR-nr.: ", "cpr "),
+    "phone": ("Ring på ", "Tlf. ", "Mobil: "),
+    "email": _BEFORE["email"],
+    "account": ("Udbetal til ", "Kontonummer: ", "Reg. og konto: "),
+    "iban": _BEFORE["iban"],
+}
+_LINE_BROKEN = re.compile(r"[\n\r\v\u2028]|<br", re.IGNORECASE)
 _AFTER = ("", ".", " i dag.", ", tak.", " og spørger om boligstøtte.", "!", "?")
 # (left, right) around the value: punctuation and Markdown.
 WRAPPERS = (
@@ -297,7 +307,11 @@ def disguised_case(draw: st.DrawFn, kind: str) -> Case:
     left, right = draw(st.sampled_from(WRAPPERS))
     if kind == "email" and draw(st.integers(0, 5)) == 0:
         left, right = draw(st.sampled_from([("<", ">"), ("<mailto:", ">"), ("[skriv](mailto:", ")")]))
-    before = draw(st.sampled_from(_BEFORE[kind])) + left
+    if _LINE_BROKEN.search(shown):  # across lines, a number is read as a value where it is named so
+        left, right = draw(st.sampled_from([w for w in WRAPPERS if "|" not in w[0]]))
+        before = draw(st.sampled_from(_NAMING[kind])) + left
+    else:
+        before = draw(st.sampled_from(_BEFORE[kind])) + left
     after = right + draw(st.sampled_from(_AFTER))
     return Case(before + shown + after, value, shown, before, after)
 
