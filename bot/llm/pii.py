@@ -275,7 +275,8 @@ def _believable(text: str, f: Finding) -> bool:
     if record:
         before = text[max(0, f.start - 40) : f.start].rstrip(" ")[-1:]
         after = text[f.end : f.end + 40].lstrip(" ")[:1]
-        if (before and before in _FIELD_SEPARATORS) or (after and after in _FIELD_SEPARATORS):
+        csv = text[f.start - 1 : f.start] == "," or re.match(r",\S", text[f.end : f.end + 2])  # not ", "
+        if (before and before in _FIELD_SEPARATORS) or (after and after in _FIELD_SEPARATORS) or csv:
             return False  # "...;8921\n2012;..": one field ends a record, the other starts the next
         starts_line = not before or _RECORD_BREAK.match(before)
         ends_line = not after or _RECORD_BREAK.match(after)

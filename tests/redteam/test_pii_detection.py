@@ -328,3 +328,28 @@ def test_the_reader_and_the_oracle_agree_on_what_is_read() -> None:
 
     text = "Ring ２２\u200b34 ٥٦ 78, skriv til ａｎｎｅ＠aarhus.dk"
     assert reads_as(read(text).text) == reads_as(text)
+
+
+_CELL = st.one_of(
+    st.integers(1900, 2099).map(str),  # years
+    st.integers(0, 99_999_999).map(str),  # counts, ids
+    st.integers(1000, 9999).map(lambda n: f"{n} Aarhus"),  # postal codes
+    _DATES.map(lambda d: f"{d:%d%m%y}"),  # compact dates
+    st.integers(1000, 10**9).map(lambda n: f"{n:,}".replace(",", ".") + " kr."),
+)
+
+
+@settings(max_examples=2 * EXAMPLES, deadline=None)
+@given(
+    st.lists(st.lists(_CELL, min_size=1, max_size=4), min_size=2, max_size=30),
+    st.sampled_from([";", "\t", " | ", ","]),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_a_tables_columns_are_not_read_across_its_lines(
+    rows: list[list[str]], separator: str, newline: str
+) -> None:
+    """A spreadsheet or CSV source: a number that ends one record and one that starts the next are
+    not one value (a false CPR number would refuse the file)."""
+    text = newline.join(separator.join(row) for row in rows)
+    crossing = [f for f in find_pii(text) if "\n" in f.value or "\r" in f.value]
+    assert crossing == [], crossing
