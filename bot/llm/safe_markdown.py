@@ -410,6 +410,8 @@ class _Renderer:
             spans.append((at, at + len(shown)))
             at += len(shown)
         whole = "".join(view)
+        if self.restore(whole) == whole:  # nothing here to restore (most paragraphs)
+            return
         blocked = [m.span() for m in _WORD.finditer(whole) if _URLISH.search(m.group())]
         b = 0
         for piece, (start, end) in zip(pieces, spans, strict=True):
