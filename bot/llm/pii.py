@@ -252,7 +252,7 @@ def _read(view: View, candidates: list[tuple[str, int, int]], joined: bool) -> l
 # often look like, must be named as one (or carry its +45, or the word "konto").
 _RECORD_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _HTML_BREAK = re.compile(r"<[bB][rR] ?/?>")
-_FIELD_SEPARATORS = "\t;|"
+_FIELD_SEPARATORS = "\t|"
 _NAMED = {
     "cpr": re.compile(r"(?i)cpr|person\s?n(?:umme)?r|f(?:ø|oe)dt"),
     "phone": re.compile(r"(?i)tlf|telefon|mobil|ring|sms|kontakt|\+\s?45|\b0045"),
@@ -275,7 +275,8 @@ def _believable(text: str, f: Finding) -> bool:
     if record:
         before = text[max(0, f.start - 40) : f.start].rstrip(" ")[-1:]
         after = text[f.end : f.end + 40].lstrip(" ")[:1]
-        csv = text[f.start - 1 : f.start] == "," or re.match(r",\S", text[f.end : f.end + 2])  # not ", "
+        # a comma or semicolon right against the number separates fields ("2012;52"), not ", " in prose
+        csv = text[f.start - 1 : f.start] in (",", ";") or re.match(r"[,;]\S", text[f.end : f.end + 2])
         if (before and before in _FIELD_SEPARATORS) or (after and after in _FIELD_SEPARATORS) or csv:
             return False  # "...;8921\n2012;..": one field ends a record, the other starts the next
         starts_line = not before or _RECORD_BREAK.match(before)
@@ -377,7 +378,7 @@ def _normalise(kind: str, value: str) -> str:
     """The identity of a value, so "010203-1234" and "0102031234" share a placeholder."""
     value = read(value).text  # as read: "０１０２０３-１２３４" is "010203-1234"
     if kind == "email":
-        return value.lower()
+        return re.sub(r"\s", "", value).lower()  # "anne@\naarhus.dk" broken over two lines
     if kind == "iban":
         return re.sub(r"\s", "", value).upper()
     digits = re.sub(r"[^0-9]", "", value)

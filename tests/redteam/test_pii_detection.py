@@ -353,3 +353,10 @@ def test_a_tables_columns_are_not_read_across_its_lines(
     text = newline.join(separator.join(row) for row in rows)
     crossing = [f for f in find_pii(text) if "\n" in f.value or "\r" in f.value]
     assert crossing == [], crossing
+
+
+def test_a_value_however_disguised_keeps_one_placeholder() -> None:
+    redaction = Redactor().redact(
+        "anne@aarhus.dk, ANNE＠aarhus.dk, anne@\naarhus.dk; tlf. 22345678, tlf. ٢٢ ٣٤ ٥٦ ٧٨, tlf. 2234\n5678"
+    )
+    assert redaction.text == "⟦EMAIL-1⟧, ⟦EMAIL-1⟧, ⟦EMAIL-1⟧; tlf. ⟦TLF-1⟧, tlf. ⟦TLF-1⟧, tlf. ⟦TLF-1⟧"
