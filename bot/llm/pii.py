@@ -7,15 +7,18 @@ refer to them. Detection leans towards recall for CPR numbers (a missed one is a
 towards precision for plain numbers (amounts, dates, postal codes and case numbers must survive).
 
 Detection runs on the text a person reads (``bot.llm.reading``: NFKC, every digit as ASCII, invisible
-characters removed, whitespace runs as one space, and a second reading with a number's line break
-joined), and each finding's span is mapped back to the original characters, invisible ones inside
-included, so redaction removes exactly what a reader reads as the value.
+characters removed, whitespace runs as one space), line by line, then across single line breaks (read
+as a space, and with a number's line break removed) where a value is believable there: named as one
+and not a table's columns. Each finding's span is mapped back to the original characters, invisible
+ones inside included, so redaction removes exactly what a reader reads as the value.
 
 Cost: linear in the length of the text. Every pattern has a bounded length (no ``*`` or ``+`` runs;
 an e-mail address is at most 64 + 1 + 8 x 64 + 24 characters), so each start position costs a
 constant, and the patterns are run over windows of ``_WINDOW`` characters, so one call into the regex
 engine (which holds the GIL) is short even for a 10-million-character source. Texts over
 ``OFF_LOOP_CHARS`` are scanned in a worker thread by the ``a*`` functions, which the async code uses.
+Measured (``bench/pii_scan.py``, 2-core shared machine): 50,000 characters of the worst adversarial
+input tried take ~0.1 s (0.45 s for 200,000), where the old patterns took 14 s.
 """
 
 from __future__ import annotations
