@@ -50,9 +50,9 @@ _MD = _parser()
 # Piece kinds of one inline container (a paragraph, a heading, a table cell).
 TEXT, PLAIN, CODE, OPEN, CLOSE, LOPEN, LCLOSE, SOFT, HARD = range(9)
 
-# A bare URL: a scheme followed by a slash or backslash, or "www."; the word it starts. The look-behind
-# keeps the scan linear (a scheme is only tried where a word starts).
-_BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*:[/\\]|www\.)\S*", re.I)
+# A bare URL: a scheme followed by a slash or backslash, or "www."; the word it starts, up to a "<" (as
+# GFM clients read it). The look-behind keeps the scan linear (a scheme is only tried where a word starts).
+_BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*:[/\\]|www\.)[^\s<]*", re.I)
 _TRAILING = ".,;:!?'\"*_~"
 # A tag that is still in a text (written with entities, or an unfinished one with attributes up to the
 # text's end): removed, so that a client that reads HTML where CommonMark does not finds none either.
@@ -353,7 +353,8 @@ class _Renderer:
             out.append([PLAIN, target])
         else:
             self.walk(children, out, label=True)
-            if not any(p[0] in (TEXT, PLAIN, CODE) and p[1].strip() for p in out[start:]):
+            words = "".join(p[1] for p in out[start:] if _is_text(p))
+            if not _without_tags(words).strip() and not any(p[0] == CODE for p in out[start:]):
                 del out[start:]
                 out.append([PLAIN, target])
         out.append([LCLOSE, f"]({_destination(target)})"])

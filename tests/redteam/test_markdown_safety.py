@@ -170,6 +170,8 @@ FOUND = [
     "a\\\\\\![](https://www.aarhus.dk) \\!<https://www.aarhus.dk>",
     "&lt;&lt;b&gt;img src=//attacker.example/p.png&gt;",  # a tag taken out joins another
     "<![r]\n\n[r]: //www.aarhus.dk",
+    "    www.aarhus.dk/'></a>[](www.attacker.example)",  # in code: a URL inside an allowed one's word
+    "[&lt;img src=x&gt;](https://www.aarhus.dk)",  # a label that is only a tag
 ]
 
 
