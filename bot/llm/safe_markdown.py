@@ -51,8 +51,9 @@ _MD = _parser()
 TEXT, PLAIN, CODE, OPEN, CLOSE, LOPEN, LCLOSE, SOFT, HARD = range(9)
 
 # A bare URL: a scheme followed by a slash or backslash, or "www."; the word it starts, up to a "<" (as
-# GFM clients read it). The look-behind keeps the scan linear (a scheme is only tried where a word starts).
-_BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*:[/\\]|www\.)[^\s<]*", re.I)
+# GFM clients read it). A scheme is read from where the word starts ("800https://" is not a URL a
+# browser opens, but a client may find "https://" in it: removed); the look-behind keeps it linear.
+_BARE = re.compile(r"(?:(?<![a-z0-9+.\-])[a-z0-9+.\-]*:[/\\]|www\.)[^\s<]*", re.I)
 _TRAILING = ".,;:!?'\"*_~"
 # A tag that is still in a text (written with entities, or an unfinished one with attributes up to the
 # text's end): removed, so that a client that reads HTML where CommonMark does not finds none either.
@@ -370,8 +371,8 @@ class _Renderer:
             target = self.policy.target(_absolute(url))
             if target is None:
                 out.append([PLAIN, self.removed])
-            elif label:
-                out.append([PLAIN, target])
+            elif label:  # inside a link nothing links it again: the words as written
+                out.append([PLAIN, url])
             else:
                 out += [[LOPEN, "["], [PLAIN, target], [LCLOSE, f"]({_destination(target)})"]]
             pos = m.start() + len(url)

@@ -172,6 +172,8 @@ FOUND = [
     "<![r]\n\n[r]: //www.aarhus.dk",
     "    www.aarhus.dk/'></a>[](www.attacker.example)",  # in code: a URL inside an allowed one's word
     "[&lt;img src=x&gt;](https://www.aarhus.dk)",  # a label that is only a tag
+    "Borgeren\n\n800https://www.aarhus.dk",  # a scheme glued to a number: a client may still link it
+    "[ ![x](<www.aarhus.dk/<x>>)](https://www.aarhus.dk/ok)",
 ]
 
 
