@@ -53,6 +53,9 @@ bench: install  ## performance figures (see bench/README.md)
 	$(PY) bench/embedders.py
 	$(PY) bench/load.py
 
+# Three workers on two cores: many tests wait on servers and subprocesses (each test has its own database).
+PYTEST_WORKERS ?= 3
+
 test: install-test install-e2e  ## install and run the whole test suite (needs PostgreSQL on 127.0.0.1:5432)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal

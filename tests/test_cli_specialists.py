@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -98,8 +99,9 @@ def test_eval_retrieval_prints_the_table_beside_another_embedder(tmp_path: Path)
     run(["specialist", "create", "regler", "--name", "Regler"], tmp_path)
     assert run(["ingest", "regler", str(CORPUS)], tmp_path, timeout=180).returncode == 0
     cases = str(REPO / "tests" / "data" / "retrieval_cases.jsonl")
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+    # short: the forkserver's socket lives under TMPDIR, and AF_UNIX paths stop at 107 bytes (a
+    # pytest-xdist worker's tmp_path is longer than that leaves room for)
+    scratch = Path(tempfile.mkdtemp(prefix="ae-"))
     result = run(
         ["eval", "retrieval", "regler", cases, "--embedders", "all-MiniLM-L6-v2"],
         tmp_path,
@@ -126,6 +128,7 @@ def test_eval_retrieval_prints_the_table_beside_another_embedder(tmp_path: Path)
     assert [
         p.name for p in scratch.iterdir() if p.name.startswith("aarhusai-eval-")
     ] == []  # the copy is gone
+    shutil.rmtree(scratch, ignore_errors=True)
     unknown = run(["eval", "retrieval", "regler", cases, "--embedders", "/ingen/model"], tmp_path)
     assert unknown.returncode == 2 and "Embedderen '/ingen/model' kendes ikke" in unknown.stderr
 
