@@ -69,6 +69,8 @@ _ESCAPE = re.compile(r"\[\d{1,9}\][(:]?|[\\`*\[\]<|~#_]|&(?=#?[0-9a-z]+;)|!(?=\[
 # (A "." or ")" without a number too: some renderers read it as a list item.)
 _LINE_START = re.compile(r">|[+\-](?=[ \t]|$)|-[\- \t]*$|=+[ \t]*$|\d{0,9}[.)](?=[ \t]|$)")
 _BACKTICKS = re.compile(r"`+")
+_EMPHASIS = {"*": "em", "_": "em", "**": "strong", "__": "strong", "~~": "s"}
+_EMPHASIS_TYPES = {f"{name}_{side}" for name in ("em", "strong", "s") for side in ("open", "close")}
 _ATTEMPTS = 4  # rounds of taking out emphasis that would not read as such (each a linear pass)
 _OTHER_MARKER = {"-": "*", "*": "-", "+": "-", ".": ")", ")": "."}
 
@@ -551,6 +553,19 @@ def _escape(pieces: list[list]) -> list[str]:
             line.append(text)
     if line:
         lines.append("".join(line))
+    emphasis = [
+        _EMPHASIS[value] + ("_open" if kind == OPEN else "_close")
+        for kind, value in merged
+        if kind in (OPEN, CLOSE)
+    ]
+    if emphasis and not _plain_emphasis(merged, written):
+        # CommonMark's emphasis rules have more corners than the check above: read it back, and if it
+        # reads differently, show this text without emphasis (what is shown then reads back the same)
+        read = [
+            t.type for t in _MD.parseInline("\n".join(lines))[0].children or [] if t.type in _EMPHASIS_TYPES
+        ]
+        if read != emphasis:
+            return _escape([[TEXT, ""] if p[0] in (OPEN, CLOSE) else p for p in merged])
     return lines
 
 
@@ -632,6 +647,29 @@ def _unread_emphasis(merged: list[list], written: list[str]) -> set[int]:
         if not ok:
             unread |= {i, pair.get(i, i)}
     return unread
+
+
+_OPENS_AFTER = " \t\n(\"'"
+_CLOSES_BEFORE = ".,;:!?)\"'"
+
+
+def _plain_emphasis(merged: list[list], written: list[str]) -> bool:
+    """Is every emphasis marker of the everyday kind (`` **800 kr.** ``, ``(*se*)``): one marker alone,
+    opening after a space and before a letter or digit, closing after one (or a full stop) and before
+    a space or punctuation? Those read back the same; anything else is read back to be sure."""
+    around = _around(merged, written)
+    runs = [i for i in around if not (i and merged[i - 1][0] in (OPEN, CLOSE))]
+    if len(runs) != len(around):
+        return False  # markers side by side
+    for i, (before, after) in around.items():
+        if merged[i][0] == OPEN and not (before in _OPENS_AFTER and after.isalnum()):
+            return False
+        if merged[i][0] == CLOSE and not (
+            (before.isalnum() or before in _CLOSES_BEFORE)
+            and (after in _OPENS_AFTER or after in _CLOSES_BEFORE)
+        ):
+            return False
+    return True
 
 
 def _punct(char: str) -> bool:

@@ -174,6 +174,8 @@ FOUND = [
     "[&lt;img src=x&gt;](https://www.aarhus.dk)",  # a label that is only a tag
     "Borgeren\n\n800https://www.aarhus.dk",  # a scheme glued to a number: a client may still link it
     "[ ![x](<www.aarhus.dk/<x>>)](https://www.aarhus.dk/ok)",
+    "[](https://www.aarhus.dk)*[1]*Borgeren[](https://www.aarhus.dk)****",  # emphasis read otherwise
+    "*" * 3000 + "a" + "*" * 3000,  # (checking this took seconds: quadratic)
 ]
 
 
