@@ -152,7 +152,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
     async def description(slug: str, ctx: Context[Any, Any]) -> str:
         actor = await actor_of(ctx)
         try:
-            spec = await asyncio.to_thread(integrations.specialist, actor, slug, "mcp.resource")
+            spec = await asyncio.to_thread(integrations.listed, actor, slug, "mcp.resource")
         except AppError as exc:
             raise ResourceError(exc.render(actor.locale)) from None
         return f"# {spec.name}\n\n{spec.description}\n\nKlassifikation: {spec.classification}\n"

@@ -28,11 +28,30 @@ from bot.rag.retrieval import Hit
 from bot.services.actor import Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Service, Stores
-from bot.store.models import ApiKey, Source, Specialist
+from bot.store.models import ApiKey, Specialist
 
 DEFAULT_EXPIRY_DAYS = 90
 MAX_SEARCH_K = 20
 _EXPIRY = re.compile(r"^(\d{1,4})d?$")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A specialist as an API client sees it: its texts made safe (they are a Builder's Markdown)."""
+
+    slug: str
+    name: str
+    description: str
+    kind: str
+    classification: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ListedSource:
+    name: str
+    title: str | None
+    chunk_count: int
 
 
 @dataclass(frozen=True)
@@ -152,12 +171,32 @@ class IntegrationsService(Service):
             self.audit(actor, AuditAction.API_REFUSED, "", endpoint=endpoint, reason="rate_limited")
         raise AppError(Outcome.RATE_LIMITED, "api_rate_limited", name=scope.key, seconds=wait)
 
-    def specialists(self, actor: Actor) -> list[Specialist]:
-        """The specialists the key may use now."""
+    def specialists(self, actor: Actor) -> list[Listed]:
+        """The specialists the key may use now, as a client may be shown them."""
         roles = self.roles(actor)
         return [
-            s for s in self.stores.specialists.catalogue() if access.can_use(roles, s, actor.conversation_id)
+            self._listed(actor, s)
+            for s in self.stores.specialists.catalogue()
+            if access.can_use(roles, s, actor.conversation_id)
         ]
+
+    def listed(self, actor: Actor, ref: str, endpoint: str) -> Listed:
+        """``specialist`` as a client may be shown it."""
+        return self._listed(actor, self.specialist(actor, ref, endpoint))
+
+    def _shown(self, actor: Actor, text: str | None) -> str:
+        """A Builder's text (name, description, a file's title) made safe like any answer."""
+        return sanitise(text or "", LinkPolicy(self.settings.link_hosts), actor.locale)
+
+    def _listed(self, actor: Actor, spec: Specialist) -> Listed:
+        return Listed(
+            slug=spec.slug,
+            name=self._shown(actor, spec.name),
+            description=self._shown(actor, spec.description),
+            kind=spec.kind,
+            classification=spec.classification,
+            created_at=spec.created_at,
+        )
 
     def specialist(self, actor: Actor, ref: str, endpoint: str) -> Specialist:
         """The specialist with slug ``ref`` if the key may use it. Unknown and not allowed read the
@@ -170,9 +209,14 @@ class IntegrationsService(Service):
             raise AppError(Outcome.NOT_FOUND, "api_specialist_unknown", ref=(ref or "")[:64])
         return spec
 
-    def sources(self, actor: Actor, ref: str, endpoint: str) -> tuple[Specialist, list[Source]]:
+    def sources(self, actor: Actor, ref: str, endpoint: str) -> tuple[Listed, list[ListedSource]]:
         spec = self.specialist(actor, ref, endpoint)
-        return spec, self.stores.specialists.sources(spec.id)  # type: ignore[arg-type]
+        rows = self.stores.specialists.sources(spec.id)  # type: ignore[arg-type]
+        shown = [
+            ListedSource(self._shown(actor, r.name), self._shown(actor, r.title) or None, r.chunk_count)
+            for r in rows
+        ]
+        return self._listed(actor, spec), shown
 
     async def ask(
         self,

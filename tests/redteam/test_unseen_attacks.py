@@ -576,13 +576,6 @@ def test_sanitising_50_kb_of_adversarial_markdown_stays_cheap(name: str) -> None
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the MCP resource specialist://<slug>/sources (text/markdown) lists source titles unsanitised: a "
-        "source whose title is a Markdown image reaches an MCP client as an image to a foreign host"
-    ),
-)
 async def test_a_source_title_reaches_mcp_sanitised(municipality: Municipality) -> None:
     source = "# ![logo](https://attacker.com/p.png) Pas\n\nEt pas koster 688 kr."
     slug = await municipality.specialist("Pas", source, public=True)
@@ -597,13 +590,6 @@ async def test_a_source_title_reaches_mcp_sanitised(municipality: Municipality) 
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a specialist's description is served raw by /v1/models and the MCP description resource: a "
-        "Builder's Markdown image there reaches API clients unsanitised"
-    ),
-)
 async def test_a_description_reaches_mcp_sanitised(municipality: Municipality) -> None:
     slug = await municipality.specialist("Pas", PAS, public=True)
     app, who = municipality.services.app, Actor(BUILDER_A)
