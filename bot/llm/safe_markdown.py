@@ -72,6 +72,7 @@ _BACKTICKS = re.compile(r"`+")
 _EMPHASIS = {"*": "em", "_": "em", "**": "strong", "__": "strong", "~~": "s"}
 _EMPHASIS_TYPES = {f"{name}_{side}" for name in ("em", "strong", "s") for side in ("open", "close")}
 _ATTEMPTS = 4  # rounds of taking out emphasis that would not read as such (each a linear pass)
+_MAX_NESTING = 8  # emphasis inside emphasis, at most
 _OTHER_MARKER = {"-": "*", "*": "-", "+": "-", ".": ")", ")": "."}
 
 
@@ -476,22 +477,28 @@ def _untag(pieces: list[list]) -> None:
 
 def _tidy(pieces: list[list]) -> None:
     """Whitespace that CommonMark would read differently goes: inside emphasis next to its markers, at
-    the start and end of a line; emphasis left empty and empty lines go with it."""
-    stack: list[int] = []
+    the start and end of a line; emphasis left empty, emphasis nested deeper than ``_MAX_NESTING``
+    (a renderer may recurse once per level) and empty lines go with it."""
+    stack: list[tuple[int, int]] = []  # an open marker, and how much had been shown when it opened
+    shown = 0
     for i, piece in enumerate(pieces):
-        if piece[0] == OPEN:
-            stack.append(i)
-        elif piece[0] == CLOSE:
+        kind = piece[0]
+        if kind == OPEN:
+            stack.append((i, shown))
+        elif kind == CLOSE:
             if not stack:
                 piece[0], piece[1] = PLAIN, ""
                 continue
-            start = stack.pop()
+            start, before = stack.pop()
             _strip(pieces, start + 1, i, left=True)
             _strip(pieces, i - 1, start, left=False)
-            if all(_is_text(p) and not p[1] for p in pieces[start + 1 : i]):
+            if shown == before or len(stack) >= _MAX_NESTING:
                 pieces[start][0], pieces[start][1] = PLAIN, ""
                 piece[0], piece[1] = PLAIN, ""
-    for i in stack:  # an emphasis whose end was inside a dropped <script>
+        elif kind not in (SOFT, HARD) and (not _is_text(piece) or piece[1].strip()):
+            shown += 1
+    stack_open = [i for i, _ in stack]
+    for i in stack_open:  # an emphasis whose end was inside a dropped <script>
         pieces[i][0], pieces[i][1] = PLAIN, ""
     _strip(pieces, 0, len(pieces), left=True)
     _strip(pieces, len(pieces) - 1, -1, left=False)

@@ -492,6 +492,8 @@ def test_sanitising_twice_changes_nothing(written: str) -> None:
     ),
 )
 def test_allowed_links_survive(words: list[str], path: str, host: str, form: str) -> None:
+    if form == "{url}":  # written bare, "_x_" in a path is emphasis to a Markdown parser
+        path = path.replace("_", "-")
     url = f"https://{host}{path}"
     label = " ".join(words[:2]).replace("[1]", "kilde")
     written = " ".join(words) + " " + form.format(label=label, url=url) + " " + " ".join(words)
