@@ -508,6 +508,24 @@ MESSAGES.update(
             "numbers ({found} in {sources}). Remove those sources with /remove, or let the Builder choose "
             "/set cpr_i_kilder skjul to remove the numbers from the stored text, file names and headings.",
         },
+        "content_fields_outrank": {
+            "da": "Intet er ændret: {name} er {classification} og må ikke have CPR-numre, men dens {fields} "
+            "indeholder {found}. Skriv dem uden numrene (/indstil navn …, /indstil beskrivelse …, /prompt, "
+            "/test), og prøv igen.",
+            "en": "Nothing was changed: {name} is {classification} and may not hold CPR numbers, but its "
+            "{fields} contain {found}. Write them without the numbers (/set name …, /set description …, "
+            "/prompt, /test) and try again.",
+        },
+        "content_field_name": {"da": "navn", "en": "name"},
+        "content_field_description": {"da": "beskrivelse", "en": "description"},
+        "content_field_prompt": {"da": "prompt", "en": "prompt"},
+        "content_field_questions": {"da": "testspørgsmål", "en": "test-case questions"},
+        "slug_holds_cpr": {
+            "da": "Intet er oprettet: det korte navn (slug) indeholder {found}. Et slug ses i adresser, "
+            "modelnavne og loggen og må aldrig have CPR-numre; vælg et andet.",
+            "en": "Nothing was created: the short name (slug) contains {found}. A slug is seen in addresses, "
+            "model names and the log and may never hold CPR numbers; choose another.",
+        },
         "pii_in_source": {
             "da": "filen indeholder {found}; de sendes aldrig til sprogmodeller, der ikke er godkendt til "
             "personoplysninger",

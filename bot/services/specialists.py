@@ -1,4 +1,8 @@
-"""Specialists: the catalogue a user may see, choosing one, creating and editing, prompts, settings."""
+"""Specialists: the catalogue a user may see, choosing one, creating and editing, prompts, settings.
+
+A specialist's name, slug, description and prompt are content it holds: each is checked against its
+classification (``ContentGuard.check_fields``) as it is set, and its slug is never built from a CPR
+number (``content.slug_for``)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from typing import Any, Literal
 
 from bot.conversation.types import ConversationRef
 from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind, Status, channel_of
-from bot.governance import access
+from bot.governance import access, content
 from bot.governance.roles import UserRoles
+from bot.llm.pii import Found
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, Stores
+from bot.services.content import ContentGuard
 from bot.store.models import PromptVersion, Specialist
 from bot.tunables import allowed_keys_text, parse_setting
 
@@ -51,7 +57,14 @@ class Saved:
     prompt_version: int | None = None
 
 
+OWN_FIELDS = ("name", "description")  # settings that are content (the prompt has its own door)
+
+
 class SpecialistsService(Service):
+    def __init__(self, stores: Stores) -> None:
+        super().__init__(stores)
+        self.content = ContentGuard(stores)
+
     # -- for everyone -------------------------------------------------------------------------------
     def selected(self, conversation_id: str) -> Specialist:
         return self.stores.specialists.selected(conversation_id)
@@ -120,6 +133,17 @@ class SpecialistsService(Service):
         roles = self.require(actor, Permission.BUILD)
         department_id = self._department_for_new(roles, department_ref.strip())
         department = self.stores.roles.department_by_id(department_id)
+        if slug and content.slug_holds_cpr(slug):
+            raise AppError(Outcome.INVALID, "slug_holds_cpr", found=Found(content.found([slug])))
+        slug = slug or content.slug_for(name)
+        planned = Specialist(slug=slug or "-", name=" ".join(name.split()), **(settings or {}))
+        self.content.check_fields(
+            actor,
+            planned,
+            {"name": [name], "description": [description], "prompt": [prompt]},
+            "create",
+            **audit,
+        )
         spec = self.stores.specialists.create(
             name,
             actor.id,
@@ -171,12 +195,15 @@ class SpecialistsService(Service):
         self, actor: Actor, text: str, ref: str | None = None, note: str | None = None, **audit: Any
     ) -> tuple[Specialist, PromptVersion]:
         spec = self.target(actor, ref)
+        self.content.check_fields(actor, spec, {"prompt": [text]}, "prompt", **audit)
         saved = self.stores.specialists.set_prompt(spec.id, text, actor.id, note)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.PROMPT_CHANGED, spec.slug, version=saved.version, **audit)
         return spec, saved
 
     def restore_prompt(self, actor: Actor, number: int, ref: str | None = None) -> PromptVersion:
         spec = self.target(actor, ref)
+        old = [p.text for p in self.stores.specialists.prompt_history(spec.id) if p.version == number]  # type: ignore[arg-type]
+        self.content.check_fields(actor, spec, {"prompt": old}, "prompt")
         restored = self.stores.specialists.restore_prompt(spec.id, number, actor.id)  # type: ignore[arg-type]
         self.audit(
             actor, AuditAction.PROMPT_RESTORED, spec.slug, version=restored.version, from_version=number
@@ -196,6 +223,8 @@ class SpecialistsService(Service):
         )
         if field_name == "status":
             raise AppError(Outcome.INVALID, "status_via_publish")
+        if field_name in OWN_FIELDS:
+            self.content.check_fields(actor, spec, {field_name: [str(parsed)]}, "setting")
         spec = self.stores.specialists.update(spec.id, **{field_name: parsed})  # type: ignore[arg-type]
         self.audit(actor, AuditAction.SETTING_CHANGED, spec.slug, key=field_name, value=parsed)
         return SettingChanged(spec, key, field_name, parsed)
@@ -206,6 +235,8 @@ class SpecialistsService(Service):
         """Several validated fields at once (skills sync, the settings card); audited as one change."""
         spec = self.target(actor, ref)
         changed = {k: v for k, v in changes.items() if getattr(spec, k) != v}
+        own = {k: [str(v)] for k, v in changed.items() if k in OWN_FIELDS and v}
+        self.content.check_fields(actor, spec, own, "setting", **audit)
         if changed:
             spec = self.stores.specialists.update(spec.id, **changed)  # type: ignore[arg-type]
             self.audit(actor, AuditAction.SETTING_CHANGED, spec.slug, **changed, **audit)
