@@ -327,14 +327,6 @@ async def _mcp(base: str, key: str) -> AsyncIterator[ClientSession]:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a specialist's description is content it holds, but no transition scans it: a CPR number in "
-        "the description of an offentlig specialist is stored, published and served to an offentlig key "
-        "by /v1/models and the MCP description resource"
-    ),
-)
 async def test_a_cpr_number_in_a_description_never_reaches_an_offentlig_key(
     municipality: Municipality,
 ) -> None:
@@ -353,14 +345,6 @@ async def test_a_cpr_number_in_a_description_never_reaches_an_offentlig_key(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a specialist's name is content it holds, but is not scanned: an offentlig specialist named with a "
-        "CPR number is listed to an offentlig key, and the number is in its slug (its /v1 model id, "
-        "MCP URIs, audit entries) too"
-    ),
-)
 async def test_a_cpr_number_in_a_specialists_name_never_reaches_an_offentlig_key(
     municipality: Municipality,
 ) -> None:
