@@ -72,16 +72,25 @@ _DIGIT = r"\d"
 # non-breaking hyphen, figure dash, en and em dash, minus sign, small and full-width hyphen-minus.
 _CPR_DASH = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
 # DDMMYY with the same separator (none, dot, slash, space or a dash) between day, month and year, then
-# the serial after nothing, spaces, or a dash/slash with optional spaces around it.
+# the serial after nothing, spaces, or a dash/slash with optional spaces around it; or DDMM YY-SSSS.
 _CPR = re.compile(
-    rf"(?P<dd>{_first(_DIGIT, _AFTER_NUMBER)}\d)(?P<s>[./ \u00a0{_CPR_DASH}]?)"
-    rf"(?P<mm>\d{{2}})(?P=s)(?P<yy>\d{{2}})(?:{_SPS}[{_CPR_DASH}/]{_SPS}|{_SP}?)(?P<seq>\d{{4}})"
+    rf"(?P<dd>{_first(_DIGIT, _AFTER_NUMBER)}\d)(?:(?P<s>[./ \u00a0{_CPR_DASH}]?)"
+    rf"(?P<mm>\d{{2}})(?P=s)(?P<yy>\d{{2}})(?:{_SPS}[{_CPR_DASH}/]{_SPS}|{_SP}?)"
+    # or DDMM YY-SSSS ("0102 03-1234"): with the dash, so that two numbers side by side are not one
+    rf"|(?P<mm2>\d{{2}}){_SP}(?P<yy2>\d{{2}}){_SPS}[{_CPR_DASH}/]{_SPS})(?P<seq>\d{{4}})"
     rf"(?!\d|[{_CPR_DASH}/.,]\d)"
 )
 # Local part: 1-64 characters, dots only between other characters; domain: 1-8 labels and a TLD.
 _EMAIL = re.compile(
     r"(?<![^\W_])(?<![.%+-])(?:[^\W_]|[%+-])(?:[\w%+-]|\.(?=[\w%+-])){0,63}"
     r"@(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![^\W_]|-)"
+)
+# Spaces around "@" ("borger @ mail.dk") only before a common top-level domain: "@" in prose is not
+# an address, and a file name ("README.md") is not a domain.
+_TLDS = "dk|com|net|org|eu|se|no|de|fi|is|gl|fo|nu|io|uk|info|biz|gov|edu|me|co|at|ch|nl|be|fr|es|it|pl"
+_EMAIL_SPACED = re.compile(
+    r"(?<![^\W_])(?<![.%+-])(?:[^\W_]|[%+-])(?:[\w%+-]|\.(?=[\w%+-])){0,63}"
+    rf"(?:{_SP}{{1,3}}@{_SP}{{0,3}}|@{_SP}{{1,3}})(?:[\w-]{{1,63}}\.){{1,8}}(?i:{_TLDS})(?![^\W_]|-|\.\w)"
 )
 # The seven digits after the first, then: not glued to a number, a word, an "@" or "kr.".
 _PHONE_REST = (
@@ -99,16 +108,27 @@ _COUNTRY = "|".join(
 # Two patterns, so that each starts with a character: "22 34 56 78", and "+45", "(+45)", "0045" first.
 _PHONES = (
     re.compile(_first("[2-9]", _AFTER_PHONE) + _PHONE_REST),
-    re.compile(rf"(?:{_COUNTRY}){_SP}?[2-9]{_PHONE_REST}"),
+    re.compile(rf"(?:{_COUNTRY})(?:{_SP}|-)?[2-9]{_PHONE_REST}"),
+)
+# Groups joined by "-" or "." ("8765-4321", "87-65-43-21", "87.65.43.21"): plain numbers (ranges, case
+# and version numbers) are written so too, so only after a +45 or a word naming a phone number.
+_PHONE_SEP_REST = (
+    r"\d(?:\d{2}-\d{4}|-\d{2}-\d{2}-\d{2}|\.\d{2}\.\d{2}\.\d{2})"
+    rf"{_NOT_BEFORE_NUMBER}{_NOT_BEFORE_WORD}(?!@){_NOT_AMOUNT}"
+)
+_PHONE_SEP = re.compile(rf"(?:(?:{_COUNTRY})(?:{_SP}|-)?)?" + _first("[2-9]", _AFTER_PHONE) + _PHONE_SEP_REST)
+_PHONE_NAMED_BEFORE = re.compile(
+    rf"(?i)\b(?:tlf|telefon|tel|mobil|mob|ring(?:{_SP}på)?)(?:\.|nr\.?|nummer){{0,3}}\s{{0,3}}:?\s{{0,3}}$"
 )
 # "0045 87654321" and "+4587 654321" are phone numbers, not accounts.
 _ACCOUNT = re.compile(
     _first(_DIGIT, rf"{_AFTER_WORD} [+@] {_AFTER_NUMBER}") + rf"(?!(?<=0)045{_SP}?[2-9]\d{{7}}(?!\d))\d{{3}}"
-    rf"(?:{_SP}?[{_DASH}/]{_SP}?|{_SPS},?{_SPS}(?i:konto(?:nummer|{_SP}?nr\.?)?){_SPS}:?{_SPS}|{_SP}{{1,3}})"
+    rf"(?:{_SP}?[{_DASH}/]{_SP}?|{_SPS},?{_SPS}(?i:(?:konto|kto\.?)(?:nummer|{_SP}?nr\.?)?){_SPS}:?{_SPS}|{_SP}{{1,3}})"
     rf"\d{{6,10}}{_NOT_BEFORE_NUMBER}{_NOT_BEFORE_WORD}(?!@){_NOT_AMOUNT}"
 )
+_IBAN_SEP = r"[ \t\u00a0-]"  # groups of four apart by a space or a dash
 _IBAN = re.compile(
-    rf"{_NOT_AFTER_WORD}[A-Za-z]{{2}}\d{{2}}(?:{_SP}?[A-Za-z0-9]{{4}}){{2,7}}(?:{_SP}?[A-Za-z0-9]{{1,3}})?"
+    rf"{_NOT_AFTER_WORD}[A-Za-z]{{2}}\d{{2}}(?:{_IBAN_SEP}?[A-Za-z0-9]{{4}}){{2,7}}(?:{_IBAN_SEP}?[A-Za-z0-9]{{1,3}})?"
     rf"{_NOT_BEFORE_WORD}"
 )
 # Words that make a number a case, company or journal number rather than a phone or an account.
@@ -158,7 +178,7 @@ def _cpr_date_ok(dd: str, mm: str, yy: str, seq: str) -> bool:
 
 def _iban_ok(candidate: str) -> bool:
     """ISO 13616: length 15–34 and the mod-97 checksum of the rearranged IBAN is 1."""
-    iban = re.sub(r"\s", "", candidate).upper()
+    iban = re.sub(r"[\s-]", "", candidate).upper()
     if not 15 <= len(iban) <= 34:
         return False
     digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
@@ -171,7 +191,7 @@ def _valid_iban_prefix(text: str, match: re.Match[str]) -> tuple[int, int] | Non
     while True:
         if _iban_ok(text[start:end]):
             return start, end
-        cut = max(text.rfind(" ", start, end), text.rfind("\t", start, end), text.rfind("\u00a0", start, end))
+        cut = max(text.rfind(c, start, end) for c in " \t\u00a0-")
         if cut <= start:
             return None
         end = cut
@@ -209,11 +229,13 @@ def _candidates(text: str) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if "@" in text:
         found.extend(("email", m.start(), m.end()) for m in _finditer(_EMAIL, text))
+        if " @" in text or "@ " in text:
+            found.extend(("email", m.start(), m.end()) for m in _finditer(_EMAIL_SPACED, text))
     if _ANY_DIGIT.search(text) is None:  # every other kind has digits
         return found
     iban_shaped: list[tuple[int, int]] = []  # valid or not: its groups of four are not phone numbers
     for m in _finditer(_CPR, text):
-        if _cpr_date_ok(m["dd"], m["mm"], m["yy"], m["seq"]):
+        if _cpr_date_ok(m["dd"], m["mm"] or m["mm2"], m["yy"] or m["yy2"], m["seq"]):
             found.append(("cpr", m.start(), m.end()))
     for m in _finditer(_IBAN, text):
         iban_shaped.append(m.span())
@@ -230,6 +252,9 @@ def _candidates(text: str) -> list[tuple[str, int, int]]:
             if kind == "phone" and _YEAR_PAIR.match(m.group()):
                 continue
             found.append((kind, m.start(), m.end()))
+    for m in _finditer(_PHONE_SEP, text):
+        if m.group()[0] in "+(0" or _preceded_by(_PHONE_NAMED_BEFORE, text, m.start()):
+            found.append(("phone", m.start(), m.end()))
     return found
 
 
@@ -259,8 +284,12 @@ _FIELD_SEPARATORS = "\t|"
 _NAMED = {
     "cpr": re.compile(r"(?i)cpr|person\s?n(?:umme)?r|f(?:ø|oe)dt"),
     "phone": re.compile(r"(?i)tlf|telefon|mobil|ring|sms|kontakt|\+\s?45|\b0045"),
-    "account": re.compile(r"(?i)konto|reg\b|reg\.|bank|udbetal|overf(?:ø|oe)r"),
+    "account": re.compile(r"(?i)konto|kto\b|reg\b|reg\.|bank|udbetal|overf(?:ø|oe)r"),
 }
+
+
+# A CPR number broken over two lines right after its dash: no table column ends in a dash.
+_CPR_BROKEN_AT_DASH = re.compile(r"\d{6} ?- ?\n ?\d{4}")
 
 
 def _crosses_lines(text: str, f: Finding) -> bool:
@@ -284,6 +313,8 @@ def _believable(text: str, f: Finding) -> bool:
             return False  # "...;8921\n2012;..": one field ends a record, the other starts the next
         starts_line = not before or _RECORD_BREAK.match(before)
         ends_line = not after or _RECORD_BREAK.match(after)
+        if f.kind == "cpr" and _CPR_BROKEN_AT_DASH.fullmatch(read(f.value).text):
+            return True  # "010203-\n1234": the dash says the number goes on (its date is checked)
         if (starts_line or ends_line) and not named:
             return False  # "2016\n6901 Aarhus": a line that is one number, and the next one
     return named or f.kind == "cpr"
@@ -383,7 +414,7 @@ def _normalise(kind: str, value: str) -> str:
     if kind == "email":
         return re.sub(r"\s", "", value).lower()  # "anne@\naarhus.dk" broken over two lines
     if kind == "iban":
-        return re.sub(r"\s", "", value).upper()
+        return re.sub(r"[\s-]", "", value).upper()
     digits = re.sub(r"[^0-9]", "", value)
     return digits[-8:] if kind == "phone" else digits
 

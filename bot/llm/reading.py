@@ -3,10 +3,13 @@
 A value can be written so that its characters differ from what a reader sees: full-width or Arabic-
 Indic digits, a zero-width space or a soft hyphen inside it, a line break in the middle, twenty spaces
 or a no-break space between its groups. ``read`` gives a detector one plain form of all of these:
-NFKC, every decimal digit as ASCII, every dash as ``-``, format and other invisible characters
-removed, whitespace runs as one space, a line break (an HTML ``<br>`` too) as ``\\n`` and a blank
-line as ``\\u2029``. ``View.span`` maps a span of that form back to the original, so a finding covers
-exactly what a reader reads as the value, invisible characters inside it included.
+NFKC, every decimal digit as ASCII, every dash (and dash look-alike: U+2043, U+02D7, U+2796) as
+``-``, an ideographic full stop as ``.``, format and other invisible characters removed, a backslash
+escaping ASCII punctuation and emphasis or code marks against an ``@`` removed (CommonMark shows
+``borger\\@mail.dk`` and ``**borger**@mail.dk`` as an address), whitespace runs as one space, a
+line break (an HTML ``<br>`` too) as ``\\n`` and a blank line as ``\\u2029``.
+``View.span`` maps a span of that form back to the original, so a finding covers exactly what a
+reader reads as the value, invisible characters inside it included.
 
 Two more readings of a single line break: ``SPACED`` reads it as a space (Markdown renders it so),
 ``JOINED`` removes it where it breaks a number (between the characters of a number, or next to an
@@ -52,9 +55,14 @@ _WORDISH = frozenset("0123456789-/.+()ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 _PLAIN = "\x21-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff"
 # An HTML line break ("<br>", "<br/>", "<br />") reads as one.
 _BR = r"<[bB][rR] ?/?>"
-_SPECIAL = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}")
+# Read as nothing: a backslash that escapes ASCII punctuation (CommonMark shows "\\@" as "@"), and
+# emphasis or code marks against an "@" ("**borger**@mail.dk"). Bounded runs: linear time.
+_UNSEEN = r"(?P<unseen>\\(?=[!-/:-@\[-`{-~])|[*_`]{1,8}(?=@)|(?<=@)[*_`]{1,8})"
+_SPECIAL = re.compile(rf"{_UNSEEN}|(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}")
 # With ``join``: also Markdown marks next to a digit.
-_SPECIAL_JOIN = re.compile(rf"(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}|(?<=[0-9])[*_`\\]+|[*_`\\]+(?=[0-9])")
+_SPECIAL_JOIN = re.compile(
+    rf"{_UNSEEN}|(?! [{_PLAIN}])[^{_PLAIN}]+|{_BR}|(?<=[0-9])[*_`\\]+|[*_`\\]+(?=[0-9])"
+)
 # Markdown marks that the joined reading removes.
 _MARKS_IN_NUMBER = re.compile(r"[0-9][*_`\\]|[*_`\\][0-9]")
 
@@ -83,11 +91,20 @@ def _fold(ch: str) -> tuple[int, str]:
     return -1, "".join(_dash_or_digit(c) for c in folded)
 
 
+# Characters that read as a dash though Unicode files them elsewhere: minus sign, hyphen bullet,
+# modifier letter minus, heavy minus, small and full-width hyphen-minus.
+_DASHES = frozenset("\u2212\u2043\u02d7\u2796\ufe63\uff0d")
+# Ideographic full stops (IDNA reads them as "." in a domain).
+_STOPS = frozenset("\u3002\uff61")
+
+
 def _dash_or_digit(ch: str) -> str:
     if ch.isdecimal():
         return str(unicodedata.decimal(ch))
-    if ch == "\u2212" or unicodedata.category(ch) == "Pd":
+    if ch in _DASHES or unicodedata.category(ch) == "Pd":
         return "-"
+    if ch in _STOPS:
+        return "."
     return ch
 
 
@@ -279,7 +296,8 @@ def read(text: str, mode: str = LINES) -> View:
     for m in special.finditer(text):
         if m.start() > pos:
             builder.plain(pos, m.start())
-        builder.special(m.start(), m.end())
+        if m.lastgroup != "unseen":
+            builder.special(m.start(), m.end())
         pos = m.end()
     if pos < len(text):
         builder.plain(pos, len(text))

@@ -103,124 +103,102 @@ EGRESS = [
     pytest.param("email", "Skriv til borger_@_mail.dk", "borger@mail.dk", id="email-underscores-around-at"),
     pytest.param("iban", "IBAN dk5000400440116243 tak", "DK5000400440116243", id="iban-lowercase-no-spaces"),
     pytest.param("account", "Reg. nr.: 1234 Kontonummer: 1234567890", "1234567890", id="account-labelled"),
-    # --- got through ---
+    # --- got through in the red-team round, defended since (bot.llm.reading, bot.llm.pii) ---
     pytest.param(
         "email",
         "Skriv til borger\\@mail.dk i dag",
         "borger@mail.dk",
         id="email-markdown-escaped-at",
-        marks=_leak("an e-mail address with a Markdown escape ('\\@', shown as '@') is not detected"),
     ),
     pytest.param(
         "email",
         "Skriv til borger@mail\\.dk i dag",
         "borger@mail.dk",
         id="email-markdown-escaped-dot",
-        marks=_leak("an e-mail address with an escaped dot ('mail\\.dk') is not detected"),
     ),
     pytest.param(
         "email",
         "Skriv til **borger**@mail.dk i dag",
         "borger@mail.dk",
         id="email-emphasis-inside",
-        marks=_leak("an e-mail address with emphasis inside ('**borger**@mail.dk') is not detected"),
     ),
     pytest.param(
         "email",
         "Skriv til anne\\_hansen@mail.dk i dag",
         "anne_",
         id="email-escaped-underscore",
-        marks=_leak(
-            "an HTML-to-Markdown converter escapes '_' ('anne\\_hansen@mail.dk'): only 'hansen@mail.dk' "
-            "is redacted, the rest of the address (the person's name) goes to the model"
-        ),
     ),
     pytest.param(
         "email",
         "Skriv til borger @ mail.dk i dag",
         "borger@mail.dk",
         id="email-spaces-around-at",
-        marks=_leak("an e-mail address written with spaces around '@' is not detected"),
     ),
     pytest.param(
         "email",
         "Skriv til borger@mail。dk i dag",
         "borger@mail.dk",
         id="email-ideographic-full-stop",
-        marks=_leak("U+3002 as the domain's dot (IDNA reads it as '.') is not detected"),
     ),
     pytest.param(
         "phone",
         "Ring på tlf. 8765-4321 i dag",
         "87654321",
         id="phone-named-dash-4-4",
-        marks=_leak("a phone number named 'tlf.' and written 8765-4321 is not detected"),
     ),
     pytest.param(
         "phone",
         "Ring på tlf. 87-65-43-21 i dag",
         "87654321",
         id="phone-named-dashed-pairs",
-        marks=_leak("a phone number written with dashes between pairs is not detected"),
     ),
     pytest.param(
         "phone",
         "Ring på tlf. 87.65.43.21 i dag",
         "87654321",
         id="phone-named-dotted-pairs",
-        marks=_leak("a phone number written with dots between pairs is not detected"),
     ),
     pytest.param(
         "phone",
         "Ring på +45-87654321 i dag",
         "87654321",
         id="phone-country-code-dash",
-        marks=_leak("'+45-87654321' is not detected"),
     ),
     pytest.param(
         "account",
         "Udbetales til reg.nr. 1234 kto.nr. 1234567890",
         "1234567890",
         id="account-kto-abbreviation",
-        marks=_leak("'kto.nr.', the common abbreviation of kontonummer, is not read as naming an account"),
     ),
     pytest.param(
         "iban",
         "IBAN: DK50-0040-0440-1162-43",
         "DK5000400440116243",
         id="iban-dashed-groups",
-        marks=_leak("an IBAN with dashes between its groups is not detected"),
     ),
     pytest.param(
         "cpr",
         "Borgeren 010203\u20431234 ringede.",
         CPR_DIGITS,
         id="cpr-hyphen-bullet",
-        marks=_leak("U+2043 HYPHEN BULLET (reads as a dash, category Po) between date and serial"),
     ),
     pytest.param(
         "cpr",
         "Borgeren 010203\u02d71234 ringede.",
         CPR_DIGITS,
         id="cpr-modifier-minus",
-        marks=_leak("U+02D7 MODIFIER LETTER MINUS SIGN (reads as a dash) between date and serial"),
     ),
     pytest.param(
         "cpr",
         "Oplysninger om borgeren:\n010203-\n1234\nTak.",
         CPR_DIGITS,
         id="cpr-own-lines-broken-at-dash",
-        marks=_leak(
-            "a CPR number on lines of its own, broken after the dash, with no word naming it: "
-            "_believable refuses it although the README says a CPR number needs no naming"
-        ),
     ),
     pytest.param(
         "cpr",
         "Borgeren har nummer 0102 03-1234 i sagen",
         CPR_DIGITS,
         id="cpr-space-inside-date",
-        marks=_leak("a CPR number grouped '0102 03-1234' is not detected"),
     ),
 ]
 
@@ -273,10 +251,6 @@ V1_SPLIT = [
             }
         ],
         id="unnamed-value-split-at-the-dash-over-parts",
-        marks=_leak(
-            "a /v1 question whose content parts hold '010203-' and '1234' is joined with line breaks; "
-            "the number then stands on lines of its own, unnamed, and is not detected"
-        ),
     ),
 ]
 
@@ -359,13 +333,6 @@ async def test_a_cpr_number_in_a_specialists_name_never_reaches_an_offentlig_key
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a CPR number the detector misses (U+2043 as its dash) in a source of an offentlig specialist is "
-        "stored and served by search_sources to an offentlig key: the invariant is only as good as find_pii"
-    ),
-)
 async def test_a_disguised_cpr_in_a_source_is_never_held_by_an_offentlig_specialist(
     municipality: Municipality,
 ) -> None:
