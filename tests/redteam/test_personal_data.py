@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import select
 
+from bot.domain import AppError
 from bot.governance import screening
 from bot.services import Actor
 from bot.services.sources import Refused
@@ -65,10 +67,12 @@ async def test_block_mode_refuses_instead_of_sending(make_services, municipality
 
 async def test_personal_data_in_the_prompt_and_the_history_is_guarded(municipality: Municipality) -> None:
     slug = await _public_specialist_with_personal_source(municipality)
-    app = municipality.services.app
-    app.specialists.set_prompt(
-        Actor(BUILDER_A), f"Kontakt sagsbehandler på 87 65 43 21 ved tvivl. Sag: {CPR}.", slug
-    )
+    app, stores = municipality.services.app, municipality.services.stores
+    prompt = f"Kontakt sagsbehandler på 87 65 43 21 ved tvivl. Sag: {CPR}."
+    with pytest.raises(AppError):  # the services refuse it now (tests/redteam/test_specialist_fields.py)...
+        app.specialists.set_prompt(Actor(BUILDER_A), prompt, slug)
+    # ...but a database from before may hold such a prompt, and the router must still guard it
+    stores.specialists.set_prompt(stores.specialists.require(slug).id, prompt, BUILDER_A)  # type: ignore[arg-type]
     municipality.external.reply = "Ring til ⟦TLF-1⟧ om ⟦CPR-1⟧ [1]."
     first = await municipality.say(EMPLOYEE, "Hvad koster beboerlicensen om året?")
     assert "87 65 43 21" in first.text  # restored for the user
