@@ -41,6 +41,7 @@ from bot.rag.retrieval import Retriever
 from bot.services.actor import Actor
 from bot.services.answering import AnsweringService, Question
 from bot.services.base import NO_MODEL, Service, Stores
+from bot.services.content import ContentGuard
 from bot.specialists import SpecialistStore
 from bot.specialists.cases import MAX_CASES
 from bot.store import Database, migrate
@@ -97,6 +98,7 @@ class EvaluationService(Service):
     def __init__(self, stores: Stores, answering: AnsweringService) -> None:
         super().__init__(stores)
         self.answering = answering
+        self.content = ContentGuard(stores)
 
     # -- a specialist's own test cases (/test in Teams, tests.yaml in skills) ----------------------
     def cases(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, list[SpecialistCase]]:
@@ -118,6 +120,8 @@ class EvaluationService(Service):
         existing = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
         if len(existing) >= MAX_CASES:
             raise AppError(Outcome.INVALID, "test_too_many", limit=MAX_CASES)
+        # a test question is content the specialist holds: checked before it is stored or audited
+        self.content.check_fields(actor, spec, {"questions": [question, expect]}, "test")
         asserts = [{"type": "refuses"}] if expect is None else [{"type": "icontains", "value": expect}]
         self.stores.cases.add(spec.id, question, asserts, actor.id)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.TEST_ADDED, spec.slug, question=question[:200], asserts=asserts)

@@ -66,13 +66,20 @@ SETTERS: list[tuple[str, Callable[[Municipality, str, str], object], Callable[[M
         lambda town, slug, value: town.services.app.specialists.set_prompt(WHO, value, slug),
         lambda town, slug: town.services.app.specialists.prompt(WHO, slug)[1].text,
     ),
+    (
+        "questions",
+        lambda town, slug, value: town.services.app.evaluation.add_case(WHO, value, "pas", slug),
+        lambda town, slug: repr([c.question for c in town.services.app.evaluation.cases(WHO, slug)[1]]),
+    ),
 ]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("cpr_i_kilder", ["afvis", "skjul"])
 @pytest.mark.parametrize(
-    ("field", "set_", "read"), SETTERS, ids=["configure-name", "configure-description", "settings", "prompt"]
+    ("field", "set_", "read"),
+    SETTERS,
+    ids=["configure-name", "configure-description", "settings", "prompt", "test-question"],
 )
 async def test_a_cpr_number_set_in_a_field_below_fortrolig_is_refused(
     municipality: Municipality,
