@@ -103,10 +103,6 @@ class Generation:
     blocked_model: str | None = None
     events: list[tuple[AuditAction, dict[str, Any]]] = field(default_factory=list)
 
-    def restore(self, text: str) -> str:
-        """Put personal data back into ``text``, except inside URLs and link targets."""
-        return self.redactor.restore_outside_links(text) if self.redactor else text
-
 
 class ModelRouter:
     def __init__(self, catalogue: ModelCatalogue, pii_mode: Literal["redact", "block"] = "redact") -> None:
