@@ -326,17 +326,12 @@ VALUES = {
 }
 
 
-@pytest.fixture(scope="module")
-def municipality(
-    endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Services, dict[str, Any]]]:
-    """Built once for the module: two specialists with the same source holding personal data, one
-    ``offentlig`` and one ``personfølsom``; what their ingestion sent, by server."""
+def _services(endpoints: Endpoints, tmp: Path, **settings: Any) -> Services:
+    """A migrated service on SQLite under ``tmp`` whose catalogue is ``catalogue(endpoints)``."""
     from bot.app import build_services
     from bot.config import load_settings
     from bot.store import migrate
 
-    tmp = tmp_path_factory.mktemp("egress")
     models = tmp / "models.yaml"
     models.write_text(yaml.safe_dump(catalogue(endpoints), allow_unicode=True), encoding="utf-8")
     services = build_services(
@@ -346,9 +341,20 @@ def municipality(
             database_url=f"sqlite:///{tmp / 'egress.db'}",
             admins="adm",
             models_file=models,
+            **settings,
         )
     )
     migrate.upgrade(services.db)
+    return services
+
+
+@pytest.fixture(scope="module")
+def municipality(
+    endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Services, dict[str, Any]]]:
+    """Built once for the module: two specialists with the same source holding personal data, one
+    ``offentlig`` and one ``personfølsom``; what their ingestion sent, by server."""
+    services = _services(endpoints, tmp_path_factory.mktemp("egress"))
     app, who = services.app, Actor("adm")
     endpoints.forget()
     for slug, data, kilder in (("borger", "ingen", "offentlige"), ("sager", "følsomme", "interne")):
@@ -450,24 +456,8 @@ def test_block_mode_refuses_a_source_in_danish_and_sends_and_stores_nothing(
 ) -> None:
     """A source for an ``offentlig`` specialist whose only embeddings endpoint is uncleared for personal
     data: block mode refuses the file with a message naming it and what was found, never a crash."""
-    from bot.app import build_services
-    from bot.config import load_settings
-    from bot.store import migrate
-
-    models = tmp_path / "models.yaml"
-    models.write_text(yaml.safe_dump(catalogue(endpoints), allow_unicode=True), encoding="utf-8")
-    services = build_services(
-        load_settings(
-            data_dir=tmp_path / "data",
-            index_dir=tmp_path / "indexes",
-            database_url=f"sqlite:///{tmp_path / 'block.db'}",
-            admins="adm",
-            models_file=models,
-            pii_mode="block",
-        )
-    )
+    services = _services(endpoints, tmp_path, pii_mode="block")
     try:
-        migrate.upgrade(services.db)
         app, who = services.app, Actor("adm")
         app.specialists.create(who, "Borger", slug="borger")
         app.publishing.screen(who, SCREEN.format(data="ingen", kilder="offentlige"), "borger")
