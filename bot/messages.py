@@ -1136,7 +1136,3 @@ def t(key: str, locale: str = "da", /, **values: object) -> str:
     if isinstance(text, tuple):
         text = text[0] if values.get("count") == 1 else text[1]
     return _Formatter(locale).format(text, **values) if values else text
-
-
-def has(key: str) -> bool:
-    return key in MESSAGES
