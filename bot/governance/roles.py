@@ -140,12 +140,3 @@ class RoleStore:
                 .order_by(col(Department.name))
             ).all()
         return [(Role(r.role), d) for r, d in rows]
-
-    def holders(self, department_id: int, role: Role) -> set[str]:
-        with self.db.session() as s:
-            rows = s.exec(
-                select(RoleAssignment.user_id).where(
-                    RoleAssignment.department_id == department_id, RoleAssignment.role == role
-                )
-            ).all()
-        return set(rows)

@@ -23,7 +23,7 @@ import re
 from bot.llm.links import LinkPolicy
 from bot.llm.safe_markdown import Restore, render_safe
 
-__all__ = ["REMOVED", "InstructionGuard", "LinkPolicy", "leaks_instructions", "sanitise"]
+__all__ = ["REMOVED", "InstructionGuard", "LinkPolicy", "sanitise"]
 
 REMOVED = {"da": "(link fjernet)", "en": "(link removed)"}
 
@@ -57,7 +57,3 @@ class InstructionGuard:
             return False
         said, w = _words(answer), self.window
         return any(tuple(said[i : i + w]) in self.grams for i in range(len(said) - w + 1))
-
-
-def leaks_instructions(answer: str, instructions: str, window: int = LEAK_WORDS) -> bool:
-    return InstructionGuard(instructions, window).leaks(answer)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import AppError, AuditAction, Outcome, Permission, Role, Sharing, Status, channel_of
+from bot.domain import AppError, AuditAction, Outcome, Permission, Sharing, Status, channel_of
 from bot.governance import access, screening
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
@@ -206,9 +206,3 @@ class PublishingService(Service):
         spec = self.stores.specialists.update(spec.id, status=Status.DRAFT)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.SPECIALIST_UNPUBLISHED, spec.slug, **audit)
         return spec
-
-    def approvers(self, spec: Specialist) -> set[str]:
-        """Who may approve ``spec``: its department's owners (administrators come from settings)."""
-        if spec.department_id is None:
-            return set()
-        return self.stores.roles.holders(spec.department_id, Role.OWNER)
