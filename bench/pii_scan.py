@@ -20,28 +20,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-PROSE = "Borgeren spørger om boligstøtte, tlf. 22 34 56 78, den 12. maj 2024.\n"
-
-
-def adversarial(size: int) -> dict[str, str]:
-    return {
-        "whitespace after a reg.nr.": "1234" + " " * size,
-        "no-break spaces and tabs": "1234" + " \t\u00a0" * (size // 3),
-        "whitespace after a date": "010190" + " " * size,
-        "zero-width spaces": "1234" + "\u200b " * (size // 2),
-        "digit run": "1" * size,
-        "digit-space pairs": "1234 " * (size // 5),
-        "dash run": "-" * size,
-        "digit-dash run": "1-" * (size // 2),
-        "@ run": "@" * size,
-        "a@ run": "a@" * (size // 2),
-        "dotted local part": "a." * (size // 2),
-        "many e-mail addresses": "a@b.dk " * (size // 7),
-        "many CPR numbers": "010190-1234 " * (size // 12),
-        "line-broken digits": "12\n" * (size // 3),
-        "Danish prose": (PROSE * (size // len(PROSE) + 1))[:size],
-    }
+from bench.adversarial import pii_inputs
 
 
 def load(path: str | None) -> ModuleType:
@@ -65,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     pii = load(args.module)
     worst = 0.0
-    for name, text in adversarial(args.size).items():
+    for name, text in pii_inputs(args.size).items():
         start = time.perf_counter()
         pii.find_pii(text)
         elapsed = time.perf_counter() - start

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.adversarial import pii_inputs
 from bot.llm import pii
 from bot.llm.pii import Redactor, blank_pii, find_pii, remove_cpr
 from tests.redteam.pii_generators import (
@@ -258,32 +259,11 @@ def test_the_structural_check_would_see_an_unbounded_run() -> None:
     assert _unbounded(sre_parse.parse(r"\d{4}[ ]*,?[ ]*\d{6}")) != []
 
 
-def _adversarial(size: int) -> dict[str, str]:
-    """Inputs that made the old patterns (or the overlap check) work in the square of their length."""
-    return {
-        "whitespace after a reg.nr.": "1234" + " " * size,
-        "no-break spaces and tabs": "1234" + " \t\u00a0" * (size // 3),
-        "whitespace after a date": "010190" + " " * size,
-        "invisible characters": "1234" + "\u200b " * (size // 2),
-        "digit run": "1" * size,
-        "digit-space pairs": "1234 " * (size // 5),
-        "dash run": "-" * size,
-        "digit-dash run": "1-" * (size // 2),
-        "@ run": "@" * size,
-        "a@ run": "a@" * (size // 2),
-        "dotted local part": "a." * (size // 2),
-        "many e-mail addresses": "a@b.dk " * (size // 7),
-        "many CPR numbers": "010190-1234 " * (size // 12),
-        "line-broken digits": "12\n" * (size // 3),
-        "markdown between digits": "1*" * (size // 2),
-    }
-
-
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("name", list(_adversarial(1)))
+@pytest.mark.parametrize("name", list(pii_inputs(1)))
 def test_a_large_adversarial_text_is_scanned_in_linear_time(name: str) -> None:
     """200 KB of each: about a second on a slow machine (the old detector took minutes on the first)."""
-    text = _adversarial(200_000)[name]
+    text = pii_inputs(200_000)[name]
     assert len(text) >= 190_000
     find_pii(text)
     Redactor().redact(text)
