@@ -97,7 +97,7 @@ def build_services(settings: Settings) -> Services:
     )
     app = Application.build(stores)
     dispatcher = Dispatcher(app)
-    return Services(settings, stores, app, dispatcher, build_teams_bot(settings, dispatcher))
+    return Services(settings, stores, app, dispatcher, build_teams_bot(settings, dispatcher, app.delivery))
 
 
 async def healthz(_request: web.Request) -> web.Response:

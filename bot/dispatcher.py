@@ -1,9 +1,11 @@
-"""The conversation's front desk: what kind of message is this, and which service answers it?
+"""The conversation's front desk: one ``turn(incoming, channel)`` for every message of every door.
 
-``prepare`` reads a message once (tenant, files, card submission, command or question; for a
-question, which specialist answers here) and ``handle`` runs it: a command through the registry, files
-through the sources service, a question through the answering service. Every door that speaks in
-messages (Teams, ``aarhusai chat``, ``aarhusai ask``) goes through here; the rules live below it.
+A turn reads the message once (tenant, files, card submission, command or question; for a question,
+its specialist and everything answering needs, in one database round trip), runs it (a command
+through the registry, files through the sources service, a question through the answering service)
+and talks back only through the door's ``ReplyChannel``: progress, the answer so far, notices, the
+final reply. It attaches the final message's id to the stored answer itself. Teams, ``aarhusai
+chat`` (the same Teams handler) and the tests go through here; the rules live below it.
 """
 
 from __future__ import annotations
@@ -12,22 +14,21 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from bot import metrics
 from bot.clean_text import clean_text
 from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
 from bot.commands.registry import Notify
 from bot.commands.specialists import save_settings_form
+from bot.conversation.channel import Collected, ReplyChannel, Sink
 from bot.conversation.types import Incoming, Reply
 from bot.domain import AppError
-from bot.llm import TextSink
 from bot.messages import t
 from bot.services import Actor, Application, Question
-from bot.services.delivery import Windows
 from bot.services.sources import Added
-from bot.store.models import Specialist
+from bot.store.turn_context import TurnContext
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,14 @@ PROGRESS_EVERY_S = 10.0  # a progress line at most this often, so a big file doe
 
 @dataclass(frozen=True)
 class Turn:
+    """A message as read once: who, what kind, and for a question what answering it needs."""
+
     incoming: Incoming
     actor: Actor
     kind: TurnKind
     command: tuple[str, str] | None = None
-    spec: Specialist | None = None  # the specialist that answers a question here
+    context: TurnContext | None = None  # a question's specialist, prompt, screening, history
+    refused: AppError | None = None  # a question its asker may not put to this specialist
 
     @property
     def is_question(self) -> bool:
@@ -52,10 +56,34 @@ class Dispatcher:
     def __init__(self, app: Application, registry: CommandRegistry | None = None) -> None:
         self.app = app
         self.registry = registry or default_registry()
-        self.settings = app.stores.settings
+        self.settings = app.settings
+
+    async def turn(self, incoming: Incoming, channel: ReplyChannel) -> Reply:
+        """Run one message and deliver its reply through ``channel``. Never raises for the message's
+        sake: failures become a reply in the user's language (a failing channel does raise)."""
+        start = time.perf_counter()
+        turn = await self.prepare(incoming)
+        attached = None
+        if turn.is_question and turn.context is not None and turn.refused is None:
+            key = self.app.answering.informative_key(turn.context.spec)
+            attached = await channel.progress(t(key, turn.actor.locale))
+        reply = await self._run(turn, channel, attached)
+        reply_id = await channel.send(reply)
+        # a streamed answer is stored with the stream's id, which its final message keeps
+        if reply_id != attached and reply.message_id is not None and reply_id is not None:
+            await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, reply_id)
+        metrics.TURNS.labels(turn.kind, reply.kind).inc()
+        metrics.TURN_SECONDS.observe(time.perf_counter() - start)
+        return reply
+
+    async def handle(
+        self, incoming: Incoming, on_text: Sink | None = None, notify: Notify | None = None
+    ) -> Reply:
+        """``turn`` for a caller that shows the reply itself (``aarhusai ask``-like doors, the tests)."""
+        return await self.turn(incoming, Collected(on_text, notify))
 
     async def prepare(self, incoming: Incoming) -> Turn:
-        """Read the message once: its kind and, for a question, the specialist that answers here."""
+        """Read the message once: its kind and, for a question, what answering it needs."""
         incoming = replace(incoming, text=clean_text(incoming.text or ""))  # the doors' one cleaning
         actor = Actor.from_incoming(incoming)
         if not self.settings.tenant_allowed(incoming.conversation.tenant_id):
@@ -72,23 +100,13 @@ class Dispatcher:
         parsed = parse_command(text)
         if parsed is not None:
             return Turn(incoming, actor, "command", command=parsed)
-        spec = await asyncio.to_thread(self.app.specialists.selected, incoming.conversation.id)
-        return Turn(incoming, actor, "question", spec=spec)
+        try:
+            context = await self.app.answering.context(actor)
+        except AppError as exc:
+            return Turn(incoming, actor, "question", refused=exc)
+        return Turn(incoming, actor, "question", context=context)
 
-    def informative_text(self, turn: Turn) -> str:
-        """What to show while a question is being answered."""
-        assert turn.spec is not None
-        return t(self.app.answering.informative_key(turn.spec), turn.actor.locale)
-
-    async def handle(
-        self,
-        incoming: Incoming | Turn,
-        on_text: TextSink | None = None,
-        notify: Notify | None = None,
-        reply_id: str | None = None,
-    ) -> Reply:
-        """Answer one message. Never raises: failures become a reply in the user's language."""
-        turn = incoming if isinstance(incoming, Turn) else await self.prepare(incoming)
+    async def _run(self, turn: Turn, channel: ReplyChannel, reply_id: str | None) -> Reply:
         locale = turn.actor.locale
         try:
             if turn.kind == "tenant_refused":
@@ -98,15 +116,15 @@ class Dispatcher:
                 names = ", ".join(turn.incoming.unsupported_files)
                 return Reply(t("files_personal_only", locale, names=names), kind="notice")
             if turn.kind == "files":
-                return await self._files(turn, notify)
+                return await self._files(turn, channel.notify)
             if turn.kind == "form":
-                return await self._form(turn, notify)
+                return await self._form(turn, channel.notify)
             if turn.kind == "empty":
                 return Reply(t("empty_message", locale), kind="notice")
             if turn.kind == "command":
                 assert turn.command is not None
-                return await self._command(turn, *turn.command, notify=notify)
-            return await self._answer(turn, on_text, reply_id)
+                return await self._command(turn, *turn.command, notify=channel.notify)
+            return await self._answer(turn, channel, reply_id)
         except AppError as exc:
             return Reply(exc.render(locale), kind="notice")
         except Exception:
@@ -175,15 +193,21 @@ class Dispatcher:
             lines.append(render_file_outcome(outcome, locale))
         return Reply("\n".join(lines), kind="command")
 
-    async def _answer(self, turn: Turn, on_text: TextSink | None, reply_id: str | None) -> Reply:
-        assert turn.spec is not None
-        spec, actor = turn.spec, turn.actor
-        await asyncio.to_thread(self.app.specialists.usable, actor, spec)
+    async def _answer(self, turn: Turn, channel: ReplyChannel, reply_id: str | None) -> Reply:
+        if turn.refused is not None:
+            raise turn.refused
+        assert turn.context is not None
         incoming = turn.incoming
-        answer = await self.app.answering.answer(
-            Question(actor, spec, incoming.text, incoming.user.name, incoming.activity_id, reply_id=reply_id),
-            on_text,
+        question = Question(
+            turn.actor,
+            turn.context.spec,
+            incoming.text,
+            incoming.user.name,
+            incoming.activity_id,
+            reply_id=reply_id,
+            context=turn.context,
         )
+        answer = await self.app.answering.answer(question, channel.update)
         return Reply(
             answer.text,
             kind=answer.kind,
@@ -193,25 +217,7 @@ class Dispatcher:
             message_id=answer.message_id,
         )
 
-    # -- around the answer ------------------------------------------------------------------------
-    async def claim(self, conversation_id: str, activity_id: str) -> bool:
-        """Whether this replica answers the activity (another replica may have claimed it first)."""
-        return await asyncio.to_thread(self.app.delivery.claim, conversation_id, activity_id)
-
-    async def finish(self, conversation_id: str, activity_id: str) -> None:
-        await asyncio.to_thread(self.app.delivery.finish, conversation_id, activity_id)
-
-    async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
-        return await asyncio.to_thread(self.app.delivery.earlier_turns, conversation_id, activity_id)
-
-    async def reserve_send(self, budgets: Sequence[tuple[str, Windows]]) -> float:
-        return await asyncio.to_thread(self.app.delivery.reserve_send, budgets)
-
-    async def attach_reply_id(self, reply: Reply, activity_id: str | None) -> None:
-        if reply.message_id is None or activity_id is None:
-            return  # nothing stored, or nothing to attach: no trip to the database
-        await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, activity_id)
-
+    # -- the other activities of a conversation ---------------------------------------------------
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:
         actor = Actor.from_incoming(incoming)
         return await asyncio.to_thread(self.app.feedback.vote, actor, reply_to_id, reaction, text)

@@ -191,7 +191,7 @@ async def test_the_send_limit_of_a_conversation_holds_across_replicas(
 
     own = await sends([ConversationRateLimiter() for _ in replicas], 7)
     assert _most_in_any_window(own, 0.9) == 14  # the finding: each replica spends its own budget
-    shared = await sends([SharedSendLimiter(r.dispatcher) for r in replicas], 10)
+    shared = await sends([SharedSendLimiter(r.app.delivery) for r in replicas], 10)
     assert len(shared) == 20
     assert _most_in_any_window(shared, 0.9) <= 7
 
@@ -211,19 +211,22 @@ def test_the_app_wide_send_budget_spans_conversations(
     assert log.reserve((("conversation:9", per_conversation),)) == 0.0
 
 
-def test_a_turn_waits_for_an_earlier_turn_of_its_conversation_on_another_replica(
+async def test_a_turn_waits_for_an_earlier_turn_of_its_conversation_on_another_replica(
     make_services: Callable[..., Services], tmp_path: Path, db_url: str
 ) -> None:
     a, b = (
         make_services(database_url=db_url, data_dir=tmp_path / n, index_dir=tmp_path / f"i{n}").app.delivery
         for n in "ab"
     )
-    assert a.claim("c1", "first") and b.claim("c1", "second") and b.claim("c2", "other")
-    assert a.earlier_turns("c1", "first") == 0
-    assert b.earlier_turns("c1", "second") == 1  # "first" still runs on replica a
-    assert b.earlier_turns("c2", "other") == 0  # another conversation never waits
-    a.finish("c1", "first")
-    assert b.earlier_turns("c1", "second") == 0
+    assert await a.begin("c1", "first") == (True, 0)
+    assert await b.begin("c1", "second") == (True, 1)  # "first" still runs on replica a: one trip says so
+    assert await b.begin("c2", "other") == (True, 0)  # another conversation never waits
+    assert await a.begin("c1", "second") == (False, 0)  # claimed by b: a does not answer it
+    assert await a.earlier_turns("c1", "first") == 0
+    assert await b.earlier_turns("c1", "second") == 1
+    await a.finish("c1", "first")
+    assert await b.earlier_turns("c1", "second") == 0
+    assert (await b.begin("c1", "third"))[1] == 1  # "second" still runs
 
 
 async def test_answers_keep_their_order_when_a_conversation_spans_two_replicas(
@@ -302,7 +305,7 @@ async def test_a_stream_update_never_waits_for_a_send_budget(
     skipped at once, while the final message waits for its slot."""
     from bot.teams.outbound import SharedSendLimiter
 
-    limiter = SharedSendLimiter(make_services(database_url=db_url).dispatcher)
+    limiter = SharedSendLimiter(make_services(database_url=db_url).app.delivery)
     for _ in range(7):
         assert await limiter.acquire("a:chat", "t1")
     loop = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ the application services call it from a worker thread.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -56,9 +57,20 @@ class RoleStore:
     ) -> UserRoles:
         with self.db.session() as s:
             rows = s.exec(select(RoleAssignment).where(RoleAssignment.user_id == user)).all()
+        return self.roles_from(user, [(r.role, r.department_id) for r in rows], is_admin, aliases, system)
+
+    def roles_from(
+        self,
+        user: str,
+        rows: Iterable[tuple[str, int]],
+        is_admin: bool = False,
+        aliases: tuple[str, ...] = (),
+        system: bool = False,
+    ) -> UserRoles:
+        """``user``'s roles from their (role, department id) rows, read here or with a turn's context."""
         by_role: dict[str, set[int]] = {r.value: set() for r in Role}
-        for row in rows:
-            by_role.setdefault(row.role, set()).add(row.department_id)
+        for role, department_id in rows:
+            by_role.setdefault(role, set()).add(department_id)
         return UserRoles(
             user,
             is_admin or self.settings.is_admin(user, *aliases),

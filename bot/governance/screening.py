@@ -173,4 +173,9 @@ def sees_no_personal_data(row: Screening | None) -> bool:
     it gives may not hold any (``bot.governance.content``, the one place that decides)."""
     if row is None:
         return False
-    return not content.holds_personal_data(classify(row.data_categories.split(","), row.public_sources))
+    return screened_clean(row.data_categories, row.public_sources)
+
+
+def screened_clean(data_categories: str, public_sources: bool) -> bool:
+    """``sees_no_personal_data`` on a screening's two columns (as a turn's context reads them)."""
+    return not content.holds_personal_data(classify(data_categories.split(","), public_sources))

@@ -16,8 +16,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from bot import metrics
 from bot.conversation.types import Citation, ConversationRef, Exchange
-from bot.domain import AuditAction, SpecialistKind
-from bot.governance import screening
+from bot.domain import AppError, AuditAction, Outcome, SpecialistKind, Status
+from bot.governance import access, screening
+from bot.governance.roles import UserRoles
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
@@ -25,8 +26,9 @@ from bot.messages import t
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, Stores
 from bot.store.models import Specialist
+from bot.store.turn_context import TurnContext, TurnContextStore
 
 AnswerKind = Literal["answer", "notice", "error"]
 
@@ -56,12 +58,36 @@ class Question:
     record: bool = True
     model: str | None = None  # this model and no other (evaluation); None: the specialist's route
     reply_id: str | None = None  # Teams' id of the message that will carry the answer, when known before
+    context: TurnContext | None = None  # read with the turn: prompt, screening and history come from it
 
 
 class AnsweringService(Service):
+    def __init__(self, stores: Stores) -> None:
+        super().__init__(stores)
+        self._contexts = TurnContextStore(stores.db)
+
     @property
     def router(self) -> ModelRouter:
         return self.stores.router
+
+    async def context(self, actor: Actor) -> TurnContext:
+        """The specialist that answers ``actor`` where they write, checked usable by them, with the
+        rest a question needs (prompt, screening, roles, history): one database round trip."""
+        ctx = await asyncio.to_thread(
+            self._contexts.load, actor.conversation_id, actor.id, self.settings.history_turns
+        )
+        if ctx is None:
+            raise AppError(Outcome.NOT_FOUND, "specialist_gone")
+        spec = ctx.spec
+        if not access.can_use(self._roles(actor, ctx), spec, actor.conversation_id):
+            key = "draft_only_builders" if spec.status != Status.PUBLISHED else "not_shared_with_you"
+            raise AppError(Outcome.FORBIDDEN, key, name=spec.name)
+        return ctx
+
+    def _roles(self, actor: Actor, ctx: TurnContext) -> UserRoles:
+        if actor.kind in ("skills-sync", "api"):
+            return self.roles(actor)
+        return self.stores.roles.roles_from(actor.id, ctx.roles, actor.kind == "cli", actor.aliases)
 
     def search(
         self,
@@ -137,14 +163,17 @@ class AnsweringService(Service):
             return await self._record(q, Answer(text, "answer", "sources_only", citations))
 
         history = await self._history(q)
-        prompt = await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)  # type: ignore[arg-type]
+        if q.context is not None and q.context.prompt is not None:
+            prompt_text = q.context.prompt
+        else:
+            prompt_text = (await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)).text  # type: ignore[arg-type]
         try:
             budget = self.router.context_chars(
                 spec.classification, q.model or spec.model_id, q.model is not None, plan
             )
         except NoModelConfigured:  # the catalogue was emptied meanwhile
             return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
-        messages = self._messages(spec, prompt.text, hits, q.text, history, locale, budget)
+        messages = self._messages(spec, prompt_text, hits, q.text, history, locale, budget)
         guard = InstructionGuard(str(messages[0].content))
         raw: list[str] = []
         withheld = False
@@ -239,6 +268,8 @@ class AnsweringService(Service):
     async def _history(self, q: Question) -> list[Exchange]:
         if q.history is not None:
             return list(q.history)[-self.settings.history_turns :] if self.settings.history_turns else []
+        if q.context is not None:
+            return [Exchange(question, answer) for question, answer in q.context.history]
         rows = await asyncio.to_thread(
             self.stores.conversations.history,
             q.actor.conversation_id,
@@ -249,8 +280,14 @@ class AnsweringService(Service):
 
     async def _personal_data_warning(self, q: Question) -> str:
         """A specialist screened as seeing no personal data should not get any: tell the user."""
-        row = await asyncio.to_thread(screening.of, self.stores.db, q.spec.id)
-        if not screening.sees_no_personal_data(row):
+        if q.context is not None:
+            screened = q.context.screening
+            clean = screened is not None and screening.screened_clean(*screened)
+        else:
+            clean = screening.sees_no_personal_data(
+                await asyncio.to_thread(screening.of, self.stores.db, q.spec.id)
+            )
+        if not clean:
             return ""
         if not await afind_pii(q.text):
             return ""

@@ -7,6 +7,7 @@ replica to claim the activity in the shared database answers it; every other cla
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from bot.replica import replica_id
@@ -16,25 +17,39 @@ from bot.store.sendlog import SendLogStore, Windows
 
 
 class DeliveryService(Service):
+    """Awaitable: each method is one database round trip, run off the event loop here (the doors
+    call it from the loop and never hop themselves)."""
+
     def __init__(self, stores: Stores) -> None:
         super().__init__(stores)
         self.claims = ClaimStore(stores.db)
         self.sends = SendLogStore(stores.db)
 
-    def claim(self, conversation_id: str, activity_id: str) -> bool:
-        """True when this replica is the one to answer the activity: the first claim, or a takeover
-        of a claim whose replica died mid-turn (its lease ran out)."""
-        key = f"{conversation_id}|{activity_id}"
-        return self.claims.claim(key, replica_id(), self.settings.claim_lease_s, conversation=conversation_id)
+    async def begin(self, conversation_id: str, activity_id: str) -> tuple[bool, int]:
+        """Whether this replica answers the activity (the first claim, or a takeover of a claim
+        whose replica died mid-turn, its lease run out) and, if so, how many earlier turns of the
+        conversation still run on any replica: one round trip on PostgreSQL."""
+        return await asyncio.to_thread(
+            self.claims.claim_in_order,
+            self._key(conversation_id, activity_id),
+            replica_id(),
+            self.settings.claim_lease_s,
+            conversation_id,
+        )
 
-    def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
+    async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
         """Turns of this conversation claimed before this one and still running, on any replica."""
-        return self.claims.earlier_unfinished(f"{conversation_id}|{activity_id}", self.settings.claim_lease_s)
+        key = self._key(conversation_id, activity_id)
+        return await asyncio.to_thread(self.claims.earlier_unfinished, key, self.settings.claim_lease_s)
 
-    def reserve_send(self, budgets: Sequence[tuple[str, Windows]]) -> float:
+    async def reserve_send(self, budgets: Sequence[tuple[str, Windows]]) -> float:
         """One send from each budget (all replicas share them): 0.0 when taken, else seconds to wait."""
-        return self.sends.reserve(budgets)
+        return await asyncio.to_thread(self.sends.reserve, budgets)
 
-    def finish(self, conversation_id: str, activity_id: str) -> None:
+    async def finish(self, conversation_id: str, activity_id: str) -> None:
         """The turn is answered: the claim can no longer be taken over."""
-        self.claims.finish(f"{conversation_id}|{activity_id}")
+        await asyncio.to_thread(self.claims.finish, self._key(conversation_id, activity_id))
+
+    @staticmethod
+    def _key(conversation_id: str, activity_id: str) -> str:
+        return f"{conversation_id}|{activity_id}"

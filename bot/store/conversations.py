@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -41,6 +42,22 @@ class ConversationStore:
         route: str = "{}",
         reply_id: str | None = None,
     ) -> Message:
+        message = Message(
+            conversation_id=conv.id,
+            user_id=user_id,
+            user_name=user_name,
+            activity_id=activity_id,
+            specialist=specialist,
+            question=question,
+            answer=answer,
+            model=model,
+            outcome=outcome,
+            citations=json.dumps([asdict(c) for c in citations or []], ensure_ascii=False),
+            route=route,
+            reply_activity_id=reply_id,
+        )
+        if self.db.engine.dialect.name == "postgresql":
+            return self._record_postgres(conv, message)
         with self.db.session() as session:
             if session.get(Conversation, conv.id) is None:
                 session.add(_conversation_row(conv))
@@ -48,23 +65,32 @@ class ConversationStore:
                     session.commit()
                 except IntegrityError:  # created meanwhile by a concurrent message
                     session.rollback()
-            message = Message(
-                conversation_id=conv.id,
-                user_id=user_id,
-                user_name=user_name,
-                activity_id=activity_id,
-                specialist=specialist,
-                question=question,
-                answer=answer,
-                model=model,
-                outcome=outcome,
-                citations=json.dumps([asdict(c) for c in citations or []], ensure_ascii=False),
-                route=route,
-                reply_activity_id=reply_id,
-            )
             session.add(message)
             session.commit()
             return message
+
+    def _record_postgres(self, conv: ConversationRef, message: Message) -> Message:
+        """The conversation (if new) and the message in one statement: one round trip per answer."""
+        row = _conversation_row(conv)
+        columns = [c for c in Message.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+        params = {f"m_{c.name}": getattr(message, c.name) for c in columns}
+        params |= {
+            "c_id": row.id,
+            "c_channel": row.channel_id,
+            "c_type": row.conversation_type,
+            "c_tenant": row.tenant_id,
+            "c_created": row.created_at,
+        }
+        names = ", ".join(c.name for c in columns)
+        values = ", ".join(f":m_{c.name}" for c in columns)
+        statement = text(
+            "WITH c AS (INSERT INTO conversations (id, channel_id, conversation_type, tenant_id, created_at) "
+            "VALUES (:c_id, :c_channel, :c_type, :c_tenant, :c_created) ON CONFLICT (id) DO NOTHING) "
+            f"INSERT INTO messages ({names}) VALUES ({values}) RETURNING id"
+        )
+        with self.db.statement() as connection:
+            message.id = connection.execute(statement, params).scalar_one()
+        return message
 
     def history(self, conversation_id: str, limit: int, specialist: str = "assistent") -> list[Message]:
         """The last ``limit`` answered exchanges with ``specialist`` here, oldest first."""

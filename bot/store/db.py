@@ -69,6 +69,18 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """A connection for one self-contained statement: no BEGIN before it and no COMMIT after it
+        (the statement is its own transaction), so it costs one round trip to PostgreSQL. Inside
+        ``transaction`` it joins that instead."""
+        unit = self._unit()
+        if unit is not None:
+            yield unit.connection
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+
     def _unit(self) -> _Unit | None:
         unit = _UNIT.get()
         return unit if unit is not None and unit.db is self else None

@@ -76,7 +76,7 @@ class SendLogStore:
 
     def _reserve_postgres(self, budgets: Sequence[tuple[str, Windows]]) -> float:
         rows = [(scope[:600], n, float(w)) for scope, windows in budgets for n, w in windows]
-        with self.db.engine.connect() as conn:
+        with self.db.statement() as conn:  # the function is atomic on its own: one round trip
             wait = conn.execute(
                 text("SELECT aarhusai_reserve_send(:scopes, :limits, :windows)"),
                 {
@@ -85,5 +85,4 @@ class SendLogStore:
                     "windows": [r[2] for r in rows],
                 },
             ).scalar_one()
-            conn.commit()
         return float(wait)

@@ -1,15 +1,14 @@
 """The Agents SDK wiring: one ``AgentApplication`` whose handlers translate Teams activities for the
 dispatcher.
 
-Messages (text, files, card submissions) go to ``Dispatcher.handle``; answers are streamed in
-personal chats and sent as placeholder + final message elsewhere; feedback votes and installs are
-handled here too. Nothing below this package sees an activity.
+A message (text, files, card submission) is one ``Dispatcher.turn`` with a ``TeamsStream`` as its
+reply channel: streamed in personal chats, placeholder + final message elsewhere. Feedback votes and
+installs are handled here too. Nothing below this package sees an activity.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from bot import metrics
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.messages import t
@@ -41,10 +39,10 @@ log = logging.getLogger(__name__)
 
 
 class Delivery(Protocol):
-    """What replicas share about delivery (the dispatcher, over ``DeliveryService``)."""
+    """What replicas share about delivery (``bot.services.delivery.DeliveryService``)."""
 
-    async def claim(self, conversation_id: str, activity_id: str) -> bool:
-        """True when this replica answers the activity."""
+    async def begin(self, conversation_id: str, activity_id: str) -> tuple[bool, int]:
+        """Whether this replica answers the activity, and the earlier turns still running."""
 
     async def finish(self, conversation_id: str, activity_id: str) -> None:
         """The claimed turn is done."""
@@ -94,7 +92,7 @@ def can_stream(activity: Activity) -> bool:
     )
 
 
-def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
+def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) -> TeamsBot:
     auth = auth_configuration(settings)
     downloads = DownloadPolicy.from_setting(settings.download_hosts)
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
@@ -104,7 +102,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
         connection_manager=connections,
         channel_service_client_factory=GuardedClientFactory(connections, reply_hosts(settings)),
     )
-    adapter.use(SendPolicy(SharedSendLimiter(core)))
+    adapter.use(SendPolicy(SharedSendLimiter(delivery)))
     app = AgentApplication[TurnState](
         storage=MemoryStorage(),
         connection_manager=connections,
@@ -113,32 +111,8 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
-        start = time.perf_counter()
-        turn = await core.prepare(to_incoming(context.activity, settings.locale, downloads))
-        is_question = turn.is_question
-        stream = TeamsStream(context, streaming=can_stream(context.activity))
-        if is_question:
-            await stream.informative(core.informative_text(turn))
-
-        async def notify(text: str) -> None:
-            await context.send_activity(Activity(type=ActivityTypes.message, text=text))
-
-        # a stream's id is known before the answer is stored: stored with it, thumbs work at once
-        attached = stream.stream_id if is_question else None
-        reply = await core.handle(
-            turn, on_text=stream.update if is_question else None, notify=notify, reply_id=attached
-        )
-        if is_question:
-            reply_id = await stream.finish(reply)
-        else:
-            reply_id = None
-            for activity in to_activities(reply):
-                response = await context.send_activity(activity)
-                reply_id = response.id if response else None
-        if reply_id != attached:  # a streamed answer's final message keeps the stream's id
-            await core.attach_reply_id(reply, reply_id)
-        metrics.TURNS.labels(turn.kind, reply.kind).inc()
-        metrics.TURN_SECONDS.observe(time.perf_counter() - start)
+        incoming = to_incoming(context.activity, settings.locale, downloads)
+        await core.turn(incoming, TeamsStream(context, streaming=can_stream(context.activity)))
 
     async def on_feedback(context: TurnContext, _state: TurnState) -> None:
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
@@ -188,7 +162,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher) -> TeamsBot:
         adapter=adapter,
         auth=auth,
         downloads=downloads,
-        delivery=core,
+        delivery=delivery,
         tenant_allowed=settings.tenant_allowed,
         identity=identity,
     )

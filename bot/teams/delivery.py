@@ -86,10 +86,11 @@ class BackgroundTurns:
         queued = time.monotonic()
         try:
             async with lock:
-                claimed_in_db = False
+                claimed_in_db, earlier = False, 0
                 if activity.id:
                     try:
-                        claimed = claimed_in_db = await delivery.claim(conversation, activity.id)
+                        claimed, earlier = await delivery.begin(conversation, activity.id)
+                        claimed_in_db = claimed
                     except Exception:  # the database is down: answering twice beats not answering
                         log.exception("claim of activity %s failed; answering anyway", activity.id)
                         claimed = True
@@ -99,7 +100,7 @@ class BackgroundTurns:
                         self.recent.forget(key)
                         return
                 try:
-                    if claimed_in_db and activity.id:
+                    if earlier and activity.id:
                         await self._after_earlier_turns(conversation, activity.id)
                     metrics.QUEUE_WAIT_SECONDS.labels("conversation").observe(time.monotonic() - queued)
                     await self.bot.adapter.process_activity(claims, activity, self.bot.app.on_turn)
@@ -118,12 +119,15 @@ class BackgroundTurns:
 
     async def _after_earlier_turns(self, conversation: str, activity_id: str) -> None:
         """Wait while another replica still runs an earlier turn of this conversation (bounded by
-        the claims' lease: a replica that died does not hold the conversation for longer)."""
+        the claims' lease: a replica that died does not hold the conversation for longer). Called
+        when the claim already counted some, so it waits before it asks again."""
         delay = 0.05
         try:
-            while await self.bot.delivery.earlier_turns(conversation, activity_id):
+            while True:
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, ORDER_POLL_MAX_S)
+                if not await self.bot.delivery.earlier_turns(conversation, activity_id):
+                    return
         except Exception:
             log.warning("could not ask for earlier turns of a conversation; answering now", exc_info=True)
 

@@ -1,4 +1,4 @@
-"""Teams' streaming protocol for personal chats, and the placeholder pattern elsewhere.
+"""The Teams reply channel: the streaming protocol in personal chats, the placeholder pattern elsewhere.
 
 Personal chat: a typing activity with a ``streaminfo`` entity (``informative``) whose id becomes the
 stream id, then typing activities with the text so far (``streaming``, at most one a second), then the
@@ -24,6 +24,8 @@ MAX_STREAM_S = 110.0
 
 
 class TeamsStream:
+    """``bot.conversation.channel.ReplyChannel`` for one Teams turn."""
+
     def __init__(self, context: TurnContext, streaming: bool) -> None:
         self.context = context
         self.streaming = streaming
@@ -33,6 +35,26 @@ class TeamsStream:
         self.started = time.monotonic()
         self.last_sent = 0.0
         self.sent_updates = 0
+        self.started_answer = False  # progress was shown: the final message closes it
+
+    async def progress(self, text: str) -> str | None:
+        """The informative update; in a personal chat its id is the stream's, which the final
+        message keeps (so the answer can be stored with it before it is sent)."""
+        self.started_answer = True
+        await self.informative(text)
+        return self.stream_id
+
+    async def notify(self, text: str) -> None:
+        await self.context.send_activity(Activity(type=ActivityTypes.message, text=text))
+
+    async def send(self, reply: Reply) -> str | None:
+        if self.started_answer:
+            return await self.finish(reply)
+        reply_id = None
+        for activity in to_activities(reply):
+            response = await self.context.send_activity(activity)
+            reply_id = response.id if response else None
+        return reply_id
 
     async def informative(self, text: str) -> None:
         if not self.streaming:

@@ -1,0 +1,63 @@
+"""The one way the core talks back during a turn (as Slack Bolt hands a handler ``say``/``respond``).
+
+Each door that speaks in messages implements ``ReplyChannel``: Teams (a stream in personal chats, a
+placeholder and a final message elsewhere), the terminal chat, ``aarhusai ask``. The core calls
+``progress`` once when a question starts, ``update`` with the answer so far, ``notify`` for lines
+outside the answer (a file's progress), and ``send`` once with the final reply; it attaches the id
+``send`` returns to the stored answer itself, so feedback on that message finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.conversation.types import Reply
+
+
+class ReplyChannel(Protocol):
+    async def progress(self, text: str) -> str | None:
+        """Show that a question is being answered; the id the final answer will carry, when the
+        door knows it already (a Teams stream), else None."""
+
+    async def update(self, text: str) -> None:
+        """The answer so far, already made safe."""
+
+    async def notify(self, text: str) -> None:
+        """A line of its own, outside the answer."""
+
+    async def send(self, reply: Reply) -> str | None:
+        """Deliver the final reply; the id of the message that carries it, when there is one."""
+
+
+Sink = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class Collected:
+    """A channel that keeps what the core said, for doors that print the reply themselves
+    (``aarhusai ask``, the tests), optionally passing the answer so far and the notices on."""
+
+    on_text: Sink | None = None
+    on_notice: Sink | None = None
+    progress_texts: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+    async def progress(self, text: str) -> str | None:
+        self.progress_texts.append(text)
+        return None
+
+    async def update(self, text: str) -> None:
+        if self.on_text is not None:
+            await self.on_text(text)
+
+    async def notify(self, text: str) -> None:
+        self.notices.append(text)
+        if self.on_notice is not None:
+            await self.on_notice(text)
+
+    async def send(self, reply: Reply) -> str | None:
+        self.replies.append(reply)
+        return None

@@ -1,0 +1,206 @@
+"""One question's way through the Teams door: its cost in database round trips, and the one reply
+channel the core talks back through (progress, the answer so far, the final reply and its id)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.app import Services
+from bot.conversation.channel import Collected
+from bot.conversation.types import ConversationRef, Incoming, Reply, User
+from bot.server import start
+from bot.store.models import Message
+from bot.teams.http import BACKGROUND_KEY
+from tests.conftest import write_catalogue
+from tests.support.connector import FakeConnector
+from tests.support.openai_server import RecordingModelServer
+from tests.test_http_edge import message_activity
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+SEND_BUDGET = ("aarhusai_reserve_send", "send_log")  # a send's budget: per activity sent, not per question
+
+
+@dataclass
+class Trips:
+    """What reached the database: statements, and transactions opened around them (each such
+    transaction costs a BEGIN and a COMMIT or ROLLBACK on top of its statements)."""
+
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+
+    def per_question(self) -> list[str]:
+        return [s for s in self.statements if not any(word in s for word in SEND_BUDGET)]
+
+    @property
+    def round_trips(self) -> int:
+        return len(self.per_question()) + 2 * self.transactions
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[Trips]:
+    trips = Trips()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        trips.statements.append(" ".join(statement.split())[:160])
+
+    def on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            trips.transactions += 1
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "begin", on_begin)
+    try:
+        yield trips
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "begin", on_begin)
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    c = await FakeConnector().start()
+    yield c
+    await c.stop()
+
+
+async def _serve(services: Services) -> tuple[Any, str]:
+    runner, port = await start(services, "127.0.0.1", 0)
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def _ask(
+    runner: Any, base: str, connector: FakeConnector, text: str, seen: int, conversation: str | None = None
+) -> None:
+    activity = message_activity(connector.service_url, text)
+    if conversation:
+        activity["conversation"]["id"] = conversation
+    async with aiohttp.ClientSession() as http, http.post(f"{base}/api/messages", json=activity) as resp:
+        assert resp.status == 202
+    await connector.wait_for_messages(seen + 1)
+    await runner.app[BACKGROUND_KEY].drain()  # the claim is finished after the final message
+
+
+def _services(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    model_server: RecordingModelServer,
+    db: str,
+    **settings: object,
+) -> Services:
+    catalogue = write_catalogue(
+        tmp_path / "m.yaml",
+        {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
+    )
+    return make_services(models_file=catalogue, database_url=db, **settings)
+
+
+async def test_a_general_question_costs_four_round_trips_on_postgresql(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    pg_url: str,
+    connector: FakeConnector,
+    model_server: RecordingModelServer,
+) -> None:
+    """Claim + order check, the question's context (specialist, roles, prompt, screening, history),
+    the answer's record, the finish: one statement each, none inside a BEGIN ... COMMIT."""
+    services = _services(make_services, tmp_path, model_server, pg_url)
+    runner, base = await _serve(services)
+    try:
+        await _ask(runner, base, connector, "Første spørgsmål", 0)  # the conversation exists after this
+        with counting(services.db.engine) as trips:
+            await _ask(runner, base, connector, "Hvad er en magistratsafdeling?", len(connector.messages()))
+    finally:
+        await runner.cleanup()
+    assert trips.transactions == 0, trips.statements
+    assert trips.round_trips == 4, trips.per_question()
+    assert len(trips.statements) > 4  # the sends' budget was asked too (and is not counted above)
+    with services.db.session() as s:
+        stored = s.exec(select(Message).order_by(Message.id)).all()  # type: ignore[arg-type]
+    assert [m.question for m in stored] == ["Første spørgsmål", "Hvad er en magistratsafdeling?"]
+    assert stored[-1].reply_activity_id  # the final message's id reached the record
+
+
+async def test_the_first_answer_in_a_new_conversation_records_it_in_the_same_statement(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    pg_url: str,
+    connector: FakeConnector,
+    model_server: RecordingModelServer,
+) -> None:
+    services = _services(make_services, tmp_path, model_server, pg_url)
+    runner, base = await _serve(services)
+    try:
+        await _ask(runner, base, connector, "Hej", 0)  # after the start's own jobs (retention)
+        with counting(services.db.engine) as trips:
+            await _ask(runner, base, connector, "Hej", 1, conversation="a:another-chat")
+    finally:
+        await runner.cleanup()
+    assert trips.round_trips == 4, trips.per_question()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_history_comes_with_the_context_oldest_first_and_per_specialist(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    db_url: str,
+    model_server: RecordingModelServer,
+) -> None:
+    services = _services(make_services, tmp_path, model_server, db_url, history_turns=2)
+
+    def ask(text: str) -> Incoming:
+        user = User(id="29:anne", name="Anne", aad_object_id="aad-anne")
+        return Incoming(text, user, ConversationRef(id="a:chat-1", type="personal", tenant_id="t1"))
+
+    for question in ("en", "to", "tre"):
+        await services.dispatcher.handle(ask(question))
+    turn = await services.dispatcher.prepare(ask("fire"))
+    assert turn.context is not None
+    assert [q for q, _ in turn.context.history] == ["to", "tre"]  # the last two, oldest first
+    assert turn.context.prompt  # the general assistant's current prompt
+    sent = model_server.requests[-1]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["en", "to", "tre"]
+
+
+async def test_the_core_talks_back_through_the_channel_only(
+    make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
+) -> None:
+    """A question: progress once, the answer so far, one final reply whose id is stored with it."""
+    services = _services(make_services, tmp_path, model_server, f"sqlite:///{tmp_path / 'a.db'}")
+    model_server.reply_for = lambda _body: "Et svar " + "ord " * 40
+    model_server.chunk_delay_s = 0.02
+
+    class Recording(Collected):
+        async def send(self, reply: Reply) -> str | None:
+            await super().send(reply)
+            return "reply-activity-7"
+
+    channel = Recording(on_text=None)
+    updates: list[str] = []
+
+    async def on_text(text: str) -> None:
+        updates.append(text)
+
+    channel.on_text = on_text
+    incoming = Incoming(
+        "Fortæl noget", User(id="29:bo", name="Bo"), ConversationRef(id="a:chat-2", tenant_id="t1")
+    )
+    reply = await services.dispatcher.turn(incoming, channel)
+    assert channel.progress_texts and len(channel.replies) == 1 and channel.replies[0] is reply
+    assert updates and reply.text.startswith(updates[-1].rstrip()[:5])
+    with services.db.session() as s:
+        stored = s.get(Message, reply.message_id)
+    assert stored is not None and stored.reply_activity_id == "reply-activity-7"
+    command = await services.dispatcher.turn(
+        Incoming("/hjælp", User(id="29:bo"), ConversationRef(id="a:chat-2", tenant_id="t1")), channel
+    )
+    assert len(channel.progress_texts) == 1 and channel.replies[-1] is command  # no progress for a command
