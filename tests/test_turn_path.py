@@ -204,3 +204,31 @@ async def test_the_core_talks_back_through_the_channel_only(
         Incoming("/hjælp", User(id="29:bo"), ConversationRef(id="a:chat-2", tenant_id="t1")), channel
     )
     assert len(channel.progress_texts) == 1 and channel.replies[-1] is command  # no progress for a command
+
+
+async def test_a_grounded_question_adds_one_round_trip_for_its_passages(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    pg_url: str,
+    connector: FakeConnector,
+    model_server: RecordingModelServer,
+) -> None:
+    services = _services(make_services, tmp_path, model_server, pg_url)
+    spec = services.stores.specialists.create("Regler", "aad-anne", slug="regler")
+    services.stores.specialists.update(
+        spec.id, status="published", sharing="organisation", classification="intern"
+    )
+    await services.stores.ingestor.ingest(
+        spec, "parkering.md", (CORPUS / "parkering.md").read_bytes(), "aad-anne"
+    )
+    services.stores.specialists.select("a:personal-chat-1", spec.id, "aad-anne")
+    runner, base = await _serve(services)
+    try:
+        await _ask(runner, base, connector, "Hvor må jeg parkere?", 0)  # the index is loaded after this
+        with counting(services.db.engine) as trips:
+            await _ask(runner, base, connector, "Hvad koster en parkeringslicens?", len(connector.messages()))
+    finally:
+        await runner.cleanup()
+    assert trips.transactions == 0, trips.statements
+    assert trips.round_trips == 5, trips.per_question()  # the four, and the passages' texts
+    assert any("FROM chunks" in s for s in trips.per_question())

@@ -293,8 +293,8 @@ class Retriever:
         if not best:
             return []
         chunk_ids = [int(index.chunk_ids[p]) for p, _ in best]
-        with self.db.session() as s:
-            rows = s.exec(
+        with self.db.statement() as connection:  # one statement, no BEGIN/ROLLBACK around it
+            rows = connection.execute(
                 select(Chunk.id, Chunk.text, Chunk.page, Chunk.heading, Source.name)
                 .join(Source, col(Source.id) == Chunk.source_id)
                 .where(col(Chunk.id).in_(chunk_ids))
