@@ -232,3 +232,43 @@ async def test_a_grounded_question_adds_one_round_trip_for_its_passages(
     assert trips.transactions == 0, trips.statements
     assert trips.round_trips == 5, trips.per_question()  # the four, and the passages' texts
     assert any("FROM chunks" in s for s in trips.per_question())
+
+
+async def test_turns_share_one_connector_session_per_endpoint_and_token(
+    make_services: Callable[..., Services],
+    tmp_path: Path,
+    connector: FakeConnector,
+    model_server: RecordingModelServer,
+) -> None:
+    """The SDK opened (and closed) an HTTP session per turn; now every turn to an endpoint reuses one."""
+    services = _services(make_services, tmp_path, model_server, f"sqlite:///{tmp_path / 'a.db'}")
+    sessions = services.teams.sessions
+    assert sessions is not None
+    runner, base = await _serve(services)
+    try:
+        await _ask(runner, base, connector, "Hej", 0)
+        first = dict(sessions._open)
+        await _ask(runner, base, connector, "Igen", len(connector.messages()), conversation="a:other")
+        assert sessions._open == first and len(first) == 1  # the same session, still open
+        (session,) = (s for _token, s in first.values())
+        assert not session.closed
+    finally:
+        await runner.cleanup()
+    assert session.closed  # closed with the server
+
+
+async def test_a_new_token_gets_a_new_session_and_the_old_one_is_retired() -> None:
+    from bot.teams.connector_sessions import ConnectorSessions
+
+    sessions = ConnectorSessions()
+    a = sessions.client("https://smba.trafficmanager.net/emea", "token-1")
+    b = sessions.client("https://smba.trafficmanager.net/emea/", "token-1")
+    assert a.client is b.client and a.client.headers["Authorization"] == "Bearer token-1"
+    await a.close()  # a turn's end
+    assert not a.client.closed
+    c = sessions.client("https://smba.trafficmanager.net/emea/", "token-2")
+    assert c.client is not a.client and c.client.headers["Authorization"] == "Bearer token-2"
+    assert a.client.headers["Authorization"] == "Bearer token-1"  # turns in flight keep their token
+    assert len(sessions._retiring) == 1
+    await sessions.close()
+    assert c.client.closed and a.client.closed

@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
+from bot.teams.connector_sessions import ConnectorSessions
 from bot.teams.files import DownloadPolicy
 from bot.teams.identity import ChannelIdentity, GuardedClientFactory, reply_hosts
 from bot.teams.outbound import SendPolicy, SharedSendLimiter
@@ -65,6 +66,7 @@ class TeamsBot:
     delivery: Delivery
     tenant_allowed: Callable[[str | None], bool] = lambda _tenant: True
     identity: ChannelIdentity | None = None  # the production rules; None in local mode
+    sessions: ConnectorSessions | None = None  # closed when the server stops
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -95,12 +97,13 @@ def can_stream(activity: Activity) -> bool:
 def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) -> TeamsBot:
     auth = auth_configuration(settings)
     downloads = DownloadPolicy.from_setting(settings.download_hosts)
+    sessions = ConnectorSessions()  # one HTTP session per Teams endpoint, shared by the turns
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
     # every connector client (and so the bot's connector token) goes to a Teams service host only
     adapter = CloudAdapter(
         connection_manager=connections,
-        channel_service_client_factory=GuardedClientFactory(connections, reply_hosts(settings)),
+        channel_service_client_factory=GuardedClientFactory(connections, reply_hosts(settings), sessions),
     )
     adapter.use(SendPolicy(SharedSendLimiter(delivery)))
     app = AgentApplication[TurnState](
@@ -165,4 +168,5 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
         delivery=delivery,
         tenant_allowed=settings.tenant_allowed,
         identity=identity,
+        sessions=sessions,
     )

@@ -163,7 +163,12 @@ def add_message_routes(app: web.Application, bot: TeamsBot) -> None:
     async def drain(_app: web.Application) -> None:
         await background.drain()
 
+    async def close_sessions(_app: web.Application) -> None:
+        if bot.sessions is not None:
+            await bot.sessions.close()
+
     app.on_shutdown.append(drain)
+    app.on_cleanup.append(close_sessions)
     with warnings.catch_warnings():  # the SDK's JWT decorator reads this plain string key
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["agent_configuration"] = bot.auth

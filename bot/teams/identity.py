@@ -24,11 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from microsoft_agents.activity import RoleTypes
 from microsoft_agents.hosting.core import ClaimsIdentity, RestChannelServiceClientFactory, TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 
 from bot.config import Settings
+from bot.errors import SecurityError
+from bot.teams.connector_sessions import ConnectorSessions
 from bot.teams.hosts import HostAllowList, Refusal, parse
 
 log = logging.getLogger(__name__)
@@ -127,7 +130,7 @@ class LoopbackOnly(HostAllowList):
         return None
 
 
-class ServiceUrlRefused(PermissionError):
+class ServiceUrlRefused(SecurityError, PermissionError):
     """A connector client was asked for a host that is not a Teams service host."""
 
 
@@ -135,9 +138,12 @@ class GuardedClientFactory(RestChannelServiceClientFactory):
     """The SDK's connector client factory, refusing before a token is fetched for any other host, and
     refusing the SDK's agentic flow (it would ask Entra for tokens of a tenant the activity names)."""
 
-    def __init__(self, connections: Any, hosts: HostAllowList) -> None:
+    def __init__(
+        self, connections: Any, hosts: HostAllowList, sessions: ConnectorSessions | None = None
+    ) -> None:
         super().__init__(connections)
         self.hosts = hosts
+        self.sessions = sessions  # reuse one HTTP session per endpoint across turns (None: the SDK's way)
 
     async def create_connector_client(
         self,
@@ -154,9 +160,19 @@ class GuardedClientFactory(RestChannelServiceClientFactory):
         if refusal is not None:
             log.warning("refused to open a connector client (%s): %.100r", refusal[0], service_url)
             raise ServiceUrlRefused(f"service URL refused ({refusal[0]})")
-        return await super().create_connector_client(
-            context, claims_identity, service_url, audience, scopes, use_anonymous
+        recipient = context.activity.recipient if context is not None else None
+        if self.sessions is None or (recipient is not None and recipient.role == RoleTypes.connector_user):
+            return await super().create_connector_client(
+                context, claims_identity, service_url, audience, scopes, use_anonymous
+            )
+        # the SDK's own token step (its factory's), then a client over the endpoint's shared session
+        provider = (
+            self._ANONYMOUS_TOKEN_PROVIDER
+            if use_anonymous
+            else self._connection_manager.get_token_provider(claims_identity, service_url)
         )
+        token = await provider.get_access_token(audience, scopes or claims_identity.get_token_scope())
+        return self.sessions.client(service_url, token)
 
     async def create_user_token_client(
         self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
