@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import ConfigError
+
 Locale = Literal["da", "en"]
 # Where Teams puts files sent to a bot (file.download.info): SharePoint and OneDrive for Business.
 DEFAULT_DOWNLOAD_HOSTS = ("sharepoint.com", "sharepoint-df.com", "1drv.ms", "onedrive.com")
@@ -24,7 +26,7 @@ DEFAULT_SERVICE_URL_HOSTS = ("smba.trafficmanager.net",)
 BOT_FRAMEWORK_APP_IDS = ("5a807f24-c9de-44ee-a3a7-329e88a00ffc",)
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """Invalid configuration; ``str()`` is one line meant for the operator."""
 
 

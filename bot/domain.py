@@ -1,5 +1,6 @@
 """The domain's vocabulary, defined once: kinds, statuses, sharing levels, data classifications,
-permissions, audit actions, the slug rule, and the error every door renders the same way.
+permissions, audit actions, the slug rule; ``Outcome`` and ``AppError`` are re-exported from
+``bot.errors`` (the one error tree) for the many modules that import them from here.
 
 The enums are ``StrEnum`` so they compare equal to the strings stored in the database and written in
 YAML; parse them at the boundary (``Classification.parse``) and use the members everywhere else.
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Any
+
+from bot.errors import AppError as AppError
+from bot.errors import Outcome as Outcome
 
 
 class SpecialistKind(StrEnum):
@@ -151,34 +154,19 @@ class AuditAction(StrEnum):
     API_REFUSED = "api.refused"  # a key asked for what it may not reach, or too often
 
 
-class Outcome(StrEnum):
-    """How an operation ended; a door picks its words from this, never from prose."""
+class AnswerOutcome(StrEnum):
+    """How a question was answered (``Answer.outcome``, stored on the message); doors compare these
+    members, never the strings."""
 
-    DONE = "done"
-    UNCHANGED = "unchanged"
-    NOT_FOUND = "not_found"
-    FORBIDDEN = "forbidden"
-    INVALID = "invalid"
-    PRECONDITION = "precondition"  # a governance step is missing (screening, approval, a target)
-    CONFLICT = "conflict"
-    UNAUTHENTICATED = "unauthenticated"  # no key, or not a live one
-    RATE_LIMITED = "rate_limited"
-
-
-class AppError(Exception):
-    """A refused or invalid operation. ``key`` names the message in ``bot.messages``; ``values`` fill
-    it in. Every door renders it with ``bot.messages.t(error.key, locale, **error.values)``."""
-
-    def __init__(self, outcome: Outcome, key: str, /, **values: Any) -> None:
-        super().__init__(f"{outcome}: {key} {values}" if values else f"{outcome}: {key}")
-        self.outcome = outcome
-        self.key = key
-        self.values = values
-
-    def render(self, locale: str = "da") -> str:
-        from bot.messages import t
-
-        return t(self.key, locale, **self.values)
+    ANSWERED = "answered"
+    SOURCES_ONLY = "sources_only"  # passages shown, no model to write an answer
+    NO_ANSWER = "no_answer"  # the sources hold nothing on it
+    NO_MODEL = "no_model"
+    TOO_LONG = "too_long"
+    REFUSED = "refused"  # no model is cleared for the specialist's classification
+    PII_BLOCKED = "pii_blocked"
+    MODEL_ERROR = "model_error"
+    WITHHELD = "withheld"  # the model repeated its instructions; the answer was not shown
 
 
 # -- slugs: one rule for specialists and departments ----------------------------------------------

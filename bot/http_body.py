@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.clean_text import clean_text, has_lone_surrogate
+from bot.errors import AarhusAIError, Outcome
 from bot.messages import t
 
 MAX_JSON_DEPTH = 32  # real requests nest about 8 deep; deeper is an attack on the parser
@@ -43,7 +44,11 @@ class BodyProblem:
         return t(self.key, locale, **self.values)
 
 
-class _Refused(ValueError):
+class BodyRefused(AarhusAIError, ValueError):
+    """Raised while a body is parsed, to stop at the first limit; ``read_body`` turns it into its problem."""
+
+    outcome = Outcome.INVALID
+
     def __init__(self, problem: BodyProblem) -> None:
         super().__init__(problem.key)
         self.problem = problem
@@ -73,7 +78,7 @@ def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 def _digits(text: str) -> None:
     if len(text) > MAX_NUMBER_DIGITS and sum(ch.isdigit() for ch in text) > MAX_NUMBER_DIGITS:
-        raise _Refused(BodyProblem(400, "body_long_number", {"limit": MAX_NUMBER_DIGITS}))
+        raise BodyRefused(BodyProblem(400, "body_long_number", {"limit": MAX_NUMBER_DIGITS}))
 
 
 def _int(text: str) -> int:
@@ -85,21 +90,21 @@ def _float(text: str) -> float:
     _digits(text)
     value = float(text)
     if not math.isfinite(value):  # 1e999
-        raise _Refused(BodyProblem(400, "body_bad_number"))
+        raise BodyRefused(BodyProblem(400, "body_bad_number"))
     return value
 
 
 def _constant(_name: str) -> Any:  # NaN, Infinity, -Infinity: Python's json reads them, JSON has none
-    raise _Refused(BodyProblem(400, "body_bad_number"))
+    raise BodyRefused(BodyProblem(400, "body_bad_number"))
 
 
 def _cleaned(value: Any) -> Any:
     """``value`` with every string (object keys included) checked and cleaned."""
     if isinstance(value, str):
         if len(value) > MAX_STRING_CHARS:
-            raise _Refused(BodyProblem(400, "body_long_string", {"limit": MAX_STRING_CHARS}))
+            raise BodyRefused(BodyProblem(400, "body_long_string", {"limit": MAX_STRING_CHARS}))
         if has_lone_surrogate(value):  # a "\ud800" escape: json.loads decodes it, UTF-8 cannot hold it
-            raise _Refused(BodyProblem(400, "body_bad_unicode"))
+            raise BodyRefused(BodyProblem(400, "body_bad_unicode"))
         return clean_text(value)
     if isinstance(value, dict):
         return {_cleaned(k): _cleaned(v) for k, v in value.items()}
@@ -120,7 +125,7 @@ def decode_json(raw: bytes) -> Any | BodyProblem:
     try:
         value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
         return _cleaned(value)
-    except _Refused as refused:
+    except BodyRefused as refused:
         return refused.problem
     except (json.JSONDecodeError, RecursionError, ValueError):
         return BodyProblem(400, "body_not_json")

@@ -53,6 +53,22 @@ MESSAGES: dict[str, dict[str, Text]] = {
         "da": "Beklager, der skete en fejl hos AarhusAI. Prøv igen; fejlen er logget med id {ref}.",
         "en": "Sorry, something went wrong in AarhusAI. Please try again; the error is logged as {ref}.",
     },
+    "config_error": {  # ConfigError: its str() is already one Danish line naming the setting or file
+        "da": "{detail}",
+        "en": "{detail}",
+    },
+    "security_refused": {
+        "da": "AarhusAI afviste handlingen af sikkerhedshensyn. En administrator kan se detaljer i loggen.",
+        "en": "AarhusAI refused the operation for security reasons. An administrator can see details in the log.",
+    },
+    "endpoint_failed": {
+        "da": "En tjeneste, AarhusAI søger med, svarer ikke lige nu. Prøv igen om lidt; fortsætter det, så kontakt en administrator.",
+        "en": "A service AarhusAI searches with is not answering right now. Try again shortly; if it persists, contact an administrator.",
+    },
+    "endpoint_refused": {
+        "da": "AarhusAI sendte ikke forespørgslen: tjenesten må ikke se data som disse. En administrator kan se detaljer i loggen.",
+        "en": "AarhusAI did not send the request: the service may not see data like this. An administrator can see details in the log.",
+    },
     "empty_message": {
         "da": "Skriv et spørgsmål, eller /hjælp for at se, hvad jeg kan.",
         "en": "Type a question, or /help to see what I can do.",
@@ -1116,7 +1132,7 @@ class _Formatter(string.Formatter):
 
 
 def _renders(value: Any) -> bool:
-    return callable(getattr(value, "render", None)) and hasattr(value, "key")  # an AppError
+    return callable(getattr(value, "render", None)) and hasattr(value, "key")  # an error, a Msg
 
 
 def _localised(value: Any, locale: str) -> Any:

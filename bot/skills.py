@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain import SLUG_PATTERN, AppError, Classification, Sharing, Status, safe_filename
+from bot.errors import ConfigError, render_error
 from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
@@ -38,7 +39,7 @@ SKILL_FILE = "skill.yaml"
 TESTS_FILE = "tests.yaml"  # the specialist's test cases, in promptfoo's shape (bot.evals.cases)
 
 
-class SkillError(Exception):
+class SkillError(ConfigError):
     """A skill folder cannot be synced; ``str()`` is one Danish line naming the file."""
 
 
@@ -143,7 +144,7 @@ def read_skill(folder: Path) -> SkillFile:
         try:
             skill.screening.answers()
         except AppError as exc:
-            raise SkillError(f"{path}: screening: {exc.render()}") from None
+            raise SkillError(f"{path}: screening: {render_error(exc)}") from None
     return skill
 
 
@@ -152,7 +153,7 @@ async def sync_skill(folder: Path, app: Application, actor: Actor = SKILLS_SYNC)
     try:
         return await _sync(folder, skill, app, actor)
     except AppError as exc:
-        raise SkillError(f"{folder / SKILL_FILE}: {exc.render(actor.locale)}") from None
+        raise SkillError(f"{folder / SKILL_FILE}: {render_error(exc, actor.locale)}") from None
 
 
 async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) -> SyncReport:
@@ -203,7 +204,7 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
             await run(app.sources.enforce, actor, skill.slug, "skills-sync", **origin)
             cases_to_run = await _sync_status(skill, app, actor, report, origin, run_cases=False)
     except IngestError as exc:  # a file refused when stored (its specialist changed meanwhile)
-        raise SkillError(exc.message(actor.locale)) from None
+        raise SkillError(render_error(exc, actor.locale)) from None
     if report.sources_added or report.sources_removed:
         await run(app.sources.rebuild_index, actor, skill.slug)
     if cases_to_run:  # run against the committed, indexed version; it stays a draft unless they pass
@@ -296,7 +297,7 @@ async def _prepare_sources(
             continue
         outcome = await app.sources.prepare(actor, spec, name, data, **planned)
         if isinstance(outcome, Refused):
-            raise SkillError(outcome.error.message(actor.locale))
+            raise SkillError(render_error(outcome.error, actor.locale))
         names.add(outcome.name)
         out.append((path, outcome))
     return out, sorted(set(existing) - names)
@@ -329,7 +330,7 @@ async def _sync_status(
         try:
             await run(app.publishing.approve_on_behalf, actor, spec, skill.approved_by, **origin)
         except AppError as exc:
-            report.not_published = exc.render(actor.locale)
+            report.not_published = render_error(exc, actor.locale)
             return False
     _spec, cases = await run(app.evaluation.cases, actor, skill.slug)
     if cases:  # a skill with test cases is published only when they pass, here and now

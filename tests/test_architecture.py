@@ -5,6 +5,7 @@ the Agents SDK only under ``bot/teams``, the MCP SDK only under ``bot/api``, mod
 from __future__ import annotations
 
 import ast
+import builtins
 from collections import defaultdict
 from pathlib import Path
 
@@ -266,3 +267,77 @@ def test_the_chooser_check_sees_a_chooser() -> None:
     uses = sorted(u for n in ast.walk(ast.parse(old)) for u in chooser_uses(n))
     assert uses == ["catalogue.embeddings", "cleared_for"]
     assert not [u for n in ast.walk(ast.parse("router.plan_turn(c).rerank")) for u in chooser_uses(n)]
+
+
+# -- one error family ------------------------------------------------------------------------------
+# Every exception class under ``bot/`` derives from ``bot.errors.AarhusAIError`` (the tree is drawn in
+# that module's docstring), so ``render_error`` words any of them and no door needs its own branch.
+ERROR_BASE = "AarhusAIError"
+BUILTIN_EXCEPTIONS = {
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+}
+
+
+def _names_an_exception(name: str) -> bool:
+    """A base named like an exception class: a builtin one, or any ``...Error``/``...Exception``/
+    ``...Warning`` from a library (``httpx.HTTPError``, ``ToolError``)."""
+    return name in BUILTIN_EXCEPTIONS or name.endswith(("Error", "Exception", "Warning"))
+
+
+def errors_outside_the_family(sources: dict[str, str]) -> list[str]:
+    """The exception classes in ``sources`` (path → text) that do not derive from ``ERROR_BASE``, as
+    ``path:line Name``. A class is an exception when a base names one (``_names_an_exception``) or is
+    another exception class found here; it is in the family when a base is ``ERROR_BASE`` or a class
+    in the family. Nested classes count too."""
+    classes = [
+        (path, node, [(_dotted(b) or "").rsplit(".", 1)[-1] for b in node.bases])
+        for path, source in sources.items()
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ClassDef)
+    ]
+    exceptions: set[str] = set()
+    family = {ERROR_BASE}
+    changed = True
+    while changed:  # to a fixed point: a subclass may be defined before its base, in another file
+        changed = False
+        for _path, node, bases in classes:
+            if node.name not in exceptions and any(_names_an_exception(b) or b in exceptions for b in bases):
+                exceptions.add(node.name)
+                changed = True
+            if node.name not in family and any(b in family for b in bases):
+                family.add(node.name)
+                changed = True
+    return sorted(
+        f"{path}:{node.lineno} {node.name}"
+        for path, node, bases in classes
+        if node.name != ERROR_BASE
+        and any(_names_an_exception(b) or b in exceptions for b in bases)
+        and not any(b in family for b in bases)
+    )
+
+
+def test_the_error_check_finds_an_error_outside_the_family() -> None:
+    inside = "class AarhusAIError(Exception): ...\nclass AppError(AarhusAIError): ...\n"
+    cases = {
+        "class Fine(AppError, ValueError): ...": [],
+        "class Deeper(Later): ...\nclass Later(AppError): ...": [],  # defined before its base
+        "class Refused(PermissionError): ...": ["b.py:1 Refused"],
+        "class Odd(Exception): ...\nclass Odder(Odd): ...": ["b.py:1 Odd", "b.py:2 Odder"],
+        "import httpx\nclass Wrapped(httpx.HTTPError): ...": ["b.py:2 Wrapped"],
+        "def f():\n    class Inner(RuntimeError): ...": ["b.py:2 Inner"],
+        "class Plain:\n    pass\nclass Data(Plain): ...": [],  # not an exception at all
+        "class AppError:\n    pass": [],  # a plain class sharing a family member's name
+    }
+    for source, found in cases.items():
+        assert errors_outside_the_family({"a.py": inside, "b.py": source}) == found, source
+
+
+def test_every_error_under_bot_derives_from_the_one_base() -> None:
+    sources = {
+        str(path.relative_to(BOT)): path.read_text(encoding="utf-8")
+        for path in sorted(BOT.rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+    assert errors_outside_the_family(sources) == []

@@ -8,22 +8,19 @@ import asyncio
 
 from aiohttp import web
 
-from bot.domain import AppError, Outcome
+from bot.errors import AarhusAIError, http_headers, http_status, render_error
 from bot.http_body import BodyProblem
 from bot.messages import t
 from bot.services import Actor, Application
 
 APPLICATION_KEY = web.AppKey("api_application", Application)
 
-# outcome -> HTTP status, OpenAI error type, OpenAI error code
-_STATUS: dict[Outcome, tuple[int, str, str | None]] = {
-    Outcome.UNAUTHENTICATED: (401, "invalid_request_error", "invalid_api_key"),
-    Outcome.RATE_LIMITED: (429, "requests", "rate_limit_exceeded"),
-    Outcome.NOT_FOUND: (404, "invalid_request_error", "model_not_found"),
-    Outcome.FORBIDDEN: (403, "invalid_request_error", "forbidden"),
-    Outcome.INVALID: (400, "invalid_request_error", None),
-    Outcome.CONFLICT: (409, "invalid_request_error", None),
-    Outcome.PRECONDITION: (409, "invalid_request_error", None),
+# HTTP status (``bot.errors.http_status``) -> OpenAI's error type and code
+_OPENAI_KIND: dict[int, tuple[str, str | None]] = {
+    401: ("invalid_request_error", "invalid_api_key"),
+    429: ("requests", "rate_limit_exceeded"),
+    404: ("invalid_request_error", "model_not_found"),
+    403: ("invalid_request_error", "forbidden"),
 }
 
 
@@ -55,14 +52,12 @@ def body_problem_response(problem: BodyProblem, locale: str) -> web.Response:
     )
 
 
-def app_error_response(exc: AppError, locale: str) -> web.Response:
-    status, type_, code = _STATUS.get(exc.outcome, (400, "invalid_request_error", None))
-    headers: dict[str, str] = {}
-    if exc.outcome == Outcome.UNAUTHENTICATED:
-        headers["WWW-Authenticate"] = 'Bearer realm="aarhusai"'
-    if exc.outcome == Outcome.RATE_LIMITED:
-        headers["Retry-After"] = str(exc.values.get("seconds", 1))
-    return error_response(status, exc.render(locale), type_, code, headers or None)
+def app_error_response(exc: AarhusAIError, locale: str) -> web.Response:
+    """Any error in OpenAI's shape: status, headers and words from ``bot.errors``."""
+    status = http_status(exc)
+    default = ("server_error", None) if status >= 500 else ("invalid_request_error", None)
+    type_, code = _OPENAI_KIND.get(status, default)
+    return error_response(status, render_error(exc, locale), type_, code, http_headers(exc) or None)
 
 
 async def authorised(request: web.Request, endpoint: str) -> Actor:

@@ -31,7 +31,8 @@ from pydantic import BaseModel, Field
 from bot import __version__
 from bot.api.common import APPLICATION_KEY, app_error_response, authorised, locale_of
 from bot.api.openai_compat import CitationOut
-from bot.domain import AppError
+from bot.domain import AnswerOutcome, AppError
+from bot.errors import render_error
 from bot.http_body import BodyProblem, decode_json, encode_json, read_body
 from bot.messages import t
 from bot.services import Actor, Application
@@ -85,7 +86,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
         try:
             return await asyncio.to_thread(integrations.authenticate, auth, locale)
         except AppError as exc:
-            raise ToolError(exc.render(locale)) from None
+            raise ToolError(render_error(exc, locale)) from None
 
     server: MCPServer[Any] = _keeping_logging(
         lambda: MCPServer(
@@ -122,8 +123,8 @@ def build_mcp(application: Application) -> MCPServer[Any]:
         try:
             answer = await integrations.ask(actor, specialist, question, [], "mcp.ask")
         except AppError as exc:
-            raise ToolError(exc.render(actor.locale)) from None
-        if answer.outcome == "model_error":
+            raise ToolError(render_error(exc, actor.locale)) from None
+        if answer.outcome == AnswerOutcome.MODEL_ERROR:
             raise ToolError(answer.text)
         return AskResult(
             answer=answer.text,
@@ -138,7 +139,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
         try:
             found = await integrations.search(actor, specialist, query, k, "mcp.search")
         except AppError as exc:
-            raise ToolError(exc.render(actor.locale)) from None
+            raise ToolError(render_error(exc, actor.locale)) from None
         return SearchResult(
             passages=[
                 PassageOut(source=p.source, page=p.page, heading=p.heading, text=p.text, score=p.score)
@@ -154,7 +155,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
         try:
             spec = await asyncio.to_thread(integrations.listed, actor, slug, "mcp.resource")
         except AppError as exc:
-            raise ResourceError(exc.render(actor.locale)) from None
+            raise ResourceError(render_error(exc, actor.locale)) from None
         return f"# {spec.name}\n\n{spec.description}\n\nKlassifikation: {spec.classification}\n"
 
     @server.resource(
@@ -167,7 +168,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
         try:
             spec, rows = await asyncio.to_thread(integrations.sources, actor, slug, "mcp.resource")
         except AppError as exc:
-            raise ResourceError(exc.render(actor.locale)) from None
+            raise ResourceError(render_error(exc, actor.locale)) from None
         lines = [f"# {spec.name}: kilder", ""]
         lines += [
             f"- {r.name}" + (f" ({r.title})" if r.title else "") + f", {r.chunk_count} uddrag" for r in rows

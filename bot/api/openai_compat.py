@@ -36,7 +36,7 @@ from bot.api.common import (
 from bot.api.openapi import document
 from bot.api.streaming import DeltaStream
 from bot.conversation.types import Citation, Exchange
-from bot.domain import SLUG_PATTERN, AppError, Outcome
+from bot.domain import SLUG_PATTERN, AnswerOutcome, AppError, Outcome
 from bot.http_body import MAX_STRING_CHARS, BodyProblem, read_json_object
 from bot.messages import t
 from bot.services import Actor, Answer, Application
@@ -229,7 +229,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             answer = await app.integrations.ask(actor, chat.model, question, history, "v1.chat")
         except AppError as exc:
             return app_error_response(exc, locale)
-        if answer.outcome == "model_error":
+        if answer.outcome == AnswerOutcome.MODEL_ERROR:
             return error_response(502, answer.text, "server_error", "model_error")
         completion = ChatCompletion(
             id=completion_id,
@@ -302,7 +302,7 @@ async def _stream(
         if response is None:
             return app_error_response(exc, locale)
         raise
-    if response is None and answer.outcome == "model_error":
+    if response is None and answer.outcome == AnswerOutcome.MODEL_ERROR:
         return error_response(502, answer.text, "server_error", "model_error")
     rest = deltas.finish(answer.text)
     if rest:

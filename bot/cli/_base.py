@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__, logs
 from bot.config import Settings, SettingsError, load_settings
+from bot.errors import AarhusAIError, render_error
 
 app = typer.Typer(
     name="aarhusai",
@@ -23,11 +24,9 @@ db_app = typer.Typer(help="Databasen: migreringer.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-class CliError(Exception):
-    """A failure the operator can fix; printed as one line, exit status 2."""
-
-
-def _fail(message: str) -> typer.Exit:
+def _fail(problem: str | AarhusAIError, locale: str = "da") -> typer.Exit:
+    """``problem`` on stderr as one line (an error in ``locale``, through ``render_error``); exit 2."""
+    message = problem if isinstance(problem, str) else render_error(problem, locale)
     typer.secho(f"Fejl: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(2)
 
@@ -36,7 +35,7 @@ def _settings(**overrides: object) -> Settings:
     try:
         return load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc) from None
 
 
 def _services(settings: Settings):  # type: ignore[no-untyped-def]
@@ -48,7 +47,7 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         services = build_services(settings)
     except CatalogueError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc) from None
     try:
         if settings.uses_embedded_database:
             migrate.upgrade(services.db)
@@ -97,7 +96,7 @@ def serve(
     try:
         settings.check_bind(settings.host)
     except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc) from None
     n = settings.worker_count
     logs.configure(settings.log_level, settings.log_format)
     services = _services(settings)

@@ -46,7 +46,7 @@ def manifest_build(
         manifest = build_manifest(app_id, name=name, domain=domain)
         written = write_package(manifest, out)
     except ManifestError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc) from None
     except OSError as exc:
         raise _fail(f"kan ikke skrive {out}: {exc.strerror or exc}") from None
     typer.echo(

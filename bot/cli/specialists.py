@@ -23,7 +23,8 @@ from bot.clean_text import clean_text
 from bot.cli._base import _fail, _services, _settings, app
 from bot.conversation.types import ConversationRef
 from bot.dispatcher import render_file_outcome
-from bot.domain import AppError
+from bot.domain import AnswerOutcome, AppError
+from bot.errors import render_error
 from bot.rag.loaders import KINDS
 from bot.services import Actor, Question
 from bot.services.sources import Refused
@@ -56,7 +57,7 @@ def opened(command: str) -> Iterator[tuple[Services, Actor]]:
         yield services, Actor.cli(locale=services.settings.locale)
     except AppError as exc:
         exc.values.setdefault("command", command)
-        raise _fail(exc.render(services.settings.locale)) from None
+        raise _fail(exc, services.settings.locale) from None
     finally:
         services.close()
 
@@ -91,8 +92,9 @@ def specialist_create(
                     actor, spec.slug, force_reason=reason if force else None, via="cli"
                 )
             except AppError as exc:
+                why = render_error(exc, actor.locale)
                 raise _fail(
-                    f"{spec.slug} er oprettet som kladde, men ikke udgivet: {exc.render(actor.locale)} "
+                    f"{spec.slug} er oprettet som kladde, men ikke udgivet: {why} "
                     "(en administrator kan tvinge det med --force --reason TEKST)"
                 ) from None
     typer.echo(f"Oprettet: {spec.slug} ({spec.name}){' – udgivet' if publish else ' – kladde'}")
@@ -203,7 +205,7 @@ def ask(
                     "specialist": spec.slug,
                     "model": reply.model,
                     "answer": reply.text,
-                    "no_answer": reply.outcome == "no_answer",
+                    "no_answer": reply.outcome == AnswerOutcome.NO_ANSWER,
                     "citations": [
                         {"n": c.n, "source": c.source, "page": c.page, "text": c.text, "score": c.score}
                         for c in reply.citations
@@ -262,7 +264,7 @@ def skills_sync(folder: Annotated[Path, typer.Argument(help="Mappe med skills.")
         try:
             asyncio.run(run())
         except SkillError as exc:
-            raise _fail(str(exc)) from None
+            raise _fail(exc) from None
 
 
 @skills_app.command("export")
@@ -339,7 +341,7 @@ def _case_file(path: Path) -> CaseFile:
     try:
         return read_case_file(path)
     except CaseFileError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc) from None
 
 
 @eval_app.command("run")

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from bot.errors import ConfigError
+
 # type -> what its value must be (None: takes no value)
 ASSERTION_TYPES: dict[str, type | None] = {
     "icontains": str,
@@ -42,7 +44,7 @@ MAX_CASES = 2000
 MAX_QUESTION_CHARS = 4000
 
 
-class CaseFileError(ValueError):
+class CaseFileError(ConfigError, ValueError):
     """The file is not a valid case file; ``str()`` names the file and line, in Danish."""
 
 

@@ -17,11 +17,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import col, select
 
+from bot.errors import SecurityError
 from bot.store import Database
 from bot.store.models import AuditEvent
 
 
-class AuditTampering(Exception):
+class AuditTampering(SecurityError):
     """Raised on any attempt to update or delete an audit row."""
 
 

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.domain import Classification
+from bot.errors import ConfigError
 
 SpecT = TypeVar("SpecT", bound="EmbeddingSpec | RerankSpec")
 EndpointKind = Literal["chat", "embeddings", "rerank"]  # a judge is a chat model
@@ -36,7 +37,7 @@ def cleared_for_personal_data(spec: Endpoint) -> bool:
     return spec.max_classification.personal_data
 
 
-class CatalogueError(Exception):
+class CatalogueError(ConfigError):
     """The catalogue file is missing or invalid; ``str()`` is one line for the operator."""
 
 

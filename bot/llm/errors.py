@@ -1,38 +1,51 @@
-"""Model failures, each carrying the Danish/English message key shown to the user."""
+"""Model and endpoint failures, each carrying the Danish/English message key shown to the user (the
+tree is drawn in ``bot.errors``)."""
 
 from __future__ import annotations
 
+from bot.errors import AarhusAIError, Outcome
 
-class ModelError(Exception):
-    """A model call failed; ``message_key`` names the i18n message for the user."""
 
-    message_key = "model_error"
+class ModelError(AarhusAIError):
+    """A model call failed; ``key`` names the i18n message for the user."""
+
+    key = "model_error"
+    outcome = Outcome.UPSTREAM_FAILED
 
     def __init__(self, model_id: str, detail: str = "") -> None:
         super().__init__(f"{model_id}: {detail}" if detail else model_id)
         self.model_id = model_id
         self.detail = detail
 
+    @property
+    def message_key(self) -> str:
+        """The older name of ``key``."""
+        return self.key
+
     def values(self) -> dict[str, object]:
+        """The older name of ``params()``."""
+        return self.params()
+
+    def params(self) -> dict[str, object]:
         return {"model": self.model_id}
 
 
 class ModelUnavailable(ModelError):
     """The endpoint could not be reached or answered with a server error."""
 
-    message_key = "model_down"
+    key = "model_down"
 
 
 class ModelTimeout(ModelError):
     """The endpoint did not answer within the configured time."""
 
-    message_key = "model_timeout"
+    key = "model_timeout"
 
     def __init__(self, model_id: str, seconds: float, detail: str = "") -> None:
         super().__init__(model_id, detail)
         self.seconds = seconds
 
-    def values(self) -> dict[str, object]:
+    def params(self) -> dict[str, object]:
         return {"model": self.model_id, "seconds": self.seconds}
 
 
@@ -40,8 +53,12 @@ class ModelRejected(ModelError):
     """The endpoint answered, but refused the request (4xx: bad model name, context too long...)."""
 
 
-class EndpointError(Exception):
-    """An embeddings or rerank endpoint failed or was not asked; ``str()`` names it and why."""
+class EndpointError(AarhusAIError):
+    """An embeddings or rerank endpoint failed or was not asked; ``str()`` names it and why (for the
+    log: the user's message names neither)."""
+
+    key = "endpoint_failed"
+    outcome = Outcome.UPSTREAM_FAILED
 
 
 class EmbeddingEndpointError(EndpointError):
@@ -55,6 +72,8 @@ class RerankError(EndpointError):
 class EndpointRefused(EndpointError):
     """The router refused to send: the endpoint is not cleared for the data's classification, or the
     payload holds personal data and ``AARHUSAI_PII_MODE=block``. Nothing was sent."""
+
+    key = "endpoint_refused"
 
     def __init__(self, endpoint_id: str, reason: str, kinds: dict[str, int] | None = None) -> None:
         super().__init__(f"{endpoint_id}: {reason}")

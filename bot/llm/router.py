@@ -34,6 +34,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot import metrics
 from bot.domain import AuditAction
+from bot.errors import AarhusAIError, Outcome
 from bot.llm.catalogue import (
     EmbeddingSpec,
     EndpointKind,
@@ -53,8 +54,11 @@ CHARS_PER_TOKEN = 3  # conservative for Danish without a tokenizer (budgets must
 TRUNCATED = "\n[…]\n"
 
 
-class NoModelConfigured(Exception):
+class NoModelConfigured(AarhusAIError):
     """The catalogue is empty: the bot runs in its embedded, model-less mode."""
+
+    key = "no_model"
+    outcome = Outcome.UNAVAILABLE
 
 
 class GenerationOutcome(StrEnum):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from bot.errors import AarhusAIError, Outcome
+from bot.messages import Msg
 
-class IngestError(Exception):
-    """A source was refused; nothing of it was stored."""
+
+class IngestError(AarhusAIError):
+    """A source was refused; nothing of it was stored. ``values`` fill in the reason's message."""
+
+    key = "ingest_refused"
+    outcome = Outcome.INVALID
 
     def __init__(self, filename: str, reason: str, **values: object) -> None:
         super().__init__(f"{filename}: {reason}")
@@ -12,8 +18,9 @@ class IngestError(Exception):
         self.reason = reason
         self.values = values
 
-    def message(self, locale: str = "da") -> str:
-        from bot.messages import t
+    def params(self) -> dict[str, object]:
+        return {"filename": self.filename, "reason": Msg(f"ingest_{self.reason}", **self.values)}
 
-        reason = t(f"ingest_{self.reason}", locale, **self.values)
-        return t("ingest_refused", locale, filename=self.filename, reason=reason)
+    def message(self, locale: str = "da") -> str:
+        """The older name of ``render``."""
+        return self.render(locale)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
+from bot.errors import ConfigError
 
 MANIFEST_VERSION = "1.30"
 SCHEMA_URL = (
@@ -53,7 +54,7 @@ PLACEHOLDER = re.compile(r"\{\{[A-Z_]+\}\}")
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
-class ManifestError(ValueError):
+class ManifestError(ConfigError, ValueError):
     """The manifest cannot be built as asked; the message is one Danish line for the operator."""
 
 
