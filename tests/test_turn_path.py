@@ -249,12 +249,13 @@ async def test_turns_share_one_connector_session_per_endpoint_and_token(
         await _ask(runner, base, connector, "Hej", 0)
         first = dict(sessions._open)
         await _ask(runner, base, connector, "Igen", len(connector.messages()), conversation="a:other")
-        assert sessions._open == first and len(first) == 1  # the same session, still open
-        (session,) = (s for _token, s in first.values())
-        assert not session.closed
+        assert sessions._open == first  # the same clients, still open
+        assert sorted(kind for kind, _endpoint in first) == ["connector", "user-token"]
+        clients = [client for _token, client in first.values()]
+        assert not any(c.client.closed for c in clients)
     finally:
         await runner.cleanup()
-    assert session.closed  # closed with the server
+    assert all(c.client.closed for c in clients)  # closed with the server
 
 
 async def test_a_new_token_gets_a_new_session_and_the_old_one_is_retired() -> None:
@@ -263,7 +264,7 @@ async def test_a_new_token_gets_a_new_session_and_the_old_one_is_retired() -> No
     sessions = ConnectorSessions()
     a = sessions.client("https://smba.trafficmanager.net/emea", "token-1")
     b = sessions.client("https://smba.trafficmanager.net/emea/", "token-1")
-    assert a.client is b.client and a.client.headers["Authorization"] == "Bearer token-1"
+    assert a is b and a.client.headers["Authorization"] == "Bearer token-1"
     await a.close()  # a turn's end
     assert not a.client.closed
     c = sessions.client("https://smba.trafficmanager.net/emea/", "token-2")

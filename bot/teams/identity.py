@@ -179,4 +179,17 @@ class GuardedClientFactory(RestChannelServiceClientFactory):
     ) -> UserTokenClient:
         if context.activity.is_agentic_request():
             raise ServiceUrlRefused("agentic requests are not served")
-        return await super().create_user_token_client(context, claims_identity, use_anonymous)
+        if self.sessions is None:
+            return await super().create_user_token_client(context, claims_identity, use_anonymous)
+        token = ""  # the SDK's own steps (its factory's), then the endpoint's shared client
+        if not use_anonymous:
+            endpoint = self._token_service_endpoint
+            provider = self._connection_manager.get_token_provider(claims_identity, endpoint)
+            token = await provider.get_access_token(
+                self._token_service_audience, claims_identity.get_token_scope()
+            )
+            if not token:
+                raise ValueError("no token for the user token client")
+        return self.sessions.user_token_client(
+            claims_identity.get_app_id() or "", self._token_service_endpoint, token
+        )
