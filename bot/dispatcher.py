@@ -206,6 +206,7 @@ class Dispatcher:
             incoming.activity_id,
             reply_id=reply_id,
             context=turn.context,
+            stream_every_s=channel.update_every_s,
         )
         answer = await self.app.answering.answer(question, channel.update)
         return Reply(

@@ -17,6 +17,8 @@ from bot.conversation.types import Reply
 
 
 class ReplyChannel(Protocol):
+    update_every_s: float  # the answer so far is worth sending this often, no more (Teams: once a second)
+
     async def progress(self, text: str) -> str | None:
         """Show that a question is being answered; the id the final answer will carry, when the
         door knows it already (a Teams stream), else None."""
@@ -41,6 +43,7 @@ class Collected:
 
     on_text: Sink | None = None
     on_notice: Sink | None = None
+    update_every_s: float = 0.2
     progress_texts: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)

@@ -33,7 +33,7 @@ from bot.store.turn_context import TurnContext, TurnContextStore
 AnswerKind = Literal["answer", "notice", "error"]
 
 
-STREAM_EVERY_S = 0.2  # the answer so far reaches a door at most this often (Teams shows one per second)
+STREAM_EVERY_S = 0.2  # the answer so far reaches a door at most this often, unless it asks for less
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Question:
     model: str | None = None  # this model and no other (evaluation); None: the specialist's route
     reply_id: str | None = None  # Teams' id of the message that will carry the answer, when known before
     context: TurnContext | None = None  # read with the turn: prompt, screening and history come from it
+    stream_every_s: float = STREAM_EVERY_S  # how often the door can show the answer so far (Teams: 1 s)
 
 
 class AnsweringService(Service):
@@ -183,7 +184,7 @@ class AnsweringService(Service):
         async def stream(piece: str) -> None:
             """What is shown while it is written is what the final answer starts with: the warning,
             sanitised text, known markers only, and nothing once it starts repeating the prompt.
-            The text so far is made safe again at most every ``STREAM_EVERY_S`` (doing it for every
+            The text so far is made safe again at most every ``q.stream_every_s`` (doing it for every
             token made each answer quadratic in its length), and at most a fifth of the time (a long
             answer takes longer to parse); the final answer is checked whole."""
             nonlocal withheld, shown_at, last
@@ -191,7 +192,7 @@ class AnsweringService(Service):
             if on_text is None or withheld:
                 return
             now = time.monotonic()
-            if now - shown_at < STREAM_EVERY_S:
+            if now - shown_at < q.stream_every_s:
                 return
             shown_at = now
             shown = (await asyncio.to_thread(sanitise, "".join(raw), policy, locale)).lstrip()

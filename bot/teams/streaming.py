@@ -26,6 +26,8 @@ MAX_STREAM_S = 110.0
 class TeamsStream:
     """``bot.conversation.channel.ReplyChannel`` for one Teams turn."""
 
+    update_every_s = MIN_INTERVAL_S + 0.1  # what Teams shows (a little late, so it is never too early)
+
     def __init__(self, context: TurnContext, streaming: bool) -> None:
         self.context = context
         self.streaming = streaming
