@@ -13,7 +13,6 @@ that asks to be published with test cases is published only when they pass in th
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import shutil
@@ -255,18 +254,15 @@ async def _apply(
     }
     saved = await run(app.specialists.update_settings, actor, wanted, slug, **origin)
     report.settings_changed += sorted(saved.changes)
-    if answers is not None:
-        _spec, row = await run(app.publishing.screening, actor, slug)
-        if screening.differs(row, answers):  # what it holds is checked when the transaction ends
-            await run(app.publishing.screen, actor, answers, slug, **origin)
-            report.settings_changed.append("screening")
+    # a new screening only when the answers changed; what it holds is checked when the transaction ends
+    if answers is not None and await run(app.publishing.sync_screening, actor, answers, slug, **origin):
+        report.settings_changed.append("screening")
     shared = await run(app.publishing.share, actor, skill.sharing, slug, **origin)
     if shared.changed:
         report.settings_changed.append("sharing")
-    _spec, current = await run(app.specialists.prompt, actor, slug)
-    if current.text.strip() != skill.prompt.strip():
-        await run(app.specialists.set_prompt, actor, skill.prompt.strip(), slug, "fra skills sync", **origin)
-        report.prompt_changed = True
+    report.prompt_changed = await run(
+        app.specialists.sync_prompt, actor, skill.prompt, slug, "fra skills sync", **origin
+    )
     return spec
 
 
@@ -283,24 +279,17 @@ async def _prepare_sources(
     """The sources to store (read, scanned and embedded for the specialist as it will be) and the
     names to remove; nothing is written. A refused file refuses the whole sync."""
     run = asyncio.to_thread
-    existing = {s.name: s for s in (await run(app.sources.list, actor, spec.slug))[1]} if spec else {}
-    names = set()
+    paths = {safe_filename(p.name)[0]: p for p in (folder / rel for rel in skill.sources)}
+    files = {name: await run(path.read_bytes) for name, path in paths.items()}
+    plan = await run(app.sources.reconcile, actor, spec, files, rechunk)  # what to read, keep, remove
+    report.sources_unchanged += plan.unchanged
     out: list[tuple[Path, Prepared]] = []
-    for rel in skill.sources:
-        path = folder / rel
-        data = await run(path.read_bytes)
-        name = safe_filename(path.name)[0]
-        names.add(name)
-        old = existing.get(name)
-        if old is not None and old.sha256 == hashlib.sha256(data).hexdigest() and not rechunk:
-            report.sources_unchanged.append(name)
-            continue
-        outcome = await app.sources.prepare(actor, spec, name, data, **planned)
+    for name in plan.read:
+        outcome = await app.sources.prepare(actor, spec, name, files[name], **planned)
         if isinstance(outcome, Refused):
             raise SkillError(render_error(outcome.error, actor.locale))
-        names.add(outcome.name)
-        out.append((path, outcome))
-    return out, sorted(set(existing) - names)
+        out.append((paths[name], outcome))
+    return out, plan.removed
 
 
 async def _sync_status(

@@ -112,6 +112,92 @@ def test_doors_call_services_not_the_stores_below_them() -> None:
         assert users == set(), (prefix, users)
 
 
+# -- doors never reach the stores ------------------------------------------------------------------
+# A door gets what it needs from ``Application`` (its services and read-only properties); the stores
+# below them are private (``Application._stores``), and so are the modules that hold them.
+DOORS = ("api/", "commands/", "cli/", "skills.py", "teams/")
+STORE_MODULES = (
+    "bot.store",  # the database, conversations, claims, the send log (its row types are allowed below)
+    "bot.specialists",
+    "bot.governance.roles",
+    "bot.governance.apikeys",
+    "bot.governance.audit",
+    "bot.governance.retention",
+    "bot.rag.ingest",
+    "bot.rag.index",
+    "bot.rag.retrieval",
+    "bot.llm.router",
+)
+STORE_TYPES = ("bot.store.models",)  # plain row types a door may name, not a way to reach rows
+# The schema commands (``db upgrade``, the check before serving) work on the database itself, below
+# any service: the one door that may name it.
+STORE_ALLOWED = {"cli/_base.py": {"bot.store.migrate", "bot.store.Database"}}
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def store_reach(source: str) -> list[str]:
+    """Every way ``source`` reaches below the services: a ``.stores``/``._stores`` read (also through
+    ``getattr``) and every import of a store module (``from m import n`` counts as ``m.n``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in ("stores", "_stores"):
+            found.append(f"{node.lineno}: .{node.attr}")
+        elif (
+            isinstance(node, ast.Call)
+            and _dotted(node.func) == "getattr"
+            and any(isinstance(a, ast.Constant) and a.value in ("stores", "_stores") for a in node.args)
+        ):
+            found.append(f"{node.lineno}: getattr stores")
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        found += [
+            f"{node.lineno}: {n}" for n in names if _within(n, STORE_MODULES) and not _within(n, STORE_TYPES)
+        ]
+    return sorted(set(found))
+
+
+def test_the_store_check_sees_a_door_reaching_the_stores() -> None:
+    cases = {
+        "def f(app):\n    return app.stores.settings.locale": True,
+        "def f(app):\n    return app._stores.router.catalogue": True,
+        "def f(services):\n    return services.stores.retriever.embedder.id": True,
+        "def f(app):\n    return getattr(app, 'stores')": True,
+        "from bot.store.conversations import ConversationStore": True,
+        "from bot.store import Database": True,
+        "from bot import store": True,
+        "import bot.governance.audit": True,
+        "from bot.specialists import SpecialistStore": True,
+        "from bot.rag.retrieval import Retriever": True,
+        "from bot.store.models import Specialist": False,
+        "def f(app):\n    return app.settings.locale, app.default_model": False,
+        "from bot.services import Application": False,
+        "from bot.rag.errors import IngestError": False,
+    }
+    for source, reaches in cases.items():
+        assert bool(store_reach(source)) is reaches, source
+
+
+def test_doors_never_reach_the_stores() -> None:
+    """``bot/commands``, ``bot/cli``, ``bot/api``, ``bot/skills.py`` and ``bot/teams`` read no
+    ``.stores`` and import no store module: every rule and every read goes through a service."""
+    offenders = {}
+    for path in sorted(BOT.rglob("*.py")):
+        rel = str(path.relative_to(BOT))
+        if not rel.startswith(DOORS):
+            continue
+        allowed = STORE_ALLOWED.get(rel, set())
+        found = [f for f in store_reach(path.read_text(encoding="utf-8")) if f.split(": ")[1] not in allowed]
+        if found:
+            offenders[rel] = found
+    assert offenders == {}
+
+
 # -- one egress to models --------------------------------------------------------------------------
 # Building any of these opens connections; only ``bot/llm`` (the router's one client factory,
 # ``bot.llm.http``) may, so every byte to a model endpoint passes the router's policy and PII guard.
@@ -222,6 +308,37 @@ def test_only_bot_llm_builds_http_clients_or_names_a_catalogue_url() -> None:
             found = [f for f in found if "base_url" in f]  # a download client still names no model
         if found:
             offenders[rel] = found
+    assert offenders == {}
+
+
+# The services decide which work leaves the event loop (``bot.services.base.offloop``): a door awaits
+# a service method and hops no thread of its own.
+THREAD_HOPS = ("to_thread", "run_in_executor")
+
+
+def thread_hops(source: str) -> list[str]:
+    """Every ``asyncio.to_thread``/``run_in_executor`` in ``source``, however it was imported."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in THREAD_HOPS:
+            found.append(f"{node.lineno}: {node.attr}")
+        elif isinstance(node, ast.ImportFrom) and any(a.name in THREAD_HOPS for a in node.names):
+            found.append(f"{node.lineno}: import")
+    return sorted(set(found))
+
+
+def test_the_hop_check_sees_a_thread_hop() -> None:
+    assert thread_hops("import asyncio\nasync def f(g):\n    return await asyncio.to_thread(g)")
+    assert thread_hops("from asyncio import to_thread as t\nasync def f(g):\n    return await t(g)")
+    assert thread_hops("async def f(loop, g):\n    return await loop.run_in_executor(None, g)")
+    assert not thread_hops("async def f(app, a):\n    return await app.sources.alist(a)")
+
+
+def test_commands_and_the_api_hop_no_threads() -> None:
+    offenders = {}
+    for path in sorted([*BOT.glob("commands/*.py"), *BOT.glob("api/*.py")]):
+        if found := thread_hops(path.read_text(encoding="utf-8")):
+            offenders[str(path.relative_to(BOT))] = found
     assert offenders == {}
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from bot.app import Services
 from bot.commands import default_registry
 from bot.conversation.types import ConversationRef, Incoming, User
+from bot.locale import user_locale
 from bot.messages import MESSAGES, t
 
 ADMIN, BUILDER, EMPLOYEE = "adm", "bld", "emp"
@@ -52,6 +54,36 @@ def test_every_message_has_both_languages_with_the_same_fields() -> None:
         names = [{f for _, f, _, _ in fields.parse(x) if f} for x in (*da, *en)]
         assert all(n == names[0] for n in names), key
         assert all(not danish_in(x) for x in en), (key, en)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "default", "expected"),
+    [
+        ("en-US", "da", "en"),  # a Teams client's locale
+        ("da-DK", "en", "da"),
+        ("en-GB,en;q=0.9,da;q=0.8", "da", "en"),  # an Accept-Language header
+        ("  DA ", "en", "da"),
+        ("de-DE", "da", "da"),  # neither: the installation's language
+        ("de-DE", "en", "en"),
+        ("", "en", "en"),
+        (None, "da", "da"),
+    ],
+)
+def test_one_function_decides_the_language_for_every_door(
+    wanted: str | None, default: str, expected: str
+) -> None:
+    assert user_locale(wanted, default) == expected
+
+
+def test_the_doors_read_the_language_through_bot_locale() -> None:
+    """Teams, ``/v1`` and MCP use ``user_locale``; none parses a language tag of its own (the same
+    caller got a different language from MCP than from ``/v1`` when each door had its own rule)."""
+    root = Path(__file__).resolve().parents[1] / "bot"
+    for rel in ("teams/activity.py", "api/common.py", "api/mcp_server.py"):
+        assert "user_locale(" in (root / rel).read_text(encoding="utf-8"), rel
+    for path in [*root.glob("api/*.py"), *root.glob("teams/*.py")]:
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"startswith\(\s*[\"'](en|da)[\"']", source), path
 
 
 def msg(text: str, user: str, locale: str = "en", conversation: str | None = None) -> Incoming:

@@ -11,7 +11,9 @@ import pytest
 
 from bot.app import Services
 from bot.domain import AppError, Outcome
+from bot.governance import screening
 from bot.services import SKILLS_SYNC, Actor
+from bot.services.sources import Added
 from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B, EMPLOYEE, MATRIX, MEMBER_A, OWNER_A, USERS
 
 SCREEN = "formål=vejledning; data=ingen; kilder=interne; hjemmel=intern vejledning; dpia=nej; ansvarlig=Bo"
@@ -125,6 +127,34 @@ def test_outcomes_are_typed(services: Services) -> None:
     assert '"reason": "akut"' in events[0].details and '"forced": true' in events[0].details
 
 
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_forcing_a_publication_needs_a_reason(services: Services, reason: str | None) -> None:
+    """The rule the CLI's ``--force`` without ``--reason`` meets, decided by the service (the door
+    asks before it creates anything); a forced publish with a blank reason is refused as well."""
+    app, ops = services.app, Actor.cli("drift")
+    with pytest.raises(AppError) as refused:
+        app.publishing.force_reason(True, reason)
+    assert (refused.value.outcome, refused.value.key) == (Outcome.INVALID, "force_needs_reason")
+    assert app.publishing.force_reason(False, reason) is None
+    assert app.publishing.force_reason(True, " akut ") == "akut"
+    with pytest.raises(AppError) as blank:
+        app.publishing.publish(ops, "guide-a", force_reason=reason or " ")
+    assert blank.value.key == "force_needs_reason"
+    assert app.specialists.lookup(ops, "guide-a").status == "draft"  # type: ignore[union-attr]
+
+
+def test_a_setting_says_how_it_is_shown_and_whether_sources_need_reindexing(services: Services) -> None:
+    """``/indstil`` renders what the service decided: the value as the user named it, and the
+    reindexing note for chunking (the door used to decide both)."""
+    app, who = services.app, Actor(BUILDER_A)
+    cpr = app.specialists.configure(who, "cpr_i_kilder", " skjul ", "guide-a")
+    assert (cpr.value, cpr.shown, cpr.reindex) == ("redact", "skjul", False)
+    chunk = app.specialists.configure(who, "chunk_size", "600", "guide-a")
+    assert (chunk.value, chunk.shown, chunk.reindex) == (600, 600, True)
+    top_k = app.specialists.configure(who, "top_k", "4", "guide-a")
+    assert (top_k.shown, top_k.reindex) == (4, False)
+
+
 def test_every_change_is_audited_whoever_the_actor(services: Services) -> None:
     app = services.app
     before = len(services.stores.audit.events())
@@ -172,3 +202,34 @@ def test_atomic_changes_are_all_or_nothing(services: Services) -> None:
     with app.specialists.atomic():
         app.specialists.configure(who, "top_k", "8", "guide-a")
     assert app.specialists.lookup(who, "guide-a").top_k == 8  # type: ignore[union-attr]
+
+
+async def test_what_a_skills_sync_changes_is_decided_by_the_services(services: Services) -> None:
+    """The skills door only reads files; the services decide what a sync changes: a source is read
+    again only when its bytes (SHA-256) or the chunking changed, a stored one missing from the folder
+    goes, and the prompt and the screening are written only when they differ."""
+    app, who = services.app, Actor(BUILDER_A)
+    text = b"# Affald\n\nStorskrald hentes hver anden uge."
+    added = await app.sources.add(who, app.specialists.lookup(who, "guide-a"), "a.md", text)
+    assert isinstance(added, Added)
+    spec = app.specialists.lookup(who, "guide-a")
+    files = {"a.md": text, "b.md": b"# Ny\n\nNy kilde."}
+    plan = app.sources.reconcile(who, spec, files, rechunk=False)
+    assert (plan.read, plan.unchanged, plan.removed) == (["b.md"], ["a.md"], [])
+    plan = app.sources.reconcile(who, spec, {"a.md": text + b" Rettet."}, rechunk=False)
+    assert (plan.read, plan.unchanged, plan.removed) == (["a.md"], [], [])
+    plan = app.sources.reconcile(who, spec, {"b.md": b"x"}, rechunk=False)
+    assert (plan.read, plan.unchanged, plan.removed) == (["b.md"], [], ["a.md"])
+    plan = app.sources.reconcile(who, spec, files, rechunk=True)
+    assert (plan.read, plan.unchanged, plan.removed) == (["a.md", "b.md"], [], [])
+    assert app.sources.reconcile(who, None, files, rechunk=False).read == ["a.md", "b.md"]
+
+    before = len(app.specialists.prompt_history(who, "guide-a")[1])
+    assert app.specialists.sync_prompt(who, " Ny prompt \n", "guide-a", "fra skills sync") is True
+    assert app.specialists.sync_prompt(who, "Ny prompt", "guide-a", "fra skills sync") is False
+    assert len(app.specialists.prompt_history(who, "guide-a")[1]) == before + 1
+
+    assert app.publishing.sync_screening(who, screening.parse(SCREEN), "guide-a") is False
+    other = screening.parse(SCREEN.replace("ansvarlig=Bo", "ansvarlig=Ib"))
+    assert app.publishing.sync_screening(who, other, "guide-a") is True
+    assert app.publishing.screening(who, "guide-a")[1].responsible == "Ib"  # type: ignore[union-attr]

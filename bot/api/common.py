@@ -4,12 +4,11 @@ caller sends ``Accept-Language: en``."""
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from bot.errors import AarhusAIError, http_headers, http_status, render_error
 from bot.http_body import BodyProblem
+from bot.locale import user_locale
 from bot.messages import t
 from bot.services import Actor, Application
 
@@ -24,13 +23,9 @@ _OPENAI_KIND: dict[int, tuple[str, str | None]] = {
 }
 
 
-def locale_of(request: web.Request, default: str = "da") -> str:
-    wanted = request.headers.get("Accept-Language", "").strip().lower()
-    if wanted.startswith("en"):
-        return "en"
-    if wanted.startswith("da"):
-        return "da"
-    return default
+def locale_of(request: web.Request) -> str:
+    """The caller's language: its ``Accept-Language``, else the installation's (``bot.locale``)."""
+    return user_locale(request.headers.get("Accept-Language"), request.app[APPLICATION_KEY].default_locale)
 
 
 def error_response(
@@ -62,13 +57,5 @@ def app_error_response(exc: AarhusAIError, locale: str) -> web.Response:
 
 async def authorised(request: web.Request, endpoint: str) -> Actor:
     """The key's actor, with one request spent from its budget; ``AppError`` for 401 and 429."""
-    app = request.app[APPLICATION_KEY]
-    locale = locale_of(request, app.stores.settings.locale)
-    integrations = app.integrations
-
-    def check() -> Actor:
-        actor = integrations.authenticate(request.headers.get("Authorization"), locale)
-        integrations.admit(actor, endpoint)
-        return actor
-
-    return await asyncio.to_thread(check)
+    integrations = request.app[APPLICATION_KEY].integrations
+    return await integrations.aauthorise(request.headers.get("Authorization"), locale_of(request), endpoint)

@@ -29,11 +29,12 @@ from mcp.types import PARSE_ERROR
 from pydantic import BaseModel, Field
 
 from bot import __version__
-from bot.api.common import APPLICATION_KEY, app_error_response, authorised, locale_of
+from bot.api.common import app_error_response, authorised, locale_of
 from bot.api.openai_compat import CitationOut
 from bot.domain import AnswerOutcome, AppError
 from bot.errors import render_error
 from bot.http_body import BodyProblem, decode_json, encode_json, read_body
+from bot.locale import user_locale
 from bot.messages import t
 from bot.services import Actor, Application
 
@@ -76,15 +77,14 @@ class SearchResult(BaseModel):
 
 def build_mcp(application: Application) -> MCPServer[Any]:
     integrations = application.integrations
-    default_locale = application.stores.settings.locale
+    default_locale = application.default_locale
 
     async def actor_of(ctx: Context[Any, Any]) -> Actor:
         headers = ctx.headers or {}
         auth = headers.get("authorization") or headers.get("Authorization")
-        language = (headers.get("accept-language") or "").lower()
-        locale = "en" if language.startswith("en") else default_locale
+        locale = user_locale(headers.get("accept-language") or headers.get("Accept-Language"), default_locale)
         try:
-            return await asyncio.to_thread(integrations.authenticate, auth, locale)
+            return await integrations.aauthenticate(auth, locale)
         except AppError as exc:
             raise ToolError(render_error(exc, locale)) from None
 
@@ -103,7 +103,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
     @server.tool(description="The specialists this key may use (slug, name, description, classification).")
     async def list_specialists(ctx: Context[Any, Any]) -> SpecialistList:
         actor = await actor_of(ctx)
-        specs = await asyncio.to_thread(integrations.specialists, actor)
+        specs = await integrations.aspecialists(actor)
         return SpecialistList(
             specialists=[
                 SpecialistInfo(
@@ -153,7 +153,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
     async def description(slug: str, ctx: Context[Any, Any]) -> str:
         actor = await actor_of(ctx)
         try:
-            spec = await asyncio.to_thread(integrations.listed, actor, slug, "mcp.resource")
+            spec = await integrations.alisted(actor, slug, "mcp.resource")
         except AppError as exc:
             raise ResourceError(render_error(exc, actor.locale)) from None
         return f"# {spec.name}\n\n{spec.description}\n\nKlassifikation: {spec.classification}\n"
@@ -166,7 +166,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
     async def sources(slug: str, ctx: Context[Any, Any]) -> str:
         actor = await actor_of(ctx)
         try:
-            spec, rows = await asyncio.to_thread(integrations.sources, actor, slug, "mcp.resource")
+            spec, rows = await integrations.asources(actor, slug, "mcp.resource")
         except AppError as exc:
             raise ResourceError(render_error(exc, actor.locale)) from None
         lines = [f"# {spec.name}: kilder", ""]
@@ -222,8 +222,7 @@ async def _run_manager(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _handle(request: web.Request) -> web.StreamResponse:
-    application = request.app[APPLICATION_KEY]
-    locale = locale_of(request, application.stores.settings.locale)
+    locale = locale_of(request)
     try:
         await authorised(request, "mcp")
     except AppError as exc:
@@ -233,7 +232,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
 
 def _refused(request: web.Request, problem: BodyProblem) -> web.Response:
     """A refused body as a JSON-RPC parse error (the SDK's own shape), in the caller's language."""
-    locale = locale_of(request, request.app[APPLICATION_KEY].stores.settings.locale)
+    locale = locale_of(request)
     log.info("refused MCP request: %s", problem.reason)
     message = t("api_bad_request", locale, detail=problem.render(locale))
     error = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": message}}

@@ -15,7 +15,6 @@ is built from; everything else is ``IntegrationsService``'s.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -190,10 +189,10 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[Exchange]]:
 
 async def list_models(request: web.Request) -> web.Response:
     app = request.app[APPLICATION_KEY]
-    locale = locale_of(request, app.stores.settings.locale)
+    locale = locale_of(request)
     try:
         actor = await authorised(request, "v1.models")
-        specs = await asyncio.to_thread(app.integrations.specialists, actor)
+        specs = await app.integrations.aspecialists(actor)
     except AppError as exc:
         return app_error_response(exc, locale)
     data = [
@@ -205,7 +204,7 @@ async def list_models(request: web.Request) -> web.Response:
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     app = request.app[APPLICATION_KEY]
-    locale = locale_of(request, app.stores.settings.locale)
+    locale = locale_of(request)
     try:
         actor = await authorised(request, "v1.chat")
     except AppError as exc:
@@ -329,25 +328,23 @@ async def openapi(request: web.Request) -> web.Response:
     if "Authorization" not in request.headers:
         return web.json_response(document())
     app = request.app[APPLICATION_KEY]
-    locale = locale_of(request, app.stores.settings.locale)
+    locale = locale_of(request)
     try:
         actor = await authorised(request, "v1.openapi")
-        specs = await asyncio.to_thread(app.integrations.specialists, actor)
+        specs = await app.integrations.aspecialists(actor)
     except AppError as exc:
         return app_error_response(exc, locale)
     return web.json_response(document(tuple(s.slug for s in specs)))
 
 
 async def not_found(request: web.Request) -> web.Response:
-    app = request.app[APPLICATION_KEY]
-    locale = locale_of(request, app.stores.settings.locale)
+    locale = locale_of(request)
     return error_response(404, t("api_not_found", locale, path=request.path[:100]), code="not_found")
 
 
 def _method_not_allowed(allowed: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        app = request.app[APPLICATION_KEY]
-        locale = locale_of(request, app.stores.settings.locale)
+        locale = locale_of(request)
         text = t(
             "api_method_not_allowed", locale, path=request.path, method=request.method[:16], allowed=allowed
         )

@@ -80,17 +80,14 @@ def specialist_create(
 ) -> None:
     """Opret en specialist som kladde. --publish kræver en screening (og godkendelse ved bred deling);
     en administrator kan tvinge udgivelsen med --force --reason TEKST, som revideres."""
-    if force and not (reason and reason.strip()):
-        raise _fail("--force kræver --reason med en begrundelse (den skrives i revisionsloggen)")
     with opened("specialist create") as (services, actor):
+        forced = services.app.publishing.force_reason(force, reason)  # refused before anything is made
         spec = services.app.specialists.create(
             actor, name, department, slug=slug, description=description, via="cli"
         )
         if publish:
             try:
-                services.app.publishing.publish(
-                    actor, spec.slug, force_reason=reason if force else None, via="cli"
-                )
+                services.app.publishing.publish(actor, spec.slug, force_reason=forced, via="cli")
             except AppError as exc:
                 why = render_error(exc, actor.locale)
                 raise _fail(
@@ -109,10 +106,9 @@ def specialist_publish(
     reason: Annotated[str | None, typer.Option(help="Begrundelsen for --force (revisionsloggen).")] = None,
 ) -> None:
     """Udgiv en specialist: samme regler som /udgiv i Teams."""
-    if force and not (reason and reason.strip()):
-        raise _fail("--force kræver --reason med en begrundelse (den skrives i revisionsloggen)")
     with opened("specialist publish") as (services, actor):
-        spec = services.app.publishing.publish(actor, slug, force_reason=reason if force else None, via="cli")
+        forced = services.app.publishing.force_reason(force, reason)
+        spec = services.app.publishing.publish(actor, slug, force_reason=forced, via="cli")
     typer.echo(f"Udgivet: {spec.slug} ({spec.sharing}, {spec.classification})")
 
 
@@ -236,7 +232,7 @@ def index_rebuild(
                 typer.echo(f"  {done}/{total} uddrag", err=True)
 
             done = asyncio.run(services.app.sources.reembed(actor, slug, progress))
-            model = services.stores.retriever.embedder.id
+            model = services.app.sources.embedder_id
             for spec, chunks in done:
                 typer.echo(f"{spec.slug}: {chunks} uddrag beregnet igen med {model}")
             if not done:

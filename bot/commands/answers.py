@@ -10,13 +10,13 @@ from bot.messages import t
 
 async def show_passage(ctx: CommandContext) -> Reply:
     """Teams' citation hover shows 160 characters; a caseworker often needs the whole passage."""
-    citation = await ctx.run(ctx.app.feedback.cited, ctx.actor, ctx.args)
+    citation = await ctx.app.feedback.acited(ctx.actor, ctx.args)
     page = t("page_part", ctx.locale, page=citation.page) if citation.page else ""
     return Reply(f"[{citation.n}] **{citation.source}{page}**\n\n{citation.text}", kind="command")
 
 
 async def statistics(ctx: CommandContext) -> Reply:
-    name, usage = await ctx.run(ctx.app.stats.usage, ctx.actor, ctx.args or None, 30)
+    name, usage = await ctx.app.stats.ausage(ctx.actor, ctx.args or None, 30)
     return Reply(render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale), kind="command")
 
 

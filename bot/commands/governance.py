@@ -12,7 +12,7 @@ async def roles_command(ctx: CommandContext) -> Reply:
     parts = ctx.args.split()
     sub = parts[0].casefold() if parts else "vis"
     if sub in ("vis", "show"):
-        listing = await ctx.run(ctx.app.roles.show, ctx.actor, parts[1] if len(parts) > 1 else None)
+        listing = await ctx.app.roles.ashow(ctx.actor, parts[1] if len(parts) > 1 else None)
         lines = [t("role_in", ctx.locale, role=role, department=d.name) for role, d in listing.roles]
         if listing.is_admin:
             lines.insert(0, t("admin_from_config", ctx.locale))
@@ -21,7 +21,7 @@ async def roles_command(ctx: CommandContext) -> Reply:
     if sub not in ("tildel", "assign", "fjern", "remove") or len(parts) < 4:
         return ctx.reply("roles_usage", "notice")
     assign = sub in ("tildel", "assign")
-    change = await ctx.run(ctx.app.roles.change, ctx.actor, assign, parts[1], parts[2], " ".join(parts[3:]))
+    change = await ctx.app.roles.achange(ctx.actor, assign, parts[1], parts[2], " ".join(parts[3:]))
     key = (
         ("role_assigned" if change.changed else "role_had")
         if assign
@@ -33,16 +33,16 @@ async def roles_command(ctx: CommandContext) -> Reply:
 async def department_command(ctx: CommandContext) -> Reply:
     sub, _, name = ctx.args.partition(" ")
     if sub.casefold() in ("opret", "create") and name.strip():
-        department = await ctx.run(ctx.app.roles.create_department, ctx.actor, name)
+        department = await ctx.app.roles.acreate_department(ctx.actor, name)
         return ctx.reply("department_created", name=department.name, slug=department.slug)
-    departments = await ctx.run(ctx.app.roles.departments, ctx.actor)
+    departments = await ctx.app.roles.adepartments(ctx.actor)
     listing = "\n".join(f"- {d.name} (`{d.slug}`)" for d in departments) or t("no_departments", ctx.locale)
     return ctx.reply("departments", listing=listing)
 
 
 async def screening_command(ctx: CommandContext) -> Reply:
     if not ctx.args.strip():
-        spec, row = await ctx.run(ctx.app.publishing.screening, ctx.actor)
+        spec, row = await ctx.app.publishing.ascreening(ctx.actor)
         if row is None:
             return ctx.reply(
                 "not_screened", name=spec.name, classification=spec.classification, usage=screening.USAGE
@@ -60,7 +60,7 @@ async def screening_command(ctx: CommandContext) -> Reply:
             responsible=row.responsible,
             classification=spec.classification,
         )
-    done = await ctx.run(ctx.app.publishing.screen, ctx.actor, ctx.args)
+    done = await ctx.app.publishing.ascreen(ctx.actor, ctx.args)
     dpia = t("dpia_reminder", ctx.locale) if done.answers.dpia_needed else ""
     return ctx.reply(
         "screening_saved", name=done.spec.name, classification=done.spec.classification, dpia=dpia
@@ -68,7 +68,7 @@ async def screening_command(ctx: CommandContext) -> Reply:
 
 
 async def share_command(ctx: CommandContext) -> Reply:
-    shared = await ctx.run(ctx.app.publishing.share, ctx.actor, ctx.args)
+    shared = await ctx.app.publishing.ashare(ctx.actor, ctx.args)
     note = t("needs_new_approval", ctx.locale) if shared.needs_approval else ""
     return ctx.reply("shared", name=shared.spec.name, sharing=shared.sharing, note=note)
 
@@ -81,24 +81,24 @@ async def publish_command(ctx: CommandContext) -> Reply:
     (the reason goes to the audit log)."""
     word, _, reason = ctx.args.partition(" ")
     if word.casefold() in OVERRIDE:
-        spec = await ctx.run(ctx.app.publishing.publish, ctx.actor, tests_override=reason, via="teams")
+        spec = await ctx.app.publishing.apublish(ctx.actor, tests_override=reason, via="teams")
     else:
-        spec = await ctx.run(ctx.app.publishing.publish, ctx.actor)
+        spec = await ctx.app.publishing.apublish(ctx.actor)
     return ctx.reply("published", name=spec.name, sharing=spec.sharing, classification=spec.classification)
 
 
 async def unpublish_command(ctx: CommandContext) -> Reply:
-    spec = await ctx.run(ctx.app.publishing.unpublish, ctx.actor)
+    spec = await ctx.app.publishing.aunpublish(ctx.actor)
     return ctx.reply("unpublished", name=spec.name)
 
 
 async def approve_command(ctx: CommandContext) -> Reply:
-    spec = await ctx.run(ctx.app.publishing.approve, ctx.actor, ctx.args)
+    spec = await ctx.app.publishing.aapprove(ctx.actor, ctx.args)
     return ctx.reply("approved", name=spec.name, sharing=spec.sharing)
 
 
 async def forget_command(ctx: CommandContext) -> Reply:
-    count = await ctx.run(ctx.app.feedback.forget, ctx.actor)
+    count = await ctx.app.feedback.aforget(ctx.actor)
     return ctx.reply("forgotten", count=count)
 
 

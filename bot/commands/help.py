@@ -21,9 +21,8 @@ def help_text(registry: CommandRegistry, locale: str, builds: bool, model: str |
 
 
 async def show_help(ctx: CommandContext) -> Reply:
-    builds = await ctx.run(lambda: ctx.app.specialists.roles(ctx.actor).builds)
-    catalogue = ctx.app.stores.router.catalogue
-    return Reply(help_text(ctx.registry, ctx.locale, builds, catalogue.default), kind="command")
+    builds = await ctx.app.specialists.abuilds(ctx.actor)
+    return Reply(help_text(ctx.registry, ctx.locale, builds, ctx.app.default_model), kind="command")
 
 
 HELP = Command("hjælp", show_help, ("help", "hjaelp"))

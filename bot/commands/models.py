@@ -8,7 +8,7 @@ from bot.messages import t
 
 
 async def models_command(ctx: CommandContext) -> Reply:
-    catalogue = await ctx.run(ctx.app.evaluation.latest_catalogue, ctx.actor)
+    catalogue = await ctx.app.evaluation.alatest_catalogue(ctx.actor)
     if catalogue is None:
         return ctx.reply("models_none", "notice")
     lines = [t("models_title", ctx.locale, date=catalogue["date"][:10], cases=catalogue["cases"])]

@@ -7,11 +7,10 @@ A new command is one module with its handler and ``Command(...)`` plus one line 
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from bot.conversation.types import Incoming, Reply, ReplyKind
 from bot.messages import t
@@ -20,7 +19,6 @@ from bot.services.actor import Actor
 if TYPE_CHECKING:
     from bot.services import Application
 
-T = TypeVar("T")
 Notify = Callable[[str], Awaitable[None]]
 
 
@@ -38,10 +36,6 @@ class CommandContext:
     @property
     def locale(self) -> str:
         return self.actor.locale
-
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call a blocking service method off the event loop (one thread hop per operation)."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
     def reply(self, key: str, kind: ReplyKind = "command", /, **values: Any) -> Reply:
         return Reply(t(key, self.locale, **values), kind=kind)

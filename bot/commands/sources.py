@@ -10,7 +10,7 @@ from bot.messages import t
 
 
 async def list_sources(ctx: CommandContext) -> Reply:
-    spec, sources = await ctx.run(ctx.app.sources.list, ctx.actor)
+    spec, sources = await ctx.app.sources.alist(ctx.actor)
     if not sources:
         return ctx.reply("sources_none", name=spec.name)
     lines = [t("sources_title", ctx.locale, name=spec.name)]
@@ -37,9 +37,9 @@ async def list_sources(ctx: CommandContext) -> Reply:
 
 async def remove_source(ctx: CommandContext) -> Reply:
     if not ctx.args:
-        await ctx.run(ctx.app.sources.for_upload, ctx.actor)  # no target or no right: say that first
+        await ctx.app.sources.afor_upload(ctx.actor)  # no target or no right: say that first
         return ctx.reply("remove_which", "notice")
-    removed = await ctx.run(ctx.app.sources.remove, ctx.actor, ctx.args)
+    removed = await ctx.app.sources.aremove(ctx.actor, ctx.args)
     return ctx.reply(
         "source_removed",
         source=removed.source.name,

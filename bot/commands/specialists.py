@@ -10,7 +10,7 @@ from bot.store.models import Specialist
 
 
 async def list_specialists(ctx: CommandContext) -> Reply:
-    listed = await ctx.run(ctx.app.specialists.visible, ctx.actor)
+    listed = await ctx.app.specialists.avisible(ctx.actor)
     lines = [t("specialists_title", ctx.locale)]
     names = {i.spec.slug: _shown(i.spec, ctx.locale) for i in listed}
     for item in listed:
@@ -52,7 +52,7 @@ async def use_specialist(ctx: CommandContext) -> Reply:
     args = ctx.args.split()
     channel_wide = bool(args) and args[-1].casefold() in ("kanal", "channel")
     ref = " ".join(args[:-1] if channel_wide else args)
-    used = await ctx.run(ctx.app.specialists.use, ctx.actor, ref, channel_wide)
+    used = await ctx.app.specialists.ause(ctx.actor, ref, channel_wide)
     return ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
 
 
@@ -60,12 +60,12 @@ async def new_specialist(ctx: CommandContext) -> Reply:
     name, _, dept_ref = ctx.args.partition("afdeling=")
     if not dept_ref:
         name, _, dept_ref = ctx.args.partition("department=")
-    spec = await ctx.run(ctx.app.specialists.create, ctx.actor, name, dept_ref)
+    spec = await ctx.app.specialists.acreate(ctx.actor, name, dept_ref)
     return ctx.reply("specialist_created", name=spec.name, slug=spec.slug)
 
 
 async def edit_specialist(ctx: CommandContext) -> Reply:
-    spec = await ctx.run(ctx.app.specialists.edit, ctx.actor, ctx.args)
+    spec = await ctx.app.specialists.aedit(ctx.actor, ctx.args)
     return ctx.reply("now_editing", name=spec.name)
 
 
@@ -73,12 +73,12 @@ async def prompt(ctx: CommandContext) -> Reply:
     service = ctx.app.specialists
     sub, _, rest = ctx.args.partition(" ")
     if not ctx.args:
-        spec, current = await ctx.run(service.prompt, ctx.actor)
+        spec, current = await service.aprompt(ctx.actor)
         return ctx.reply(
             "prompt_shown", name=spec.name, version=current.version, author=current.author, text=current.text
         )
     if sub.casefold() in ("historik", "history") and not rest:
-        spec, versions = await ctx.run(service.prompt_history, ctx.actor)
+        spec, versions = await service.aprompt_history(ctx.actor)
         lines = [t("prompt_history_title", ctx.locale, name=spec.name)]
         for v in reversed(versions):
             note = f" ({v.note})" if v.note else ""
@@ -91,11 +91,11 @@ async def prompt(ctx: CommandContext) -> Reply:
             number = int(rest.strip().lstrip("v"))
         except ValueError:
             return ctx.reply("prompt_restore_which", "notice")
-        restored = await ctx.run(service.restore_prompt, ctx.actor, number)
+        restored = await service.arestore_prompt(ctx.actor, number)
         return ctx.reply("prompt_restored", number=number, version=restored.version)
-    spec, saved = await ctx.run(service.set_prompt, ctx.actor, ctx.args)
+    spec, saved = await service.aset_prompt(ctx.actor, ctx.args)
     reply = ctx.reply("prompt_saved", name=spec.name, version=saved.version)
-    _spec, cases = await ctx.run(ctx.app.evaluation.cases, ctx.actor)
+    _spec, cases = await ctx.app.evaluation.acases(ctx.actor)
     if cases:  # a new prompt makes the last run stale: offer to run them again
         reply.text += "\n\n" + t("prompt_tests_hint", ctx.locale, count=len(cases))
     return reply
@@ -105,16 +105,13 @@ async def configure(ctx: CommandContext) -> Reply:
     key, _, value = ctx.args.partition(" ")
     if not key:
         return await settings_card(ctx)
-    changed = await ctx.run(ctx.app.specialists.configure, ctx.actor, key, value)
-    note = t("chunk_note", ctx.locale) if changed.field.startswith("chunk_") else ""
-    shown = (
-        value.strip() if isinstance(changed.value, str) and changed.field == "source_cpr" else changed.value
-    )
-    return ctx.reply("setting_set", key=key, value=shown, name=changed.spec.name, note=note)
+    changed = await ctx.app.specialists.aconfigure(ctx.actor, key, value)
+    note = t("chunk_note", ctx.locale) if changed.reindex else ""
+    return ctx.reply("setting_set", key=key, value=changed.shown, name=changed.spec.name, note=note)
 
 
 async def settings_card(ctx: CommandContext) -> Reply:
-    view = await ctx.run(ctx.app.specialists.settings_view, ctx.actor)
+    view = await ctx.app.specialists.asettings_view(ctx.actor)
     spec, locale = view.spec, ctx.locale
     current = (
         f"temperatur {spec.temperature}, top_k {spec.top_k}, chunk_size {spec.chunk_size}, "
@@ -145,7 +142,7 @@ async def settings_card(ctx: CommandContext) -> Reply:
 
 
 async def save_settings_form(ctx: CommandContext, form: dict[str, object]) -> Reply:
-    saved = await ctx.run(ctx.app.specialists.save_settings_form, ctx.actor, form)
+    saved = await ctx.app.specialists.asave_settings_form(ctx.actor, form)
     parts = []
     if saved.changes:
         parts.append(", ".join(f"{k} = {v}" for k, v in saved.changes.items()))

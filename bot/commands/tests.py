@@ -40,12 +40,10 @@ async def test_command(ctx: CommandContext) -> Reply:
         if not bar or not question.strip() or not expect.strip():
             return ctx.reply("test_usage", "notice")
         refuse = expect.strip().casefold() in REFUSE
-        spec, number = await ctx.run(
-            service.add_case, ctx.actor, question, None if refuse else expect.strip()
-        )
+        spec, number = await service.aadd_case(ctx.actor, question, None if refuse else expect.strip())
         return ctx.reply("test_added", number=number, name=spec.name)
     if sub in SHOW or (not sub and not rest):
-        spec, rows = await ctx.run(service.cases, ctx.actor)
+        spec, rows = await service.acases(ctx.actor)
         if not rows:
             return ctx.reply("test_none", name=spec.name)
         lines = [t("test_list_title", ctx.locale, name=spec.name)]
@@ -63,7 +61,7 @@ async def test_command(ctx: CommandContext) -> Reply:
     if sub in DELETE:
         if not rest.isdigit():
             return ctx.reply("test_usage", "notice")
-        spec, question = await ctx.run(service.remove_case, ctx.actor, int(rest))
+        spec, question = await service.aremove_case(ctx.actor, int(rest))
         return ctx.reply("test_removed", number=int(rest), question=question, name=spec.name)
     if sub in RUN:
         report = await service.run_own(ctx.actor)

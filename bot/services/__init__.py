@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.config import Settings
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
@@ -25,7 +26,10 @@ from bot.services.specialists import SpecialistsService
 
 @dataclass
 class Application:
-    stores: Stores
+    """The services the doors call. The stores below them are private (``_stores``): a door gets what
+    it needs from a service method or one of the read-only properties here."""
+
+    _stores: Stores
     specialists: SpecialistsService
     publishing: PublishingService
     sources: SourcesService
@@ -36,6 +40,20 @@ class Application:
     integrations: IntegrationsService
     evaluation: EvaluationService
     delivery: DeliveryService
+
+    @property
+    def settings(self) -> Settings:
+        return self._stores.settings
+
+    @property
+    def default_locale(self) -> str:
+        """The installation's language (``AARHUSAI_LOCALE``), for a caller that names none."""
+        return self._stores.settings.locale
+
+    @property
+    def default_model(self) -> str | None:
+        """The catalogue's default model (``None``: no model connected), as ``/hjælp`` names it."""
+        return self._stores.router.catalogue.default
 
     @classmethod
     def build(cls, stores: Stores) -> Application:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.config import Settings
 from bot.domain import AppError, AuditAction, Classification, Outcome, Permission
@@ -43,9 +46,27 @@ NO_MODEL = "ingen-model"  # the embedded default: cited passages, no generated t
 NO_CEILING = Classification.OFFENTLIG  # an API actor built without its key's scope reaches nothing named
 
 
+S = TypeVar("S", bound="Service")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def offloop(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """The awaitable face of a blocking service method (``alist = offloop(list)``): its body runs in a
+    worker thread, one hop per operation, so the event loop never waits on the database. The service
+    decides which work leaves the loop; a door only awaits (no ``asyncio.to_thread`` of its own), and
+    the CLI, skills sync and tests may still call the blocking method."""
+
+    @functools.wraps(method)
+    async def off_the_loop(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, self, *args, **kwargs)
+
+    return off_the_loop
+
+
 class Service:
-    """Base of the application services. Methods are blocking unless ``async``; doors call the
-    blocking ones through ``asyncio.to_thread`` (one hop per operation)."""
+    """Base of the application services. Methods are blocking unless ``async``; each blocking one a
+    door needs has an ``a``-prefixed awaitable twin made with ``offloop`` (``alist`` for ``list``)."""
 
     def __init__(self, stores: Stores) -> None:
         self.stores = stores

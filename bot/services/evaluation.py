@@ -40,7 +40,7 @@ from bot.rag.ingest import Ingestor
 from bot.rag.retrieval import Retriever
 from bot.services.actor import Actor
 from bot.services.answering import AnsweringService, Question
-from bot.services.base import NO_MODEL, Service, Stores
+from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
 from bot.specialists import SpecialistStore
 from bot.specialists.cases import MAX_CASES
@@ -418,6 +418,12 @@ class EvaluationService(Service):
                 return await asyncio.to_thread(self._scores, retriever, copy, cases)
             finally:
                 db.dispose()
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    acases = offloop(cases)
+    aadd_case = offloop(add_case)
+    aremove_case = offloop(remove_case)
+    alatest_catalogue = offloop(latest_catalogue)
 
 
 def parse_verdict(raw: str, model: str) -> tuple[bool, str]:

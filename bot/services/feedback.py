@@ -11,7 +11,7 @@ from bot.domain import AppError, AuditAction, Outcome, Permission
 from bot.governance import access, retention, stats
 from bot.llm.output import LinkPolicy, sanitise
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, offloop
 
 
 class FeedbackService(Service):
@@ -59,6 +59,10 @@ class FeedbackService(Service):
     def welcome_once(self, conversation_id: str) -> bool:
         return self.stores.conversations.welcome_once(conversation_id)
 
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    acited = offloop(cited)
+    aforget = offloop(forget)
+
 
 class StatsService(Service):
     """Reads are scoped like writes: a Builder or owner sees the specialists they may edit (their
@@ -80,3 +84,6 @@ class StatsService(Service):
     def audit_export(self, actor: Actor, since: datetime | None, fmt: str) -> Iterator[str]:
         self.require(actor, Permission.ADMIN)
         return self.stores.audit.export(since, fmt)
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    ausage = offloop(usage)

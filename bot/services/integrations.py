@@ -27,7 +27,7 @@ from bot.messages import Msg
 from bot.rag.retrieval import Hit
 from bot.services.actor import Actor
 from bot.services.answering import Answer, AnsweringService, Question
-from bot.services.base import Service, Stores
+from bot.services.base import Service, Stores, offloop
 from bot.store.models import ApiKey, Specialist
 
 DEFAULT_EXPIRY_DAYS = 90
@@ -171,6 +171,13 @@ class IntegrationsService(Service):
             self.audit(actor, AuditAction.API_REFUSED, "", endpoint=endpoint, reason="rate_limited")
         raise AppError(Outcome.RATE_LIMITED, "api_rate_limited", name=scope.key, seconds=wait)
 
+    def authorise(self, authorization: str | None, locale: str, endpoint: str) -> Actor:
+        """A request's key checked and one request of its budget spent: its actor, or ``AppError`` (401
+        or 429)."""
+        actor = self.authenticate(authorization, locale)
+        self.admit(actor, endpoint)
+        return actor
+
     def specialists(self, actor: Actor) -> list[Listed]:
         """The specialists the key may use now, as a client may be shown them."""
         roles = self.roles(actor)
@@ -257,6 +264,13 @@ class IntegrationsService(Service):
             self.audit, actor, AuditAction.API_CALL, spec.slug, endpoint=endpoint, passages=len(passages)
         )
         return passages
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    aauthorise = offloop(authorise)
+    aauthenticate = offloop(authenticate)
+    aspecialists = offloop(specialists)
+    alisted = offloop(listed)
+    asources = offloop(sources)
 
 
 def _safe_passages(hits: list[Hit], policy: LinkPolicy, locale: str) -> list[Passage]:

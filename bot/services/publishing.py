@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.domain import AppError, AuditAction, Outcome, Permission, Sharing, Status, channel_of
 from bot.governance import access, screening
 from bot.services.actor import Actor
-from bot.services.base import Service, Stores
+from bot.services.base import Service, Stores, offloop
 from bot.services.content import ContentGuard
 from bot.store.models import Screening, Specialist, utcnow
 
@@ -71,6 +71,17 @@ class PublishingService(Service):
             screened = spec
             db.before_commit(lambda: self.content.enforce(actor, screened, "screening", **audit))
         return Screened(spec, answers)
+
+    def sync_screening(
+        self, actor: Actor, answers: screening.ScreeningAnswers, ref: str, **audit: object
+    ) -> bool:
+        """Skills sync: screen again only when the answers differ from the stored screening (a new
+        screening takes the specialist back to draft). True when it was stored."""
+        _spec, row = self.screening(actor, ref)
+        if not screening.differs(row, answers):
+            return False
+        self.screen(actor, answers, ref, **audit)
+        return True
 
     def share(self, actor: Actor, level: Sharing | str, ref: str | None = None, **audit: object) -> Shared:
         spec = self.target(actor, ref)
@@ -131,6 +142,17 @@ class PublishingService(Service):
             **audit,
         )
         return spec
+
+    @staticmethod
+    def force_reason(force: bool, reason: str | None) -> str | None:
+        """What ``publish`` gets as ``force_reason`` from a door's "force" switch and its reason: None
+        when not forced; forcing without a reason is refused (``force_needs_reason``), so a door can
+        ask before it changes anything (``specialist create --publish --force``)."""
+        if not force:
+            return None
+        if not (reason and reason.strip()):
+            raise AppError(Outcome.INVALID, "force_needs_reason")
+        return reason.strip()
 
     def publish(
         self,
@@ -206,3 +228,11 @@ class PublishingService(Service):
         spec = self.stores.specialists.update(spec.id, status=Status.DRAFT)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.SPECIALIST_UNPUBLISHED, spec.slug, **audit)
         return spec
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    ascreening = offloop(screening)
+    ascreen = offloop(screen)
+    ashare = offloop(share)
+    apublish = offloop(publish)
+    aunpublish = offloop(unpublish)
+    aapprove = offloop(approve)

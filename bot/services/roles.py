@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.domain import AppError, AuditAction, Outcome, Permission, Role
 from bot.governance import access
 from bot.services.actor import Actor
-from bot.services.base import Service
+from bot.services.base import Service, offloop
 from bot.store.models import Department
 
 
@@ -73,3 +73,9 @@ class RolesService(Service):
         department = self.stores.roles.create_department(name)
         self.audit(actor, AuditAction.DEPARTMENT_CREATED, department.slug, name=department.name)
         return department
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    ashow = offloop(show)
+    achange = offloop(change)
+    adepartments = offloop(departments)
+    acreate_department = offloop(create_department)

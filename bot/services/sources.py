@@ -8,6 +8,7 @@ already stored is re-evaluated (``ContentGuard``) before it is re-indexed or emb
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from bot.governance import content
 from bot.rag.errors import IngestError
 from bot.rag.ingest import IngestResult, PiiPolicy, Prepared, Progress
 from bot.services.actor import Actor
-from bot.services.base import Service, Stores
+from bot.services.base import Service, Stores, offloop
 from bot.services.content import ContentGuard, Enforced
 from bot.store.models import Source, Specialist
 
@@ -53,6 +54,15 @@ class Reindexed:
     @property
     def chunks(self) -> int:
         return sum(r.chunks for r in self.results)
+
+
+@dataclass(frozen=True)
+class SourceSync:
+    """What syncing a folder of files (skills-as-code) does to a specialist's sources."""
+
+    read: list[str]  # new, changed (by SHA-256) or to be split again: prepare and store these
+    unchanged: list[str]
+    removed: list[str]  # stored, but no longer in the folder
 
 
 class SourcesService(Service):
@@ -148,6 +158,24 @@ class SourcesService(Service):
         return fresh
 
     # -- skills sync: read everything first, store in one transaction --------------------------------
+    def reconcile(
+        self, actor: Actor, spec: Specialist | None, files: dict[str, bytes], rechunk: bool
+    ) -> SourceSync:
+        """Which of ``files`` (stored name → bytes) are read again and which stored sources go: a file
+        is read again only when its bytes changed or ``rechunk`` (the chunk sizes changed); ``spec``
+        None: a specialist not created yet, so everything is new."""
+        stored = {s.name: s.sha256 for s in self.list(actor, spec.slug)[1]} if spec else {}
+        unchanged = [
+            name
+            for name, data in files.items()
+            if not rechunk and stored.get(name) == hashlib.sha256(data).hexdigest()
+        ]
+        return SourceSync(
+            read=[name for name in files if name not in unchanged],
+            unchanged=unchanged,
+            removed=sorted(set(stored) - set(files)),
+        )
+
     async def prepare(
         self, actor: Actor, spec: Specialist | None, filename: str, data: bytes, /, **planned: Any
     ) -> Prepared | Refused:
@@ -212,6 +240,11 @@ class SourcesService(Service):
         )
         return Reindexed(spec, results)
 
+    @property
+    def embedder_id(self) -> str:
+        """The embedding model this process embeds with (what ``reembed`` brings sources over to)."""
+        return self.stores.retriever.embedder.id
+
     async def reembed(
         self, actor: Actor, ref: str | None = None, progress: Progress | None = None
     ) -> list[tuple[Specialist, int]]:
@@ -263,3 +296,8 @@ class SourcesService(Service):
             fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
             out.append((fresh, self.stores.retriever.rebuild(fresh)))
         return out
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    afor_upload = offloop(for_upload)
+    alist = offloop(list)
+    aremove = offloop(remove)

@@ -16,7 +16,7 @@ from bot.governance import access, content
 from bot.governance.roles import UserRoles
 from bot.llm.pii import Found
 from bot.services.actor import Actor
-from bot.services.base import Service, Stores
+from bot.services.base import Service, Stores, offloop
 from bot.services.content import ContentGuard
 from bot.store.models import PromptVersion, Specialist
 from bot.tunables import allowed_keys_text, parse_setting
@@ -40,6 +40,8 @@ class SettingChanged:
     key: str
     field: str
     value: Any
+    shown: Any  # the value as the user named it (``skjul``, where ``redact`` is stored)
+    reindex: bool  # chunking changed: it applies to new sources until /genindekser splits the old ones
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class SpecialistsService(Service):
         spec = self.stores.specialists.require(ref)
         self.usable(actor, spec)
         return spec
+
+    def builds(self, actor: Actor) -> bool:
+        """Whether ``actor`` may build specialists (``/hjælp`` shows the builders' commands then)."""
+        return self.roles(actor).builds
 
     def visible(self, actor: Actor) -> list[Listed]:
         roles = self.roles(actor)
@@ -200,6 +206,15 @@ class SpecialistsService(Service):
         self.audit(actor, AuditAction.PROMPT_CHANGED, spec.slug, version=saved.version, **audit)
         return spec, saved
 
+    def sync_prompt(self, actor: Actor, text: str, ref: str, note: str, **audit: Any) -> bool:
+        """Skills sync: a new prompt version only when the text changed (whitespace at the ends
+        aside), so a sync run twice writes nothing. True when a version was written."""
+        _spec, current = self.prompt(actor, ref)
+        if current.text.strip() == text.strip():
+            return False
+        self.set_prompt(actor, text.strip(), ref, note, **audit)
+        return True
+
     def restore_prompt(self, actor: Actor, number: int, ref: str | None = None) -> PromptVersion:
         spec = self.target(actor, ref)
         old = [p.text for p in self.stores.specialists.prompt_history(spec.id) if p.version == number]  # type: ignore[arg-type]
@@ -227,7 +242,8 @@ class SpecialistsService(Service):
             self.content.check_fields(actor, spec, {field_name: [str(parsed)]}, "setting")
         spec = self.stores.specialists.update(spec.id, **{field_name: parsed})  # type: ignore[arg-type]
         self.audit(actor, AuditAction.SETTING_CHANGED, spec.slug, key=field_name, value=parsed)
-        return SettingChanged(spec, key, field_name, parsed)
+        shown = value.strip() if field_name == "source_cpr" else parsed
+        return SettingChanged(spec, key, field_name, parsed, shown, field_name.startswith("chunk_"))
 
     def update_settings(
         self, actor: Actor, changes: dict[str, Any], ref: str | None = None, **audit: Any
@@ -274,3 +290,17 @@ class SpecialistsService(Service):
         if not saved.changes and saved.prompt_version is None:
             raise AppError(Outcome.UNCHANGED, "no_changes")
         return saved
+
+    # the awaitable faces the doors use: each runs its blocking twin in a worker thread
+    abuilds = offloop(builds)
+    avisible = offloop(visible)
+    ause = offloop(use)
+    acreate = offloop(create)
+    aedit = offloop(edit)
+    aprompt = offloop(prompt)
+    aprompt_history = offloop(prompt_history)
+    aset_prompt = offloop(set_prompt)
+    arestore_prompt = offloop(restore_prompt)
+    asettings_view = offloop(settings_view)
+    aconfigure = offloop(configure)
+    asave_settings_form = offloop(save_settings_form)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from microsoft_agents.activity import Activity
 
 from bot.conversation.types import ConversationRef, ConversationType, Incoming, User
+from bot.locale import user_locale
 from bot.teams.files import DownloadPolicy, incoming_files
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
@@ -33,7 +34,7 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
             channel_id=activity.channel_id or "msteams",
         ),
         activity_id=activity.id,
-        locale=_locale(activity.locale, default_locale),
+        locale=user_locale(activity.locale, default_locale),
         files=files,
         unsupported_files=refused,
         form=_form(activity),
@@ -73,11 +74,3 @@ def _form(activity: Activity) -> dict[str, object] | None:
     if isinstance(value, dict) and value.get("aarhusai"):
         return dict(value)
     return None
-
-
-def _locale(activity_locale: str | None, default: str) -> str:
-    if activity_locale and activity_locale.lower().startswith("en"):
-        return "en"
-    if activity_locale and activity_locale.lower().startswith("da"):
-        return "da"
-    return default
