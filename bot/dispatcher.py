@@ -10,7 +10,6 @@ chat`` (the same Teams handler) and the tests go through here; the rules live be
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -25,6 +24,7 @@ from bot.commands.specialists import save_settings_form
 from bot.conversation.channel import Collected, ReplyChannel, Sink
 from bot.conversation.types import Incoming, Reply
 from bot.domain import AppError
+from bot.errors import AarhusAIError, render_error
 from bot.messages import t
 from bot.services import Actor, Application, Question
 from bot.services.sources import Added
@@ -71,7 +71,7 @@ class Dispatcher:
         reply_id = await channel.send(reply)
         # a streamed answer is stored with the stream's id, which its final message keeps
         if reply_id != attached and reply.message_id is not None and reply_id is not None:
-            await asyncio.to_thread(self.app.feedback.attach_reply_id, reply.message_id, reply_id)
+            await self.app.feedback.aattach_reply_id(reply.message_id, reply_id)
         metrics.TURNS.labels(turn.kind, reply.kind).inc()
         metrics.TURN_SECONDS.observe(time.perf_counter() - start)
         return reply
@@ -125,8 +125,8 @@ class Dispatcher:
                 assert turn.command is not None
                 return await self._command(turn, *turn.command, notify=channel.notify)
             return await self._answer(turn, channel, reply_id)
-        except AppError as exc:
-            return Reply(exc.render(locale), kind="notice")
+        except AarhusAIError as exc:  # any error of ours is worded for the user; others get a reference
+            return Reply(render_error(exc, locale), kind="notice")
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("unhandled error while answering (ref %s)", ref)
@@ -141,7 +141,7 @@ class Dispatcher:
             return await command.handler(ctx)
         except AppError as exc:
             exc.values.setdefault("command", name)  # as the user wrote it (/ny or /new)
-            return Reply(exc.render(turn.actor.locale), kind="notice")
+            return Reply(render_error(exc, turn.actor.locale), kind="notice")
 
     async def _form(self, turn: Turn, notify: Notify | None) -> Reply:
         """A submitted card: the same commands, the same services, the same checks."""
@@ -157,17 +157,17 @@ class Dispatcher:
                 return await save_settings_form(ctx, form)
             except AppError as exc:
                 exc.values.setdefault("command", "indstil")
-                return Reply(exc.render(turn.actor.locale), kind="notice")
+                return Reply(render_error(exc, turn.actor.locale), kind="notice")
         return Reply(t("empty_message", turn.actor.locale), kind="notice")
 
     async def _files(self, turn: Turn, notify: Notify | None) -> Reply:
         """Files sent to the bot become sources of the specialist the Builder is editing."""
         actor, locale = turn.actor, turn.actor.locale
         try:
-            spec = await asyncio.to_thread(self.app.sources.for_upload, actor)
+            spec = await self.app.sources.afor_upload(actor)
         except AppError as exc:
             exc.values.setdefault("command", "rediger")
-            return Reply(exc.render(locale), kind="notice")
+            return Reply(render_error(exc, locale), kind="notice")
         lines: list[str] = []
         for file in turn.incoming.files:
             if notify:
@@ -221,11 +221,11 @@ class Dispatcher:
     # -- the other activities of a conversation ---------------------------------------------------
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:
         actor = Actor.from_incoming(incoming)
-        return await asyncio.to_thread(self.app.feedback.vote, actor, reply_to_id, reaction, text)
+        return await self.app.feedback.avote(actor, reply_to_id, reaction, text)
 
     async def welcome(self, conversation_id: str, locale: str) -> Reply | None:
         """The welcome message with its card, the first time the app meets this conversation only."""
-        if not await asyncio.to_thread(self.app.feedback.welcome_once, conversation_id):
+        if not await self.app.feedback.awelcome_once(conversation_id):
             return None
         commands = [c.help_line(locale) for c in self.registry if not c.hidden and not c.builder]
         card = {

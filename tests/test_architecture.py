@@ -229,6 +229,9 @@ HTTP_CLIENT_ALLOWED = {
     # Downloads the files users attach in Teams: only https, only AARHUSAI_DOWNLOAD_HOSTS, public
     # addresses checked when the socket connects, every redirect checked. Never a model endpoint.
     "teams/files.py",
+    # The Bot Connector's sessions, reused across turns: only for the hosts the connector client
+    # factory allows (AARHUSAI_SERVICE_URL_HOSTS, checked before a token is fetched). Never a model.
+    "teams/connector_sessions.py",
 }
 
 

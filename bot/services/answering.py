@@ -16,7 +16,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from bot import metrics
 from bot.conversation.types import Citation, ConversationRef, Exchange
-from bot.domain import AppError, AuditAction, Outcome, SpecialistKind, Status
+from bot.domain import AnswerOutcome, AppError, AuditAction, Outcome, SpecialistKind, Status
+from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
@@ -40,7 +41,7 @@ STREAM_EVERY_S = 0.2  # the answer so far reaches a door at most this often, unl
 class Answer:
     text: str
     kind: AnswerKind
-    outcome: str  # answered, no_answer, sources_only, no_model, refused, pii_blocked, model_error, too_long
+    outcome: AnswerOutcome
     citations: list[Citation] = field(default_factory=list)
     model: str | None = None
     generated: bool = False
@@ -136,7 +137,7 @@ class AnsweringService(Service):
                 Answer(
                     t("question_too_long", locale, limit=self.settings.max_question_chars),
                     "notice",
-                    "too_long",
+                    AnswerOutcome.TOO_LONG,
                 ),
             )
         warning = await self._personal_data_warning(q)
@@ -148,7 +149,12 @@ class AnsweringService(Service):
             hits = await self.stores.retriever.asearch(spec, await ablank_pii(q.text), spec.top_k, plan)
             if not hits:
                 return await self._record(
-                    q, Answer(warning + grounding.no_answer_text(spec.name, locale), "answer", "no_answer")
+                    q,
+                    Answer(
+                        warning + grounding.no_answer_text(spec.name, locale),
+                        "answer",
+                        AnswerOutcome.NO_ANSWER,
+                    ),
                 )
         # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
         # the stored message), so they are made safe once, here, like an answer
@@ -157,11 +163,11 @@ class AnsweringService(Service):
         citations = await asyncio.to_thread(_safe_citations, grounding.citations(hits), policy, locale)
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
-                return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
+                return await self._record(q, Answer(t("no_model", locale), "notice", AnswerOutcome.NO_MODEL))
             # passages are quoted as written: a source is as hostile as a model, so they are made safe too
             quoted = grounding.sources_only_text(hits, spec.name, locale)
             text = warning + await asyncio.to_thread(sanitise, quoted, policy, locale)
-            return await self._record(q, Answer(text, "answer", "sources_only", citations))
+            return await self._record(q, Answer(text, "answer", AnswerOutcome.SOURCES_ONLY, citations))
 
         history = await self._history(q)
         if q.context is not None and q.context.prompt is not None:
@@ -173,7 +179,7 @@ class AnsweringService(Service):
                 spec.classification, q.model or spec.model_id, q.model is not None, plan
             )
         except NoModelConfigured:  # the catalogue was emptied meanwhile
-            return await self._record(q, Answer(t("no_model", locale), "notice", "no_model"))
+            return await self._record(q, Answer(t("no_model", locale), "notice", AnswerOutcome.NO_MODEL))
         messages = self._messages(spec, prompt_text, hits, q.text, history, locale, budget)
         guard = InstructionGuard(str(messages[0].content))
         raw: list[str] = []
@@ -224,16 +230,18 @@ class AnsweringService(Service):
         decision = generation.decision
         if generation.outcome == GenerationOutcome.NO_CLEARED_MODEL:
             text = t("no_cleared_model", locale, classification=spec.classification)
-            return await self._record(q, Answer(text, "error", "refused"), decision)
+            return await self._record(q, Answer(text, "error", AnswerOutcome.REFUSED), decision)
         if generation.outcome == GenerationOutcome.PII_BLOCKED:
             key = "pii_blocked" if generation.pii_in == "question" else "pii_blocked_sources"
             text = t(key, locale, found=describe(generation.pii, locale), model=generation.blocked_model)
-            return await self._record(q, Answer(text, "notice", "pii_blocked"), decision)
+            return await self._record(q, Answer(text, "notice", AnswerOutcome.PII_BLOCKED), decision)
         if generation.outcome == GenerationOutcome.MODEL_ERROR:
             error = generation.error
             assert error is not None
-            text = t(error.message_key, locale, **error.values())
-            return await self._record(q, Answer(text, "error", "model_error", model=error.model_id), decision)
+            text = render_error(error, locale)
+            return await self._record(
+                q, Answer(text, "error", AnswerOutcome.MODEL_ERROR, model=error.model_id), decision
+            )
         # placeholders go back into text nodes only, never into a link, an image, HTML or code
         redactor = generation.redactor
         restore = redactor.restore if redactor else None
@@ -243,10 +251,14 @@ class AnsweringService(Service):
             await asyncio.to_thread(
                 self.audit, q.actor, AuditAction.PROMPT_WITHHELD, spec.slug, model=generation.model
             )
-            return await self._record(q, Answer(t("prompt_withheld", locale), "notice", "withheld"), decision)
+            return await self._record(
+                q, Answer(t("prompt_withheld", locale), "notice", AnswerOutcome.WITHHELD), decision
+            )
         if spec.kind == SpecialistKind.SOURCES:
             text = grounding.settle_markers(text, citations, locale)
-        answer = Answer(warning + text, "answer", "answered", citations, generation.model, generated=True)
+        answer = Answer(
+            warning + text, "answer", AnswerOutcome.ANSWERED, citations, generation.model, generated=True
+        )
         return await self._record(q, answer, decision)
 
     def _messages(

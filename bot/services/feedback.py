@@ -62,6 +62,9 @@ class FeedbackService(Service):
     # the awaitable faces the doors use: each runs its blocking twin in a worker thread
     acited = offloop(cited)
     aforget = offloop(forget)
+    avote = offloop(vote)
+    awelcome_once = offloop(welcome_once)
+    aattach_reply_id = offloop(attach_reply_id)
 
 
 class StatsService(Service):
