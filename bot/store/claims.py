@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -22,7 +22,8 @@ LEASE_S = 120.0  # longer than any turn (a Teams stream lasts at most 2 minutes)
 
 
 # PostgreSQL: the claim and the count of the conversation's earlier running turns in one statement (the
-# inserted row is not visible to the count, which is what "earlier" needs)
+# inserted row is not visible to the count, which is what "earlier" needs). "Earlier" is by time, then by
+# key: two replicas may stamp the same microsecond, and one of those turns must still wait for the other
 _CLAIM_IN_ORDER = text(
     """
     WITH mine AS (
@@ -34,7 +35,8 @@ _CLAIM_IN_ORDER = text(
     SELECT EXISTS (SELECT 1 FROM mine),
            (SELECT count(*) FROM activity_claims o
              WHERE :conversation <> '' AND o.conversation = :conversation AND NOT o.done
-               AND o.claimed_at < :now AND o.claimed_at > :cutoff)
+               AND (o.claimed_at < :now OR (o.claimed_at = :now AND o.key < :key))
+               AND o.claimed_at > :cutoff)
     """
 )
 
@@ -104,7 +106,10 @@ class ClaimStore:
                     col(mine.key) == key[:600],
                     col(mine.conversation) != "",
                     col(other.done).is_(False),
-                    col(other.claimed_at) < col(mine.claimed_at),
+                    or_(  # earlier by time, then by key (one order, even at the same instant)
+                        col(other.claimed_at) < col(mine.claimed_at),
+                        and_(col(other.claimed_at) == col(mine.claimed_at), col(other.key) < col(mine.key)),
+                    ),
                     col(other.claimed_at) > cutoff,
                 )
             )

@@ -79,7 +79,7 @@ class TurnContextStore:
         the general assistant exists (a database nobody migrated)."""
         params = {
             "conversation": conversation_id,
-            "channel": channel_of(conversation_id) or "",
+            "channel": channel_of(conversation_id),  # None matches nothing ('' would: a choice made under '')
             "general": GENERAL_SLUG,
             "user": user_id,
             "turns": max(history_turns, 0),
