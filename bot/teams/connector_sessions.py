@@ -5,7 +5,7 @@ aiohttp session closed when the turn ended: a new TCP (in production TLS) connec
 Connector for every answer, two sessions set up and torn down on the event loop, and a package
 metadata lookup per client for its User-Agent. Here the factory hands each turn the endpoint's shared
 client; the turn's ``close`` leaves it open. A client whose token was replaced (tokens last an hour)
-is closed once the turns that may still use it are done.
+is closed once no turn holds it any more (a turn with large files or a slow model outlasts any timer).
 """
 
 from __future__ import annotations
@@ -21,15 +21,19 @@ from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 log = logging.getLogger(__name__)
 
-RETIRE_AFTER_S = 180.0  # longer than any turn (a Teams stream lasts at most two minutes)
+RETIRE_AFTER_S = 180.0  # a replaced client lives at least this long, then until no turn holds it
+RETIRE_POLL_S = 5.0  # how often a replaced client looks whether its last turn has ended
+RETIRE_MAX_S = 3600.0  # and at most this long: its token has expired by then (a turn that never closed)
 MAX_CONNECTIONS = 256  # per endpoint; beyond it sends wait for a free connection
 
 
 class SharedConnectorClient(TeamsConnectorClient):
     """A turn's connector client over a shared session: closing it ends the turn, not the session."""
 
+    users = 0  # turns handed this client and not closed yet
+
     async def close(self) -> None:
-        return None
+        self.users = max(self.users - 1, 0)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -38,8 +42,10 @@ class SharedConnectorClient(TeamsConnectorClient):
 class SharedUserTokenClient(UserTokenClient):
     """The same for the user-token service (the SDK makes one per turn, used or not)."""
 
+    users = 0
+
     async def close(self) -> None:
-        return None
+        self.users = max(self.users - 1, 0)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -84,16 +90,22 @@ class ConnectorSessions:
         if current is not None and current[0] == token and not current[1].client.closed:
             client = current[1]
             assert isinstance(client, kind)
+            client.users += 1
             return client
         if current is not None:
             self._retire(current[1])
         fresh = make()
+        fresh.users += 1
         self._open[key] = (token, fresh)
         return fresh
 
     def _retire(self, client: Shared) -> None:
         async def later() -> None:
-            await asyncio.sleep(RETIRE_AFTER_S)
+            waited = RETIRE_AFTER_S
+            await asyncio.sleep(waited)
+            while client.users > 0 and waited < RETIRE_MAX_S:  # a turn still sends with it
+                await asyncio.sleep(RETIRE_POLL_S)
+                waited += RETIRE_POLL_S
             await client.aclose()
 
         task = asyncio.create_task(later())

@@ -23,6 +23,8 @@ from bot.llm.pii import find_pii
 from bot.services import Actor
 from bot.store.claims import ClaimStore
 from bot.store.models import ActivityClaim, Message
+from bot.teams import connector_sessions
+from bot.teams.connector_sessions import ConnectorSessions
 
 ADMIN, OWNER_A, BUILDER_A, MEMBER_A, BUILDER_B, EMPLOYEE = "adm", "own-a", "bld-a", "mem-a", "bld-b", "emp"
 TEAM = "19:team@thread.tacv2"  # a channel; its threads are TEAM;messageid=<root>
@@ -345,3 +347,47 @@ async def test_a_failing_channel_raises_and_the_next_turn_is_answered(world: Wor
     channel = Collected()
     await world.services.dispatcher.turn(incoming, channel)
     assert len(channel.replies) == 1 and channel.progress_texts
+
+
+# -- the shared connector clients ------------------------------------------------------------------
+ENDPOINT = "https://smba.trafficmanager.net/emea/"
+
+
+async def test_each_endpoint_and_app_gets_its_own_client_and_token() -> None:
+    sessions = ConnectorSessions()
+    try:
+        emea = sessions.client(ENDPOINT, "token-emea")
+        amer = sessions.client("https://smba.trafficmanager.net/amer/", "token-amer")
+        assert emea.client is not amer.client
+        assert emea.client.headers["Authorization"] == "Bearer token-emea"
+        assert amer.client.headers["Authorization"] == "Bearer token-amer"
+        one = sessions.user_token_client("app-1", "https://token.botframework.com", "t-1")
+        two = sessions.user_token_client("app-2", "https://token.botframework.com", "t-2")
+        assert one.client is not two.client and one.client.headers["Authorization"] == "Bearer t-1"
+        await emea.client.close()  # a session that died: the next turn gets a fresh one
+        again = sessions.client(ENDPOINT, "token-emea")
+        assert again is not emea and not again.client.closed
+    finally:
+        await sessions.close()
+
+
+async def test_a_turn_still_sending_keeps_its_client_after_the_token_is_renewed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long turn (large files, a slow model) that spans the hourly token renewal must still be
+    able to send its reply: the replaced client closes once no turn holds it, not after a timer."""
+    monkeypatch.setattr(connector_sessions, "RETIRE_AFTER_S", 0.01)
+    monkeypatch.setattr(connector_sessions, "RETIRE_POLL_S", 0.01)
+    sessions = ConnectorSessions()
+    try:
+        long_turn = sessions.client(ENDPOINT, "token-1")
+        short_turn = sessions.client(ENDPOINT, "token-1")
+        await short_turn.close()
+        renewed = sessions.client(ENDPOINT, "token-2")
+        await asyncio.sleep(0.1)
+        assert not long_turn.client.closed  # the long turn's final message can still go out
+        await long_turn.close()
+        await asyncio.sleep(0.1)
+        assert long_turn.client.closed and not renewed.client.closed
+    finally:
+        await sessions.close()
