@@ -269,6 +269,31 @@ def test_a_redelivered_or_empty_conversation_claim(world: World) -> None:
     assert claims.earlier_unfinished("c|2") == 0
 
 
+def test_a_takeover_after_the_lease_is_ordered_anew(world: World) -> None:
+    """A replica died mid-turn: after the lease another takes the claim over, once, and the
+    conversation's later turns no longer wait for the dead one."""
+    claims = ClaimStore(world.services.db)
+    assert claims.claim_in_order("t|1", "dead", conversation="t") == (True, 0)
+    assert claims.claim_in_order("t|2", "r1", conversation="t") == (True, 1)
+    assert claims.earlier_unfinished("t|2", lease_s=0.0) == 0  # the dead turn's lease ran out
+    claimed, earlier = claims.claim_in_order("t|1", "r2", lease_s=0.0, conversation="t")
+    assert claimed and earlier == 0
+    assert claims.claim_in_order("t|1", "r3", lease_s=0.0, conversation="t")[0]  # lease 0: again
+    assert not claims.claim_in_order("t|1", "r3", lease_s=60.0, conversation="t")[0]  # live: refused
+
+
+async def test_history_is_the_latest_turns_oldest_first(world: World) -> None:
+    turns = world.services.settings.history_turns
+    assert turns > 0
+    for n in range(turns + 3):
+        world.record("a:h", f"spørgsmål {n}")
+    world.record("a:h", "ikke besvaret")
+    with world.services.db.engine.begin() as c:
+        c.execute(text("UPDATE messages SET outcome = 'no_answer' WHERE question = 'ikke besvaret'"))
+    ctx = await world.services.app.answering.context(Actor(EMPLOYEE, conversation=ConversationRef(id="a:h")))
+    assert [q for q, _a in ctx.history] == [f"spørgsmål {n}" for n in range(3, turns + 3)]
+
+
 # -- the personal-data scan's cache ----------------------------------------------------------------
 def test_a_cached_scan_cannot_be_poisoned_by_its_caller() -> None:
     sample = "Ring til mig på 20 30 40 50 eller skriv til bo@aarhus.dk, CPR 010190-1234."
