@@ -717,6 +717,18 @@ MESSAGES.update(
             "da": "{user} havde ikke rollen {role} i {department}.",
             "en": "{user} did not have the role {role} in {department}.",
         },
+        "mention_unresolved": {
+            "da": "Jeg kan ikke se, hvem @{name} er: nævnelsen peger ikke på en person i jeres organisation. Nævn personen igen med @ og vælg navnet på listen, eller skriv vedkommendes e-mailadresse (UPN).",
+            "en": "I cannot tell who @{name} is: the mention does not point to a person in your organisation. Mention them again with @ and pick the name from the list, or write their e-mail address (UPN).",
+        },
+        "person_unknown": {
+            "da": "Jeg kender ingen bruger ved navn '{name}', så intet er gemt. Nævn personen med @ i Teams, eller skriv vedkommendes e-mailadresse (UPN) eller Entra-objekt-id.",
+            "en": "I know no user called '{name}', so nothing is saved. Mention the person with @ in Teams, or write their e-mail address (UPN) or Entra object id.",
+        },
+        "person_ambiguous": {
+            "da": "{count} brugere hedder '{name}', så intet er gemt. Nævn den rette med @ i Teams, eller skriv vedkommendes e-mailadresse (UPN).",
+            "en": "{count} users are called '{name}', so nothing is saved. Mention the right one with @ in Teams, or write their e-mail address (UPN).",
+        },
         "department_unknown": {
             "da": "Afdelingen '{ref}' findes ikke. Kendte afdelinger: {known}.",
             "en": "There is no department '{ref}'. Known departments: {known}.",

@@ -18,7 +18,14 @@ from bot.store.models import AuditEvent, Message
 from tests.conftest import write_catalogue
 from tests.support.openai_server import RecordingModelServer
 
-ADMIN, OWNER_A, BUILDER_A, BUILDER_B, MEMBER_A, EMPLOYEE = "adm", "own-a", "bld-a", "bld-b", "mem-a", "emp"
+# the people given roles are named as an administrator would: by UPN (a plain unknown name is refused)
+OWNER_A, BUILDER_A, BUILDER_B, MEMBER_A = (
+    "own-a@aarhus.dk",
+    "bld-a@aarhus.dk",
+    "bld-b@aarhus.dk",
+    "mem-a@aarhus.dk",
+)
+ADMIN, EMPLOYEE = "adm", "emp"
 SCREEN = (
     "/screening formål=vejledning; data={data}; kilder=interne; hjemmel=intern vejledning; dpia=nej; "
     "ansvarlig=Bo"
@@ -99,9 +106,9 @@ MATRIX = {
     "/afpubliser": {BUILDER_A, OWNER_A, ADMIN},
     "/godkend guide-a": {OWNER_A, ADMIN},
     "/statistik": {BUILDER_A, BUILDER_B, OWNER_A, ADMIN},
-    "/rolle tildel x builder afdeling-a": {OWNER_A, ADMIN},
-    "/rolle tildel x ejer afdeling-a": {ADMIN},
-    "/rolle tildel x builder afdeling-b": {ADMIN},
+    "/rolle tildel x@aarhus.dk builder afdeling-a": {OWNER_A, ADMIN},
+    "/rolle tildel x@aarhus.dk ejer afdeling-a": {ADMIN},
+    "/rolle tildel x@aarhus.dk builder afdeling-b": {ADMIN},
     f"/rolle vis {BUILDER_A}": {OWNER_A, ADMIN, BUILDER_A},
     "/afdeling opret Ny afdeling": {ADMIN},
     "/specialister": set(USERS),

@@ -16,7 +16,7 @@ from bot.conversation.types import ConversationRef, Incoming, User
 from bot.locale import user_locale
 from bot.messages import MESSAGES, t
 
-ADMIN, BUILDER, EMPLOYEE = "adm", "bld", "emp"
+ADMIN, BUILDER, EMPLOYEE = "adm", "bld@aarhus.dk", "emp"  # a role is given by UPN (unknown names are refused)
 
 # Words that are Danish and not English; a reply containing one (outside commands, code spans, bold
 # names and the Danish parameter vocabulary below) is a Danish sentence.

@@ -55,16 +55,16 @@ OPERATIONS: dict[str, tuple[str, Callable[[Services, Actor, str], Any]]] = {
     "approve": ("/godkend guide-a", lambda s, a, u: s.app.publishing.approve(a, "guide-a")),
     "stats": ("/statistik", lambda s, a, u: s.app.stats.usage(a)),
     "assign builder": (
-        "/rolle tildel x builder afdeling-a",
-        lambda s, a, u: s.app.roles.change(a, True, "x", "builder", "afdeling-a"),
+        "/rolle tildel x@aarhus.dk builder afdeling-a",
+        lambda s, a, u: s.app.roles.change(a, True, "x@aarhus.dk", "builder", "afdeling-a"),
     ),
     "assign owner": (
-        "/rolle tildel x ejer afdeling-a",
-        lambda s, a, u: s.app.roles.change(a, True, "x", "ejer", "afdeling-a"),
+        "/rolle tildel x@aarhus.dk ejer afdeling-a",
+        lambda s, a, u: s.app.roles.change(a, True, "x@aarhus.dk", "ejer", "afdeling-a"),
     ),
     "assign elsewhere": (
-        "/rolle tildel x builder afdeling-b",
-        lambda s, a, u: s.app.roles.change(a, True, "x", "builder", "afdeling-b"),
+        "/rolle tildel x@aarhus.dk builder afdeling-b",
+        lambda s, a, u: s.app.roles.change(a, True, "x@aarhus.dk", "builder", "afdeling-b"),
     ),
     "show roles": (f"/rolle vis {BUILDER_A}", lambda s, a, u: s.app.roles.show(a, BUILDER_A)),
     "department": (

@@ -6,28 +6,35 @@ from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import screening
 from bot.messages import t
+from bot.services.roles import split_person
 
 
 async def roles_command(ctx: CommandContext) -> Reply:
-    parts = ctx.args.split()
-    sub = parts[0].casefold() if parts else "vis"
+    """``/rolle vis|tildel|fjern``: the person is a Teams @mention, a UPN, an id or a known name."""
+    sub, _, rest = ctx.args.strip().partition(" ")
+    sub = sub.casefold() or "vis"
+    person, rest = split_person(rest)
+    mentions = ctx.incoming.mentions
     if sub in ("vis", "show"):
-        listing = await ctx.app.roles.ashow(ctx.actor, parts[1] if len(parts) > 1 else None)
+        listing = await ctx.app.roles.ashow(ctx.actor, person or None, mentions)
         lines = [t("role_in", ctx.locale, role=role, department=d.name) for role, d in listing.roles]
         if listing.is_admin:
             lines.insert(0, t("admin_from_config", ctx.locale))
         described = "; ".join(lines) if lines else t("no_special_roles", ctx.locale)
         return ctx.reply("roles_of", user=listing.user, roles=described)
-    if sub not in ("tildel", "assign", "fjern", "remove") or len(parts) < 4:
+    role, _, department = rest.partition(" ")
+    if sub not in ("tildel", "assign", "fjern", "remove") or not person or not department.strip():
         return ctx.reply("roles_usage", "notice")
     assign = sub in ("tildel", "assign")
-    change = await ctx.app.roles.achange(ctx.actor, assign, parts[1], parts[2], " ".join(parts[3:]))
+    change = await ctx.app.roles.achange(ctx.actor, assign, person, role, department.strip(), mentions)
     key = (
         ("role_assigned" if change.changed else "role_had")
         if assign
         else ("role_removed" if change.changed else "role_had_not")
     )
-    return ctx.reply(key, user=change.user, role=change.role, department=change.department.name)
+    return ctx.reply(
+        key, user=change.label or change.user, role=change.role, department=change.department.name
+    )
 
 
 async def department_command(ctx: CommandContext) -> Reply:

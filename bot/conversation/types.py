@@ -47,6 +47,7 @@ class Incoming:
     files: tuple[IncomingFile, ...] = ()
     form: dict[str, Any] | None = None  # values of a submitted card (Action.Submit)
     unsupported_files: tuple[str, ...] = ()  # names of attachments the channel cannot deliver to a bot
+    mentions: tuple[tuple[str, str], ...] = ()  # (display name, person id) of each @mentioned person
 
     @property
     def user_key(self) -> str:

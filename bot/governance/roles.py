@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from bot.config import Settings
 from bot.domain import AppError, Outcome, Role, slugify
 from bot.governance.apikeys import ApiScope
 from bot.store import Database
-from bot.store.models import Department, RoleAssignment
+from bot.store.models import AuditEvent, Department, EditSelection, Feedback, Message, RoleAssignment
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,9 @@ class RoleStore:
     def roles_of(
         self, user: str, is_admin: bool = False, aliases: tuple[str, ...] = (), system: bool = False
     ) -> UserRoles:
+        ids = {user, *aliases, *(a.casefold() for a in aliases if "@" in a)}  # a UPN is stored casefolded
         with self.db.session() as s:
-            rows = s.exec(select(RoleAssignment).where(RoleAssignment.user_id == user)).all()
+            rows = s.exec(select(RoleAssignment).where(col(RoleAssignment.user_id).in_(ids))).all()
         return self.roles_from(user, [(r.role, r.department_id) for r in rows], is_admin, aliases, system)
 
     def roles_from(
@@ -79,6 +80,31 @@ class RoleStore:
             frozenset(by_role[Role.MEMBER]),
             is_system=system,
         )
+
+    # -- people ---------------------------------------------------------------------------------------
+    def seen(self, user: str) -> bool:
+        """Whether ``user`` is an id the bot has met: someone who asked, gave feedback, acted (audit),
+        edits a specialist, or holds or gave a role."""
+        queries = (
+            select(RoleAssignment.id).where(
+                (RoleAssignment.user_id == user) | (RoleAssignment.assigned_by == user)
+            ),
+            select(Message.id).where(Message.user_id == user),
+            select(Feedback.id).where(Feedback.user_id == user),
+            select(AuditEvent.id).where(AuditEvent.actor == user),
+            select(EditSelection.user_id).where(EditSelection.user_id == user),
+        )
+        with self.db.session() as s:
+            return any(s.exec(q.limit(1)).first() is not None for q in queries)
+
+    def ids_named(self, name: str) -> list[str]:
+        """The ids of the people who asked under the display name ``name`` (any case)."""
+        wanted = " ".join(name.split()).lower()
+        with self.db.session() as s:
+            rows = s.exec(
+                select(Message.user_id).where(func.lower(col(Message.user_name)) == wanted).distinct()
+            ).all()
+        return sorted(rows)
 
     # -- departments ------------------------------------------------------------------------------
     def departments(self) -> list[Department]:
@@ -143,12 +169,12 @@ class RoleStore:
             s.commit()
             return True
 
-    def assignments(self, user: str) -> list[tuple[Role, Department]]:
+    def assignments(self, user: str, aliases: tuple[str, ...] = ()) -> list[tuple[Role, Department]]:
         with self.db.session() as s:
             rows = s.exec(
                 select(RoleAssignment, Department)
                 .join(Department)
-                .where(RoleAssignment.user_id == user)
+                .where(col(RoleAssignment.user_id).in_({user, *aliases}))
                 .order_by(col(Department.name))
             ).all()
         return [(Role(r.role), d) for r, d in rows]

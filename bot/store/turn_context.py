@@ -53,7 +53,7 @@ class TurnContextStore:
                 WHERE c.specialist_id = specialists.id) AS categories,
               (SELECT c.public_sources FROM screenings c WHERE c.specialist_id = specialists.id) AS public,
               (SELECT {agg}({array}(r.role, r.department_id)) FROM role_assignments r
-                WHERE r.user_id = :user) AS roles,
+                WHERE r.user_id IN (:user, :alias1, :alias2, :alias3)) AS roles,
               (SELECT {agg}({array}(h.id, h.question, h.answer)) FROM
                 (SELECT m.id, m.question, m.answer FROM messages m
                   WHERE m.conversation_id = :conversation AND m.outcome = 'answered'
@@ -74,10 +74,15 @@ class TurnContextStore:
             column("history", Text),
         )
 
-    def load(self, conversation_id: str, user_id: str, history_turns: int) -> TurnContext | None:
+    def load(
+        self, conversation_id: str, user_id: str, history_turns: int, aliases: tuple[str, ...] = ()
+    ) -> TurnContext | None:
         """The context of a question asked in ``conversation_id`` by ``user_id``; None when not even
-        the general assistant exists (a database nobody migrated)."""
+        the general assistant exists (a database nobody migrated). A role given to one of the asker's
+        ``aliases`` (Teams id, UPN: ``/rolle tildel`` by mention or e-mail) counts as theirs."""
+        ids = list(dict.fromkeys(a.casefold() if "@" in a else a for a in aliases))[:3]
         params = {
+            **{f"alias{n}": ids[n - 1] if n <= len(ids) else user_id for n in (1, 2, 3)},
             "conversation": conversation_id,
             "channel": channel_of(conversation_id),  # None matches nothing ('' would: a choice made under '')
             "general": GENERAL_SLUG,

@@ -38,6 +38,7 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         files=files,
         unsupported_files=refused,
         form=_form(activity),
+        mentions=mentions_of(activity, tenant),
     )
 
 
@@ -59,6 +60,38 @@ def tenant_allowed(activity: Activity, allowed: Callable[[str | None], bool]) ->
     """The tenant rule for every activity type: each tenant it names must be allowed (and with an
     allow-list, an activity naming none is not)."""
     return all(allowed(t) for t in tenants_of(activity) or [None])
+
+
+def mentions_of(activity: Activity, tenant: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The people @mentioned in a message as (name as written in its ``<at>``, id), the id being the
+    Entra object id where Teams gives one. Left out: the bot itself (the SDK removes its ``<at>`` from
+    the text), a channel or tag mention, and a person of another tenant than the conversation's (a role
+    there would be meaningless). An ``<at>`` left without its person is refused where it is read."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    found: list[tuple[str, str]] = []
+    for mention in activity.get_mentions() if activity.entities else []:
+        who = mention.mentioned
+        extra = (who.model_extra or {}) if who is not None else {}
+        if who is None or not who.id or who.id == bot_id or extra.get("conversationIdentityType"):
+            continue
+        if tenant and who.tenant_id and who.tenant_id != tenant:
+            continue
+        name = _at_text(mention.text) or who.name or extra.get("displayName") or who.id  # as written
+        found.append((" ".join(str(name).split()), _person_id(who.id, who.aad_object_id)))
+    return tuple(found)
+
+
+def _person_id(channel_id: str, aad_object_id: str | None) -> str:
+    """The Entra object id: given as ``aadObjectId``, or inside an ``8:orgid:<id>`` mention id; else
+    Teams' own id for the person in this bot (``29:...``), which the asker's roles also match."""
+    if aad_object_id:
+        return aad_object_id
+    prefix = "8:orgid:"
+    return channel_id[len(prefix) :] if channel_id.startswith(prefix) else channel_id
+
+
+def _at_text(text: str | None) -> str:
+    return (text or "").removeprefix("<at>").removesuffix("</at>").strip()
 
 
 def _upn(sender: object) -> str | None:

@@ -9,6 +9,7 @@ Group chats and channels cannot stream: they get one informative placeholder and
 
 from __future__ import annotations
 
+import logging
 import time
 
 from microsoft_agents.activity import Activity, ActivityTypes
@@ -18,6 +19,8 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.conversation.types import Reply
 from bot.teams.outbound import SKIPPED_ID
 from bot.teams.render import to_activities
+
+log = logging.getLogger(__name__)
 
 MIN_INTERVAL_S = 1.0
 MAX_STREAM_S = 110.0
@@ -38,6 +41,7 @@ class TeamsStream:
         self.last_sent = 0.0
         self.sent_updates = 0
         self.started_answer = False  # progress was shown: the final message closes it
+        self.updates_refused = False  # Teams refused an update: no more of them, the final still goes
 
     async def progress(self, text: str) -> str | None:
         """The informative update; in a personal chat its id is the stream's, which the final
@@ -76,23 +80,28 @@ class TeamsStream:
     async def update(self, text: str) -> None:
         """The answer so far (already made safe by the answering service)."""
         self.text = text
-        if not self.streaming or self.stream_id is None:
+        if not self.streaming or self.stream_id is None or self.updates_refused:
             return
         now = time.monotonic()
         if now - self.last_sent < MIN_INTERVAL_S or now - self.started > MAX_STREAM_S:
             return
         self.sequence += 1
-        response = await self.context.send_activity(
-            Activity(
-                type=ActivityTypes.typing,
-                text=self.text,
-                entities=[
-                    StreamInfo(
-                        stream_type="streaming", stream_sequence=self.sequence, stream_id=self.stream_id
-                    )
-                ],
+        try:
+            response = await self.context.send_activity(
+                Activity(
+                    type=ActivityTypes.typing,
+                    text=self.text,
+                    entities=[
+                        StreamInfo(
+                            stream_type="streaming", stream_sequence=self.sequence, stream_id=self.stream_id
+                        )
+                    ],
+                )
             )
-        )
+        except Exception:  # the answer so far is optional: its failure must not cost the answer
+            log.warning("Teams refused a stream update; the final message follows", exc_info=True)
+            self.updates_refused = True
+            return
         # counted from the end of this send, so a slow one never crowds the next
         self.last_sent = time.monotonic()
         if response is not None and response.id == SKIPPED_ID:  # no budget free: Teams never saw it

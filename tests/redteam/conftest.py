@@ -22,7 +22,9 @@ from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
 from tests.test_http_edge import message_activity
 
-ADMIN, OWNER_A, BUILDER_A, BUILDER_B, EMPLOYEE = "adm", "own-a", "bld-a", "bld-b", "emp"
+# the people given roles are named by UPN, as an administrator would (a plain unknown name is refused)
+OWNER_A, BUILDER_A, BUILDER_B = "own-a@aarhus.dk", "bld-a@aarhus.dk", "bld-b@aarhus.dk"
+ADMIN, EMPLOYEE = "adm", "emp"
 SCREEN = "formål=vejledning; data={data}; kilder=interne; hjemmel=intern vejledning; dpia=nej; ansvarlig=Bo"
 CPR = "010190-1234"
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from microsoft_agents.activity import Activity, ResourceResponse
 from sqlalchemy import text
 
 from bot.app import Services
@@ -23,8 +24,9 @@ from bot.llm.pii import find_pii
 from bot.services import Actor
 from bot.store.claims import ClaimStore
 from bot.store.models import ActivityClaim, Message
-from bot.teams import connector_sessions
+from bot.teams import connector_sessions, streaming
 from bot.teams.connector_sessions import ConnectorSessions
+from bot.teams.streaming import TeamsStream
 
 ADMIN, OWNER_A, BUILDER_A, MEMBER_A, BUILDER_B, EMPLOYEE = "adm", "own-a", "bld-a", "mem-a", "bld-b", "emp"
 TEAM = "19:team@thread.tacv2"  # a channel; its threads are TEAM;messageid=<root>
@@ -416,3 +418,31 @@ async def test_a_turn_still_sending_keeps_its_client_after_the_token_is_renewed(
         assert long_turn.client.closed and not renewed.client.closed
     finally:
         await sessions.close()
+
+
+class FlakyTeams:
+    """A turn's context whose stream updates Teams refuses (the user pressed stop, a 5xx after the
+    retries); the informative update and the final message go through."""
+
+    def __init__(self) -> None:
+        self.sent: list[Activity] = []
+
+    async def send_activity(self, activity: Activity) -> ResourceResponse:
+        kinds = [getattr(e, "stream_type", None) for e in activity.entities or []]
+        if "streaming" in kinds:
+            raise ConnectionError("stream update refused")
+        self.sent.append(activity)
+        return ResourceResponse(id=f"id-{len(self.sent)}")
+
+
+async def test_a_refused_stream_update_does_not_lose_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer so far is optional: the final message carries the answer, so a refused update
+    stops the updates and the final message still goes out (it used to fail the whole turn)."""
+    monkeypatch.setattr(streaming, "MIN_INTERVAL_S", 0.0)
+    teams = FlakyTeams()
+    stream = TeamsStream(teams, streaming=True)  # type: ignore[arg-type]
+    assert await stream.progress("Tænker …") == "id-1"
+    await stream.update("Svaret indtil")
+    await stream.update("Svaret indtil videre")
+    assert await stream.send(Reply("Svaret.", kind="answer")) == "id-1"
+    assert [a.text for a in teams.sent] == ["Tænker …", "Svaret."]
