@@ -929,12 +929,20 @@ MESSAGES.update(
             "en": "The specialist has {count} test cases: run them again with /test run before publishing.",
         },
         "publish_tests_not_run": {
-            "da": "**{name}** har {count} testcases, som ikke er kørt på den nuværende prompt, kilder og model. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
-            "en": "**{name}** has {count} test cases that have not run on the current prompt, sources and model. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
+            "da": "**{name}** har {count} testcases, som ikke er kørt på prompt version {version}, de nuværende kilder og modellen {model}. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            "en": "**{name}** has {count} test cases that have not run on prompt version {version}, the current sources and the model {model}. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
         },
         "publish_tests_failing": {
-            "da": "**{name}** kan ikke udgives: {passed} af {total} testcases bestod ved sidste kørsel. Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
-            "en": "**{name}** cannot be published: {passed} of {total} test cases passed in the last run. Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+            "da": "**{name}** kan ikke udgives: {passed} af {total} testcases bestod ved sidste kørsel (modellen {model}, prompt version {version}). Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            "en": "**{name}** cannot be published: {passed} of {total} test cases passed in the last run (the model {model}, prompt version {version}). Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+        },
+        "publish_tests_untestable": {
+            "da": "**{name}** har {count} testcases, men ingen sprogmodel er godkendt til dens data, så de kan ikke køres (kildeuddrag alene er ikke et svar). Bed en administrator om en godkendt model, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            "en": "**{name}** has {count} test cases, but no language model is cleared for its data, so they cannot run (passages alone are not an answer). Ask an administrator for a cleared model, or publish with /publish override <reason> (written to the audit log).",
+        },
+        "test_not_testable": {
+            "da": "**{name}** kan ikke testes: ingen sprogmodel er godkendt til dens data, og kildeuddrag alene er ikke et svar. En kørsel uden model tæller aldrig som bestået.",
+            "en": "**{name}** cannot be tested: no language model is cleared for its data, and passages alone are not an answer. A run without a model never counts as passed.",
         },
         "tests_override_needs_reason": {
             "da": "At udgive trods testcases kræver en begrundelse: /udgiv trods-test <begrundelse>.",

@@ -325,7 +325,11 @@ async def _sync_status(
     if cases:  # a skill with test cases is published only when they pass, here and now
         if not run_cases:
             return True
-        outcome = await app.evaluation.run_own(actor, skill.slug)
+        try:
+            outcome = await app.evaluation.run_own(actor, skill.slug)
+        except AppError as exc:  # no cleared model: the cases cannot run, so nothing is published
+            report.not_published = render_error(exc, actor.locale)
+            return False
         if outcome.passed < outcome.total:
             report.not_published = f"{outcome.passed} af {outcome.total} testcases bestod ({outcome.model})"
             return False

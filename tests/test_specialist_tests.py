@@ -5,6 +5,7 @@ override), and a prompt change offers to run them again."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import yaml
 from bot.app import Services
 from bot.services import Actor
 from bot.skills import export_skill, sync_skill
+from tests.conftest import write_catalogue
+from tests.support.openai_server import RecordingModelServer
 from tests.test_specialist_commands import BUILDER, msg, say, upload
 
 SCREEN = (
@@ -67,24 +70,44 @@ async def test_test_commands_round_trip_through_the_database_and_tests_yaml(
     assert (await sync_skill(folder, other.app)).tests_synced == 0  # idempotent
 
 
+def _with_model(
+    make_services: Callable[..., Services], tmp_path: Path, server: RecordingModelServer, db_url: str
+) -> Services:
+    """A cleared model that answers from the passage it is given (the pass case) or not at all."""
+    server.reply_for = lambda body: "Et pas til en voksen koster 688 kr. [1]"
+    catalogue = write_catalogue(
+        tmp_path / "m.yaml",
+        {
+            "id": "lokal",
+            "base_url": server.base_url,
+            "model": "lokal",
+            "max_retries": 0,
+            "max_classification": "fortrolig",
+        },
+    )
+    return make_services(admins=BUILDER, database_url=db_url, models_file=catalogue)
+
+
 async def test_publishing_waits_for_passing_cases_and_a_prompt_change_offers_a_rerun(
-    make_services: Callable[..., Services], db_url: str
+    make_services: Callable[..., Services], tmp_path: Path, db_url: str, model_server: RecordingModelServer
 ) -> None:
-    services = make_services(admins=BUILDER, database_url=db_url)
+    services = _with_model(make_services, tmp_path, model_server, db_url)
     await _guide(services)
     assert "er udgivet" in (await say(services, "/udgiv")).text  # no cases: as before
     await say(services, "/afpubliser")
     await say(services, "/test tilføj Hvad koster et pas til en voksen? | 673 kr.")  # the source says 688
     await say(services, "/test tilføj Hvad koster en sofa i IKEA? | afvis")
     refused = (await say(services, "/udgiv")).text
-    assert "2 testcases, som ikke er kørt" in refused and "/test kør" in refused
+    assert "2 testcases, som ikke er kørt på prompt version 1" in refused and "modellen lokal" in refused
+    assert "/test kør" in refused
     run = await say(services, "/test kør")
-    assert run.text.startswith("**Pasguide** på ingen-model: 1 af 2 testcases bestod.")
+    assert run.text.startswith("**Pasguide** på lokal: 1 af 2 testcases bestod.")
     assert run.card is not None and run.card["type"] == "tests"
     [failure] = run.card["failures"]
     assert failure["question"] == "1. Hvad koster et pas til en voksen?" and "688 kr." in failure["answer"]
     assert failure["expected"] == "svaret skal indeholde «673 kr.»"
-    assert "1 af 2 testcases bestod ved sidste kørsel" in (await say(services, "/udgiv")).text
+    failing = (await say(services, "/udgiv")).text
+    assert "1 af 2 testcases bestod ved sidste kørsel (modellen lokal, prompt version 1)" in failing
     assert services.stores.specialists.require("pasguide").status == "draft"
     await say(services, "/test slet 1")
     await say(services, "/test tilføj Hvad koster et pas til en voksen? | 688 kr.")
@@ -100,6 +123,26 @@ async def test_publishing_waits_for_passing_cases_and_a_prompt_change_offers_a_r
     event = services.stores.audit.events(action="specialist.published")[-1]
     details = json.loads(event.details)
     assert details["tests_overridden"] is True and details["tests_reason"] == "Prompten er kun gjort kortere"
+
+
+async def test_without_a_cleared_model_the_cases_are_not_testable_and_never_pass(
+    make_services: Callable[..., Services], db_url: str
+) -> None:
+    """Sources only (no model, or none cleared for the data): a run would judge raw passages, so it is
+    refused, nothing is recorded, and publishing says why (an audited override is the only way)."""
+    services = make_services(admins=BUILDER, database_url=db_url)
+    await _guide(services)
+    await say(services, "/test tilføj Hvad koster et pas til en voksen? | 688 kr.")  # the passage says it
+    run = (await say(services, "/test kør")).text
+    assert "kan ikke testes" in run and "aldrig som bestået" in run
+    assert services.stores.cases.latest_run(services.stores.specialists.require("pasguide").id) is None
+    refused = (await say(services, "/udgiv")).text
+    assert "ingen sprogmodel er godkendt" in refused and "trods-test" in refused
+    assert services.stores.specialists.require("pasguide").status == "draft"
+    english = (await services.dispatcher.handle(replace(msg("/test run"), locale="en"))).text
+    assert "cannot be tested" in english
+    published = (await say(services, "/udgiv trods-test Ingen model er godkendt endnu")).text
+    assert "er udgivet" in published
 
 
 def test_the_test_card_renders_for_teams() -> None:

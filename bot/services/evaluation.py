@@ -170,6 +170,8 @@ class EvaluationService(Service):
         if not case_file.cases:
             raise AppError(Outcome.PRECONDITION, "test_none", name=spec.name)
         model = await asyncio.to_thread(self.case_model, spec)
+        if model == NO_MODEL:  # passages are not an answer: a run without a model tests nothing
+            raise AppError(Outcome.PRECONDITION, "test_not_testable", name=spec.name)
         # what is tested is fixed before the run: a case or prompt changed meanwhile makes it stale
         tested = await asyncio.to_thread(self.stores.cases.fingerprint, spec, model)
         results = await self.run(actor, spec.slug, case_file, (model,))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.domain import AppError, AuditAction, Outcome, Permission, Sharing, Status, channel_of
 from bot.governance import access, screening
 from bot.services.actor import Actor
-from bot.services.base import Service, Stores, offloop
+from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
 from bot.store.models import Screening, Specialist, utcnow
 
@@ -208,10 +208,21 @@ class PublishingService(Service):
         cases = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
         if not cases:
             return
+        model = self.case_model(spec)
+        if model == NO_MODEL:  # no model cleared for its data: the cases cannot have passed
+            raise AppError(Outcome.PRECONDITION, "publish_tests_untestable", name=spec.name, count=len(cases))
         run = self.stores.cases.latest_run(spec.id)  # type: ignore[arg-type]
-        current = self.stores.cases.fingerprint(spec, self.case_model(spec))
+        current = self.stores.cases.fingerprint(spec, model)
+        version = self.stores.specialists.current_prompt(spec.id).version  # type: ignore[arg-type]
         if run is None or run.fingerprint != current:
-            raise AppError(Outcome.PRECONDITION, "publish_tests_not_run", name=spec.name, count=len(cases))
+            raise AppError(
+                Outcome.PRECONDITION,
+                "publish_tests_not_run",
+                name=spec.name,
+                count=len(cases),
+                model=model,
+                version=version,
+            )
         if run.passed < run.total:
             raise AppError(
                 Outcome.PRECONDITION,
@@ -219,6 +230,8 @@ class PublishingService(Service):
                 name=spec.name,
                 passed=run.passed,
                 total=run.total,
+                model=model,
+                version=version,
             )
 
     def unpublish(self, actor: Actor, ref: str | None = None, **audit: object) -> Specialist:
