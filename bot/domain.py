@@ -122,6 +122,7 @@ class AuditAction(StrEnum):
     SPECIALIST_PUBLISHED = "specialist.published"
     SPECIALIST_UNPUBLISHED = "specialist.unpublished"
     SPECIALIST_APPROVED = "specialist.approved"
+    APPROVAL_REQUESTED = "approval.requested"  # a Builder asked the department owner(s) to approve
     SPECIALIST_REINDEXED = "specialist.reindexed"
     EVAL_RUN = "eval.run"
     CATALOGUE_RUN = "eval.catalogue"

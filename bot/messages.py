@@ -1120,6 +1120,116 @@ MESSAGES.update(
 )
 
 
+# -- the Builder's checklist (/status, the card after each change, request approval) -----------------
+MESSAGES.update(
+    {
+        "help_status": {
+            "da": "tjeklisten for den specialist, du redigerer, og godkendelser der venter på dig",
+            "en": "the checklist of the specialist you are editing, and approvals waiting for you",
+        },
+        "help_anmod-godkendelse": {
+            "da": "bed afdelingens systemejer om at godkende delingen",
+            "en": "ask the department owner to approve the sharing",
+        },
+        "help_test-kør": {"da": "kør testcases (knappen Kør)", "en": "run the test cases (the Run button)"},
+        "checklist_title": {"da": "Tjekliste: {name}", "en": "Checklist: {name}"},
+        "checklist_missing": {"da": "mangler", "en": "missing"},
+        "checklist_description": {"da": "Beskrivelse", "en": "Description"},
+        "checklist_description_action": {
+            "da": "/indstil beskrivelse <tekst>",
+            "en": "/set description <text>",
+        },
+        "checklist_sources": {"da": "Kilder", "en": "Sources"},
+        "checklist_sources_count": {"da": "{count:p:kilde|kilder}", "en": "{count:p:source|sources}"},
+        "checklist_sources_refused": {"da": " · afvist: {names}", "en": " · refused: {names}"},
+        "checklist_sources_action": {
+            "da": "send filer her i chatten · /kilder",
+            "en": "send files in this chat · /sources",
+        },
+        "checklist_prompt": {"da": "Prompt", "en": "Prompt"},
+        "checklist_prompt_version": {"da": "version {version}", "en": "version {version}"},
+        "checklist_prompt_default": {
+            "da": "version {version} (standardprompten)",
+            "en": "version {version} (the default prompt)",
+        },
+        "checklist_prompt_action": {"da": "/prompt <tekst>", "en": "/prompt <text>"},
+        "checklist_screening": {"da": "Screening", "en": "Screening"},
+        "checklist_screened": {"da": "udfyldt ({classification})", "en": "done ({classification})"},
+        "checklist_not_screened": {"da": "ikke udfyldt", "en": "not done"},
+        "checklist_sharing": {"da": "Deling", "en": "Sharing"},
+        "checklist_sharing_action": {"da": "/del <niveau>", "en": "/share <level>"},
+        "checklist_approval": {"da": "Godkendelse", "en": "Approval"},
+        "checklist_approval_not_needed": {
+            "da": "ikke nødvendig ved deling på niveauet {sharing}",
+            "en": "not needed when shared at the level {sharing}",
+        },
+        "checklist_approval_done": {"da": "godkendt af {by}", "en": "approved by {by}"},
+        "checklist_approval_requested": {
+            "da": "anmodet, venter på {who}",
+            "en": "requested, waiting for {who}",
+        },
+        "checklist_approval_how": {"da": "systemejeren: /godkend {slug}", "en": "the owner: /approve {slug}"},
+        "checklist_approval_missing": {
+            "da": "mangler (kræves ved deling på niveauet {sharing})",
+            "en": "missing (needed when shared at the level {sharing})",
+        },
+        "checklist_request_command": {"da": "anmod-godkendelse", "en": "request-approval"},
+        "checklist_request_button": {"da": "Anmod om godkendelse", "en": "Request approval"},
+        "checklist_an_administrator": {"da": "en administrator", "en": "an administrator"},
+        "checklist_tests": {"da": "Test", "en": "Tests"},
+        "checklist_tests_none": {"da": "ingen testcases", "en": "no test cases"},
+        "checklist_tests_not_testable": {
+            "da": "{total} testcases, men de kan ikke køres: ingen sprogmodel er godkendt til specialisten",
+            "en": "{total} test cases, but they cannot run: no language model is cleared for the specialist",
+        },
+        "checklist_tests_not_run": {
+            "da": "{total} testcases, ikke kørt",
+            "en": "{total} test cases, not run",
+        },
+        "checklist_tests_result": {
+            "da": "{passed}/{total} bestået med {model}",
+            "en": "{passed}/{total} passed on {model}",
+        },
+        "checklist_tests_stale": {
+            "da": "{passed}/{total} bestået med {model}, men specialisten er ændret siden",
+            "en": "{passed}/{total} passed on {model}, but the specialist has changed since",
+        },
+        "checklist_tests_action": {"da": "/test tilføj · /test kør", "en": "/test add · /test run"},
+        "checklist_run_button": {"da": "Kør", "en": "Run"},
+        "checklist_published": {"da": "Udgivet", "en": "Published"},
+        "checklist_published_yes": {"da": "ja", "en": "yes"},
+        "checklist_published_no": {"da": "nej, kladde", "en": "no, a draft"},
+        "checklist_publish_action": {"da": "/udgiv", "en": "/publish"},
+        "checklist_publish_button": {"da": "Udgiv", "en": "Publish"},
+        "checklist_all_done": {"da": "Alt er klaret.", "en": "Everything is done."},
+        "checklist_open": {"da": "{count} trin mangler.", "en": "{count:p:step|steps} to go."},
+        "approval_requested": {
+            "da": (
+                "Anmodningen om at godkende **{name}** er registreret. {who} ser den under /status og "
+                "godkender med `/godkend {slug}`."
+            ),
+            "en": (
+                "The request to approve **{name}** is recorded. {who} sees it under /status and approves "
+                "with `/approve {slug}`."
+            ),
+        },
+        "approval_not_needed": {
+            "da": "**{name}** deles på niveauet {sharing} og skal ikke godkendes.",
+            "en": "**{name}** is shared at the level {sharing} and needs no approval.",
+        },
+        "approval_already": {
+            "da": "**{name}** er allerede godkendt af {by}.",
+            "en": "**{name}** is already approved by {by}.",
+        },
+        "pending_title": {"da": "Venter på din godkendelse:", "en": "Waiting for your approval:"},
+        "pending_line": {
+            "da": "**{name}** ({sharing}), anmodet af {by} {at} → `/godkend {slug}`",
+            "en": "**{name}** ({sharing}), requested by {by} {at} → `/approve {slug}`",
+        },
+    }
+)
+
+
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a
     value inside another message)."""

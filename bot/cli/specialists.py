@@ -21,6 +21,7 @@ from bot import logs
 from bot.app import Services
 from bot.clean_text import clean_text
 from bot.cli._base import _fail, _services, _settings, app
+from bot.commands import checklist
 from bot.conversation.types import ConversationRef
 from bot.dispatcher import render_file_outcome
 from bot.domain import AnswerOutcome, AppError
@@ -110,6 +111,15 @@ def specialist_publish(
         forced = services.app.publishing.force_reason(force, reason)
         spec = services.app.publishing.publish(actor, slug, force_reason=forced, via="cli")
     typer.echo(f"Udgivet: {spec.slug} ({spec.sharing}, {spec.classification})")
+
+
+@specialist_app.command("show")
+def specialist_show(slug: str) -> None:
+    """Vis specialistens tjekliste: beskrivelse, kilder, prompt, screening, deling, godkendelse, test og
+    udgivelse, hver med det, der klarer trinnet (samme fakta som /status i Teams)."""
+    with opened("specialist show") as (services, actor):
+        found = services.app.specialists.checklist(actor, slug)
+    typer.echo(checklist.text(found, actor.locale, markdown=False))
 
 
 @specialist_app.command("list")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,20 @@ class AuditLog:
                 query = query.where(AuditEvent.at >= since)
             if action is not None:
                 query = query.where(AuditEvent.action == action)
+            return list(s.exec(query).all())
+
+    def for_target(
+        self, target: str, actions: Iterable[str], since: datetime | None = None
+    ) -> list[AuditEvent]:
+        """``target``'s events of ``actions``, oldest first (a specialist's checklist reads its history)."""
+        with self.db.session() as s:
+            query = (
+                select(AuditEvent)
+                .where(AuditEvent.target == target, col(AuditEvent.action).in_(list(actions)))
+                .order_by(col(AuditEvent.id))
+            )
+            if since is not None:
+                query = query.where(AuditEvent.at >= since)
             return list(s.exec(query).all())
 
     def export(self, since: datetime | None, fmt: str) -> Iterator[str]:

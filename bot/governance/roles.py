@@ -169,6 +169,16 @@ class RoleStore:
             s.commit()
             return True
 
+    def owners(self, department_id: int) -> list[str]:
+        """The department's owners (faglige systemejere): who approves its wide sharing."""
+        with self.db.session() as s:
+            rows = s.exec(
+                select(RoleAssignment.user_id)
+                .where(RoleAssignment.role == Role.OWNER, RoleAssignment.department_id == department_id)
+                .order_by(col(RoleAssignment.user_id))
+            ).all()
+        return list(rows)
+
     def assignments(self, user: str, aliases: tuple[str, ...] = ()) -> list[tuple[Role, Department]]:
         with self.db.session() as s:
             rows = s.exec(

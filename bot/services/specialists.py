@@ -6,18 +6,30 @@ number (``content.slug_for``)."""
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from bot.conversation.types import ConversationRef
-from bot.domain import AppError, AuditAction, Outcome, Permission, SpecialistKind, Status, channel_of
-from bot.governance import access, content
+from bot.domain import (
+    AppError,
+    AuditAction,
+    Outcome,
+    Permission,
+    Sharing,
+    SpecialistKind,
+    Status,
+    channel_of,
+)
+from bot.governance import access, content, screening
 from bot.governance.roles import UserRoles
 from bot.llm.pii import Found
 from bot.services.actor import Actor
-from bot.services.base import Service, Stores, offloop
+from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
+from bot.specialists.store import DEFAULT_PROMPT
 from bot.store.models import PromptVersion, Specialist
 from bot.tunables import allowed_keys_text, parse_setting
 
@@ -57,6 +69,58 @@ class Saved:
     spec: Specialist
     changes: dict[str, Any] = field(default_factory=dict)
     prompt_version: int | None = None
+
+
+ApprovalState = Literal["not_needed", "approved", "requested", "missing"]
+TestsState = Literal["none", "not_testable", "not_run", "stale", "failing", "passed"]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """Where a specialist stands on its way to publishing: one fact per step, each door renders it."""
+
+    spec: Specialist
+    described: bool
+    sources: int
+    refused: tuple[str, ...]  # files refused since and not added later
+    prompt_version: int
+    prompt_default: bool  # still the prompt every new specialist gets
+    screened: bool
+    sharing: Sharing
+    approval: ApprovalState
+    approved_by: str | None
+    owners: tuple[str, ...]  # who approves (the department's owners; none: an administrator)
+    tests: TestsState
+    tests_passed: int
+    tests_total: int
+    tests_model: str  # the last run's model, or the one a run would use
+    published: bool
+
+    @property
+    def missing(self) -> int:
+        """Steps still open before the specialist is published as it is now."""
+        open_steps = [
+            not self.described,
+            not self.sources,
+            not self.screened,
+            self.approval in ("requested", "missing"),
+            self.tests in ("not_testable", "not_run", "stale", "failing"),
+            not self.published,
+        ]
+        return sum(open_steps)
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    spec: Specialist
+    owners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    spec: Specialist
+    requested_by: str
+    requested_at: datetime
 
 
 OWN_FIELDS = ("name", "description")  # settings that are content (the prompt has its own door)
@@ -291,6 +355,126 @@ class SpecialistsService(Service):
             raise AppError(Outcome.UNCHANGED, "no_changes")
         return saved
 
+    # -- the checklist --------------------------------------------------------------------------
+    def checklist(self, actor: Actor, ref: str | None = None) -> Checklist:
+        """Every step between a new draft and a published, tested specialist, as it stands now."""
+        spec = self.target(actor, ref)
+        stores = self.stores
+        sources = stores.specialists.sources(spec.id)  # type: ignore[arg-type]
+        prompt = stores.specialists.current_prompt(spec.id)  # type: ignore[arg-type]
+        sharing = Sharing(spec.sharing)
+        owners = tuple(stores.roles.owners(spec.department_id)) if spec.department_id else ()
+        tests, passed, total, model = self._tests_state(spec)
+        return Checklist(
+            spec=spec,
+            described=bool(spec.description.strip()),
+            sources=len(sources),
+            refused=self._refused_sources(spec, {s.name for s in sources}),
+            prompt_version=prompt.version,
+            prompt_default=prompt.text.strip() == DEFAULT_PROMPT.format(name=spec.name).strip(),
+            screened=screening.of(stores.db, spec.id) is not None,
+            sharing=sharing,
+            approval=self._approval_state(spec),
+            approved_by=spec.approved_by,
+            owners=owners,
+            tests=tests,
+            tests_passed=passed,
+            tests_total=total,
+            tests_model=model,
+            published=spec.status == Status.PUBLISHED,
+        )
+
+    def _tests_state(self, spec: Specialist) -> tuple[TestsState, int, int, str]:
+        """The same question publishing asks: a passing run of the cases as they are now, on a model
+        cleared for the specialist (the passages alone test no answer)."""
+        cases = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
+        model = self.case_model(spec)
+        run = self.stores.cases.latest_run(spec.id)  # type: ignore[arg-type]
+        passed, total = (run.passed, run.total) if run else (0, len(cases))
+        shown = run.model if run else model
+        if not cases:
+            return "none", 0, 0, model
+        if model == NO_MODEL:
+            return "not_testable", passed, total, model
+        if run is None:
+            return "not_run", 0, len(cases), model
+        if run.fingerprint != self.stores.cases.fingerprint(spec, model):
+            return "stale", passed, total, shown
+        return ("passed" if passed == total else "failing"), passed, total, shown
+
+    def _refused_sources(self, spec: Specialist, stored: set[str]) -> tuple[str, ...]:
+        """Files refused (the audit log holds why) that were not added or replaced afterwards."""
+        actions = (AuditAction.SOURCE_REFUSED, AuditAction.SOURCE_ADDED)
+        refused: dict[str, None] = {}
+        for event in self.stores.audit.for_target(spec.slug, actions, since=spec.created_at):
+            name = str(json.loads(event.details).get("source") or "")
+            if event.action == AuditAction.SOURCE_REFUSED:
+                refused[name] = None
+            else:
+                refused.pop(name, None)
+        return tuple(n for n in refused if n and n not in stored)
+
+    def _approval_state(self, spec: Specialist) -> ApprovalState:
+        if not Sharing(spec.sharing).wide:
+            return "not_needed"
+        if spec.approved_at is not None:
+            return "approved"
+        return "requested" if self._open_request(spec) is not None else "missing"
+
+    def _open_request(self, spec: Specialist) -> tuple[str, datetime] | None:
+        """The latest approval request not made stale by a later approval or change of sharing."""
+        actions = (
+            AuditAction.APPROVAL_REQUESTED,
+            AuditAction.SPECIALIST_APPROVED,
+            AuditAction.SHARING_CHANGED,
+        )
+        events = self.stores.audit.for_target(spec.slug, actions, since=spec.created_at)
+        last = events[-1] if events else None
+        if last is None or last.action != AuditAction.APPROVAL_REQUESTED:
+            return None
+        return last.actor, last.at
+
+    def request_approval(self, actor: Actor, ref: str | None = None) -> ApprovalRequested:
+        """Ask the department's owners to approve the specialist's wide sharing. Teams cannot message
+        them unprompted here, so the request is recorded (audit) and shown in their ``/status``."""
+        spec = self.target(actor, ref)
+        sharing = Sharing(spec.sharing)
+        if not sharing.wide:
+            raise AppError(Outcome.PRECONDITION, "approval_not_needed", name=spec.name, sharing=sharing)
+        if spec.approved_at is not None:
+            raise AppError(Outcome.UNCHANGED, "approval_already", name=spec.name, by=spec.approved_by)
+        if screening.of(self.stores.db, spec.id) is None:
+            raise AppError(Outcome.PRECONDITION, "approve_unscreened", name=spec.name)
+        owners = tuple(self.stores.roles.owners(spec.department_id)) if spec.department_id else ()
+        self.audit(
+            actor,
+            AuditAction.APPROVAL_REQUESTED,
+            spec.slug,
+            sharing=sharing,
+            department_id=spec.department_id,
+            owners=list(owners),
+        )
+        return ApprovalRequested(spec, owners)
+
+    def pending_approvals(self, actor: Actor) -> list[PendingApproval]:
+        """Requests waiting for ``actor``: specialists of the departments they own (all, for an
+        administrator) whose wide sharing is asked to be approved and is not yet."""
+        roles = self.roles(actor)
+        if not (roles.owner_of or roles.is_admin):
+            return []
+        targets = {e.target for e in self.stores.audit.events(action=AuditAction.APPROVAL_REQUESTED)}
+        pending = []
+        for slug in sorted(targets):
+            spec = self.stores.specialists.get(slug)
+            if spec is None or spec.slug != slug or not roles.owns(spec.department_id):
+                continue
+            if spec.approved_at is not None or not Sharing(spec.sharing).wide:
+                continue
+            request = self._open_request(spec)
+            if request is not None:
+                pending.append(PendingApproval(spec, *request))
+        return pending
+
     # the awaitable faces the doors use: each runs its blocking twin in a worker thread
     abuilds = offloop(builds)
     avisible = offloop(visible)
@@ -304,3 +488,6 @@ class SpecialistsService(Service):
     asettings_view = offloop(settings_view)
     aconfigure = offloop(configure)
     asave_settings_form = offloop(save_settings_form)
+    achecklist = offloop(checklist)
+    arequest_approval = offloop(request_approval)
+    apending_approvals = offloop(pending_approvals)

@@ -197,6 +197,81 @@ def tests_card(data: dict[str, Any]) -> Attachment:
     return _card(body)
 
 
+def checklist_card(data: dict[str, Any]) -> Attachment:
+    """The Builder's checklist: the reply it came with, then one row per step (mark, label, state,
+    the command that completes it, a button where one completes it without arguments)."""
+    body: list[dict[str, Any]] = []
+    if data.get("intro"):
+        body.append({"type": "TextBlock", "text": data["intro"], "wrap": True})
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": data["title"],
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+            "separator": bool(data.get("intro")),
+        }
+    )
+    colours = {"done": "Good", "missing": "Attention", "waiting": "Warning"}
+    for item in data["items"]:
+        facts: list[dict[str, Any]] = [
+            {"type": "TextBlock", "text": f"**{item['label']}**: {item['detail']}", "wrap": True}
+        ]
+        if item.get("action"):
+            facts.append(
+                {
+                    "type": "TextBlock",
+                    "text": _visible(item["action"]),
+                    "isSubtle": True,
+                    "wrap": True,
+                    "spacing": "None",
+                    "fontType": "Monospace",
+                }
+            )
+        columns: list[dict[str, Any]] = [
+            {
+                "type": "Column",
+                "width": "auto",
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "text": item["mark"],
+                        "color": colours.get(item.get("state"), "Default"),
+                    }
+                ],
+            },
+            {"type": "Column", "width": "stretch", "items": facts},
+        ]
+        if item.get("button"):
+            columns.append(
+                {
+                    "type": "Column",
+                    "width": "auto",
+                    "verticalContentAlignment": "Center",
+                    "items": [
+                        {
+                            "type": "ActionSet",
+                            "actions": [
+                                {
+                                    "type": "Action.Submit",
+                                    "title": item["button"]["title"],
+                                    "data": {"aarhusai": "command", "name": item["button"]["command"]},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            )
+        body.append({"type": "ColumnSet", "columns": columns, "spacing": "Small"})
+    body.append({"type": "TextBlock", "text": data["summary"], "wrap": True, "separator": True})
+    pending = data.get("pending")
+    if pending:
+        body.append({"type": "TextBlock", "text": pending["title"], "weight": "Bolder", "separator": True})
+        body += [{"type": "TextBlock", "text": f"- {line}", "wrap": True} for line in pending["items"]]
+    return _card(body)
+
+
 def render(text: str, card: dict[str, Any]) -> Attachment | None:
     kind = card.get("type")
     if kind == "tests":
@@ -207,6 +282,8 @@ def render(text: str, card: dict[str, Any]) -> Attachment | None:
         return settings_card(card)
     if kind == "welcome":
         return welcome_card(text, card)
+    if kind == "checklist":
+        return checklist_card(card)
     return None
 
 
