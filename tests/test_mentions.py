@@ -13,7 +13,9 @@ from microsoft_agents.activity import Activity
 from sqlmodel import select
 
 from bot.app import Services
+from bot.errors import AppError, Outcome
 from bot.server import start
+from bot.services.actor import Actor
 from bot.services.roles import split_person
 from bot.store.models import AuditEvent, Conversation, Message, RoleAssignment
 from bot.teams.activity import mentions_of
@@ -88,6 +90,9 @@ async def test_a_mention_is_resolved_to_the_entra_object_id_and_the_role_works(b
     with bot.services.db.session() as s:
         event = s.exec(select(AuditEvent).where(AuditEvent.action == "role.assigned")).one()
     assert (event.actor, event.target) == (ADMIN, MEGAN)
+    # an administrator looks her up by the same mention
+    shown = await bot.say("/rolle vis <at>Megan Bowen</at>", [mention("Megan Bowen", megan)])
+    assert shown.startswith(f"Roller for {MEGAN}:") and "Builder i Personale" in shown
     # Megan herself, writing with her Entra object id, is now a Builder
     assert "Builder i Personale" in await bot.say("/rolle vis", sender={**megan, "name": "Megan Bowen"})
 
@@ -189,3 +194,16 @@ def test_split_person_keeps_a_mention_whole() -> None:
     )
     assert split_person("bo builder Personale") == ("bo", "builder Personale")
     assert split_person("") == ("", "")
+
+
+def test_the_service_refuses_an_unknown_person_with_a_typed_outcome(bot: Bot) -> None:
+    """The CLI and every other door get the same rule as Teams: a typed refusal, nothing stored."""
+    roles, admin = bot.services.app.roles, Actor(ADMIN)
+    with pytest.raises(AppError) as unknown:
+        roles.change(admin, True, "bo", "builder", "personale")
+    assert (unknown.value.outcome, unknown.value.key) == (Outcome.NOT_FOUND, "person_unknown")
+    with pytest.raises(AppError) as unresolved:
+        roles.change(admin, True, "<at>Bo</at>", "builder", "personale", (("Megan", MEGAN),))
+    assert unresolved.value.key == "mention_unresolved"
+    assert roles.person("<at>Megan</at>", (("Megan", MEGAN.upper()),)) == MEGAN
+    assert bot.holders() == set()
