@@ -135,8 +135,11 @@ def test_eval_retrieval_prints_the_table_beside_another_embedder(tmp_path: Path)
 
 def test_governance_from_the_command_line(tmp_path: Path) -> None:
     assert run(["department", "create", "Borgerservice og Biblioteker"], tmp_path).returncode == 0
-    assigned = run(["role", "assign", "aad-bo", "builder", "borgerservice-og-biblioteker"], tmp_path)
-    assert assigned.stdout.strip() == "aad-bo: Builder i Borgerservice og Biblioteker"
+    # a person is named by UPN or Entra object id (a name the bot has never met is refused)
+    refused = run(["role", "assign", "aad-bo", "builder", "borgerservice-og-biblioteker"], tmp_path)
+    assert refused.returncode != 0 and "Jeg kender ingen bruger ved navn 'aad-bo'" in refused.stderr
+    assigned = run(["role", "assign", "Bo@Aarhus.dk", "builder", "borgerservice-og-biblioteker"], tmp_path)
+    assert assigned.stdout.strip() == "bo@aarhus.dk: Builder i Borgerservice og Biblioteker"
     assert (
         run(["role", "assign", "aad-bo", "konge", "borgerservice-og-biblioteker"], tmp_path).returncode == 2
     )
@@ -145,7 +148,7 @@ def test_governance_from_the_command_line(tmp_path: Path) -> None:
     exported = run(["audit", "export", "--format", "jsonl"], tmp_path)
     events = [json.loads(line) for line in exported.stdout.splitlines()]
     assert [e["action"] for e in events] == ["department.created", "role.assigned", "user.forgotten"]
-    assert events[1]["target"] == "aad-bo" and events[1]["details"]["role"] == "builder"
+    assert events[1]["target"] == "bo@aarhus.dk" and events[1]["details"]["role"] == "builder"
     csv_lines = run(
         ["audit", "export", "--format", "csv", "--since", "2000-01-01"], tmp_path
     ).stdout.splitlines()
