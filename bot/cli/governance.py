@@ -30,7 +30,7 @@ def department_create(name: str) -> None:
 
 @role_app.command("assign")
 def role_assign(user: str, role: str, department: str) -> None:
-    """Giv en bruger (Entra object id) rollen builder, ejer eller medlem i en afdeling."""
+    """Giv en bruger (Entra object id eller UPN) rollen builder, ejer eller medlem i en afdeling."""
     with opened("role assign") as (services, actor):
         change = services.app.roles.change(actor, True, user, role, department)
         locale = actor.locale
