@@ -145,7 +145,7 @@ def chat(
     session = LocalTeamsChat(services.teams, as_user, settings.locale)
     interactive = sys.stdin.isatty()
 
-    async def run() -> None:
+    async def talk() -> None:
         if interactive:
             typer.echo(
                 f"AarhusAI {__version__} — du skriver som '{as_user}'. /hjælp viser kommandoerne; "
@@ -170,6 +170,13 @@ def chat(
                 typer.echo("")
         if interactive:
             typer.echo("")
+
+    async def run() -> None:
+        try:
+            await talk()
+        finally:  # the turns' shared connector session is closed on the loop it was opened on
+            if services.teams.sessions is not None:
+                await services.teams.sessions.close()
 
     try:
         asyncio.run(run())

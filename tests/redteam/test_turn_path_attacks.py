@@ -7,9 +7,13 @@ PostgreSQL (``db_url``), never on wording.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -446,3 +450,21 @@ async def test_a_refused_stream_update_does_not_lose_the_answer(monkeypatch: pyt
     await stream.update("Svaret indtil videre")
     assert await stream.send(Reply("Svaret.", kind="answer")) == "id-1"
     assert [a.text for a in teams.sent] == ["Tænker …", "Svaret."]
+
+
+def test_the_terminal_chat_closes_its_connector_session(tmp_path: Path) -> None:
+    """``aarhusai chat`` runs the Teams handler, whose turns open the shared connector session: it
+    must be closed before the loop ends (it logged 'Unclosed client session' as an ERROR at exit)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--as", "anne"],
+        cwd=tmp_path,
+        env=env,
+        input="/hjælp\nHej\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Kommandoer" in result.stdout
+    assert "Unclosed" not in result.stderr and "ERROR" not in result.stderr, result.stderr
