@@ -199,3 +199,26 @@ def test_chat_shows_cards_as_text(tmp_path: Path) -> None:
     assert lines[1].endswith("[Brug → /brug assistent]")
     english = run(["chat", "--as", "anne"], tmp_path, env={"AARHUSAI_LOCALE": "en"}, stdin="/specialists\n")
     assert "- General assistant (answers here) — Answers general questions" in english.stdout
+
+
+def test_the_readme_role_walkthrough_names_users_before_they_write(tmp_path: Path) -> None:
+    """README "Specialists": the administrator gives bo and ole their roles by UPN before either has
+    written anything; bo then builds as a Builder (a plain local name would be refused as unknown)."""
+    env = {"AARHUSAI_ADMINS": "local-admin"}
+    admin = run(
+        ["chat", "--as", "admin"],
+        tmp_path,
+        env=env,
+        stdin=(
+            "/afdeling opret Sociale Forhold og Beskæftigelse\n"
+            "/rolle tildel bo@aarhusai.local builder sociale-forhold-og-beskaeftigelse\n"
+            "/rolle tildel ole@aarhusai.local ejer sociale-forhold-og-beskaeftigelse\n"
+            "/rolle tildel local-nogen builder sociale-forhold-og-beskaeftigelse\n"
+        ),
+    )
+    assert admin.returncode == 0, admin.stderr
+    assert "bo@aarhusai.local har nu rollen Builder" in admin.stdout
+    assert "ole@aarhusai.local har nu rollen faglig systemejer" in admin.stdout
+    assert "Jeg kender ingen bruger ved navn 'local-nogen', så intet er gemt" in admin.stdout
+    builder = run(["chat", "--as", "bo"], tmp_path, env=env, stdin="/ny Personaleguiden\n")
+    assert "Personaleguiden" in builder.stdout and "kræver rollen Builder" not in builder.stdout

@@ -76,7 +76,7 @@ class AnsweringService(Service):
         """The specialist that answers ``actor`` where they write, checked usable by them, with the
         rest a question needs (prompt, screening, roles, history): one database round trip."""
         ctx = await asyncio.to_thread(
-            self._contexts.load, actor.conversation_id, actor.id, self.settings.history_turns
+            self._contexts.load, actor.conversation_id, actor.id, self.settings.history_turns, actor.aliases
         )
         if ctx is None:
             raise AppError(Outcome.NOT_FOUND, "specialist_gone")

@@ -30,6 +30,7 @@ from bot.teams.cards import ADAPTIVE, card_text
 from bot.teams.files import FILE_DOWNLOAD_INFO
 
 LOCAL_TENANT = "00000000-0000-0000-0000-000000000000"
+LOCAL_DOMAIN = "aarhusai.local"
 
 
 class LocalTeamsChat:
@@ -37,7 +38,13 @@ class LocalTeamsChat:
 
     def __init__(self, bot: TeamsBot, user: str, locale: str = "da") -> None:
         self.bot = bot
-        self.user = ChannelAccount(id=f"local:{user}", name=user, aad_object_id=f"local-{user}")
+        # a UPN, so an administrator can name this user before they write (/rolle tildel bo@aarhusai.local)
+        self.user = ChannelAccount(
+            id=f"local:{user}",
+            name=user,
+            aad_object_id=f"local-{user}",
+            user_principal_name=f"{user}@{LOCAL_DOMAIN}",
+        )
         self.conversation = ConversationAccount(
             id=f"local-chat:{user}", conversation_type="personal", tenant_id=LOCAL_TENANT
         )
