@@ -273,3 +273,27 @@ async def test_a_new_token_gets_a_new_session_and_the_old_one_is_retired() -> No
     assert len(sessions._retiring) == 1
     await sessions.close()
     assert c.client.closed and a.client.closed
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_role_given_under_the_askers_upn_counts_for_a_question(
+    make_services: Callable[..., Services], db_url: str
+) -> None:
+    """The question's context reads the roles of every id the asker has (Entra id, Teams id, UPN)."""
+    from bot.domain import Role
+
+    services = make_services(database_url=db_url)
+    department = services.stores.roles.create_department("Personale")
+    spec = services.stores.specialists.create("Guide", "aad-bo", slug="guide", department_id=department.id)
+    services.stores.specialists.update(spec.id, status="published", sharing="department")
+    services.stores.specialists.select("a:chat-eva", spec.id, "aad-bo")
+
+    def ask() -> Incoming:
+        user = User(id="29:eva", name="Eva", aad_object_id="aad-eva", upn="eva@aarhus.dk")
+        return Incoming("Hvad gælder?", user, ConversationRef(id="a:chat-eva", tenant_id="t1"))
+
+    refused = await services.dispatcher.prepare(ask())
+    assert refused.refused is not None and refused.refused.key == "not_shared_with_you"
+    services.stores.roles.assign("eva@aarhus.dk", Role.MEMBER, department.id, "admin")
+    allowed = await services.dispatcher.prepare(ask())
+    assert allowed.refused is None and allowed.context is not None and allowed.context.spec.slug == "guide"
