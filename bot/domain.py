@@ -76,10 +76,21 @@ class Classification(StrEnum):
 
     @classmethod
     def parse(cls, raw: str) -> Classification | None:
+        """The Danish value or the English name an English reply shows (``public`` … ``sensitive``)."""
+        word = raw.strip().casefold()
         try:
-            return cls(raw.strip().casefold())
+            return cls(_CLASSIFICATION_ALIASES.get(word, word))
         except ValueError:
             return None
+
+
+_CLASSIFICATION_ALIASES = {
+    "public": "offentlig",
+    "internal": "intern",
+    "confidential": "fortrolig",
+    "sensitive": "personfølsom",
+    "personfoelsom": "personfølsom",
+}
 
 
 CLASSIFICATIONS: tuple[str, ...] = tuple(c.value for c in Classification)

@@ -11,6 +11,8 @@ import string
 from enum import Enum
 from typing import Any, Literal
 
+from bot.domain import Classification, Role, Sharing, Status
+
 Locale = Literal["da", "en"]
 Text = str | tuple[str, str]
 
@@ -192,7 +194,7 @@ MESSAGES.update(
         },
         "several_departments": {
             "da": "Du er Builder i flere afdelinger; skriv hvilken: /ny <navn> afdeling=<{names}>",
-            "en": "You are a Builder in several departments; say which: /new <name> afdeling=<{names}>",
+            "en": "You are a Builder in several departments; say which: /new <name> department=<{names}>",
         },
         "uploads_builders_only": {
             "da": "Kun Buildere kan give en specialist kilder. Spørg din afdelings Builder.",
@@ -249,7 +251,7 @@ MESSAGES.update(
         },
         "now_answering_thread": {
             "da": "Nu svarer **{name}** i denne tråd (skriv /brug <navn> kanal for hele kanalen).",
-            "en": "**{name}** now answers in this thread (type /use <name> kanal for the whole channel).",
+            "en": "**{name}** now answers in this thread (type /use <name> channel for the whole channel).",
         },
         "now_answering_channel": {
             "da": "Nu svarer **{name}** som standard i hele kanalen.",
@@ -317,8 +319,8 @@ MESSAGES.update(
         "tunable_status": {"da": "kladde eller udgivet", "en": "draft or published"},
         "tunable_cpr_i_kilder": {
             "da": "CPR-numre i kilder, når screeningen siger data=ingen: afvis filen eller skjul numrene",
-            "en": "CPR numbers in sources when the screening says data=ingen: refuse the file (afvis) or "
-            "remove the numbers (skjul)",
+            "en": "CPR numbers in sources when the screening says data=none: refuse the file or redact the "
+            "numbers",
         },
         "setting_choice": {
             "da": "{name} skal være en af: {choices}.",
@@ -514,7 +516,7 @@ MESSAGES.update(
             "da": "filen indeholder {found}, og {name} er screenet til ikke at se personoplysninger. Fjern "
             "numrene fra filen, eller lad Builderen vælge /indstil cpr_i_kilder skjul, så gemmes den uden dem",
             "en": "the file contains {found}, and {name} is screened as seeing no personal data. Remove the "
-            "numbers from the file, or let the Builder choose /set cpr_i_kilder skjul to store it without them",
+            "numbers from the file, or let the Builder choose /set cpr_in_sources redact to store it without them",
         },
         "content_outranks": {
             "da": "Intet er ændret: {name} kan ikke være {classification} og samtidig have kilder med "
@@ -522,7 +524,7 @@ MESSAGES.update(
             "cpr_i_kilder skjul, så fjernes numrene fra den gemte tekst, filnavne og overskrifter.",
             "en": "Nothing was changed: {name} cannot be {classification} while its sources hold CPR "
             "numbers ({found} in {sources}). Remove those sources with /remove, or let the Builder choose "
-            "/set cpr_i_kilder skjul to remove the numbers from the stored text, file names and headings.",
+            "/set cpr_in_sources redact to remove the numbers from the stored text, file names and headings.",
         },
         "content_fields_outrank": {
             "da": "Intet er ændret: {name} er {classification} og må ikke have CPR-numre, men dens {fields} "
@@ -587,7 +589,7 @@ MESSAGES.update(
         },
         "screening_none_alone": {
             "da": "data=ingen kan ikke kombineres med andre kategorier.",
-            "en": "data=ingen cannot be combined with other categories.",
+            "en": "data=none cannot be combined with other categories.",
         },
         "screening_unparsable": {
             "da": "Kan ikke forstå '{part}'. Brug: {usage}",
@@ -597,12 +599,24 @@ MESSAGES.update(
             "da": "Screeningen mangler: {missing}. Brug: {usage}",
             "en": "The screening is missing: {missing}. Use: {usage}",
         },
-        "screening_dpia": {"da": "dpia skal være ja eller nej.", "en": "dpia must be ja (yes) or nej (no)."},
+        "screening_dpia": {"da": "dpia skal være ja eller nej.", "en": "dpia must be yes or no."},
         "screening_sources": {
             "da": "kilder skal være offentlige eller interne.",
-            "en": "kilder must be offentlige (public) or interne (internal).",
+            "en": "sources must be public or internal.",
         },
         "screening_fill": {"da": "Udfyld {key}. Brug: {usage}", "en": "Fill in {key}. Use: {usage}"},
+        "screening_key_purpose": {"da": "formål", "en": "purpose"},
+        "screening_key_data": {"da": "data", "en": "data"},
+        "screening_key_sources": {"da": "kilder", "en": "sources"},
+        "screening_key_legal_basis": {"da": "hjemmel", "en": "legal"},
+        "screening_key_dpia": {"da": "dpia", "en": "dpia"},
+        "screening_key_responsible": {"da": "ansvarlig", "en": "responsible"},
+        "data_category_ingen": {"da": "ingen", "en": "none"},
+        "data_category_almindelige": {"da": "almindelige", "en": "ordinary"},
+        "data_category_følsomme": {"da": "følsomme", "en": "sensitive"},
+        "data_category_cpr": {"da": "cpr", "en": "cpr"},
+        "passage_page": {"da": "side {page}", "en": "page {page}"},
+        "passage_section": {"da": "afsnit «{heading}»", "en": "section «{heading}»"},
         "not_screened": {
             "da": "**{name}** er ikke screenet endnu (klassifikation indtil da: {classification}).\nUdfyld: {usage}",
             "en": "**{name}** is not screened yet (classification until then: {classification}).\nFill in: {usage}",
@@ -629,7 +643,7 @@ MESSAGES.update(
         },
         "share_usage": {
             "da": "Brug: /del personlig|team|afdeling|organisation",
-            "en": "Use: /share personlig|team|afdeling|organisation",
+            "en": "Use: /share personal|team|department|organisation",
         },
         "share_team_here": {
             "da": "Skriv /del team i den kanal eller gruppechat, der skal have adgang.",
@@ -654,6 +668,13 @@ MESSAGES.update(
         "role_owner": {"da": "faglig systemejer", "en": "department owner"},
         "role_builder": {"da": "Builder", "en": "Builder"},
         "role_member": {"da": "medlem", "en": "member"},
+        "classification_offentlig": {"da": "offentlig", "en": "public"},
+        "classification_intern": {"da": "intern", "en": "internal"},
+        "classification_fortrolig": {"da": "fortrolig", "en": "confidential"},
+        "classification_personfølsom": {"da": "personfølsom", "en": "sensitive personal"},
+        "status_draft": {"da": "kladde", "en": "draft"},
+        "status_published": {"da": "udgivet", "en": "published"},
+        "arg_kanal": {"da": "kanal", "en": "channel"},
         "approve_unscreened": {
             "da": "**{name}** er ikke screenet; der er intet at godkende endnu.",
             "en": "**{name}** is not screened; there is nothing to approve yet.",
@@ -688,7 +709,7 @@ MESSAGES.update(
         # -- roles and departments ---------------------------------------------------------------
         "role_unknown": {
             "da": "Ukendt rolle '{role}'. Roller: builder, ejer (faglig systemejer), medlem.",
-            "en": "Unknown role '{role}'. Roles: builder, ejer (department owner), medlem (member).",
+            "en": "Unknown role '{role}'. Roles: builder, owner (department owner), member.",
         },
         "role_in": {"da": "{role} i {department}", "en": "{role} in {department}"},
         "admin_from_config": {
@@ -699,7 +720,7 @@ MESSAGES.update(
         "roles_of": {"da": "Roller for {user}: {roles}", "en": "Roles of {user}: {roles}"},
         "roles_usage": {
             "da": "Brug: /rolle tildel <bruger> <builder|ejer|medlem> <afdeling>, /rolle fjern ..., /rolle vis [bruger]",
-            "en": "Use: /role assign <user> <builder|ejer|medlem> <department>, /role remove ..., /role show [user]",
+            "en": "Use: /role assign <user> <builder|owner|member> <department>, /role remove ..., /role show [user]",
         },
         "role_assigned": {
             "da": "{user} har nu rollen {role} i {department}.",
@@ -822,31 +843,30 @@ MESSAGES.update(
         "screening_usage": {
             "da": "/screening formål=<hvad den bruges til>; data=ingen|almindelige|følsomme|cpr (flere med komma); "
             "kilder=offentlige|interne; hjemmel=<retsgrundlag>; dpia=ja|nej; ansvarlig=<navn>",
-            "en": "/screening purpose=<what it is for>; data=ingen|almindelige|følsomme|cpr (none, ordinary, "
-            "sensitive, CPR numbers; several with commas); sources=offentlige|interne (public, internal); "
-            "legal=<legal basis>; dpia=yes|no; responsible=<name>",
+            "en": "/screening purpose=<what it is for>; data=none|ordinary|sensitive|cpr (CPR numbers; "
+            "several with commas); sources=public|internal; legal=<legal basis>; dpia=yes|no; "
+            "responsible=<name>",
         },
         "general_name": {"da": "Generel assistent", "en": "General assistant"},
         "general_description": {
             "da": "Svarer på generelle spørgsmål uden kilder.",
             "en": "Answers general questions without sources.",
         },
-        "usage_ny": {"da": "<navn> [afdeling=<afdeling>]", "en": "<name> [afdeling=<department>]"},
+        "usage_ny": {"da": "<navn> [afdeling=<afdeling>]", "en": "<name> [department=<department>]"},
         "usage_prompt": {"da": "[tekst | historik | gendan <n>]", "en": "[text | history | restore <n>]"},
         "usage_indstil": {"da": "<nøgle> <værdi>", "en": "<key> <value>"},
         "usage_rolle": {
             "da": "vis [bruger] | tildel|fjern <bruger> <builder|ejer|medlem> <afdeling>",
-            "en": "show [user] | assign|remove <user> <builder|ejer|medlem> <department>",
+            "en": "show [user] | assign|remove <user> <builder|owner|member> <department>",
         },
         "usage_afdeling": {"da": "[opret <navn>]", "en": "[create <name>]"},
         "usage_screening": {
             "da": "formål=...; data=...; kilder=...; hjemmel=...; dpia=ja|nej; ansvarlig=...",
-            "en": "formål=...; data=...; kilder=...; hjemmel=...; dpia=ja|nej; ansvarlig=... (purpose, data, "
-            "sources, legal basis, DPIA, responsible)",
+            "en": "purpose=...; data=...; sources=...; legal=...; dpia=yes|no; responsible=...",
         },
         "usage_del": {
             "da": "personlig|team|afdeling|organisation",
-            "en": "personlig|team|afdeling|organisation",
+            "en": "personal|team|department|organisation",
         },
         "help_hjælp": {"da": "vis denne hjælp", "en": "show this help"},
         "help_specialister": {
@@ -855,7 +875,7 @@ MESSAGES.update(
         },
         "help_brug": {
             "da": "lad en specialist svare her (i kanaler: tilføj 'kanal' for hele kanalen)",
-            "en": "let a specialist answer here (in channels add 'kanal' for the channel)",
+            "en": "let a specialist answer here (in channels add 'channel' for the whole channel)",
         },
         "help_ny": {"da": "opret en ny specialist", "en": "create a specialist"},
         "help_rediger": {"da": "vælg den specialist, du vil redigere", "en": "choose the specialist to edit"},
@@ -866,8 +886,8 @@ MESSAGES.update(
         "help_indstil": {
             "da": "ændr en indstilling (temperatur, top_k, chunk_size, chunk_overlap, model, navn, beskrivelse, "
             "afdeling, status)",
-            "en": "change a setting (temperatur, top_k, chunk_size, chunk_overlap, model, navn, beskrivelse, "
-            "afdeling, status)",
+            "en": "change a setting (temperature, top_k, chunk_size, chunk_overlap, model, name, description, "
+            "department, status)",
         },
         "help_test": {
             "da": "testcases for den specialist, du redigerer: tilføj, vis, slet, kør",
@@ -1034,7 +1054,7 @@ MESSAGES.update(
         },
         "apikey_bad_ceiling": {
             "da": "'{value}' er ikke en klassifikation; brug offentlig, intern, fortrolig eller personfølsom.",
-            "en": "'{value}' is not a classification; use offentlig, intern, fortrolig or personfølsom.",
+            "en": "'{value}' is not a classification; use public, internal, confidential or sensitive.",
         },
         "apikey_bad_expiry": {
             "da": "Udløb skal være et antal dage som 90d (1–3650), ikke '{value}'.",
@@ -1245,9 +1265,53 @@ class Msg:
         return self.render()
 
 
+# A message field with one of these names shows an enum value: a plain string that is one of its members
+# (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane.
+ENUM_FIELDS: dict[str, type[Enum]] = {
+    "sharing": Sharing,
+    "classification": Classification,
+    "ceiling": Classification,
+    "status": Status,
+    "role": Role,
+}
+
+
+def t_enum(value: Enum, locale: str = "da") -> str:
+    """A domain enum member (sharing level, classification, status, role) in ``locale``; the key is
+    ``<enum name>_<value>``, e.g. ``sharing_organisation``. A member without a key shows its value."""
+    key = f"{type(value).__name__.lower()}_{value.value}"
+    return t(key, locale) if key in MESSAGES else str(value.value)
+
+
+class Words:
+    """Catalogue words shown as one comma-separated list in the reader's language (the screening keys a
+    reply names, the data categories it shows)."""
+
+    key = "words"
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = keys
+
+    def render(self, locale: str = "da") -> str:
+        return ", ".join(t(key, locale) for key in self.keys)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
 class _Formatter(string.Formatter):
     def __init__(self, locale: str) -> None:
         self.locale = locale
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        value, used = super().get_field(field_name, args, kwargs)
+        kind = ENUM_FIELDS.get(field_name)
+        if kind is not None and isinstance(value, str) and not isinstance(value, Enum):
+            try:
+                value = kind(value)
+            except ValueError:
+                pass
+        return value, used
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec.startswith("p:"):
@@ -1271,7 +1335,7 @@ def _localised(value: Any, locale: str) -> Any:
     if isinstance(value, list) and value and all(_renders(v) for v in value):
         return " ".join(v.render(locale) for v in value)
     if isinstance(value, Enum) and f"{type(value).__name__.lower()}_{value.value}" in MESSAGES:
-        return t(f"{type(value).__name__.lower()}_{value.value}", locale)
+        return t_enum(value, locale)
     return value
 
 

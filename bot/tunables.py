@@ -16,13 +16,17 @@ class Tunable:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    choices_en: tuple[str, ...] = ()  # the same choices as an English reply shows them (parsed too)
+
+    def shown_choices(self, locale: str) -> tuple[str, ...]:
+        return self.choices_en if locale == "en" and self.choices_en else self.choices
 
     def describe(self, locale: str, key: str) -> str:
         from bot.messages import t
 
         text = t(f"tunable_{key}", locale)
         if self.choices:
-            return f"{text} ({' | '.join(self.choices)})"
+            return f"{text} ({' | '.join(self.shown_choices(locale))})"
         if self.low is not None:
             return f"{text} ({fmt(self.low)}–{fmt(self.high)})"
         return text
@@ -47,8 +51,16 @@ TUNABLES: dict[str, Tunable] = {
     "navn": Tunable("name", str),
     "beskrivelse": Tunable("description", str),
     "afdeling": Tunable("department", str),
-    "status": Tunable("status", str, choices=("kladde", "udgivet")),
-    "cpr_i_kilder": Tunable("source_cpr", str, choices=("afvis", "skjul")),
+    "status": Tunable("status", str, choices=("kladde", "udgivet"), choices_en=("draft", "published")),
+    "cpr_i_kilder": Tunable("source_cpr", str, choices=("afvis", "skjul"), choices_en=("refuse", "redact")),
+}
+# The keys as English replies name them (each is also an alias below, so what is shown can be typed).
+ENGLISH_KEYS = {
+    "temperatur": "temperature",
+    "navn": "name",
+    "beskrivelse": "description",
+    "afdeling": "department",
+    "cpr_i_kilder": "cpr_in_sources",
 }
 ALIASES = {
     "temperature": "temperatur",
@@ -66,8 +78,13 @@ STATUS_VALUES = {"kladde": "draft", "draft": "draft", "udgivet": "published", "p
 RANGES = {t.field: (t.low, t.high) for t in TUNABLES.values() if t.low is not None}
 
 
+def shown_key(key: str, locale: str = "da") -> str:
+    """A setting's key in the reader's language (``temperatur`` / ``temperature``)."""
+    return ENGLISH_KEYS.get(key, key) if locale == "en" else key
+
+
 def allowed_keys_text(locale: str = "da") -> str:
-    return "; ".join(f"{key}: {t.describe(locale, key)}" for key, t in TUNABLES.items())
+    return "; ".join(f"{shown_key(key, locale)}: {t.describe(locale, key)}" for key, t in TUNABLES.items())
 
 
 def parse_setting(
@@ -80,27 +97,42 @@ def parse_setting(
         raise AppError(Outcome.INVALID, "setting_unknown", key=key, allowed=allowed_keys_text(locale))
     raw = raw.strip()
     if not raw:
-        raise AppError(Outcome.INVALID, "setting_needs_value", name=name, help=tunable.describe(locale, name))
+        raise AppError(
+            Outcome.INVALID,
+            "setting_needs_value",
+            name=shown_key(name, locale),
+            help=tunable.describe(locale, name),
+        )
     value: Any
     if tunable.kind in (int, float):
         try:
             value = tunable.kind(raw.replace(",", "."))
         except ValueError:
             raise AppError(
-                Outcome.INVALID, "setting_number", name=name, help=tunable.describe(locale, name)
+                Outcome.INVALID,
+                "setting_number",
+                name=shown_key(name, locale),
+                help=tunable.describe(locale, name),
             ) from None
         try:
             tunable.check(value)
         except AppError as exc:
-            exc.values["name"] = name
+            exc.values["name"] = shown_key(name, locale)
             raise
     elif name == "status":
         if raw.casefold() not in STATUS_VALUES:
-            raise AppError(Outcome.INVALID, "setting_status", choices=", ".join(tunable.choices))
+            raise AppError(
+                Outcome.INVALID, "setting_status", choices=", ".join(tunable.shown_choices(locale))
+            )
         value = STATUS_VALUES[raw.casefold()]
     elif name == "cpr_i_kilder":
         if raw.casefold() not in SOURCE_CPR_VALUES:
-            raise AppError(Outcome.INVALID, "setting_choice", name=name, choices=", ".join(tunable.choices))
+            raise AppError(
+                Outcome.INVALID,
+                "setting_choice",
+                name=shown_key(name, locale),
+                choices=", ".join(tunable.shown_choices(locale)),
+            )
         value = SOURCE_CPR_VALUES[raw.casefold()]
     elif name == "model":
         if raw not in model_ids:

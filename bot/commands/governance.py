@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import screening
-from bot.messages import t
+from bot.messages import Words, t
 from bot.services.roles import split_person
 
 
@@ -60,7 +60,7 @@ async def screening_command(ctx: CommandContext) -> Reply:
             at=f"{row.completed_at:%Y-%m-%d}",
             by=row.completed_by,
             purpose=row.purpose,
-            data=row.data_categories,
+            data=Words(*(f"data_category_{c}" for c in row.data_categories.split(",") if c)),
             sources=t("public_sources" if row.public_sources else "internal_sources", ctx.locale),
             legal=row.legal_basis,
             dpia=t("yes" if row.dpia_needed else "no", ctx.locale),

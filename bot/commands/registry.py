@@ -50,10 +50,11 @@ class Arg:
 
     name: str
     optional: bool = False
-    literal: bool = False  # a fixed word (shown as is), e.g. "kanal"
+    literal: bool = False  # a fixed word the user types, e.g. "kanal" ("channel" in English)
 
     def usage(self, locale: str) -> str:
-        text = self.name if self.literal else f"<{t(f'arg_{self.name}', locale)}>"
+        word = t(f"arg_{self.name}", locale)
+        text = word if self.literal else f"<{word}>"
         return f"[{text}]" if self.optional else text
 
 

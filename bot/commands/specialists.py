@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.domain import SpecialistKind, Status
-from bot.messages import t
+from bot.messages import t, t_enum
 from bot.store.models import Specialist
+from bot.tunables import ALIASES, shown_key
 
 
 async def list_specialists(ctx: CommandContext) -> Reply:
@@ -107,17 +108,22 @@ async def configure(ctx: CommandContext) -> Reply:
         return await settings_card(ctx)
     changed = await ctx.app.specialists.aconfigure(ctx.actor, key, value)
     note = t("chunk_note", ctx.locale) if changed.reindex else ""
-    return ctx.reply("setting_set", key=key, value=changed.shown, name=changed.spec.name, note=note)
+    shown = shown_key(ALIASES.get(key.casefold(), key.casefold()), ctx.locale)
+    return ctx.reply("setting_set", key=shown, value=changed.shown, name=changed.spec.name, note=note)
 
 
 async def settings_card(ctx: CommandContext) -> Reply:
     view = await ctx.app.specialists.asettings_view(ctx.actor)
     spec, locale = view.spec, ctx.locale
-    current = (
-        f"temperatur {spec.temperature}, top_k {spec.top_k}, chunk_size {spec.chunk_size}, "
-        f"chunk_overlap {spec.chunk_overlap}, model {spec.model_id or t('default_model', locale)}, "
-        f"status {spec.status}"
-    )
+    values = {
+        "temperatur": spec.temperature,
+        "top_k": spec.top_k,
+        "chunk_size": spec.chunk_size,
+        "chunk_overlap": spec.chunk_overlap,
+        "model": spec.model_id or t("default_model", locale),
+        "status": t_enum(Status(spec.status), locale),
+    }
+    current = ", ".join(f"{shown_key(key, locale)} {value}" for key, value in values.items())
     return Reply(
         t("settings_shown", locale, name=spec.name, current=current, allowed=view.allowed),
         kind="command",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.domain import AppError, Classification, Outcome, Status
 from bot.governance import content
-from bot.messages import Msg
+from bot.messages import Msg, Words
 from bot.specialists import SpecialistStore
 from bot.store import Database
 from bot.store.models import Screening, Specialist, utcnow
@@ -71,9 +71,8 @@ def categories(raw: list[str]) -> list[str]:
     for item in raw:
         category = CATEGORY_ALIASES.get(item.strip().casefold())
         if category is None:
-            raise AppError(
-                Outcome.INVALID, "screening_category", item=item.strip(), allowed=", ".join(DATA_CATEGORIES)
-            )
+            allowed = Words(*(f"data_category_{c}" for c in DATA_CATEGORIES))
+            raise AppError(Outcome.INVALID, "screening_category", item=item.strip(), allowed=allowed)
         found.append(category)
     if "ingen" in found and len(found) > 1:
         raise AppError(Outcome.INVALID, "screening_none_alone")
@@ -93,7 +92,8 @@ def parse(text: str) -> ScreeningAnswers:
         values[name] = value.strip()
     missing = [k for k, v in KEYS.items() if v not in values]
     if missing:
-        raise AppError(Outcome.INVALID, "screening_missing", missing=", ".join(missing), usage=USAGE)
+        names = Words(*(f"screening_key_{KEYS[k]}" for k in missing))
+        raise AppError(Outcome.INVALID, "screening_missing", missing=names, usage=USAGE)
     found = categories(values["data"].split(","))
     dpia = values["dpia"].casefold()
     if dpia not in ("ja", "nej", "yes", "no"):
@@ -103,7 +103,7 @@ def parse(text: str) -> ScreeningAnswers:
         raise AppError(Outcome.INVALID, "screening_sources")
     for key in ("purpose", "legal_basis", "responsible"):
         if not values[key]:
-            raise AppError(Outcome.INVALID, "screening_fill", key=key, usage=USAGE)
+            raise AppError(Outcome.INVALID, "screening_fill", key=Msg(f"screening_key_{key}"), usage=USAGE)
     return ScreeningAnswers(
         values["purpose"],
         found,

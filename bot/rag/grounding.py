@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from bot.conversation.types import Citation, Exchange
+from bot.messages import t
 from bot.rag.retrieval import Hit
 
 RULES = {
@@ -40,17 +41,18 @@ PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-def passage_label(hit: Hit) -> str:
+def passage_label(hit: Hit, locale: str = "da") -> str:
+    """``file, side 2, afsnit «A › B»`` in the reader's language (an English reader got "afsnit")."""
     parts = [hit.source]
     if hit.page is not None:
-        parts.append(f"side {hit.page}")
+        parts.append(t("passage_page", locale, page=hit.page))
     if hit.heading:
-        parts.append(f"afsnit «{hit.heading}»")
+        parts.append(t("passage_section", locale, heading=hit.heading))
     return ", ".join(parts)
 
 
-def format_passages(hits: Sequence[Hit]) -> str:
-    return "\n\n".join(f"[{n}] ({passage_label(h)})\n{h.text}" for n, h in enumerate(hits, start=1))
+def format_passages(hits: Sequence[Hit], locale: str = "da") -> str:
+    return "\n\n".join(f"[{n}] ({passage_label(h, locale)})\n{h.text}" for n, h in enumerate(hits, start=1))
 
 
 def build_messages(
@@ -67,12 +69,12 @@ def build_messages(
     budget = budget_chars - len(system_prompt) - len(rules) - len(question) - 100
     kept_hits: list[Hit] = []
     for hit in hits:  # the best passages first; a passage that does not fit is not sent at all
-        cost = len(hit.text) + len(passage_label(hit)) + 8
+        cost = len(hit.text) + len(passage_label(hit, locale)) + 8
         if kept_hits and cost > budget:
             break
         kept_hits.append(hit)
         budget -= cost
-    passages = format_passages(kept_hits)
+    passages = format_passages(kept_hits, locale)
     kept: list[BaseMessage] = []
     for msg in reversed(history):
         cost = len(msg.question) + len(msg.answer)
@@ -114,7 +116,7 @@ def sources_only_text(hits: Sequence[Hit], specialist: str, locale: str, excerpt
     lines = [head, ""]
     for n, h in enumerate(hits, start=1):
         text = h.text if len(h.text) <= excerpt else h.text[:excerpt].rsplit(" ", 1)[0] + " …"
-        lines.append(f"[{n}] **{passage_label(h)}**: {text}")
+        lines.append(f"[{n}] **{passage_label(h, locale)}**: {text}")
         lines.append("")
     return "\n".join(lines).strip()
 
@@ -144,6 +146,9 @@ def settle_markers(text: str, citations: Sequence[Citation], locale: str = "da")
     text = drop_unknown_markers(text, citations)
     if citations and not re.search(r"\[\d+\]", text):
         label = "Kilder" if locale != "en" else "Sources"
-        listed = "; ".join(f"[{c.n}] {c.source}" + (f", s. {c.page}" if c.page else "") for c in citations)
+        page = "s." if locale != "en" else "p."
+        listed = "; ".join(
+            f"[{c.n}] {c.source}" + (f", {page} {c.page}" if c.page else "") for c in citations
+        )
         text = f"{text.rstrip()}\n\n{label}: {listed}"
     return text

@@ -71,6 +71,16 @@ def split_text(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
     return parts
 
 
+_PLACEHOLDER = re.compile(r"<([^<>\n]{1,60})>")
+
+
+def visible_placeholders(text: str) -> str:
+    """Teams reads ``<spørgsmål>`` in a message as an HTML tag and drops it, so usage lines lost their
+    placeholders: show them as ``‹spørgsmål›``. Only for the bot's own texts (commands, notices); an
+    answer is made safe by ``sanitise`` instead."""
+    return _PLACEHOLDER.sub(r"‹\1›", text)
+
+
 def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Activity:
     """Add the AI label + citations and the feedback buttons to the message carrying an answer."""
     if reply.kind == "answer" and (reply.generated or reply.citations):
@@ -86,7 +96,8 @@ def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Acti
 
 def to_activities(reply: Reply) -> list[Activity]:
     """One or more message activities; the last one carries citations, labels, feedback and the card."""
-    parts = split_text(reply.text) if reply.text else [""]
+    text = reply.text if reply.kind == "answer" else visible_placeholders(reply.text)
+    parts = split_text(text) if text else [""]
     activities = [Activity(type=ActivityTypes.message, text=part, text_format="markdown") for part in parts]
     last = activities[-1]
     if reply.card:
