@@ -19,6 +19,7 @@ from typing import Literal
 from bot import metrics
 from bot.clean_text import clean_text
 from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
+from bot.commands.checklist import add_checklist
 from bot.commands.registry import Notify
 from bot.commands.specialists import save_settings_form
 from bot.conversation.channel import Collected, ReplyChannel, Sink
@@ -147,14 +148,17 @@ class Dispatcher:
         """A submitted card: the same commands, the same services, the same checks."""
         form = turn.incoming.form or {}
         action = form.get("aarhusai")
-        if action == "command":
-            return await self._command(turn, str(form.get("name") or "hjælp"), "", notify)
+        if action == "command":  # a card button: a command, and its arguments when it names them
+            args = form.get("args")
+            return await self._command(
+                turn, str(form.get("name") or "hjælp"), args if isinstance(args, str) else "", notify
+            )
         if action == "use":
             return await self._command(turn, "brug", str(form.get("slug") or ""), notify)
         if action == "save_settings":
             ctx = CommandContext(turn.actor, "", self.app, self.registry, turn.incoming, notify)
             try:
-                return await save_settings_form(ctx, form)
+                return await add_checklist(self.app, turn.actor, await save_settings_form(ctx, form))
             except AppError as exc:
                 exc.values.setdefault("command", "indstil")
                 return Reply(render_error(exc, turn.actor.locale), kind="notice")
@@ -191,7 +195,7 @@ class Dispatcher:
 
             outcome = await self.app.sources.add(actor, spec, file.name, file.fetch, progress)
             lines.append(render_file_outcome(outcome, locale))
-        return Reply("\n".join(lines), kind="command")
+        return await add_checklist(self.app, actor, Reply("\n".join(lines), kind="command"))
 
     async def _answer(self, turn: Turn, channel: ReplyChannel, reply_id: str | None) -> Reply:
         if turn.refused is not None:

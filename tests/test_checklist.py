@@ -167,6 +167,23 @@ async def test_only_changes_get_the_checklist(services: Services) -> None:
     assert english.card is not None and english.card["title"] == "Checklist: Testguide"
 
 
+async def test_an_upload_and_a_saved_settings_card_get_the_checklist(services: Services) -> None:
+    from tests.test_specialist_commands import upload
+
+    dispatch = services.dispatcher.handle
+    await dispatch(msg("/ny Filguide", user="aad-admin"))
+    added = await dispatch(
+        replace(msg("", user="aad-admin"), files=(upload("pas.md", b"# Pas\n\nEt pas koster 688 kr."),))
+    )
+    assert added.card is not None and added.card["type"] == "checklist"
+    assert "pas.md" in added.card["intro"] and "Tjekliste: Filguide" in added.text
+    form = {"aarhusai": "save_settings", "top_k": "3"}
+    saved = await dispatch(replace(msg("", user="aad-admin"), form=form))
+    assert saved.card is not None and saved.card["type"] == "checklist" and "top_k = 3" in saved.card["intro"]
+    refused = await dispatch(replace(msg("", user="aad-admin"), form={**form, "top_k": "500"}))
+    assert refused.card is None  # nothing saved: no checklist
+
+
 async def test_the_card_after_rediger_and_after_a_change_through_the_http_edge(
     bot: Bot,  # noqa: F811
     model_server: RecordingModelServer,

@@ -18,6 +18,7 @@ from bot.conversation.types import Citation
 from bot.server import start
 from bot.store.models import Feedback
 from bot.teams.outbound import ConversationRateLimiter
+from bot.teams.cards import card_text
 from bot.teams.render import client_citations, split_text
 from tests.conftest import write_catalogue
 from tests.support.connector import FakeConnector
@@ -237,8 +238,10 @@ async def test_specialist_card_brug_action_and_builder_settings_card(bot: Bot) -
         },
         **{"from": builder},
     )
-    saved = (await bot.connector.wait_for_messages(6))[-1]["text"]
-    assert "top_k = 3" in saved and "prompt version 2" in saved
+    saved_message = (await bot.connector.wait_for_messages(6))[-1]
+    [attachment] = saved_message["attachments"]  # the saved settings, with the Builder's checklist under them
+    saved = card_text(attachment["content"])
+    assert "top_k = 3" in saved and "prompt version 2" in saved and "Tjekliste" in saved
     spec = bot.services.stores.specialists.require("regler")
     assert (spec.top_k, spec.temperature, spec.model_id) == (3, 0.5, "lokal")
     employee = {"id": "29:eva", "aadObjectId": "aad-eva"}

@@ -12,14 +12,18 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.commands import tests
 from bot.commands.registry import Command, CommandContext, Handler
 from bot.conversation.types import Reply
 from bot.domain import AppError, Classification
 from bot.messages import t
+from bot.services.actor import Actor
 from bot.services.specialists import Checklist, PendingApproval
+
+if TYPE_CHECKING:
+    from bot.services import Application
 
 Mark = Literal["done", "missing", "waiting", "optional"]
 MARKS: dict[Mark, str] = {"done": "✓", "missing": "✗", "waiting": "⏳", "optional": "–"}
@@ -237,6 +241,23 @@ CHANGES: dict[str, Callable[[str], bool]] = {
 }
 
 
+async def add_checklist(app: Application, actor: Actor, reply: Reply) -> Reply:
+    """``reply`` with the checklist of the specialist ``actor`` is editing under it (a changing command,
+    a saved settings card, an upload). A reply that already carries a card, a notice or an error stays
+    as it is."""
+    if reply.kind != "command" or reply.card is not None:
+        return reply
+    try:
+        checklist = await app.specialists.achecklist(actor)
+    except AppError:  # nothing being edited (an administrator's /ny without a department, say)
+        return reply
+    return dataclasses.replace(
+        reply,
+        text=f"{reply.text}\n\n{text(checklist, actor.locale)}",
+        card=card(checklist, actor.locale, intro=reply.text),
+    )
+
+
 def after(command: Command) -> Command:
     """``command`` with the checklist added under a successful reply, when it changed the specialist
     being edited. A reply that already carries a card, a notice or an error stays as it is."""
@@ -248,17 +269,9 @@ def after(command: Command) -> Command:
     @functools.wraps(handler)
     async def with_checklist(ctx: CommandContext) -> Reply:
         reply = await handler(ctx)
-        if reply.kind != "command" or reply.card is not None or not changes(ctx.args):
+        if not changes(ctx.args):
             return reply
-        try:
-            checklist = await ctx.app.specialists.achecklist(ctx.actor)
-        except AppError:  # nothing being edited (an administrator's /ny without a department, say)
-            return reply
-        return dataclasses.replace(
-            reply,
-            text=f"{reply.text}\n\n{text(checklist, ctx.locale)}",
-            card=card(checklist, ctx.locale, intro=reply.text),
-        )
+        return await add_checklist(ctx.app, ctx.actor, reply)
 
     wrapped: Handler = with_checklist
     return dataclasses.replace(command, handler=wrapped)
