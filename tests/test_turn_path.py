@@ -297,3 +297,24 @@ async def test_a_role_given_under_the_askers_upn_counts_for_a_question(
     services.stores.roles.assign("eva@aarhus.dk", Role.MEMBER, department.id, "admin")
     allowed = await services.dispatcher.prepare(ask())
     assert allowed.refused is None and allowed.context is not None and allowed.context.spec.slug == "guide"
+
+
+async def test_a_door_that_refuses_the_answer_so_far_still_gets_the_final_reply(
+    make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
+) -> None:
+    """The answer so far is optional for every door, not only Teams: a failing update stops the
+    updates, and the answer is still recorded and sent."""
+    services = _services(make_services, tmp_path, model_server, f"sqlite:///{tmp_path / 'a.db'}")
+    model_server.reply_for = lambda _body: "Et svar " + "ord " * 30
+    model_server.chunk_delay_s = 0.02
+    calls: list[str] = []
+
+    async def refuse(text: str) -> None:
+        calls.append(text)
+        raise ConnectionResetError("the client went away")
+
+    channel = Collected(on_text=refuse)
+    incoming = Incoming("Fortæl", User(id="29:bo", name="Bo"), ConversationRef(id="a:chat-3", tenant_id="t1"))
+    reply = await services.dispatcher.turn(incoming, channel)
+    assert len(calls) == 1 and reply.kind == "answer" and reply.text.startswith("Et svar")
+    assert channel.replies == [reply] and reply.message_id is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -30,6 +31,8 @@ from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.store.models import Specialist
 from bot.store.turn_context import TurnContext, TurnContextStore
+
+log = logging.getLogger(__name__)
 
 AnswerKind = Literal["answer", "notice", "error"]
 
@@ -186,6 +189,7 @@ class AnsweringService(Service):
         withheld = False
         shown_at = 0.0
         last = ""
+        updates_failed = False
 
         async def stream(piece: str) -> None:
             """What is shown while it is written is what the final answer starts with: the warning,
@@ -193,9 +197,9 @@ class AnsweringService(Service):
             The text so far is made safe again at most every ``q.stream_every_s`` (doing it for every
             token made each answer quadratic in its length), and at most a fifth of the time (a long
             answer takes longer to parse); the final answer is checked whole."""
-            nonlocal withheld, shown_at, last
+            nonlocal withheld, shown_at, last, updates_failed
             raw.append(piece)
-            if on_text is None or withheld:
+            if on_text is None or withheld or updates_failed:
                 return
             now = time.monotonic()
             if now - shown_at < q.stream_every_s:
@@ -210,7 +214,11 @@ class AnsweringService(Service):
                 shown = grounding.drop_unknown_markers(shown, citations)
             if shown != last:
                 last = shown
-                await on_text(warning + shown)
+                try:
+                    await on_text(warning + shown)
+                except Exception:  # the answer so far is optional: the final reply still carries it
+                    log.warning("the door refused the answer so far; no more updates", exc_info=True)
+                    updates_failed = True
 
         generation = await self.router.generate(
             spec.classification,
