@@ -5,8 +5,8 @@ override), and a prompt change offers to run them again."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import yaml

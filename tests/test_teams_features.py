@@ -17,8 +17,8 @@ from bot.app import Services
 from bot.conversation.types import Citation
 from bot.server import start
 from bot.store.models import Feedback
-from bot.teams.outbound import ConversationRateLimiter
 from bot.teams.cards import card_text
+from bot.teams.outbound import ConversationRateLimiter
 from bot.teams.render import client_citations, split_text
 from tests.conftest import write_catalogue
 from tests.support.connector import FakeConnector
