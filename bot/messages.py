@@ -11,8 +11,6 @@ import string
 from enum import Enum
 from typing import Any, Literal
 
-from bot.domain import Classification, Role, Sharing, Status
-
 Locale = Literal["da", "en"]
 Text = str | tuple[str, str]
 
@@ -1266,13 +1264,15 @@ class Msg:
 
 
 # A message field with one of these names shows an enum value: a plain string that is one of its members
-# (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane.
-ENUM_FIELDS: dict[str, type[Enum]] = {
-    "sharing": Sharing,
-    "classification": Classification,
-    "ceiling": Classification,
-    "status": Status,
-    "role": Role,
+# (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane. The
+# value is the enum's key prefix (``sharing_organisation``); named, not imported, as bot.domain imports
+# the error tree, which words its errors here.
+ENUM_FIELDS: dict[str, str] = {
+    "sharing": "sharing",
+    "classification": "classification",
+    "ceiling": "classification",
+    "status": "status",
+    "role": "role",
 }
 
 
@@ -1299,18 +1299,27 @@ class Words:
         return self.render()
 
 
+class _Shown:
+    """A stored enum value, shown through its catalogue key in the reader's language."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def render(self, locale: str = "da") -> str:
+        return t(self.key, locale)
+
+
 class _Formatter(string.Formatter):
     def __init__(self, locale: str) -> None:
         self.locale = locale
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
         value, used = super().get_field(field_name, args, kwargs)
-        kind = ENUM_FIELDS.get(field_name)
-        if kind is not None and isinstance(value, str) and not isinstance(value, Enum):
-            try:
-                value = kind(value)
-            except ValueError:
-                pass
+        prefix = ENUM_FIELDS.get(field_name)
+        if prefix is not None and isinstance(value, str) and not isinstance(value, Enum):
+            key = f"{prefix}_{value}"
+            if key in MESSAGES:
+                value = _Shown(key)
         return value, used
 
     def format_field(self, value: Any, format_spec: str) -> str:

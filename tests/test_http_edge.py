@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot.app import Services
 from bot.listen import listen
 from bot.server import start
-from tests.support.connector import FakeConnector
+from tests.support.connector import FakeConnector, shown
 
 APP_ID = "b9c1e0a4-1111-4222-8333-444455556666"
 
@@ -253,7 +253,7 @@ async def test_file_sent_in_personal_chat_becomes_a_source(
         messages = await connector.wait_for_messages(3, wait_s=30)
     finally:
         await runner.cleanup()
-    texts = [m["text"] for m in messages]
+    texts = [shown(m) for m in messages]
     assert texts[0].startswith("Indlæser regler.md")
     assert "✅ regler.md er tilføjet: 1 uddrag" in texts[-1]
     assert "❌ 'mangler.pdf' blev ikke tilføjet: filen kunne ikke hentes fra Teams (HTTP 404)" in texts[-1]

@@ -16,7 +16,7 @@ from bot.listen import listen
 from bot.rag.errors import IngestError
 from bot.server import start
 from bot.teams.files import DownloadPolicy, downloader, public_address
-from tests.support.connector import FakeConnector
+from tests.support.connector import FakeConnector, shown
 from tests.test_http_edge import message_activity
 
 BUILDER = "aad-anne"
@@ -61,7 +61,7 @@ async def _upload(services: Services, connector: FakeConnector, url: str) -> str
         messages = await connector.wait_for_messages(2, wait_s=20)
     finally:
         await runner.cleanup()
-    return str(messages[-1]["text"])
+    return shown(messages[-1])
 
 
 @pytest.fixture

@@ -66,3 +66,15 @@ class FakeConnector:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.messages()
+
+
+def shown(activity: dict[str, Any]) -> str:
+    """What a person reads in a message: its text and its Adaptive Cards as text (an upload's reply, for
+    one, is the Builder's checklist card with the outcome as its intro)."""
+    from bot.teams.cards import ADAPTIVE, card_text
+
+    parts = [activity.get("text") or ""]
+    for attachment in activity.get("attachments") or []:
+        if attachment.get("contentType") == ADAPTIVE and isinstance(attachment.get("content"), dict):
+            parts.append(card_text(attachment["content"]))
+    return "\n".join(p for p in parts if p)
