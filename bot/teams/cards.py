@@ -49,27 +49,23 @@ def specialists_card(data: dict[str, Any]) -> Attachment:
                             },
                         ],
                     },
-                    {
-                        "type": "Column",
-                        "width": "auto",
-                        "verticalContentAlignment": "Center",
-                        "items": [
-                            {
-                                "type": "ActionSet",
-                                "actions": [
-                                    {
-                                        "type": "Action.Submit",
-                                        "title": data.get("button", "Brug"),
-                                        "data": {"aarhusai": "use", "slug": item["slug"]},
-                                    }
-                                ],
-                            },
-                        ],
-                    },
+                    _button_column(data.get("button", "Brug"), {"aarhusai": "use", "slug": item["slug"]}),
                 ],
             }
         )
     return _card(body)
+
+
+def _button_column(title: str, submit: dict[str, Any]) -> dict[str, Any]:
+    """A narrow column holding one button that submits ``submit`` (handled by the dispatcher's forms)."""
+    return {
+        "type": "Column",
+        "width": "auto",
+        "verticalContentAlignment": "Center",
+        "items": [
+            {"type": "ActionSet", "actions": [{"type": "Action.Submit", "title": title, "data": submit}]}
+        ],
+    }
 
 
 def settings_card(data: dict[str, Any]) -> Attachment:
@@ -244,24 +240,9 @@ def checklist_card(data: dict[str, Any]) -> Attachment:
             {"type": "Column", "width": "stretch", "items": facts},
         ]
         if item.get("button"):
+            button = item["button"]
             columns.append(
-                {
-                    "type": "Column",
-                    "width": "auto",
-                    "verticalContentAlignment": "Center",
-                    "items": [
-                        {
-                            "type": "ActionSet",
-                            "actions": [
-                                {
-                                    "type": "Action.Submit",
-                                    "title": item["button"]["title"],
-                                    "data": {"aarhusai": "command", "name": item["button"]["command"]},
-                                }
-                            ],
-                        }
-                    ],
-                }
+                _button_column(button["title"], {"aarhusai": "command", "name": button["command"]})
             )
         body.append({"type": "ColumnSet", "columns": columns, "spacing": "Small"})
     body.append({"type": "TextBlock", "text": data["summary"], "wrap": True, "separator": True})
