@@ -20,8 +20,8 @@ from bot import metrics
 from bot.clean_text import clean_text
 from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
 from bot.commands.checklist import add_checklist
+from bot.commands.forms import SUBMITTED
 from bot.commands.registry import Notify
-from bot.commands.specialists import save_settings_form
 from bot.conversation.channel import Collected, ReplyChannel, Sink
 from bot.conversation.types import Incoming, Reply
 from bot.domain import AppError
@@ -155,12 +155,14 @@ class Dispatcher:
             )
         if action == "use":
             return await self._command(turn, "brug", str(form.get("slug") or ""), notify)
-        if action == "save_settings":
+        submitted = SUBMITTED.get(str(action))
+        if submitted is not None:  # a Builder's form: settings, screening, sharing
+            handler, command = submitted
             ctx = CommandContext(turn.actor, "", self.app, self.registry, turn.incoming, notify)
             try:
-                return await add_checklist(self.app, turn.actor, await save_settings_form(ctx, form))
+                return await add_checklist(self.app, turn.actor, await handler(ctx, form))
             except AppError as exc:
-                exc.values.setdefault("command", "indstil")
+                exc.values.setdefault("command", command)
                 return Reply(render_error(exc, turn.actor.locale), kind="notice")
         return Reply(t("empty_message", turn.actor.locale), kind="notice")
 

@@ -374,15 +374,109 @@ MESSAGES.update(
             "en": "Settings of **{name}**: {current}.\nAllowed: {allowed}.",
         },
         "card_title": {"da": "Indstillinger for {name}", "en": "Settings of {name}"},
+        "card_name": {"da": "Navn", "en": "Name"},
+        "card_description": {
+            "da": "Beskrivelse (vises på specialistkortet; kræves for at udgive)",
+            "en": "Description (shown on the specialists card; needed to publish)",
+        },
         "card_prompt": {"da": "Prompt", "en": "Prompt"},
         "card_model": {"da": "Sprogmodel", "en": "Language model"},
         "card_default_model": {"da": "Standard (katalogets)", "en": "Default (the catalogue's)"},
-        "card_temperature": {"da": "Temperatur (0–2)", "en": "Temperature (0–2)"},
-        "card_top_k": {"da": "Kildeuddrag pr. svar (1–20)", "en": "Passages per answer (1–20)"},
+        "card_model_not_cleared": {
+            "da": "{model} (ikke godkendt til {classification})",
+            "en": "{model} (not cleared for {classification})",
+        },
+        "card_no_models": {
+            "da": "Sprogmodel: ingen i modelkataloget, så specialisten svarer med kildeuddrag alene.",
+            "en": "Language model: none in the model catalogue, so the specialist answers with passages only.",
+        },
+        "card_models_cleared": {
+            "da": "Listen viser de modeller, der er godkendt til specialistens data ({classification}).",
+            "en": "The list shows the models cleared for the specialist's data ({classification}).",
+        },
+        "card_temperature": {"da": "Temperatur", "en": "Temperature"},
+        "card_top_k": {"da": "Kildeuddrag pr. svar", "en": "Passages per answer"},
+        "card_chunk_size": {"da": "Afsnitsstørrelse i tegn", "en": "Passage size in characters"},
+        "card_chunk_overlap": {
+            "da": "Overlap mellem afsnit i tegn",
+            "en": "Overlap between passages in characters",
+        },
+        "card_cpr": {"da": "CPR-numre i nye kilder", "en": "CPR numbers in new sources"},
+        "card_cpr_afvis": {"da": "Afvis filen", "en": "Refuse the file"},
+        "card_cpr_skjul": {"da": "Skjul numrene", "en": "Hide the numbers"},
         "card_save": {"da": "Gem", "en": "Save"},
         "card_other_specialist": {
-            "da": "Kortet hører til en anden specialist end den, du redigerer nu. Åbn det igen med /indstil.",
-            "en": "The card belongs to another specialist than the one you edit now. Open it again with /set.",
+            "da": "Kortet hører til en anden specialist end den, du redigerer nu (**{name}**). Hent kortet igen.",
+            "en": "The card belongs to another specialist than the one you edit now (**{name}**). Get the card "
+            "again.",
+        },
+        "setting_model_none": {
+            "da": "Der er ingen sprogmodeller i modelkataloget, så specialisten svarer med kildeuddrag alene. "
+            "En administrator forbinder en model (AARHUSAI_MODELS_FILE).",
+            "en": "There are no language models in the model catalogue, so the specialist answers with passages "
+            "only. An administrator connects one (AARHUSAI_MODELS_FILE).",
+        },
+        "setting_model_not_cleared": {
+            "da": "Modellen '{model}' er ikke godkendt til specialistens data ({classification}). "
+            "Godkendte modeller: {cleared}.",
+            "en": "The model '{model}' is not cleared for the specialist's data ({classification}). "
+            "Cleared models: {cleared}.",
+        },
+        # -- the screening and sharing cards ------------------------------------------------------
+        "screening_card_title": {"da": "Screening af {name}", "en": "Screening of {name}"},
+        "screening_card_help": {
+            "da": "Svarene bestemmer specialistens klassifikation og dermed, hvilke sprogmodeller der må se den.",
+            "en": "The answers set the specialist's classification and so which language models may see it.",
+        },
+        "screening_field_purpose": {
+            "da": "Formål: hvad bruges specialisten til?",
+            "en": "Purpose: what is the specialist for?",
+        },
+        "screening_field_data": {
+            "da": "Hvilke personoplysninger kan spørgsmål og kilder indeholde?",
+            "en": "Which personal data may questions and sources hold?",
+        },
+        "screening_choice_ingen": {"da": "Ingen personoplysninger", "en": "No personal data"},
+        "screening_choice_almindelige": {
+            "da": "Almindelige personoplysninger (navn, adresse, sagsforhold)",
+            "en": "Ordinary personal data (name, address, case details)",
+        },
+        "screening_choice_følsomme": {
+            "da": "Følsomme oplysninger (helbred, etnisk oprindelse, fagforening m.m.)",
+            "en": "Sensitive data (health, ethnic origin, trade union and the like)",
+        },
+        "screening_choice_cpr": {"da": "CPR-numre", "en": "CPR numbers"},
+        "screening_field_sources": {"da": "Kilderne er", "en": "The sources are"},
+        "screening_field_legal": {"da": "Hjemmel (retsgrundlag)", "en": "Legal basis"},
+        "screening_field_dpia": {
+            "da": "Der skal laves en konsekvensanalyse (DPIA)",
+            "en": "An impact assessment (DPIA) is needed",
+        },
+        "screening_field_responsible": {"da": "Ansvarlig (navn)", "en": "Responsible (name)"},
+        "screening_card_save": {"da": "Gem screening", "en": "Save screening"},
+        "sharing_card_title": {"da": "Deling af {name}", "en": "Sharing of {name}"},
+        "sharing_field": {"da": "Hvem må bruge specialisten?", "en": "Who may use the specialist?"},
+        "sharing_choice_personal": {"da": "Kun dig (personlig)", "en": "Only you (personal)"},
+        "sharing_choice_team": {
+            "da": "Denne kanal eller gruppechat (team)",
+            "en": "This channel or group chat (team)",
+        },
+        "sharing_choice_department": {
+            "da": "Din afdeling (afdeling); kræver ejerens godkendelse",
+            "en": "Your department (department); needs the owner's approval",
+        },
+        "sharing_choice_organisation": {
+            "da": "Hele organisationen (organisation); kræver ejerens godkendelse",
+            "en": "The whole organisation (organisation); needs the owner's approval",
+        },
+        "sharing_team_elsewhere": {
+            "da": "Deling med et team vælges i teamets kanal eller gruppechat.",
+            "en": "Sharing with a team is chosen in the team's channel or group chat.",
+        },
+        "sharing_card_save": {"da": "Gem deling", "en": "Save sharing"},
+        "sharing_now": {
+            "da": "**{name}** deles på niveauet {sharing}.",
+            "en": "**{name}** is shared at the level {sharing}.",
         },
         "nothing_saved": {"da": "Intet er gemt: {errors}", "en": "Nothing was saved: {errors}"},
         "no_changes": {"da": "Ingen ændringer at gemme.", "en": "No changes to save."},
@@ -1193,6 +1287,7 @@ MESSAGES.update(
         },
         "checklist_request_command": {"da": "anmod-godkendelse", "en": "request-approval"},
         "checklist_request_button": {"da": "Anmod om godkendelse", "en": "Request approval"},
+        "checklist_approve_button": {"da": "Godkend", "en": "Approve"},
         "checklist_an_administrator": {"da": "en administrator", "en": "an administrator"},
         "checklist_tests": {"da": "Test", "en": "Tests"},
         "checklist_tests_none": {"da": "ingen testcases", "en": "no test cases"},
@@ -1214,6 +1309,10 @@ MESSAGES.update(
         },
         "checklist_tests_action": {"da": "/test tilføj · /test kør", "en": "/test add · /test run"},
         "checklist_run_button": {"da": "Kør", "en": "Run"},
+        "checklist_settings_button": {"da": "Indstillinger", "en": "Settings"},
+        "checklist_fill_button": {"da": "Udfyld", "en": "Fill in"},
+        "checklist_screening_button": {"da": "Ret", "en": "Change"},
+        "checklist_sharing_button": {"da": "Vælg", "en": "Choose"},
         "checklist_published": {"da": "Udgivet", "en": "Published"},
         "checklist_published_yes": {"da": "ja", "en": "yes"},
         "checklist_published_no": {"da": "nej, kladde", "en": "no, a draft"},

@@ -158,9 +158,12 @@ async def test_only_changes_get_the_checklist(services: Services) -> None:
     created = await dispatch(msg("/ny Testguide", user="aad-admin"))
     assert created.card is not None and "er oprettet som kladde" in created.card["intro"]
     assert "Tjekliste: Testguide" in created.text
-    for shows in ("/prompt", "/prompt historik", "/kilder", "/test", "/screening"):
+    for shows in ("/prompt", "/prompt historik", "/kilder", "/test"):
         reply = await dispatch(msg(shows, user="aad-admin"))
         assert "Tjekliste" not in reply.text and reply.card is None, shows
+    for form in ("/screening", "/del", "/indstil"):  # shows its form to fill in, not the checklist
+        reply = await dispatch(msg(form, user="aad-admin"))
+        assert "Tjekliste" not in reply.text and reply.card is not None and reply.card["type"] == "form", form
     changed = await dispatch(msg("/indstil beskrivelse Svar om test.", user="aad-admin"))
     assert "✓ Beskrivelse: Svar om test." in changed.text
     english = await dispatch(replace(msg("/set top_k 3", user="aad-admin"), locale="en"))

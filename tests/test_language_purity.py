@@ -4,7 +4,8 @@ conversation core, never shows a word of the other language.
 The rule, built from the message catalogue itself (``bot.messages.MESSAGES``): a *Danish word* is a word
 that occurs in some Danish text of the catalogue and in no English text; an *English word* the reverse.
 Words are runs of letters, compared case-insensitively; ``{fields}``, ``/commands`` and ``code spans`` are
-left out (identifiers a user types as they are). A Danish reply (its text and its card's text, as Teams
+left out, and so are a card field's name as the terminal shows it (``[formål=]``): identifiers a user types
+as they are. A Danish reply (its text and its card's text, as Teams
 would render it) must hold no English word, an English reply no Danish word. Words both catalogues use
 (``team``, ``prompt``, ``Builder``, ``status``) are names and belong to neither. The session's own data
 (names, the prompt, file names) is made of words neither catalogue uses, so any hit is the bot's.
@@ -26,7 +27,7 @@ from bot.teams.cards import render as render_card
 
 ADMIN, EMPLOYEE = "adm", "emp"
 BUILDER = "3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f"  # an Entra object id: a user the roles may name
-_IDENTIFIERS = re.compile(r"\{[^{}]*\}|/[^\s:;,.)›»]+|`[^`]*`")
+_IDENTIFIERS = re.compile(r"\{[^{}]*\}|/[^\s:;,.)›»]+|`[^`]*`|\[[^\]\s]+=\]")
 
 
 def words(text: str) -> set[str]:

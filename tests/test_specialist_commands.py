@@ -137,7 +137,7 @@ async def test_prompt_and_settings_need_a_specialist_being_edited(services: Serv
         ("/indstil temperatur -1", "intervallet 0–2"),
         ("/indstil chunk_overlap 900", "chunk_overlap skal være mindre end chunk_size (800)"),
         ("/indstil farve blå", "Ukendt indstilling 'farve'. Tilladte: temperatur"),
-        ("/indstil model gpt-9", "findes ikke i modelkataloget"),
+        ("/indstil model gpt-9", "ingen sprogmodeller i modelkataloget"),  # not "Kendte modeller: ."
         ("/indstil status hemmelig", "status skal være en af: kladde, udgivet"),
         ("/indstil", "Indstillinger for"),
     ],

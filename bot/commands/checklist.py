@@ -85,6 +85,7 @@ def lines(c: Checklist, locale: str) -> list[Line]:
             m("description"),
             _short(spec.description) if c.described else m("missing"),
             m("description_action"),
+            (m("settings_button"), "indstil"),
         ),
         Line(
             "done" if c.sources else "missing",
@@ -98,8 +99,20 @@ def lines(c: Checklist, locale: str) -> list[Line]:
             m("prompt_default" if c.prompt_default else "prompt_version", version=c.prompt_version),
             m("prompt_action"),
         ),
-        Line("done" if c.screened else "missing", m("screening"), screening, "/screening"),
-        Line("done", m("sharing"), _sharing(c.sharing.value, locale), m("sharing_action")),
+        Line(
+            "done" if c.screened else "missing",
+            m("screening"),
+            screening,
+            "/screening",
+            (m("screening_button" if c.screened else "fill_button"), "screening"),
+        ),
+        Line(
+            "done",
+            m("sharing"),
+            _sharing(c.sharing.value, locale),
+            m("sharing_action"),
+            (m("sharing_button"), "del"),
+        ),
         approval,
         Line(tests_mark, m("tests"), tests_detail, m("tests_action"), run),
         Line(
@@ -187,7 +200,14 @@ def _sharing(value: str, locale: str) -> str:
 def _pending_card(pending: list[PendingApproval], locale: str) -> dict[str, Any] | None:
     if not pending:
         return None
-    return {"title": t("pending_title", locale), "items": [_pending_line(p, locale) for p in pending]}
+    return {
+        "title": t("pending_title", locale),
+        "items": [_pending_line(p, locale) for p in pending],
+        "buttons": [
+            {"title": t("checklist_approve_button", locale), "command": "godkend", "args": p.spec.slug}
+            for p in pending
+        ],
+    }
 
 
 # -- the commands ---------------------------------------------------------------------------------
@@ -200,7 +220,15 @@ async def status_command(ctx: CommandContext) -> Reply:
     except AppError as exc:
         if exc.key != "no_edit_target" or not pending:
             raise
-        return Reply(pending_text(pending, ctx.locale), kind="command")
+        waiting = _pending_card(pending, ctx.locale)
+        assert waiting is not None
+        only: dict[str, Any] = {
+            "type": "checklist",
+            "title": waiting.pop("title"),
+            "items": [],
+            "summary": "",
+        }
+        return Reply(pending_text(pending, ctx.locale), kind="command", card={**only, "pending": waiting})
     body = "\n\n".join(p for p in (text(checklist, ctx.locale), pending_text(pending, ctx.locale)) if p)
     return Reply(body, kind="command", card=card(checklist, ctx.locale, pending=pending))
 
@@ -233,7 +261,7 @@ CHANGES: dict[str, Callable[[str], bool]] = {
     "fjern": lambda args: bool(args.strip()),
     "genindekser": lambda args: True,
     "screening": lambda args: bool(args.strip()),
-    "del": lambda args: True,
+    "del": lambda args: bool(args.strip()),
     "udgiv": lambda args: True,
     "afpubliser": lambda args: True,
     "test": lambda args: _changes(args, "vis", "show", "kør", "run"),

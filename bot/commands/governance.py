@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.commands import forms
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import screening
 from bot.messages import Words, t
 from bot.services.roles import split_person
+from bot.store.models import Screening, Specialist
 
 
 async def roles_command(ctx: CommandContext) -> Reply:
@@ -48,25 +50,12 @@ async def department_command(ctx: CommandContext) -> Reply:
 
 
 async def screening_command(ctx: CommandContext) -> Reply:
+    """``/screening`` shows the last screening and the card to fill in; ``/screening formål=…; …``
+    saves it from one line (scripts and the terminal)."""
     if not ctx.args.strip():
         spec, row = await ctx.app.publishing.ascreening(ctx.actor)
-        if row is None:
-            return ctx.reply(
-                "not_screened", name=spec.name, classification=spec.classification, usage=screening.USAGE
-            )
-        return ctx.reply(
-            "screening_shown",
-            name=spec.name,
-            at=f"{row.completed_at:%Y-%m-%d}",
-            by=row.completed_by,
-            purpose=row.purpose,
-            data=Words(*(f"data_category_{c}" for c in row.data_categories.split(",") if c)),
-            sources=t("public_sources" if row.public_sources else "internal_sources", ctx.locale),
-            legal=row.legal_basis,
-            dpia=t("yes" if row.dpia_needed else "no", ctx.locale),
-            responsible=row.responsible,
-            classification=spec.classification,
-        )
+        shown = _screening_text(ctx, spec, row)
+        return Reply(shown, kind="command", card=forms.screening_form(spec, row, ctx.locale, intro=shown))
     done = await ctx.app.publishing.ascreen(ctx.actor, ctx.args)
     dpia = t("dpia_reminder", ctx.locale) if done.answers.dpia_needed else ""
     return ctx.reply(
@@ -74,7 +63,39 @@ async def screening_command(ctx: CommandContext) -> Reply:
     )
 
 
+def _screening_text(ctx: CommandContext, spec: Specialist, row: Screening | None) -> str:
+    if row is None:
+        return t(
+            "not_screened",
+            ctx.locale,
+            name=spec.name,
+            classification=spec.classification,
+            usage=screening.USAGE,
+        )
+    return t(
+        "screening_shown",
+        ctx.locale,
+        name=spec.name,
+        at=f"{row.completed_at:%Y-%m-%d}",
+        by=row.completed_by,
+        purpose=row.purpose,
+        data=Words(*(f"data_category_{c}" for c in row.data_categories.split(",") if c)),
+        sources=t("public_sources" if row.public_sources else "internal_sources", ctx.locale),
+        legal=row.legal_basis,
+        dpia=t("yes" if row.dpia_needed else "no", ctx.locale),
+        responsible=row.responsible,
+        classification=spec.classification,
+    )
+
+
 async def share_command(ctx: CommandContext) -> Reply:
+    """``/del`` shows the sharing card; ``/del <level>`` sets it."""
+    if not ctx.args.strip():
+        spec = await ctx.app.specialists.aedited(ctx.actor)
+        conv = ctx.actor.conversation
+        in_team = conv is not None and conv.type != "personal"
+        shown = t("sharing_now", ctx.locale, name=spec.name, sharing=spec.sharing)
+        return Reply(shown, kind="command", card=forms.sharing_form(spec, in_team, ctx.locale, intro=shown))
     shared = await ctx.app.publishing.ashare(ctx.actor, ctx.args)
     note = t("needs_new_approval", ctx.locale) if shared.needs_approval else ""
     return ctx.reply("shared", name=shared.spec.name, sharing=shared.sharing, note=note)

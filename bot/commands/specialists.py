@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.commands import forms
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.domain import SpecialistKind, Status
@@ -124,37 +125,8 @@ async def settings_card(ctx: CommandContext) -> Reply:
         "status": t_enum(Status(spec.status), locale),
     }
     current = ", ".join(f"{shown_key(key, locale)} {value}" for key, value in values.items())
-    return Reply(
-        t("settings_shown", locale, name=spec.name, current=current, allowed=view.allowed),
-        kind="command",
-        card={
-            "type": "settings",
-            "slug": spec.slug,
-            "name": spec.name,
-            "prompt": view.prompt.text,
-            "model": spec.model_id or "",
-            "models": view.models,
-            "temperature": spec.temperature,
-            "top_k": spec.top_k,
-            "labels": {
-                "title": t("card_title", locale, name=spec.name),
-                **{
-                    k: t(f"card_{k}", locale)
-                    for k in ("prompt", "model", "default_model", "temperature", "top_k", "save")
-                },
-            },
-        },
-    )
-
-
-async def save_settings_form(ctx: CommandContext, form: dict[str, object]) -> Reply:
-    saved = await ctx.app.specialists.asave_settings_form(ctx.actor, form)
-    parts = []
-    if saved.changes:
-        parts.append(", ".join(f"{k} = {v}" for k, v in saved.changes.items()))
-    if saved.prompt_version is not None:
-        parts.append(t("prompt_version_part", ctx.locale, version=saved.prompt_version))
-    return ctx.reply("settings_saved", name=saved.spec.name, saved="; ".join(parts))
+    text = t("settings_shown", locale, name=spec.name, current=current, allowed=view.allowed)
+    return Reply(text, kind="command", card=forms.settings(view, locale))
 
 
 COMMANDS = [

@@ -90,6 +90,17 @@ def parse(text: str) -> ScreeningAnswers:
         if not sep or name is None:
             raise AppError(Outcome.INVALID, "screening_unparsable", part=part.strip(), usage=USAGE)
         values[name] = value.strip()
+    return _answers(values)
+
+
+def from_form(form: dict[str, object]) -> ScreeningAnswers:
+    """The screening card's fields (its ids are ``KEYS``, as ``/screening`` names them) through the
+    same checks as the text. A multi-select sends ``a,b``; a toggle sends ``ja``/``nej``."""
+    values = {name: str(form.get(key) or "").strip() for key, name in KEYS.items()}
+    return _answers({k: v for k, v in values.items() if v or k in ("purpose", "legal_basis", "responsible")})
+
+
+def _answers(values: dict[str, str]) -> ScreeningAnswers:
     missing = [k for k, v in KEYS.items() if v not in values]
     if missing:
         names = Words(*(f"screening_key_{KEYS[k]}" for k in missing))

@@ -52,6 +52,11 @@ class ModelSpec(BaseModel):
     )
     base_url: str = Field(pattern=r"^https?://")
     model: str = Field(min_length=1, description="Model name the server knows it by.")
+    name: str | None = Field(
+        None,
+        max_length=80,
+        description="The name Builders and users read (e.g. 'Mistral Small 3.2'); default: id.",
+    )
     api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
     max_context: int = Field(8192, ge=256, description="Context window in tokens.")
     max_output_tokens: int = Field(1024, ge=1)
@@ -71,6 +76,10 @@ class ModelSpec(BaseModel):
         description="How the server wants the output limit named: vLLM and llama.cpp read max_tokens, "
         "newer OpenAI models only max_completion_tokens.",
     )
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.id
 
 
 class EmbeddingSpec(BaseModel):

@@ -130,6 +130,10 @@ class ModelRouter:
             return []
         return [c.id for c in self.plan(classification).candidates]
 
+    def model_names(self) -> dict[str, str]:
+        """Every catalogue model's id and the name people read."""
+        return {m.id: m.shown_name for m in self.catalogue.models}
+
     def is_cleared(self, model_id: str, classification: str) -> bool | None:
         """None: no such model; else whether it may see ``classification`` data."""
         if self.catalogue.get(model_id) is None:

@@ -110,3 +110,11 @@ class Service:
             spec = found
         access.require(roles, permission, spec)
         return spec
+
+    def card_target(self, actor: Actor, form: dict[str, object]) -> Specialist:
+        """The specialist a submitted Builder card is about: the one being edited, and the card must
+        have been made for it (an old card from before ``/rediger`` of another one changes nothing)."""
+        spec = self.target(actor, None)
+        if form.get("slug") and form.get("slug") != spec.slug:
+            raise AppError(Outcome.CONFLICT, "card_other_specialist", name=spec.name)
+        return spec

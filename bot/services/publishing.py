@@ -83,6 +83,16 @@ class PublishingService(Service):
         self.screen(actor, answers, ref, **audit)
         return True
 
+    def screen_form(self, actor: Actor, form: dict[str, object]) -> Screened:
+        """The screening card: its fields through the same checks, the same save and audit as the text."""
+        spec = self.card_target(actor, form)
+        return self.screen(actor, screening.from_form(form), spec.slug, via="card")
+
+    def share_form(self, actor: Actor, form: dict[str, object]) -> Shared:
+        """The sharing card: the level chosen there, as ``/del <level>``."""
+        spec = self.card_target(actor, form)
+        return self.share(actor, str(form.get("deling") or ""), spec.slug, via="card")
+
     def share(self, actor: Actor, level: Sharing | str, ref: str | None = None, **audit: object) -> Shared:
         spec = self.target(actor, ref)
         parsed = level if isinstance(level, Sharing) else Sharing.parse(level)
@@ -246,6 +256,8 @@ class PublishingService(Service):
     ascreening = offloop(screening)
     ascreen = offloop(screen)
     ashare = offloop(share)
+    ascreen_form = offloop(screen_form)
+    ashare_form = offloop(share_form)
     apublish = offloop(publish)
     aunpublish = offloop(unpublish)
     aapprove = offloop(approve)

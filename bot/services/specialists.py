@@ -16,6 +16,7 @@ from bot.conversation.types import ConversationRef
 from bot.domain import (
     AppError,
     AuditAction,
+    Classification,
     Outcome,
     Permission,
     Sharing,
@@ -31,7 +32,7 @@ from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
 from bot.specialists.store import DEFAULT_PROMPT
 from bot.store.models import PromptVersion, Specialist
-from bot.tunables import allowed_keys_text, parse_setting
+from bot.tunables import ALIASES, allowed_keys_text, parse_setting
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,17 @@ class SettingChanged:
 
 
 @dataclass(frozen=True)
+class ModelChoice:
+    id: str
+    name: str  # as people read it (the catalogue's ``name``, else its id)
+    cleared: bool  # may see the specialist's data (its classification)
+
+
+@dataclass(frozen=True)
 class SettingsView:
     spec: Specialist
     prompt: PromptVersion
-    models: list[str]
+    models: list[ModelChoice]  # the catalogue's, in its order; empty: no language model at all
     allowed: str  # the settings a Builder may change, with their ranges, in the actor's language
 
 
@@ -124,6 +132,17 @@ class PendingApproval:
 
 
 OWN_FIELDS = ("name", "description")  # settings that are content (the prompt has its own door)
+# The settings card's fields, in the order it checks them (chunk_size before the overlap it bounds).
+FORM_KEYS = (
+    "navn",
+    "beskrivelse",
+    "temperatur",
+    "top_k",
+    "chunk_size",
+    "chunk_overlap",
+    "cpr_i_kilder",
+    "model",
+)
 
 
 class SpecialistsService(Service):
@@ -289,17 +308,48 @@ class SpecialistsService(Service):
         )
         return restored
 
+    def edited(self, actor: Actor) -> Specialist:
+        """The specialist ``actor`` is editing (``/rediger``), where they may still edit it."""
+        return self.target(actor, None)
+
     # -- settings -----------------------------------------------------------------------------------
     def settings_view(self, actor: Actor, ref: str | None = None) -> SettingsView:
         spec = self.target(actor, ref)
         prompt = self.stores.specialists.current_prompt(spec.id)  # type: ignore[arg-type]
-        return SettingsView(spec, prompt, self.stores.router.model_ids, allowed_keys_text(actor.locale))
+        return SettingsView(spec, prompt, self._models(spec), allowed_keys_text(actor.locale))
+
+    def _models(self, spec: Specialist) -> list[ModelChoice]:
+        router = self.stores.router
+        return [
+            ModelChoice(id, name, bool(router.is_cleared(id, spec.classification)))
+            for id, name in router.model_names().items()
+        ]
+
+    def _parse(
+        self, actor: Actor, spec: Specialist, key: str, value: str, chunks: tuple[int, int] | None = None
+    ) -> tuple[str, Any]:
+        """``parse_setting`` and the rule it cannot know: a specialist's model must be cleared for its
+        data (the router would otherwise quietly answer with another one). ``chunks``: the chunk size
+        and overlap to check against, when a form changes them together."""
+        models = self._models(spec)
+        if not models and ALIASES.get(key.casefold(), key.casefold()) == "model":
+            raise AppError(Outcome.PRECONDITION, "setting_model_none")
+        size, overlap = chunks or (spec.chunk_size, spec.chunk_overlap)
+        field_name, parsed = parse_setting(key, value, [m.id for m in models], size, overlap, actor.locale)
+        if field_name == "model_id" and not any(m.id == parsed and m.cleared for m in models):
+            cleared = ", ".join(f"{m.name} ({m.id})" for m in models if m.cleared) or "–"
+            raise AppError(
+                Outcome.INVALID,
+                "setting_model_not_cleared",
+                model=parsed,
+                classification=Classification(spec.classification),
+                cleared=cleared,
+            )
+        return field_name, parsed
 
     def configure(self, actor: Actor, key: str, value: str, ref: str | None = None) -> SettingChanged:
         spec = self.target(actor, ref)
-        field_name, parsed = parse_setting(
-            key, value, self.stores.router.model_ids, spec.chunk_size, spec.chunk_overlap, actor.locale
-        )
+        field_name, parsed = self._parse(actor, spec, key, value)
         if field_name == "status":
             raise AppError(Outcome.INVALID, "status_via_publish")
         if field_name in OWN_FIELDS:
@@ -324,24 +374,25 @@ class SpecialistsService(Service):
 
     def save_settings_form(self, actor: Actor, form: dict[str, object]) -> Saved:
         """The Builder settings card: every field goes through the same validation as /indstil."""
-        spec = self.target(actor, None)
-        if form.get("slug") and form.get("slug") != spec.slug:
-            raise AppError(Outcome.CONFLICT, "card_other_specialist")
+        spec = self.card_target(actor, form)
         changes: dict[str, object] = {}
         errors: list[AppError] = []
-        for key in ("temperatur", "top_k", "model"):
+        chunks = {"chunk_size": spec.chunk_size, "chunk_overlap": spec.chunk_overlap}  # checked as changed
+        for key in FORM_KEYS:
             raw = str(form.get(key) or "").strip()
             if not raw or (key == "model" and raw == (spec.model_id or "")):
                 continue
             try:
-                field_name, value = parse_setting(
-                    key, raw, self.stores.router.model_ids, spec.chunk_size, spec.chunk_overlap, actor.locale
+                field_name, value = self._parse(
+                    actor, spec, key, raw, (chunks["chunk_size"], chunks["chunk_overlap"])
                 )
             except AppError as exc:
                 errors.append(exc)
                 continue
             if getattr(spec, field_name) != value:
                 changes[field_name] = value
+                if field_name in chunks:
+                    chunks[field_name] = value
         if errors:
             raise AppError(Outcome.INVALID, "nothing_saved", errors=errors)
         saved = Saved(spec)
@@ -481,6 +532,7 @@ class SpecialistsService(Service):
     ause = offloop(use)
     acreate = offloop(create)
     aedit = offloop(edit)
+    aedited = offloop(edited)
     aprompt = offloop(prompt)
     aprompt_history = offloop(prompt_history)
     aset_prompt = offloop(set_prompt)

@@ -1,4 +1,4 @@
-"""Adaptive Cards for the core's card data: specialist catalogue, Builder settings, welcome, test runs."""
+"""Adaptive Cards for the core's card data: specialists, Builder forms, welcome, test runs, checklist."""
 
 from __future__ import annotations
 
@@ -68,67 +68,74 @@ def _button_column(title: str, submit: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def settings_card(data: dict[str, Any]) -> Attachment:
-    labels = {
-        "title": f"Indstillinger for {data['name']}",
-        "prompt": "Prompt",
-        "model": "Sprogmodel",
-        "default_model": "Standard (katalogets)",
-        "temperature": "Temperatur (0–2)",
-        "top_k": "Kildeuddrag pr. svar (1–20)",
-        "save": "Gem",
-        **data.get("labels", {}),
-    }
-    models = [{"title": labels["default_model"], "value": ""}] + [
-        {"title": m, "value": m} for m in data["models"]
-    ]
-    body = [
+def form_card(data: dict[str, Any]) -> Attachment:
+    """A Builder's form (settings, screening, sharing): the reply it came with, a title, one input per
+    field (help under it), one submit button. Submitted to the dispatcher's forms, which run the same
+    service, validation and audit as the command."""
+    body: list[dict[str, Any]] = []
+    if data.get("intro"):
+        body.append({"type": "TextBlock", "text": data["intro"], "wrap": True})
+    body.append(
         {
             "type": "TextBlock",
-            "text": labels["title"],
+            "text": data["title"],
             "weight": "Bolder",
             "size": "Medium",
-        },
-        {
-            "type": "Input.Text",
-            "id": "prompt",
-            "label": labels["prompt"],
-            "isMultiline": True,
-            "value": data["prompt"],
-            "maxLength": 8000,
-        },
-        {
-            "type": "Input.ChoiceSet",
-            "id": "model",
-            "label": labels["model"],
-            "choices": models,
-            "value": data["model"],
-        },
-        {
-            "type": "Input.Number",
-            "id": "temperatur",
-            "label": labels["temperature"],
-            "min": 0,
-            "max": 2,
-            "value": data["temperature"],
-        },
-        {
-            "type": "Input.Number",
-            "id": "top_k",
-            "label": labels["top_k"],
-            "min": 1,
-            "max": 20,
-            "value": data["top_k"],
-        },
-    ]
-    actions = [
-        {
-            "type": "Action.Submit",
-            "title": labels["save"],
-            "data": {"aarhusai": "save_settings", "slug": data["slug"]},
+            "wrap": True,
+            "separator": bool(data.get("intro")),
         }
-    ]
-    return _card(body, actions)
+    )
+    if data.get("help"):
+        body.append({"type": "TextBlock", "text": data["help"], "isSubtle": True, "wrap": True})
+    for field in data["fields"]:
+        body.append(_input(field))
+        if field.get("help"):
+            body.append(
+                {
+                    "type": "TextBlock",
+                    "text": field["help"],
+                    "isSubtle": True,
+                    "wrap": True,
+                    "spacing": "None",
+                }
+            )
+    submit = data["submit"]
+    return _card(body, [{"type": "Action.Submit", "title": submit["title"], "data": submit["data"]}])
+
+
+def _input(field: dict[str, Any]) -> dict[str, Any]:
+    kind = field["kind"]
+    if kind == "note":
+        return {"type": "TextBlock", "text": field["label"], "wrap": True}
+    element: dict[str, Any] = {"id": field["id"], "label": field["label"]}
+    if kind == "text":
+        element |= {
+            "type": "Input.Text",
+            "value": field.get("value") or "",
+            "maxLength": field.get("max", 500),
+            "isMultiline": bool(field.get("multiline")),
+        }
+    elif kind == "number":
+        element |= {"type": "Input.Number", "value": field["value"], "min": field["min"], "max": field["max"]}
+    elif kind == "choice":
+        element |= {
+            "type": "Input.ChoiceSet",
+            "choices": [{"title": c["title"], "value": c["value"]} for c in field["choices"]],
+            "value": field.get("value") or "",
+            "isMultiSelect": bool(field.get("multi")),
+            "style": "expanded" if field.get("expanded") else "compact",
+        }
+    elif kind == "toggle":
+        element |= {
+            "type": "Input.Toggle",
+            "title": field["title"],
+            "value": field["value"],
+            "valueOn": field["on"],
+            "valueOff": field["off"],
+        }
+    else:
+        raise ValueError(f"unknown form field kind {kind!r}")
+    return element
 
 
 def _visible(text: str) -> str:
@@ -245,11 +252,27 @@ def checklist_card(data: dict[str, Any]) -> Attachment:
                 _button_column(button["title"], {"aarhusai": "command", "name": button["command"]})
             )
         body.append({"type": "ColumnSet", "columns": columns, "spacing": "Small"})
-    body.append({"type": "TextBlock", "text": data["summary"], "wrap": True, "separator": True})
-    pending = data.get("pending")
+    if data.get("summary"):
+        body.append({"type": "TextBlock", "text": data["summary"], "wrap": True, "separator": True})
+    pending = data.get("pending")  # approvals waiting for the reader, each with its button
     if pending:
-        body.append({"type": "TextBlock", "text": pending["title"], "weight": "Bolder", "separator": True})
-        body += [{"type": "TextBlock", "text": f"- {line}", "wrap": True} for line in pending["items"]]
+        if pending.get("title"):
+            body.append(
+                {"type": "TextBlock", "text": pending["title"], "weight": "Bolder", "separator": True}
+            )
+        buttons = pending.get("buttons") or [None] * len(pending["items"])
+        for line, button in zip(pending["items"], buttons, strict=True):
+            columns = [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [{"type": "TextBlock", "text": f"- {line}", "wrap": True}],
+                }
+            ]
+            if button:
+                submit = {"aarhusai": "command", "name": button["command"], "args": button["args"]}
+                columns.append(_button_column(button["title"], submit))
+            body.append({"type": "ColumnSet", "columns": columns})
     return _card(body)
 
 
@@ -259,8 +282,8 @@ def render(text: str, card: dict[str, Any]) -> Attachment | None:
         return tests_card(card)
     if kind == "specialists":
         return specialists_card(card)
-    if kind == "settings":
-        return settings_card(card)
+    if kind == "form":
+        return form_card(card)
     if kind == "welcome":
         return welcome_card(text, card)
     if kind == "checklist":
@@ -289,11 +312,18 @@ def card_text(content: dict[str, Any]) -> str:
                 walk(el.get("items", []), indent)
             elif kind == "FactSet":
                 lines.extend(f"{indent}{f.get('title')}: {f.get('value')}" for f in el.get("facts", []))
-            elif kind and kind.startswith("Input."):
+            elif kind == "Input.Toggle":
+                mark = "x" if el.get("value") == el.get("valueOn", "true") else " "
+                lines.append(f"{indent}[{mark}] {el.get('title') or el.get('label')} [{el.get('id')}=]")
+            elif kind and kind.startswith("Input."):  # [id=]: how the terminal's /kort names the field
                 value = el.get("value", "")
-                choices = ", ".join(str(c.get("title")) for c in el.get("choices", []))
+                titles = {str(c.get("value")): str(c.get("title")) for c in el.get("choices", [])}
+                if titles:  # a choice shows the chosen titles, as Teams does
+                    value = ", ".join(titles.get(v, v) for v in str(value).split(",") if v)
+                choices = ", ".join(titles.values())
+                label = el.get("label") or el.get("title") or el.get("id")
                 lines.append(
-                    f"{indent}{el.get('label', el.get('id'))}: {value}" + (f" ({choices})" if choices else "")
+                    f"{indent}{label} [{el.get('id')}=]: {value}" + (f" ({choices})" if choices else "")
                 )
             elif kind == "ActionSet":
                 lines.append(indent + _actions(el.get("actions", [])))
@@ -320,6 +350,7 @@ def _actions(actions: list[dict[str, Any]]) -> str:
         if data.get("aarhusai") == "use":
             hint = f" → /brug {data.get('slug')}"
         elif data.get("aarhusai") == "command":
-            hint = f" → /{data.get('name')}"
+            args = f" {data['args']}" if isinstance(data.get("args"), str) and data["args"] else ""
+            hint = f" → /{data.get('name')}{args}"
         shown.append(f"[{action.get('title')}{hint}]")
     return " ".join(shown)

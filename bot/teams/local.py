@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -49,14 +50,19 @@ class LocalTeamsChat:
             id=f"local-chat:{user}", conversation_type="personal", tenant_id=LOCAL_TENANT
         )
         self.locale = locale
+        self.buttons: dict[str, Button] = {}  # the last reply's card buttons, by their title
 
     async def send(self, text: str) -> list[str]:
         """Send ``text`` as the user; return the texts of the bot's message replies.
 
         ``/fil <sti>`` (or ``/upload``) sends the file(s) at that path the way Teams does: as
         ``file.download.info`` attachments whose ``downloadUrl`` a one-shot loopback server answers.
+        ``/kort <knap>[: felt=værdi; …]`` (or ``/card``) presses a button of the last card, with the
+        card's inputs as shown and the fields given changed, as Teams submits them.
         """
         head, _, rest = text.strip().partition(" ")
+        if head.casefold() in ("/kort", "/card"):
+            return await self._press(rest)
         if head.casefold() in ("/fil", "/upload") and rest.strip():
             paths = await asyncio.to_thread(_expand, rest.strip())
             if not paths:
@@ -85,9 +91,96 @@ class LocalTeamsChat:
             locale=self.locale,
             **({"attachments": attachments} if attachments else {}),
         )
+        return await self._turn(activity)
+
+    async def _turn(self, activity: Activity) -> list[str]:
         response = await self.bot.adapter.process_activity(ClaimsIdentity(), activity, self.bot.app.on_turn)
-        replies = ((response.body or {}) if response else {}).get("activities", [])
-        return [_as_text(r) for r in replies if r.get("type") == ActivityTypes.message]
+        replies = [
+            r
+            for r in ((response.body or {}) if response else {}).get("activities", [])
+            if r.get("type") == ActivityTypes.message
+        ]
+        buttons = {b.title.casefold(): b for r in replies for b in _buttons(r)}
+        if buttons:
+            self.buttons = buttons
+        return [_as_text(r) for r in replies]
+
+    async def _press(self, args: str) -> list[str]:
+        title, _, fields = args.partition(":")
+        button = self.buttons.get(title.strip().casefold())
+        if button is None:
+            known = ", ".join(b.title for b in self.buttons.values()) or "ingen"
+            return [f"Fejl: intet kort har knappen '{title.strip()}'. Knapper: {known}."]
+        value = {**button.inputs, **button.data}
+        for part in fields.split(";"):
+            key, sep, raw = part.partition("=")
+            if not sep or (key.strip() not in button.choices and key.strip() not in button.inputs):
+                if part.strip():
+                    return [
+                        f"Fejl: kortet har ikke feltet '{key.strip()}'. Felter: {', '.join(button.inputs)}."
+                    ]
+                continue
+            choices = button.choices.get(key.strip(), {})
+            value[key.strip()] = ",".join(
+                choices.get(v.strip().casefold(), v.strip()) for v in raw.split(",")
+            )
+        activity = Activity(
+            type=ActivityTypes.message,
+            id=uuid.uuid4().hex,
+            channel_id="msteams",
+            service_url="http://localhost/local-chat",
+            delivery_mode=DeliveryModes.expect_replies,
+            from_property=self.user,
+            recipient=ChannelAccount(id="aarhusai-bot", name="AarhusAI"),
+            conversation=self.conversation,
+            locale=self.locale,
+            value=value,
+        )
+        return await self._turn(activity)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An Action.Submit of a card: what it submits, and the inputs of its card as Teams would send them."""
+
+    title: str
+    data: dict[str, Any]
+    inputs: dict[str, str]  # id → the value shown
+    choices: dict[str, dict[str, str]]  # id → choice title (casefolded) → value, so a title can be typed
+
+
+def _buttons(activity: dict[str, Any]) -> list[Button]:
+    found: list[Button] = []
+    for attachment in activity.get("attachments") or []:
+        content = attachment.get("content")
+        if attachment.get("contentType") == ADAPTIVE and isinstance(content, dict):
+            found += _card_buttons(content)
+    return found
+
+
+def _card_buttons(card: dict[str, Any]) -> list[Button]:
+    inputs: dict[str, str] = {}
+    choices: dict[str, dict[str, str]] = {}
+    submits: list[dict[str, Any]] = []
+    stack: list[Any] = [card]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list):
+            stack[:0] = node
+            continue
+        if not isinstance(node, dict):
+            continue
+        kind = str(node.get("type", ""))
+        if kind.startswith("Input.") and node.get("id"):
+            inputs[node["id"]] = "" if node.get("value") is None else str(node["value"])
+            if node.get("choices"):
+                choices[node["id"]] = {
+                    str(c.get("title", "")).casefold(): str(c.get("value", "")) for c in node["choices"]
+                }
+        elif kind == "Action.Submit" and isinstance(node.get("data"), dict):
+            submits.append(node)
+        stack[:0] = [v for v in node.values() if isinstance(v, dict | list)]
+    return [Button(str(a.get("title", "")), a["data"], inputs, choices) for a in submits]
 
 
 def _as_text(activity: dict[str, Any]) -> str:

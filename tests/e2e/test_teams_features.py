@@ -490,3 +490,55 @@ def test_cited_answer_in_the_web_ui(playground: Playground, personal_chat_uses_r
         pytest.xfail(
             f"SmolLM2 wrote no usable [n] marker in {len(attempts)} tries, pills unchecked: {attempts}"
         )
+
+
+def _press(playground: Playground, chat: str, card_message: Exchange, value: dict[str, Any]) -> Exchange:
+    """Press a card's button (``value``: its data and the card's inputs) and return the bot's one reply."""
+    assert card_message.id
+    mark = playground.submit_card(chat, card_message.id, value)
+    submitted = playground._wait(
+        lambda: next(
+            (e for e in playground.delivered(chat, since=mark) if e.activity.get("value") == value),
+            None,
+        ),
+        60,
+        "the card submit to reach the bot",
+    )
+    assert_2xx(submitted)
+    [reply] = playground.wait_for_replies_to(submitted.id or "", chat, since=mark)
+    return reply
+
+
+def test_checklist_card_leads_to_the_screening_card_which_is_filled_and_submitted(
+    playground: Playground,
+) -> None:
+    """A new draft's checklist card → its screening button → the screening card, filled in and
+    submitted → the checklist again, with the screening done and the classification it set."""
+    chat = playground.personal_chat_id
+    [created] = playground.wait_for_replies(playground.send(chat, "/new Formguide"))
+    checklist = card_of(created)
+    buttons = {n["title"]: n for n in walk(checklist) if n.get("type") == "Action.Submit"}
+    fill = buttons[t("checklist_fill_button", "en")]
+    assert fill["data"] == {"aarhusai": "command", "name": "screening"}, buttons
+
+    shown = _press(playground, chat, created, fill["data"])
+    form = card_of(shown)
+    inputs = {n["id"]: n for n in walk(form) if str(n.get("type", "")).startswith("Input.")}
+    assert set(inputs) == {"formål", "data", "kilder", "hjemmel", "dpia", "ansvarlig"}, inputs
+    assert inputs["data"]["isMultiSelect"] is True and inputs["dpia"]["type"] == "Input.Toggle"
+    assert inputs["formål"]["label"] == t("screening_field_purpose", "en")  # the Playground writes en-US
+    [save] = form["actions"]
+    assert save["title"] == t("screening_card_save", "en")
+
+    answers = {
+        "formål": "Guidance on forms",
+        "data": "ingen",
+        "kilder": "interne",
+        "hjemmel": "internal guidance",
+        "dpia": "nej",
+        "ansvarlig": "Alex Wilber",
+    }
+    saved = _press(playground, chat, shown, {**save["data"], **answers})
+    texts = [n["text"] for n in walk(card_of(saved)) if n.get("type") == "TextBlock"]
+    done = t("checklist_screened", "en", classification="intern")
+    assert any(done in x for x in texts), (texts, playground.explain(saved))
