@@ -388,7 +388,9 @@ def eval_export_promptfoo(
     out: Annotated[Path, typer.Option("--out", help="Config-filen, fx promptfooconfig.yaml.")] = Path(
         "promptfooconfig.yaml"
     ),
-    url: Annotated[str, typer.Option("--url", help="Tjenestens adresse (uden /v1).")] = "http://127.0.0.1:3978",
+    url: Annotated[
+        str, typer.Option("--url", help="Tjenestens adresse (uden /v1).")
+    ] = "http://127.0.0.1:3978",
     key_env: Annotated[
         str, typer.Option("--key-env", help="Miljøvariablen med API-nøglen, som promptfoo læser.")
     ] = "AARHUSAI_API_KEY",

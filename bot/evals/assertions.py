@@ -2,8 +2,9 @@
 semantics promptfoo gives its own types (``bot.evals.promptfoo`` writes the project's types as
 JavaScript with the same semantics, so both runners agree case by case).
 
-``refuses`` (promptfoo's name: ``is-refusal``, here in Danish too) means the specialist said its sources do not cover the question: the relevance gate found
-nothing, or the model wrote one of the refusal phrases below (the prompt tells it to). ``language``
+``refuses`` (promptfoo's name: ``is-refusal``, here in Danish too) means the specialist said its
+sources do not cover the question: the relevance gate found nothing, or the model wrote one of the
+refusal phrases below (the prompt tells it to). ``language``
 is a word-list test (Danish and English function words), enough to tell a Danish answer from an
 English one, not to grade Danish. ``llm-rubric`` is graded by a judge model that is itself cleared
 for the specialist's data; with none, it is skipped with a note (never counted as passed).

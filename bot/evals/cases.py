@@ -60,6 +60,7 @@ ASSERTION_TYPES: dict[str, str] = {
 REFUSAL_TYPES = {"refuses": True, "is-refusal": True, "not-refuses": False, "not-is-refusal": False}
 CODE_TYPES = ("javascript", "python", "ruby", "webhook")
 UNSUPPORTED_KEYS = ("transform", "contextTransform", "provider")
+TEST_OPTIONS = ("transform", "postprocess", "transformVars", "provider", "rubricPrompt")
 LANGUAGES = ("da", "en")
 MAX_CASES = 2000
 MAX_QUESTION_CHARS = 4000
@@ -145,8 +146,15 @@ def parse_case_file(text: str, name: str = "<tekst>") -> CaseFile:
         if len(question) > MAX_QUESTION_CHARS:
             raise CaseFileError(f"{name}:{line}: spørgsmålet er over {MAX_QUESTION_CHARS} tegn")
         if question.strip().startswith("file://"):
-            raise CaseFileError(f"{name}:{line}: et spørgsmål må ikke begynde med file:// (promptfoo læser filen)")
-        asserts = _asserts(name, item.get("assert", []), line)
+            raise CaseFileError(
+                f"{name}:{line}: et spørgsmål må ikke begynde med file:// (promptfoo læser filen)"
+            )
+        changed = [k for k in ("threshold", "provider", "providerOutput") if k in item] + [
+            f"options.{k}" for k in TEST_OPTIONS if k in (item.get("options") or {})
+        ]
+        if changed:  # each changes what passes in promptfoo; this runner would ignore it
+            raise CaseFileError(f"{name}:{line}: '{changed[0]}' understøttes ikke af aarhusai eval run")
+        asserts = _asserts(name, item.get("assert", []), line, question.strip())
         if not asserts and not defaults:
             raise CaseFileError(f"{name}:{line}: testen har ingen assert")
         cases.append(EvalCase(question.strip(), defaults + asserts, line, str(item.get("description", ""))))
@@ -157,7 +165,7 @@ def parse_case_file(text: str, name: str = "<tekst>") -> CaseFile:
     return CaseFile(str(raw.get("description", "")), tuple(cases))
 
 
-def _asserts(name: str, items: Any, line: int) -> tuple[Assertion, ...]:
+def _asserts(name: str, items: Any, line: int, question: str = "") -> tuple[Assertion, ...]:
     if not isinstance(items, list):
         raise CaseFileError(f"{name}:{line}: 'assert:' skal være en liste")
     found = []
@@ -168,7 +176,8 @@ def _asserts(name: str, items: Any, line: int) -> tuple[Assertion, ...]:
         try:
             found.append(assertion_from(item, at))
         except ValueError as exc:
-            raise CaseFileError(f"{name}:{at}: {exc}") from None
+            case = f" (testen «{question[:80]}»)" if question else " (defaultTest)"
+            raise CaseFileError(f"{name}:{at}: {exc}{case}") from None
     return tuple(found)
 
 
@@ -185,6 +194,9 @@ def assertion_from(item: dict[str, Any], line: int = 0) -> Assertion:
     for key in UNSUPPORTED_KEYS:
         if key in item:
             raise ValueError(f"'{key}' understøttes ikke af aarhusai eval run")
+    weight = item.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+        raise ValueError("'weight' skal være et positivt tal (promptfoo lader weight 0 bestå altid)")
     wanted = ASSERTION_TYPES[kind]
     value = item.get("threshold") if wanted == MS else item.get("value")
     return Assertion(kind, _value(kind, wanted, value), line)

@@ -28,12 +28,7 @@ NATIVE = {
     "word-count",
     "latency",
     "llm-rubric",
-    *(
-        f"{neg}{case}contains-{how}"
-        for neg in ("", "not-")
-        for case in ("", "i")
-        for how in ("any", "all")
-    ),
+    *(f"{neg}{case}contains-{how}" for neg in ("", "not-") for case in ("", "i") for how in ("any", "all")),
 }
 
 # the /v1 answer: text as output; citations and how the answer ended as metadata
@@ -75,7 +70,8 @@ const shown = new Set((m.citations || []).map((c) => c.n));
 const used = [...String(output).matchAll(/\\[([0-9]+)\\]/g)].map((x) => Number(x[1]));
 const unknown = [...new Set(used.filter((n) => !shown.has(n)))].sort((a, b) => a - b);
 const pass = unknown.length === 0;
-return { pass, score: pass ? 1 : 0, reason: pass ? 'alle [n] findes' : 'ukendte henvisninger: ' + unknown };"""
+const reason = pass ? 'alle [n] findes' : 'ukendte henvisninger: ' + unknown;
+return { pass, score: pass ? 1 : 0, reason };"""
 
 
 def _language(value: str) -> str:

@@ -47,7 +47,9 @@ def python_pattern(pattern: str) -> str:
                 out.append(f"[^{JS_SPACE}]")
             elif e in "sS":  # [\s\S] is everything in both; \S alone in a class is not the same set
                 if pattern.startswith("-", i + 2) and not pattern.startswith("-]", i + 2):
-                    raise RegexDialectError(f"\\{e}- i en tegnklasse betyder ikke det samme i Python og JavaScript")
+                    raise RegexDialectError(
+                        f"\\{e}- i en tegnklasse betyder ikke det samme i Python og JavaScript"
+                    )
                 out.append(JS_SPACE if e == "s" else "\\S")
                 class_escapes.add(e)
             else:
@@ -59,7 +61,9 @@ def python_pattern(pattern: str) -> str:
             if c == "]":
                 in_class = False
                 if "S" in class_escapes and "s" not in class_escapes:
-                    raise RegexDialectError("\\S i en tegnklasse betyder ikke det samme i Python og JavaScript")
+                    raise RegexDialectError(
+                        "\\S i en tegnklasse betyder ikke det samme i Python og JavaScript"
+                    )
             elif c == "[" and pattern.startswith("[:", i):
                 raise RegexDialectError("[: i en tegnklasse betyder ikke det samme i Python og JavaScript")
             out.append(c)
@@ -79,9 +83,9 @@ def python_pattern(pattern: str) -> str:
             rest = pattern[i + 1 :]
             if not rest.startswith(GROUP_STARTS):
                 raise RegexDialectError(
-                    "(?…) er kun tilladt som (?:…), (?=…), (?!…), (?<=…) og (?<!…): indlejrede flag som (?i), "
-                    "navngivne grupper og atomare grupper findes ikke i begge sprog (skriv fx [Pp]as i stedet "
-                    "for (?i)pas)"
+                    "(?…) er kun tilladt som (?:…), (?=…), (?!…), (?<=…) og (?<!…): indlejrede flag som "
+                    "(?i), navngivne grupper og atomare grupper findes ikke i begge sprog (skriv fx [Pp]as "
+                    "i stedet for (?i)pas)"
                 )
             start = next(s for s in GROUP_STARTS if rest.startswith(s))
             out.append("(" + start)
@@ -105,7 +109,9 @@ def python_pattern(pattern: str) -> str:
             quantified = True
             continue
         if c == "{" and pattern.startswith("{,", i):
-            raise RegexDialectError("{,n} er en kvantor i Python, men bogstavelig tekst i JavaScript: skriv {0,n}")
+            raise RegexDialectError(
+                "{,n} er en kvantor i Python, men bogstavelig tekst i JavaScript: skriv {0,n}"
+            )
         quantified = False
         if c == ".":
             out.append(JS_DOT)
