@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from bot.errors import ConfigError
+
 JS_SPACE = "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 JS_DOT = "[^\\n\\r\\u2028\\u2029]"
 SAME_ESCAPES = set("dDwWsSbBnrtfvxu0123456789")
@@ -21,7 +23,7 @@ GROUP_STARTS = ("?:", "?=", "?!", "?<=", "?<!")
 QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
 
 
-class RegexDialectError(ValueError):
+class RegexDialectError(ConfigError, ValueError):
     """The pattern is not read the same way by Python and JavaScript; ``str()`` says why, in Danish."""
 
 
