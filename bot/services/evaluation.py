@@ -30,7 +30,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.domain import AppError, AuditAction, Outcome, Permission
 from bot.evals.assertions import Judge, Observed, check_all, language_of
-from bot.evals.cases import Assertion, CaseFile, EvalCase
+from bot.evals.cases import Assertion, CaseFile, EvalCase, assertion_from
 from bot.evals.report import model_summary
 from bot.llm.router import GenerationOutcome
 from bot.rag.embeddings import E5_SMALL, MINILM, Embedder, shared_embedder
@@ -79,11 +79,7 @@ class CaseReport:
 
 
 def _assertion_json(assertion: Assertion) -> dict[str, Any]:
-    return (
-        {"type": assertion.type}
-        if assertion.value is None
-        else {"type": assertion.type, "value": assertion.value}
-    )
+    return assertion.as_json()
 
 
 @dataclass
@@ -155,7 +151,7 @@ class EvaluationService(Service):
             tuple(
                 EvalCase(
                     row.question,
-                    tuple(Assertion(a["type"], a.get("value"), n) for a in json.loads(row.asserts)),
+                    tuple(assertion_from(a, n) for a in json.loads(row.asserts)),
                     n,
                 )
                 for n, row in enumerate(rows, start=1)
