@@ -214,7 +214,8 @@ class Dispatcher:
             context=turn.context,
             stream_every_s=channel.update_every_s,
         )
-        answer = await self.app.answering.answer(question, channel.update)
+        answering, locale = self.app.answering, turn.actor.locale
+        answer = await answering.answer(question, channel.update)
         return Reply(
             answer.text,
             kind=answer.kind,
@@ -222,6 +223,10 @@ class Dispatcher:
             model=answer.model,
             generated=answer.generated,
             message_id=answer.message_id,
+            byline=answering.byline(answer.model, locale) if answer.generated else None,
+            label=answering.label(turn.context.spec.classification, locale)
+            if answer.kind == "answer"
+            else None,
         )
 
     # -- the other activities of a conversation ---------------------------------------------------

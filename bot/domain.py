@@ -179,6 +179,8 @@ class AnswerOutcome(StrEnum):
     PII_BLOCKED = "pii_blocked"
     MODEL_ERROR = "model_error"
     WITHHELD = "withheld"  # the model repeated its instructions; the answer was not shown
+    STOPPED = "stopped"  # the reader pressed Stop: kept as far as it got, nothing more sent
+    CUT = "cut"  # the door's time for one answer ran out (Teams: 2 minutes a stream): sent as far as it got
 
 
 # -- slugs: one rule for specialists and departments ----------------------------------------------

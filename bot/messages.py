@@ -373,6 +373,29 @@ MESSAGES.update(
             "da": "Indstillinger for **{name}**: {current}.\nTilladte: {allowed}.",
             "en": "Settings of **{name}**: {current}.\nAllowed: {allowed}.",
         },
+        "byline": {"da": "Skrevet af {model}", "en": "Written by {model}"},
+        "byline_where": {"da": "Skrevet af {model} · {where}", "en": "Written by {model} · {where}"},
+        "label_offentlig": {
+            "da": "Specialisten ser kun offentlige oplysninger.",
+            "en": "The specialist sees public information only.",
+        },
+        "label_intern": {
+            "da": "Specialisten ser interne oplysninger uden personoplysninger.",
+            "en": "The specialist sees internal information without personal data.",
+        },
+        "label_fortrolig": {
+            "da": "Specialisten kan se almindelige personoplysninger.",
+            "en": "The specialist may see ordinary personal data.",
+        },
+        "label_personfølsom": {
+            "da": "Specialisten kan se følsomme personoplysninger og CPR-numre.",
+            "en": "The specialist may see sensitive personal data and CPR numbers.",
+        },
+        "answer_stopped": {"da": "Du stoppede svaret her.", "en": "You stopped the answer here."},
+        "answer_cut": {
+            "da": "Svaret blev afbrudt, fordi det tog for lang tid. Stil gerne et mere afgrænset spørgsmål.",
+            "en": "The answer was cut off because it took too long. Try a narrower question.",
+        },
         "card_title": {"da": "Indstillinger for {name}", "en": "Settings of {name}"},
         "card_name": {"da": "Navn", "en": "Name"},
         "card_description": {

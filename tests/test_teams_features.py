@@ -66,7 +66,14 @@ async def bot(
 ) -> AsyncIterator[Bot]:
     catalogue = write_catalogue(
         tmp_path / "m.yaml",
-        {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
+        {
+            "id": "lokal",
+            "name": "Lokal Llama",
+            "location": "testserveren",
+            "base_url": model_server.base_url,
+            "model": "lokal",
+            "max_retries": 0,
+        },
     )
     services = make_services(admins=BUILDER, models_file=catalogue)
     spec = services.stores.specialists.create("Regler", BUILDER, slug="regler")
@@ -116,11 +123,20 @@ async def test_personal_chat_streams_informative_then_text_then_final_with_citat
     assert all(gap >= 0.5 for gap in gaps)
     assert len(updates) <= (bot.connector.times[-1] - bot.connector.times[0]) + 1
     final = sent[-1]
-    assert final["type"] == "message" and final["text"] == model_server.reply
+    # the answer, then which model wrote it and where it runs (from the catalogue)
+    assert final["type"] == "message"
+    assert final["text"] == f"{model_server.reply}\n\n_Skrevet af Lokal Llama · testserveren_"
     assert _stream_info(final)["streamType"] == "final" and _stream_info(final)["streamId"] in ids
     ai = _ai_entity(final)
     assert ai and ai["additionalType"] == ["AIGeneratedContent"]
     assert [c["position"] for c in ai["citation"]] == [1, 2]
+    # the specialist's classification as a sensitivity label, on the message and on each citation
+    label = {"@type": "CreativeWork", "name": "Intern"}
+    assert (
+        label.items() <= ai["usageInfo"].items()
+        and "uden personoplysninger" in ai["usageInfo"]["description"]
+    )
+    assert all(label.items() <= c["appearance"]["usageInfo"].items() for c in ai["citation"])
     assert all(
         len(c["appearance"]["name"]) <= 80 and len(c["appearance"]["abstract"]) <= 160 for c in ai["citation"]
     )

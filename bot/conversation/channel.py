@@ -24,13 +24,23 @@ class ReplyChannel(Protocol):
         door knows it already (a Teams stream), else None."""
 
     async def update(self, text: str) -> None:
-        """The answer so far, already made safe."""
+        """The answer so far, already made safe. Raises ``AnswerStopped`` when it must end now."""
 
     async def notify(self, text: str) -> None:
         """A line of its own, outside the answer."""
 
     async def send(self, reply: Reply) -> str | None:
         """Deliver the final reply; the id of the message that carries it, when there is one."""
+
+
+class AnswerStopped(Exception):
+    """Raised by ``ReplyChannel.update`` when the answer must end now: the reader pressed Stop
+    (``by_reader``: the door sends nothing more), or the door's time for one answer ran out (the
+    final reply still goes, with what was written so far). The core stops the model at once."""
+
+    def __init__(self, by_reader: bool) -> None:
+        super().__init__("stopped by the reader" if by_reader else "out of time")
+        self.by_reader = by_reader
 
 
 Sink = Callable[[str], Awaitable[None]]

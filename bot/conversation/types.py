@@ -84,3 +84,13 @@ class Reply:
     model: str | None = None
     generated: bool = False  # True when a language model wrote the text (the "AI generated" label)
     message_id: int | None = None  # the stored exchange, for feedback and full passages
+    byline: str | None = None  # which model wrote it and where it runs, in the reader's language
+    label: Label | None = None  # what data the specialist may see (Teams: a sensitivity label)
+
+
+@dataclass(frozen=True)
+class Label:
+    """The specialist's data classification as people read it (Teams shows it as a sensitivity label)."""
+
+    name: str
+    description: str

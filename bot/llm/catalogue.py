@@ -57,6 +57,11 @@ class ModelSpec(BaseModel):
         max_length=80,
         description="The name Builders and users read (e.g. 'Mistral Small 3.2'); default: id.",
     )
+    location: str | None = Field(
+        None,
+        max_length=80,
+        description="Where it runs, as users read it under each answer (e.g. 'kommunens egen server').",
+    )
     api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
     max_context: int = Field(8192, ge=256, description="Context window in tokens.")
     max_output_tokens: int = Field(1024, ge=1)

@@ -24,6 +24,7 @@ answering service to record.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -129,6 +130,11 @@ class ModelRouter:
         if self.catalogue.empty:
             return []
         return [c.id for c in self.plan(classification).candidates]
+
+    def shown_model(self, model_id: str) -> tuple[str, str | None] | None:
+        """A model's name and where it runs, as the catalogue tells people (None: not in it)."""
+        spec = self.catalogue.get(model_id)
+        return (spec.shown_name, spec.location) if spec else None
 
     def model_names(self) -> dict[str, str]:
         """Every catalogue model's id and the name people read."""
@@ -308,9 +314,12 @@ async def _call(client: ChatClient, messages: list[BaseMessage], on_chunk: TextS
     if on_chunk is None:
         return await client.complete(messages)
     parts: list[str] = []
-    async for chunk in client.stream(messages):
-        parts.append(chunk)
-        await on_chunk(chunk)
+    # closed at once when ``on_chunk`` raises (the reader pressed Stop): the connection to the model
+    # server goes with it, and vLLM aborts a request whose client has gone, so the GPU stops too
+    async with contextlib.aclosing(client.stream(messages)) as chunks:
+        async for chunk in chunks:
+            parts.append(chunk)
+            await on_chunk(chunk)
     return "".join(parts)
 
 

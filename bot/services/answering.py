@@ -16,15 +16,16 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from bot import metrics
-from bot.conversation.types import Citation, ConversationRef, Exchange
-from bot.domain import AnswerOutcome, AppError, AuditAction, Outcome, SpecialistKind, Status
+from bot.conversation.channel import AnswerStopped
+from bot.conversation.types import Citation, ConversationRef, Exchange, Label
+from bot.domain import AnswerOutcome, AppError, AuditAction, Classification, Outcome, SpecialistKind, Status
 from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
-from bot.messages import t
+from bot.messages import t, t_enum
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
 from bot.services.actor import Actor
@@ -114,6 +115,20 @@ class AnsweringService(Service):
 
     def informative_key(self, spec: Specialist) -> str:
         return "searching" if spec.kind == SpecialistKind.SOURCES else "thinking"
+
+    def byline(self, model_id: str | None, locale: str) -> str | None:
+        """Which model wrote an answer and where it runs (the municipality's duty to tell its users)."""
+        shown = self.router.shown_model(model_id) if model_id else None
+        if shown is None:
+            return None
+        name, where = shown
+        return t("byline_where" if where else "byline", locale, model=name, where=where or "")
+
+    @staticmethod
+    def label(classification: str, locale: str) -> Label:
+        """What data the specialist may see, as a Teams sensitivity label."""
+        value = Classification(classification)
+        return Label(t_enum(value, locale).capitalize(), t(f"label_{value.value}", locale))
 
     async def answer(self, q: Question, on_text: TextSink | None = None) -> Answer:
         """Answer ``q``; ``on_text`` receives the sanitised answer so far while it is generated."""
@@ -216,19 +231,24 @@ class AnsweringService(Service):
                 last = shown
                 try:
                     await on_text(warning + shown)
+                except AnswerStopped:
+                    raise
                 except Exception:  # the answer so far is optional: the final reply still carries it
                     log.warning("the door refused the answer so far; no more updates", exc_info=True)
                     updates_failed = True
 
-        generation = await self.router.generate(
-            spec.classification,
-            messages,
-            requested=q.model or spec.model_id,
-            only=q.model is not None,
-            user_texts=(q.text, *(h.question for h in history)),
-            on_chunk=stream if on_text is not None else None,
-            plan=plan,
-        )
+        try:
+            generation = await self.router.generate(
+                spec.classification,
+                messages,
+                requested=q.model or spec.model_id,
+                only=q.model is not None,
+                user_texts=(q.text, *(h.question for h in history)),
+                on_chunk=stream if on_text is not None else None,
+                plan=plan,
+            )
+        except AnswerStopped as stop:  # the model request is closed already (bot.llm.router._call)
+            return await self._stopped(q, stop, "".join(raw), guard, citations, policy, warning)
         if raw and shown_at:  # the last words, held back by the pace above, go out as well
             shown_at = 0.0
             await stream("")
@@ -268,6 +288,32 @@ class AnsweringService(Service):
             warning + text, "answer", AnswerOutcome.ANSWERED, citations, generation.model, generated=True
         )
         return await self._record(q, answer, decision)
+
+    async def _stopped(
+        self,
+        q: Question,
+        stop: AnswerStopped,
+        raw: str,
+        guard: InstructionGuard,
+        citations: list[Citation],
+        policy: LinkPolicy,
+        warning: str,
+    ) -> Answer:
+        """The answer as far as it got, kept (and, when the door ran out of time, sent) with a line
+        saying it was stopped; checked like any answer (streamed text is never redacted text, so
+        there are no placeholders to restore)."""
+        locale = q.actor.locale
+        text = (await asyncio.to_thread(sanitise, raw, policy, locale)).strip()
+        if guard.leaks(text):
+            text = ""
+        if q.spec.kind == SpecialistKind.SOURCES:
+            text = grounding.settle_markers(text, citations, locale) if text else ""
+        note = t("answer_stopped" if stop.by_reader else "answer_cut", locale)
+        outcome = AnswerOutcome.STOPPED if stop.by_reader else AnswerOutcome.CUT
+        answer = Answer(
+            f"{warning}{text}\n\n_{note}_".lstrip(), "answer", outcome, citations, generated=bool(text)
+        )
+        return await self._record(q, answer)
 
     def _messages(
         self,

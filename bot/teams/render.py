@@ -6,9 +6,13 @@ from __future__ import annotations
 import re
 
 from microsoft_agents.activity import Activity, ActivityTypes
-from microsoft_agents.activity.entity.ai_entity import ClientCitation, ClientCitationAppearance
+from microsoft_agents.activity.entity.ai_entity import (
+    ClientCitation,
+    ClientCitationAppearance,
+    SensitivityUsageInfo,
+)
 
-from bot.conversation.types import Citation, Reply
+from bot.conversation.types import Citation, Label, Reply
 from bot.llm.output import LinkPolicy, sanitise
 from bot.teams.cards import render as render_card
 
@@ -33,19 +37,37 @@ def citation_title(c: Citation) -> str:
     return _cut(f"{c.source}, s. {c.page}" if c.page else c.source, TITLE_CHARS)
 
 
-def client_citations(text: str, citations: list[Citation]) -> list[ClientCitation]:
-    """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none)."""
+def client_citations(
+    text: str, citations: list[Citation], usage: SensitivityUsageInfo | None = None
+) -> list[ClientCitation]:
+    """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none), each
+    with the specialist's sensitivity label."""
     used = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     chosen = [c for c in citations if c.n in used] or citations
     return [
         ClientCitation(
             position=c.n,
             appearance=ClientCitationAppearance(
-                name=citation_title(c), abstract=_cut(c.text, ABSTRACT_CHARS)
+                name=citation_title(c), abstract=_cut(c.text, ABSTRACT_CHARS), usage_info=usage
             ),
         )
         for c in chosen[:MAX_CITATIONS]
     ]
+
+
+def usage_info(label: Label | None) -> SensitivityUsageInfo | None:
+    """The specialist's classification as Teams' sensitivity label (``usageInfo``)."""
+    if label is None:
+        return None
+    return SensitivityUsageInfo(name=_cut(label.name, TITLE_CHARS), description=_cut(label.description, 200))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def byline_text(byline: str) -> str:
+    """The model's name and where it runs, in italics under the answer (catalogue text, escaped)."""
+    return "_" + _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(byline.split())) + "_"
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
@@ -84,7 +106,8 @@ def visible_placeholders(text: str) -> str:
 def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Activity:
     """Add the AI label + citations and the feedback buttons to the message carrying an answer."""
     if reply.kind == "answer" and (reply.generated or reply.citations):
-        activity.add_ai_metadata(client_citations(activity.text or "", reply.citations) or None)
+        usage = usage_info(reply.label)
+        activity.add_ai_metadata(client_citations(activity.text or "", reply.citations, usage) or None, usage)
         if not reply.generated:  # passages quoted verbatim: cited, but not "AI generated"
             activity.entities[-1].additional_type = []  # type: ignore[index, union-attr]
     if feedback and reply.kind == "answer":
@@ -97,6 +120,8 @@ def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Acti
 def to_activities(reply: Reply) -> list[Activity]:
     """One or more message activities; the last one carries citations, labels, feedback and the card."""
     text = reply.text if reply.kind == "answer" else visible_placeholders(reply.text)
+    if reply.byline and text:
+        text = f"{text}\n\n{byline_text(reply.byline)}"
     parts = split_text(text) if text else [""]
     activities = [Activity(type=ActivityTypes.message, text=part, text_format="markdown") for part in parts]
     last = activities[-1]

@@ -3,7 +3,10 @@
 Personal chat: a typing activity with a ``streaminfo`` entity (``informative``) whose id becomes the
 stream id, then typing activities with the text so far (``streaming``, at most one a second), then the
 final message (``final``) carrying citations, the AI label and the feedback buttons. Teams caps a
-stream at two minutes: after ``MAX_STREAM_S`` no more updates are sent and the final message follows.
+stream at two minutes: after ``MAX_STREAM_S`` the answer ends (``AnswerStopped``: the model request is
+closed) and the final message follows with what was written and a line saying it was cut. When the
+reader presses Stop, Teams answers the next update with 403: the answer ends the same way, and nothing
+more is sent in that stream (the core still keeps it, marked stopped).
 Group chats and channels cannot stream: they get one informative placeholder and one final message.
 """
 
@@ -12,10 +15,12 @@ from __future__ import annotations
 import logging
 import time
 
+import aiohttp
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.activity.entity.stream_info import StreamInfo
 from microsoft_agents.hosting.core import TurnContext
 
+from bot.conversation.channel import AnswerStopped
 from bot.conversation.types import Reply
 from bot.teams.outbound import SKIPPED_ID
 from bot.teams.render import to_activities
@@ -42,6 +47,7 @@ class TeamsStream:
         self.sent_updates = 0
         self.started_answer = False  # progress was shown: the final message closes it
         self.updates_refused = False  # Teams refused an update: no more of them, the final still goes
+        self.stopped_by_reader = False  # the Stop button: nothing more goes into this stream
 
     async def progress(self, text: str) -> str | None:
         """The informative update; in a personal chat its id is the stream's, which the final
@@ -54,6 +60,8 @@ class TeamsStream:
         await self.context.send_activity(Activity(type=ActivityTypes.message, text=text))
 
     async def send(self, reply: Reply) -> str | None:
+        if self.stopped_by_reader:  # Teams closed the stream; the reader sees what they stopped
+            return self.stream_id
         if self.started_answer:
             return await self.finish(reply)
         reply_id = None
@@ -83,7 +91,9 @@ class TeamsStream:
         if not self.streaming or self.stream_id is None or self.updates_refused:
             return
         now = time.monotonic()
-        if now - self.last_sent < MIN_INTERVAL_S or now - self.started > MAX_STREAM_S:
+        if now - self.started > MAX_STREAM_S:
+            raise AnswerStopped(by_reader=False)
+        if now - self.last_sent < MIN_INTERVAL_S:
             return
         self.sequence += 1
         try:
@@ -98,6 +108,13 @@ class TeamsStream:
                     ],
                 )
             )
+        except aiohttp.ClientResponseError as exc:
+            if exc.status == 403:  # the reader pressed Stop (or Teams ended the stream): end it now
+                self.stopped_by_reader = True
+                raise AnswerStopped(by_reader=True) from exc
+            log.warning("Teams refused a stream update (%s); the final message follows", exc.status)
+            self.updates_refused = True
+            return
         except Exception:  # the answer so far is optional: its failure must not cost the answer
             log.warning("Teams refused a stream update; the final message follows", exc_info=True)
             self.updates_refused = True

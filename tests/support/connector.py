@@ -19,6 +19,8 @@ class FakeConnector:
 
     activities: list[dict[str, Any]] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before accepting again
+    stop_streams: bool = False  # answer stream updates with 403, as Teams does after the Stop button
+    refused: list[dict[str, Any]] = field(default_factory=list)  # the updates refused that way
     failures: int = 0
     times: list[float] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
@@ -46,6 +48,10 @@ class FakeConnector:
     async def _receive(self, request: web.Request) -> web.Response:
         self.authorizations.append(request.headers.get("Authorization"))
         body = await request.json() if request.can_read_body else {}
+        if self.stop_streams and _stream_type(body) == "streaming":
+            self.refused.append(body)
+            error = {"code": "ContentStreamNotAllowed", "message": "Content stream was cancelled by user."}
+            return web.json_response({"error": error}, status=403)
         if self.fail_next:
             self.failures += 1
             return web.json_response(
@@ -66,6 +72,13 @@ class FakeConnector:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.messages()
+
+
+def _stream_type(activity: dict[str, Any]) -> str | None:
+    for entity in activity.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("type") == "streaminfo":
+            return entity.get("streamType")
+    return None
 
 
 def shown(activity: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ class RecordingModelServer:
     delay_s: float = 0.0
     chunk_delay_s: float = 0.0  # pause between streamed words
     status: int = 200
+    streams_left: int = 0  # streamed answers whose client went away before the end (Stop, a cut)
     requests: list[dict[str, Any]] = field(default_factory=list)  # chat
     embedding_requests: list[dict[str, Any]] = field(default_factory=list)
     rerank_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -85,6 +86,16 @@ class RecordingModelServer:
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        try:
+            await self._write_words(response, reply, body, created)
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.streams_left += 1  # vLLM aborts such a request: the GPU stops generating
+            raise
+        return response
+
+    async def _write_words(
+        self, response: web.StreamResponse, reply: str, body: dict[str, Any], created: int
+    ) -> None:
         for word in reply.split(" "):
             chunk = {
                 "id": "chatcmpl-test",
@@ -98,7 +109,6 @@ class RecordingModelServer:
                 await asyncio.sleep(self.chunk_delay_s)
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
-        return response
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         body = await request.json()
