@@ -13,6 +13,7 @@ from bot.messages import t
 from bot.services import Actor, Application
 
 APPLICATION_KEY = web.AppKey("api_application", Application)
+PRM_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728
 
 # HTTP status (``bot.errors.http_status``) -> OpenAI's error type and code
 _OPENAI_KIND: dict[int, tuple[str, str | None]] = {
@@ -53,6 +54,26 @@ def app_error_response(exc: AarhusAIError, locale: str) -> web.Response:
     default = ("server_error", None) if status >= 500 else ("invalid_request_error", None)
     type_, code = _OPENAI_KIND.get(status, default)
     return error_response(status, render_error(exc, locale), type_, code, http_headers(exc) or None)
+
+
+def public_base(request: web.Request) -> str:
+    """This service's address as clients reach it: ``AARHUSAI_PUBLIC_URL``, else the request's own
+    scheme and host (fine on one host; behind a proxy, set the variable)."""
+    configured = request.app[APPLICATION_KEY].settings.public_url
+    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
+
+
+def unauthenticated_response(request: web.Request, exc: AarhusAIError, locale: str) -> web.Response:
+    """Like ``app_error_response``; a 401 also points at the protected-resource metadata (RFC 9728), so a
+    client such as the MCP Inspector learns to send the key as a Bearer token instead of trying OAuth."""
+    response = app_error_response(exc, locale)
+    if response.status == 401:
+        metadata = f"{public_base(request)}{PRM_PATH}{request.path.rstrip('/')}"
+        error = ', error="invalid_token"' if request.headers.get("Authorization") else ""
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="aarhusai", resource_metadata="{metadata}"{error}'
+        )
+    return response
 
 
 async def authorised(request: web.Request, endpoint: str) -> Actor:
