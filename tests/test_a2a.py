@@ -25,6 +25,7 @@ from a2a.client import (
     ClientFactory,
 )
 from a2a.helpers import get_artifact_text, get_data_parts
+from a2a.server.context import ServerCallContext
 from a2a.types.a2a_pb2 import (
     AgentCard,
     CancelTaskRequest,
@@ -39,6 +40,7 @@ from a2a.types.a2a_pb2 import (
 )
 from a2a.utils.errors import TaskNotFoundError
 
+from bot.api.a2a_server import BoundedTaskStore
 from tests.redteam.conftest import CPR, municipality
 from tests.test_api import QUESTION, README, Integration, api
 
@@ -217,3 +219,14 @@ async def test_the_readme_a2a_example_runs(api: Integration) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     assert out.decode().splitlines() == ["Pas", ANSWER, "[1] kilde.md"]
+
+
+async def test_the_task_store_is_bounded_and_owner_scoped() -> None:
+    store = BoundedTaskStore(limit=2)
+    alice, bob = (ServerCallContext(state={"owner": f"api:{who}|pas"}) for who in ("a", "b"))
+    for n in range(3):
+        await store.save(Task(id=f"t{n}", context_id="c"), alice)
+    await store.save(Task(id="t9", context_id="c"), bob)
+    assert await store.get("t0", alice) is None and await store.get("t1", alice) is None  # the oldest go
+    assert (await store.get("t2", alice)).id == "t2"  # type: ignore[union-attr]
+    assert await store.get("t9", alice) is None and await store.get("t2", bob) is None  # each owner its own

@@ -67,8 +67,8 @@ from bot.api.common import (
     APPLICATION_KEY,
     PRM_PATH,
     authorised,
-    body_problem_response,
     error_response,
+    jsonrpc_refused,
     locale_of,
     public_base,
     unauthenticated_response,
@@ -334,7 +334,7 @@ async def post_rpc(request: web.Request) -> web.StreamResponse:
     raw = await read_body(request, MAX_A2A_BODY)
     value = decode_json(raw) if not isinstance(raw, BodyProblem) else raw
     if isinstance(value, BodyProblem):
-        return body_problem_response(value, locale_of(request))
+        return jsonrpc_refused(value, locale_of(request))
     state = {"actor": actor, "slug": spec.slug}
     return await call_asgi(request, request.app[DOOR_KEY], encode_json(value), state)
 

@@ -4,6 +4,8 @@ caller sends ``Accept-Language: en``."""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from bot.errors import AarhusAIError, http_headers, http_status, render_error
@@ -12,7 +14,10 @@ from bot.locale import user_locale
 from bot.messages import t
 from bot.services import Actor, Application
 
+log = logging.getLogger(__name__)
+
 APPLICATION_KEY = web.AppKey("api_application", Application)
+PARSE_ERROR_CODE = -32700  # JSON-RPC 2.0
 PRM_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728
 
 # HTTP status (``bot.errors.http_status``) -> OpenAI's error type and code
@@ -46,6 +51,15 @@ def body_problem_response(problem: BodyProblem, locale: str) -> web.Response:
     return error_response(
         problem.status, t("api_bad_request", locale, detail=problem.render(locale)), code=code
     )
+
+
+def jsonrpc_refused(problem: BodyProblem, locale: str) -> web.Response:
+    """A refused body on a JSON-RPC door (``/mcp``, ``/a2a``): JSON-RPC's parse error, in the caller's
+    language, with the status ``bot.http_body`` chose."""
+    log.info("refused JSON-RPC request: %s", problem.reason)
+    message = t("api_bad_request", locale, detail=problem.render(locale))
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR_CODE, "message": message}}
+    return web.json_response(error, status=problem.status)
 
 
 def app_error_response(exc: AarhusAIError, locale: str) -> web.Response:

@@ -34,7 +34,6 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_REQUEST,
-    PARSE_ERROR,
     CallToolResult,
     ListResourcesResult,
     Resource,
@@ -50,6 +49,7 @@ from bot.api.common import (
     PRM_PATH,
     authorised,
     error_response,
+    jsonrpc_refused,
     locale_of,
     public_base,
     unauthenticated_response,
@@ -63,8 +63,6 @@ from bot.locale import user_locale
 from bot.messages import t
 from bot.services import Actor, Application
 from bot.services.integrations import MAX_SEARCH_K
-
-log = logging.getLogger(__name__)
 
 MAX_MCP_BODY = 1024 * 1024
 MAX_HISTORY = 50  # earlier turns a caller may send; the specialist's own setting decides how many are used
@@ -457,14 +455,5 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     raw = await read_body(request, MAX_MCP_BODY)
     value = decode_json(raw) if not isinstance(raw, BodyProblem) else raw
     if isinstance(value, BodyProblem):  # checked and cleaned here: the SDK's parser passes NUL and NaN
-        return _refused(request, value)
+        return jsonrpc_refused(value, locale_of(request))
     return await call_asgi(request, request.app[MANAGER_KEY].handle_request, encode_json(value))
-
-
-def _refused(request: web.Request, problem: BodyProblem) -> web.Response:
-    """A refused body as a JSON-RPC parse error (the SDK's own shape), in the caller's language."""
-    locale = locale_of(request)
-    log.info("refused MCP request: %s", problem.reason)
-    message = t("api_bad_request", locale, detail=problem.render(locale))
-    error = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": message}}
-    return web.json_response(error, status=problem.status)
