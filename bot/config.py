@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Interface to bind.")
     port: int = Field(3978, ge=0, le=65535, description="Port to bind; 0 picks a free one.")
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$",
+        description="The address clients reach the service at (https://aarhusai.example.dk), for A2A agent "
+        "cards and OAuth metadata; default: the request's own scheme and host.",
+    )
     app_id: str | None = Field(None, description="Microsoft app (client) id of the Azure Bot.")
     app_password: str | None = Field(None, description="Client secret of the Azure Bot's app.")
     tenant_id: str | None = Field(None, description="Entra tenant id of the Azure Bot's app.")
@@ -144,7 +150,7 @@ class Settings(BaseSettings):
         description="Requests per minute per API key (/v1 and /mcp), unless the key sets its own.",
     )
 
-    @field_validator("app_id", "app_password", "tenant_id", "database_url", mode="before")
+    @field_validator("app_id", "app_password", "tenant_id", "database_url", "public_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

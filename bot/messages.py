@@ -1188,8 +1188,12 @@ MESSAGES.update(
             "en": "The request has no API key: send the header Authorization: Bearer <key>.",
         },
         "api_key_invalid": {
-            "da": "API-nøglen er ukendt, tilbagekaldt eller udløbet.",
-            "en": "The API key is unknown, revoked or expired.",
+            "da": "API-nøglen er ukendt, tilbagekaldt eller udløbet. Send en gyldig nøgle i headeren Authorization: Bearer <nøgle>.",
+            "en": "The API key is unknown, revoked or expired. Send a valid key in the header Authorization: Bearer <key>.",
+        },
+        "api_key_how": {
+            "da": "Send API-nøglen, som en administrator har udstedt, i headeren Authorization: Bearer <nøgle>. Tjenesten bruger ikke OAuth.",
+            "en": "Send the API key an administrator issued in the header Authorization: Bearer <key>. The service does not use OAuth.",
         },
         "api_rate_limited": {
             "da": "For mange anmodninger med nøglen {name}; prøv igen om {seconds} sekunder.",
@@ -1210,6 +1214,74 @@ MESSAGES.update(
         "api_not_found": {
             "da": "Her findes ingen {path}. Se /v1/openapi.json.",
             "en": "There is no {path} here. See /v1/openapi.json.",
+        },
+        "mcp_arguments_not_object": {
+            "da": "Argumenterne skal være et JSON-objekt med værktøjets parametre.",
+            "en": "The arguments must be a JSON object with the tool's parameters.",
+        },
+        "mcp_argument_missing": {
+            "da": "Argumentet '{name}' mangler.",
+            "en": "The argument '{name}' is missing.",
+        },
+        "mcp_argument_unknown": {
+            "da": "Ukendt argument '{name}'; værktøjet tager {allowed}.",
+            "en": "Unknown argument '{name}'; the tool takes {allowed}.",
+        },
+        "mcp_argument_range": {
+            "da": "Argumentet '{name}' skal være et tal fra {low} til {high}.",
+            "en": "The argument '{name}' must be a number from {low} to {high}.",
+        },
+        "mcp_argument_at_most": {
+            "da": "Argumentet '{name}' må højst være {limit}.",
+            "en": "The argument '{name}' may be at most {limit}.",
+        },
+        "mcp_argument_at_least": {
+            "da": "Argumentet '{name}' skal mindst være {limit}.",
+            "en": "The argument '{name}' must be at least {limit}.",
+        },
+        "mcp_argument_too_long": {
+            "da": "Argumentet '{name}' er for langt: højst {limit} tegn.",
+            "en": "The argument '{name}' is too long: at most {limit:p:character|characters}.",
+        },
+        "mcp_argument_too_short": {
+            "da": "Argumentet '{name}' er for kort: det skal have mindst {limit} tegn.",
+            "en": "The argument '{name}' is too short: it needs at least {limit:p:character|characters}.",
+        },
+        "mcp_argument_too_many": {
+            "da": "Argumentet '{name}' har for mange elementer: højst {limit}.",
+            "en": "The argument '{name}' has too many items: at most {limit}.",
+        },
+        "mcp_argument_type": {
+            "da": "Argumentet '{name}' har forkert type: det skal være `{limit}`.",
+            "en": "The argument '{name}' has the wrong type: it must be `{limit}`.",
+        },
+        "mcp_argument_pattern": {
+            "da": "Argumentet '{name}' har ikke den form, værktøjets beskrivelse kræver.",
+            "en": "The argument '{name}' does not have the form the tool's description requires.",
+        },
+        "mcp_argument_enum": {
+            "da": "Argumentet '{name}' skal være en af: {limit}.",
+            "en": "The argument '{name}' must be one of: {limit}.",
+        },
+        "mcp_argument_invalid": {
+            "da": "Argumentet '{name}' er ugyldigt; se værktøjets beskrivelse.",
+            "en": "The argument '{name}' is not valid; see the tool's description.",
+        },
+        "mcp_unknown_tool": {
+            "da": "Værktøjet '{name}' findes ikke; brug et af: {tools}.",
+            "en": "There is no tool '{name}'; use one of: {tools}.",
+        },
+        "mcp_resource_description": {
+            "da": "{name}: beskrivelse",
+            "en": "{name}: description",
+        },
+        "mcp_resource_sources": {
+            "da": "{name}: kilder",
+            "en": "{name}: sources",
+        },
+        "a2a_no_text": {
+            "da": "Beskeden skal indeholde et spørgsmål som tekst (en del med `text`).",
+            "en": "The message must hold a question as text (a part with `text`).",
         },
         "api_method_not_allowed": {
             "da": "{path} tager ikke imod {method}; brug {allowed}.",

@@ -4,6 +4,8 @@ caller sends ``Accept-Language: en``."""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from bot.errors import AarhusAIError, http_headers, http_status, render_error
@@ -12,7 +14,11 @@ from bot.locale import user_locale
 from bot.messages import t
 from bot.services import Actor, Application
 
+log = logging.getLogger(__name__)
+
 APPLICATION_KEY = web.AppKey("api_application", Application)
+PARSE_ERROR_CODE = -32700  # JSON-RPC 2.0
+PRM_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728
 
 # HTTP status (``bot.errors.http_status``) -> OpenAI's error type and code
 _OPENAI_KIND: dict[int, tuple[str, str | None]] = {
@@ -47,12 +53,41 @@ def body_problem_response(problem: BodyProblem, locale: str) -> web.Response:
     )
 
 
+def jsonrpc_refused(problem: BodyProblem, locale: str) -> web.Response:
+    """A refused body on a JSON-RPC door (``/mcp``, ``/a2a``): JSON-RPC's parse error, in the caller's
+    language, with the status ``bot.http_body`` chose."""
+    log.info("refused JSON-RPC request: %s", problem.reason)
+    message = t("api_bad_request", locale, detail=problem.render(locale))
+    error = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR_CODE, "message": message}}
+    return web.json_response(error, status=problem.status)
+
+
 def app_error_response(exc: AarhusAIError, locale: str) -> web.Response:
     """Any error in OpenAI's shape: status, headers and words from ``bot.errors``."""
     status = http_status(exc)
     default = ("server_error", None) if status >= 500 else ("invalid_request_error", None)
     type_, code = _OPENAI_KIND.get(status, default)
     return error_response(status, render_error(exc, locale), type_, code, http_headers(exc) or None)
+
+
+def public_base(request: web.Request) -> str:
+    """This service's address as clients reach it: ``AARHUSAI_PUBLIC_URL``, else the request's own
+    scheme and host (fine on one host; behind a proxy, set the variable)."""
+    configured = request.app[APPLICATION_KEY].settings.public_url
+    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
+
+
+def unauthenticated_response(request: web.Request, exc: AarhusAIError, locale: str) -> web.Response:
+    """Like ``app_error_response``; a 401 also points at the protected-resource metadata (RFC 9728), so a
+    client such as the MCP Inspector learns to send the key as a Bearer token instead of trying OAuth."""
+    response = app_error_response(exc, locale)
+    if response.status == 401:
+        metadata = f"{public_base(request)}{PRM_PATH}{request.path.rstrip('/')}"
+        error = ', error="invalid_token"' if request.headers.get("Authorization") else ""
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="aarhusai", resource_metadata="{metadata}"{error}'
+        )
+    return response
 
 
 async def authorised(request: web.Request, endpoint: str) -> Actor:

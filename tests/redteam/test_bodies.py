@@ -3,9 +3,10 @@
 
 The table: each row is a hostile body (a 5,000-digit number, ``1e999``, ``NaN``, ``-Infinity``, deep
 nesting, a ``\\ud800`` escape, the bytes of a surrogate, a byte that is no UTF-8, an overlong string),
-sent to ``/api/messages`` (Teams), ``/v1/chat/completions`` and ``/mcp``. Each door answers 4xx in its
-own shape (Teams ``{"error"}``, OpenAI's error object, a JSON-RPC parse error), Danish by default and
-English on ``Accept-Language: en``; nothing is stored or reaches a model, and the service stays healthy.
+sent to ``/api/messages`` (Teams), ``/v1/chat/completions``, ``/mcp`` and ``/a2a/pas``. Each door answers
+4xx in its own shape (Teams ``{"error"}``, OpenAI's error object, a JSON-RPC parse error), Danish by
+default and English on ``Accept-Language: en``; nothing is stored or reaches a model, and the service stays
+healthy.
 NUL and the other C0 control characters are not refused but stripped, at every door and in
 ``aarhusai chat``, before anything is stored or sent to a model.
 """
@@ -88,6 +89,15 @@ class Doors:
                     "_meta": {"x": VALUE},
                 },
             },
+            "/a2a/pas": {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "message/send",
+                "params": {
+                    "message": {"role": "user", "messageId": "m1", "parts": [{"kind": "text", "text": TEXT}]},
+                    "metadata": {"x": VALUE},
+                },
+            },
         }
 
     def headers(self, door: str, language: str | None) -> dict[str, str]:
@@ -141,7 +151,7 @@ def refused_in_the_doors_shape(door: str, status: int, body: Any, english: bool)
     elif door == "/v1/chat/completions":
         assert body["error"]["type"] == "invalid_request_error"
         assert body["error"]["message"].startswith(prefix), body
-    else:  # JSON-RPC's parse error, from the guard before the MCP SDK: in the caller's language
+    else:  # JSON-RPC's parse error, from the guard before the MCP and A2A SDKs: in the caller's language
         assert body["jsonrpc"] == "2.0" and body["error"]["code"] == -32700
         assert body["error"]["message"].startswith(prefix), body
 
@@ -170,8 +180,10 @@ async def test_the_same_bodies_without_the_hostile_part_are_answered(doors: Door
         assert status in (200, 202), (door, status, answer)
         if door == "/mcp":
             assert answer["result"]["isError"] is False, answer
+        if door == "/a2a/pas":
+            assert answer["result"]["status"]["state"] == "completed", answer
     await doors.town.connector.wait_for_messages(1, wait_s=20)
-    assert len(doors.stored()) == 3
+    assert len(doors.stored()) == 4
 
 
 async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> None:
@@ -202,6 +214,11 @@ async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> No
     call["params"]["arguments"]["question"] = dirty
     status, answer = await doors.post("/mcp", json.dumps(call).encode())
     assert status == 200 and answer["result"]["isError"] is False, answer
+    send = doors.bodies()["/a2a/pas"]
+    send["params"]["message"]["parts"][0]["text"] = dirty
+    send["params"]["metadata"]["x"] = f"x{CONTROLS}"
+    status, answer = await doors.post("/a2a/pas", json.dumps(send).encode())
+    assert status == 200 and answer["result"]["status"]["state"] == "completed", answer
     # aarhusai chat: what a terminal hands over, including an undecodable byte (a lone surrogate)
     chat = LocalTeamsChat(town.services.teams, "emp")
     app.specialists.use(Actor("local-emp", conversation=ConversationRef(id="local-chat:emp")), "pas")
@@ -213,12 +230,13 @@ async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> No
         "Hvad koster et nyt pas?",
         "Hvad koster et nyt pas?",
         "Hvad koster et nyt pas?",
+        "Hvad koster et nyt pas?",
         "Hvad koster et nyt pas\ufffd?",
     ]
     assert [r.user_id for r in rows[:2]] == [EMPLOYEE, EMPLOYEE]  # the ids, cleaned, found the employee
     everything = "".join(str(v) for r in rows for v in r.model_dump().values()) + town.sent_to(town.external)
     assert not any(c in everything for c in CONTROLS), "a control character was stored or sent"
-    assert len(town.external.requests) == 5
+    assert len(town.external.requests) == 6
     await doors.healthy()
 
 
