@@ -65,7 +65,10 @@ class Dispatcher:
         start = time.perf_counter()
         turn = await self.prepare(incoming)
         attached = None
-        if turn.is_question and turn.context is not None and turn.refused is None:
+        # a placeholder where an answer takes a while: not for passages alone, which come at once, in a
+        # group chat or channel (a personal chat's stream starts with it all the same)
+        waits = self.app.answering.router.has_models or incoming.conversation.type == "personal"
+        if turn.is_question and turn.context is not None and turn.refused is None and waits:
             key = self.app.answering.informative_key(turn.context.spec)
             attached = await channel.progress(t(key, turn.actor.locale))
         reply = await self._run(turn, channel, attached)

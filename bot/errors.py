@@ -28,7 +28,8 @@ the user's language and ``http_status(error)`` / ``http_headers(error)`` the API
     ├── SecurityError                  a guard refused; the user sees no detail
     │   ├── AuditTampering             (bot.governance.audit) an audit row changed or deleted
     │   └── ServiceUrlRefused          (bot.teams.identity; also a PermissionError)
-    └── BodyRefused                    (bot.http_body) a request body past a limit, while it is parsed
+    ├── BodyRefused                    (bot.http_body) a request body past a limit, while it is parsed
+    └── AnswerStopped                  (bot.conversation.channel) the reader pressed Stop, or time ran out
 
 The subclasses live next to the code that raises them and are importable from there;
 ``tests/test_architecture.py`` checks that no exception class under ``bot/`` stands outside this tree.

@@ -143,7 +143,7 @@ async def test_personal_chat_streams_informative_then_text_then_final_with_citat
     assert final["channelData"]["feedbackLoopEnabled"] is True
 
 
-async def test_group_chat_gets_a_placeholder_then_one_final_message(bot: Bot) -> None:
+async def test_group_chat_gets_a_placeholder_replaced_by_the_answer(bot: Bot) -> None:
     await bot.say(
         "<at>AarhusAI</at> Hvad koster en beboerlicens?",
         conversation=GROUP,
@@ -158,6 +158,9 @@ async def test_group_chat_gets_a_placeholder_then_one_final_message(bot: Bot) ->
     messages = await bot.connector.wait_for_messages(2, wait_s=30)
     assert [_stream_info(a) for a in bot.connector.activities] == [None, None]
     assert messages[0]["text"] == "Søger i kilderne …"
+    # the answer replaces the placeholder in place: one message in the chat, not two
+    assert bot.connector.methods == ["POST", "PUT"]
+    assert bot.connector.paths[1].endswith(f"/activities/{bot.connector.ids[0]}")
     assert _ai_entity(messages[1])["citation"] and messages[1]["text"].startswith(
         "Svar fra testmodellen.\n\nKilder: [1] parkering.md"
     )

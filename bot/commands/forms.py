@@ -58,7 +58,7 @@ def settings(view: SettingsView, locale: str, intro: str = "") -> dict[str, Any]
     if view.models:
         choices = [{"title": m("default_model"), "value": ""}]
         for model in view.models:
-            if model.cleared:
+            if model.may_see:
                 choices.append({"title": f"{model.name} ({model.id})", "value": model.id})
             elif model.id == spec.model_id:  # chosen before a screening raised the classification
                 shown = m("model_not_cleared", model=model.name, classification=classification)

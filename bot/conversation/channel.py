@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.conversation.types import Reply
+from bot.errors import AarhusAIError, Outcome
 
 
 class ReplyChannel(Protocol):
@@ -33,14 +34,18 @@ class ReplyChannel(Protocol):
         """Deliver the final reply; the id of the message that carries it, when there is one."""
 
 
-class AnswerStopped(Exception):
+class AnswerStopped(AarhusAIError):
     """Raised by ``ReplyChannel.update`` when the answer must end now: the reader pressed Stop
     (``by_reader``: the door sends nothing more), or the door's time for one answer ran out (the
-    final reply still goes, with what was written so far). The core stops the model at once."""
+    final reply still goes, with what was written so far). The core stops the model at once and
+    keeps the answer; it never reaches a user as an error."""
+
+    outcome = Outcome.DONE
 
     def __init__(self, by_reader: bool) -> None:
         super().__init__("stopped by the reader" if by_reader else "out of time")
         self.by_reader = by_reader
+        self.key = "answer_stopped" if by_reader else "answer_cut"
 
 
 Sink = Callable[[str], Awaitable[None]]

@@ -61,7 +61,7 @@ class SettingChanged:
 class ModelChoice:
     id: str
     name: str  # as people read it (the catalogue's ``name``, else its id)
-    cleared: bool  # may see the specialist's data (its classification)
+    may_see: bool  # is cleared for the specialist's data (its classification)
 
 
 @dataclass(frozen=True)
@@ -336,8 +336,8 @@ class SpecialistsService(Service):
             raise AppError(Outcome.PRECONDITION, "setting_model_none")
         size, overlap = chunks or (spec.chunk_size, spec.chunk_overlap)
         field_name, parsed = parse_setting(key, value, [m.id for m in models], size, overlap, actor.locale)
-        if field_name == "model_id" and not any(m.id == parsed and m.cleared for m in models):
-            cleared = ", ".join(f"{m.name} ({m.id})" for m in models if m.cleared) or "–"
+        if field_name == "model_id" and not any(m.id == parsed and m.may_see for m in models):
+            cleared = ", ".join(f"{m.name} ({m.id})" for m in models if m.may_see) or "–"
             raise AppError(
                 Outcome.INVALID,
                 "setting_model_not_cleared",

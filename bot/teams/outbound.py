@@ -137,7 +137,14 @@ class SendPolicy:
 
     async def on_turn(self, context: TurnContext, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
         context.on_send_activities(self._send)
+        context.on_update_activity(self._update)
         await logic(context)
+
+    async def _update(self, context: TurnContext, activity: object, update: Callable[[], Awaitable]):  # type: ignore[no-untyped-def, type-arg]
+        """A replaced message (a group chat's placeholder becoming the answer) costs a send too."""
+        conv = context.activity.conversation
+        await self.limiter.acquire(conv.id if conv else "", (conv.tenant_id or "") if conv else "")
+        return await update()
 
     async def _send(self, context: TurnContext, activities: list, send: Callable[[], Awaitable]):  # type: ignore[no-untyped-def, type-arg]
         conv = context.activity.conversation

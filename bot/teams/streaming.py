@@ -7,7 +7,8 @@ stream at two minutes: after ``MAX_STREAM_S`` the answer ends (``AnswerStopped``
 closed) and the final message follows with what was written and a line saying it was cut. When the
 reader presses Stop, Teams answers the next update with 403: the answer ends the same way, and nothing
 more is sent in that stream (the core still keeps it, marked stopped).
-Group chats and channels cannot stream: they get one informative placeholder and one final message.
+Group chats and channels cannot stream: they get one informative placeholder, replaced in place by the
+answer (a new message only when Teams refuses the update or the answer needs several messages).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class TeamsStream:
         self.started_answer = False  # progress was shown: the final message closes it
         self.updates_refused = False  # Teams refused an update: no more of them, the final still goes
         self.stopped_by_reader = False  # the Stop button: nothing more goes into this stream
+        self.placeholder_id: str | None = None  # a group chat's or channel's "searching" message
 
     async def progress(self, text: str) -> str | None:
         """The informative update; in a personal chat its id is the stream's, which the final
@@ -72,7 +74,8 @@ class TeamsStream:
 
     async def informative(self, text: str) -> None:
         if not self.streaming:
-            await self.context.send_activity(Activity(type=ActivityTypes.message, text=text))
+            response = await self.context.send_activity(Activity(type=ActivityTypes.message, text=text))
+            self.placeholder_id = response.id if response and response.id != SKIPPED_ID else None
             return
         self.sequence += 1
         response = await self.context.send_activity(
@@ -126,6 +129,20 @@ class TeamsStream:
             return
         self.sent_updates += 1
 
+    async def _replace_placeholder(self, final: Activity) -> str | None:
+        """The answer in place of the placeholder (one message in the chat, not two); None when Teams
+        refuses the update, and the answer goes as a new message."""
+        final.id = self.placeholder_id
+        try:
+            await self.context.update_activity(final)
+        except Exception:
+            log.warning(
+                "Teams refused to replace the placeholder; the answer goes as a new message", exc_info=True
+            )
+            final.id = None
+            return None
+        return self.placeholder_id
+
     async def finish(self, reply: Reply) -> str | None:
         """Send the final message(s); return the id of the message carrying the answer."""
         activities = to_activities(reply)
@@ -143,6 +160,10 @@ class TeamsStream:
             first.entities = [StreamInfo(stream_type="final", stream_id=self.stream_id)]
             await self.context.send_activity(first)
             activities = activities[1:]
+        if self.placeholder_id is not None and len(activities) == 1:
+            replaced = await self._replace_placeholder(activities[0])
+            if replaced:
+                return replaced
         last_id = None
         for activity in activities:
             response = await self.context.send_activity(activity)

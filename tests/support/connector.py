@@ -24,6 +24,8 @@ class FakeConnector:
     failures: int = 0
     times: list[float] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)  # POST: a new activity; PUT: one replaced
+    ids: list[str] = field(default_factory=list)  # the id answered for each kept activity
     authorizations: list[str | None] = field(
         default_factory=list
     )  # the Authorization header of every request
@@ -60,8 +62,10 @@ class FakeConnector:
         self.activities.append(body)
         self.times.append(time.monotonic())
         self.paths.append(request.path)
+        self.methods.append(request.method)
+        self.ids.append(request.path.rsplit("/", 1)[-1] if request.method == "PUT" else uuid.uuid4().hex)
         self._arrived.set()
-        return web.json_response({"id": uuid.uuid4().hex})
+        return web.json_response({"id": self.ids[-1]})
 
     def messages(self) -> list[dict[str, Any]]:
         return [a for a in self.activities if a.get("type") == "message"]
