@@ -179,6 +179,7 @@ class AnswerOutcome(StrEnum):
     PII_BLOCKED = "pii_blocked"
     MODEL_ERROR = "model_error"
     WITHHELD = "withheld"  # the model repeated its instructions; the answer was not shown
+    CLIENT_TASK = "client_task"  # a chat client's own task (a title, tags), not a question: never stored
 
 
 # -- slugs: one rule for specialists and departments ----------------------------------------------

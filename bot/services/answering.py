@@ -21,7 +21,7 @@ from bot.domain import AnswerOutcome, AppError, AuditAction, Outcome, Specialist
 from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
-from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
+from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, Usage
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
 from bot.messages import t
@@ -49,6 +49,7 @@ class Answer:
     model: str | None = None
     generated: bool = False
     message_id: int | None = None
+    usage: Usage | None = None  # tokens: the model server's count, else estimated (no model: from texts)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,13 @@ class AnsweringService(Service):
         if spec.kind == SpecialistKind.SOURCES:
             text = grounding.settle_markers(text, citations, locale)
         answer = Answer(
-            warning + text, "answer", AnswerOutcome.ANSWERED, citations, generation.model, generated=True
+            warning + text,
+            "answer",
+            AnswerOutcome.ANSWERED,
+            citations,
+            generation.model,
+            generated=True,
+            usage=generation.usage,
         )
         return await self._record(q, answer, decision)
 
@@ -320,6 +327,9 @@ class AnsweringService(Service):
         )
 
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
+        if answer.usage is None:  # no model wrote it (or none answered): what it would have cost, estimated
+            asked = [q.text, *(x for h in q.history or () for x in (h.question, h.answer))]
+            answer.usage = Usage.estimate(asked, answer.text)
         if not q.record:
             return answer
         conv = q.actor.conversation or ConversationRef(id=q.actor.conversation_id)
