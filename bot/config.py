@@ -187,7 +187,9 @@ class Settings(BaseSettings):
         for origin in value:
             normal = origin.rstrip("/").lower()
             if not _ORIGIN.match(normal):
-                raise ValueError(f"AARHUSAI_CORS_ORIGINS: {origin!r} er ikke en oprindelse (https://vært[:port])")
+                raise ValueError(
+                    f"AARHUSAI_CORS_ORIGINS: {origin!r} er ikke en oprindelse (https://vært[:port])"
+                )
             out.append(normal)
         return out
 

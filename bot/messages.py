@@ -1106,6 +1106,10 @@ MESSAGES.update(
             "da": "Sandsynligheder for tokens gives ikke; udelad den.",
             "en": "Token probabilities are not given; leave it out.",
         },
+        "title_task_prompt": {
+            "da": "Skriv en kort titel på 2-5 ord på dansk for en samtale, der begynder med brugerens spørgsmål herunder. Svar kun med titlen: ingen anførselstegn, ingen forklaring.",
+            "en": "Write a short title of 2-5 words in English for a conversation that begins with the user's question below. Reply with the title only: no quotation marks, no explanation.",
+        },
         "api_cors_refused": {
             "da": "Oprindelsen {origin} må ikke kalde denne tjeneste fra en browser (AARHUSAI_CORS_ORIGINS).",
             "en": "The origin {origin} may not call this service from a browser (AARHUSAI_CORS_ORIGINS).",

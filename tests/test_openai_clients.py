@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import shutil
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from bot.app import Services
 from bot.config import Settings
 from bot.server import start
 from bot.services import Actor
-from bot.services.client_tasks import ClientTask, recognise, title_from
+from bot.services.client_tasks import ClientTask, clean_title, recognise, title_from
 from bot.store.models import Message
 from tests.conftest import write_catalogue
 from tests.support.openai_server import RecordingModelServer
@@ -53,26 +52,21 @@ JSON format: { "title": "your concise title here" }
 USER: Hvad koster et nyt pas til en voksen? Jeg skal rejse.
 ASSISTANT: Et nyt pas koster 688 kr. [1]
 </chat_history>"""
-TAGS_TASK = """### Task:
-Generate 1-3 broad tags categorizing the main themes of the chat history, along with 1-3 more specific subtopic tags.
-
-### Output:
-JSON format: { "tags": ["tag1", "tag2", "tag3"] }
-
-### Chat History:
-<chat_history>
-USER: Hvad koster et nyt pas?
-ASSISTANT: 688 kr. [1]
-</chat_history>"""
-FOLLOW_UP_TASK = """### Task:
-Suggest 3-5 relevant follow-up questions or prompts that the user might naturally ask next in this conversation as a **user**, based on the chat history, to help continue or deepen the discussion.
-### Output:
-JSON format: { "follow_ups": ["Question 1?", "Question 2?", "Question 3?"] }
-### Chat History:
-<chat_history>
-USER: Hvad koster et nyt pas?
-ASSISTANT: 688 kr. [1]
-</chat_history>"""
+TAGS_TASK = (
+    "### Task:\nGenerate 1-3 broad tags categorizing the main themes of the chat history, along with 1-3 "
+    "more specific subtopic tags.\n\n### Output:\n"
+    'JSON format: { "tags": ["tag1", "tag2", "tag3"] }\n\n'
+    "### Chat History:\n<chat_history>\nUSER: Hvad koster et nyt pas?\nASSISTANT: 688 kr. [1]\n"
+    "</chat_history>"
+)
+FOLLOW_UP_TASK = (
+    "### Task:\nSuggest 3-5 relevant follow-up questions or prompts that the user might naturally ask next "
+    "in this conversation as a **user**, based on the chat history, to help continue or deepen the "
+    "discussion.\n"
+    '### Output:\nJSON format: { "follow_ups": ["Question 1?", "Question 2?", "Question 3?"] }\n'
+    "### Chat History:\n<chat_history>\nUSER: Hvad koster et nyt pas?\nASSISTANT: 688 kr. [1]\n"
+    "</chat_history>"
+)
 
 
 @dataclass
@@ -123,7 +117,9 @@ async def town(make_services: Callable[..., Services], tmp_path: Path, pg_url: s
 
 
 @pytest.fixture
-async def sources_only(make_services: Callable[..., Services], tmp_path: Path, pg_url: str) -> AsyncIterator[Town]:
+async def sources_only(
+    make_services: Callable[..., Services], tmp_path: Path, pg_url: str
+) -> AsyncIterator[Town]:
     live, runner = await _town(make_services, tmp_path, pg_url, model=False)
     yield live
     await runner.cleanup()
@@ -171,7 +167,9 @@ async def test_openai_usage_and_annotations(town: Town) -> None:
     assert status == 200 and body["model"] == "pas" and "688 kr" in body["text"]
     assert body["source"] == "pas.md" and body["heading"] == "Pas"
     status, body, _ = await get(span.url, town.other_key)
-    assert status == 404 and body["error"]["code"] == "model_not_found" and "pas" not in body["error"]["message"]
+    assert (
+        status == 404 and body["error"]["code"] == "model_not_found" and "pas" not in body["error"]["message"]
+    )
     status, body, _ = await get(f"{town.base}/v1/passages/999999999", town.key)
     assert status == 404
     status, _, _ = await get(span.url, None)
@@ -195,7 +193,9 @@ async def test_openai_stream_with_usage_as_openai_sends_it(town: Town) -> None:
     last, final = chunks[-1], chunks[-2]
     assert last.choices == [] and last.usage is not None
     expected = counted(town)
-    assert last.usage.total_tokens == expected["total_tokens"] and last.usage.model_extra == {"estimated": False}
+    assert last.usage.total_tokens == expected["total_tokens"] and last.usage.model_extra == {
+        "estimated": False
+    }
     assert all(c.usage is None for c in chunks[:-1])
     assert final.choices[0].finish_reason == "stop"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -236,8 +236,18 @@ async def test_sources_only_answers_carry_an_estimated_usage(sources_only: Town)
     usage = reply.usage
     assert usage is not None and usage.model_extra == {"estimated": True}
     assert usage.completion_tokens == -(-len(reply.choices[0].message.content or "") // 3) > 0
-    assert reply.choices[0].message.annotations and reply.choices[0].message.annotations[0].type == "url_citation"
+    assert (
+        reply.choices[0].message.annotations
+        and reply.choices[0].message.annotations[0].type == "url_citation"
+    )
     assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+    # no model: the title is the first question's first words, made in code
+    async with sources_only.client() as client:
+        titled = await client.chat.completions.create(
+            model="pas", messages=[{"role": "user", "content": TITLE_TASK}]
+        )
+    assert json.loads(titled.choices[0].message.content or "") == {"title": "Hvad koster et nyt pas"}
+    assert sources_only.stored_questions() == [QUESTION, QUESTION]  # the two real questions only
 
 
 async def test_unsupported_parameters_are_refused_with_param(town: Town) -> None:
@@ -317,13 +327,19 @@ async def test_langchain_chat_openai_sees_usage(town: Town) -> None:
         expected["completion_tokens"],
     )
     streaming = ChatOpenAI(
-        model="pas", base_url=f"{town.base}/v1", api_key=town.key, max_retries=0, stream_usage=True  # type: ignore[arg-type]
+        model="pas",
+        base_url=f"{town.base}/v1",
+        api_key=town.key,
+        max_retries=0,
+        stream_usage=True,  # type: ignore[arg-type]
     )
     whole = None
     async for chunk in streaming.astream([HumanMessage(QUESTION)]):
         whole = chunk if whole is None else whole + chunk
     assert whole is not None and whole.content == REPLY
-    assert whole.usage_metadata is not None and whole.usage_metadata["total_tokens"] == expected["total_tokens"]
+    assert (
+        whole.usage_metadata is not None and whole.usage_metadata["total_tokens"] == expected["total_tokens"]
+    )
 
 
 # -- simonw's llm, as a program -------------------------------------------------------------------
@@ -359,12 +375,12 @@ async def test_llm_program_streamed_and_not(town: Town, tmp_path: Path) -> None:
     rc, out, err = await _run(LLM, "-m", "pas", QUESTION, env=env)
     assert rc == 0, err
     assert out.strip() == REPLY
-    # llm's own log holds the server's counts
-    with sqlite3.connect(tmp_path / "llm" / "logs.db") as db:
-        rows = db.execute("select input_tokens, output_tokens from responses order by id").fetchall()
+    # llm's own log (``llm logs``) holds the server's counts, streamed and not
+    rc, out, err = await _run(LLM, "logs", "-n", "2", "--json", env=env)
+    assert rc == 0, err
     expected = counted(town)
-    assert rows[0] == (expected["prompt_tokens"], expected["completion_tokens"])
-    assert rows[-1] == (expected["prompt_tokens"], expected["completion_tokens"])
+    logged = [(r["input_tokens"], r["output_tokens"]) for r in json.loads(out)]
+    assert logged == [(expected["prompt_tokens"], expected["completion_tokens"])] * 2
 
 
 # -- CORS -----------------------------------------------------------------------------------------
@@ -414,7 +430,12 @@ def test_cors_origins_setting() -> None:
 
 # -- Open WebUI's background tasks ----------------------------------------------------------------
 async def test_open_webui_tasks_are_not_questions(town: Town) -> None:
+    """The title by the specialist's model (through the router: it sees the first question only, not
+    the chat or its sources), tags and follow-ups empty; no retrieval, nothing stored or audited."""
     assert town.model is not None
+    town.model.reply_for = lambda body: (
+        '"Pris på nyt pas."' if "titel" in body["messages"][0]["content"] else REPLY
+    )
     async with town.client() as client:
         answers = {}
         for name, task in (("title", TITLE_TASK), ("tags", TAGS_TASK), ("follow_ups", FOLLOW_UP_TASK)):
@@ -422,8 +443,9 @@ async def test_open_webui_tasks_are_not_questions(town: Town) -> None:
                 model="pas", messages=[{"role": "user", "content": task}]
             )
             assert reply.model_extra["aarhusai"]["outcome"] == "client_task"
+            assert reply.model_extra["aarhusai"]["generated"] is (name == "title")
             assert reply.choices[0].message.annotations == []
-            assert reply.usage is not None and reply.usage.model_extra == {"estimated": True}
+            assert reply.usage is not None and reply.usage.model_extra == {"estimated": name != "title"}
             answers[name] = json.loads(reply.choices[0].message.content or "")
         stream = await client.chat.completions.create(
             model="pas", messages=[{"role": "user", "content": TITLE_TASK}], stream=True
@@ -431,10 +453,19 @@ async def test_open_webui_tasks_are_not_questions(town: Town) -> None:
         streamed = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
         # still scoped: a task for a specialist the key does not reach is 404 like a question
         with pytest.raises(openai.NotFoundError):
-            await client.chat.completions.create(model="skat", messages=[{"role": "user", "content": TITLE_TASK}])
-    assert answers == {"title": {"title": "Hvad koster et nyt pas"}, "tags": {"tags": []}, "follow_ups": {"follow_ups": []}}
+            await client.chat.completions.create(
+                model="skat", messages=[{"role": "user", "content": TITLE_TASK}]
+            )
+    assert answers == {
+        "title": {"title": "Pris på nyt pas"},
+        "tags": {"tags": []},
+        "follow_ups": {"follow_ups": []},
+    }
     assert json.loads(streamed) == answers["title"]
-    assert town.model.requests == []  # no model saw any of it
+    assert len(town.model.requests) == 2  # the two titles, nothing else
+    sent = [m["content"] for m in town.model.requests[0]["messages"]]
+    assert sent[1:] == ["Hvad koster et nyt pas til en voksen? Jeg skal rejse."]  # not the chat, no sources
+    assert "688" not in "".join(sent)
     assert town.stored_questions() == []  # and nothing was stored as a question
     calls = town.services.stores.audit.events(action="api.call")
     assert calls == []  # nor counted as an answer
@@ -453,6 +484,12 @@ def test_recognition_needs_the_whole_shape() -> None:
     assert recognise(TITLE_TASK.replace("<chat_history>", "")) is None
     assert recognise(TITLE_TASK.replace('"title"', '"overskrift"')) is None
     assert recognise("Hej " + TITLE_TASK) is None  # the header opens the prompt
+
+
+def test_a_models_title_is_cleaned() -> None:
+    assert clean_title('"**Pris på pas**."\nForklaring: ...') == "Pris på pas"
+    assert clean_title("[Pas](https://x.dk)") == "Pas https://x.dk"
+    assert len(clean_title("ord " * 100)) <= 60
 
 
 def test_titles_are_short_and_from_the_first_question() -> None:

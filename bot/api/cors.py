@@ -11,7 +11,10 @@ from bot.api.common import APPLICATION_KEY, error_response, locale_of
 from bot.messages import t
 
 ALLOWED_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
-ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Accept-Language, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-Id"
+ALLOWED_HEADERS = (
+    "Authorization, Content-Type, Accept, Accept-Language, Mcp-Session-Id, Mcp-Protocol-Version, "
+    "Last-Event-Id"
+)
 EXPOSED_HEADERS = "Retry-After, WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version"
 MAX_AGE_S = "600"
 
@@ -25,7 +28,7 @@ def _allowed(request: web.Request) -> str | None:
     origin = request.headers.get("Origin")
     if not origin or not covered(request.path):
         return None
-    origins = request.app[APPLICATION_KEY].integrations.settings.cors_origins
+    origins = request.app[APPLICATION_KEY].settings.cors_origins
     return origin if origin.lower() in origins else None
 
 

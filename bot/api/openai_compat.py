@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import replace
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -42,8 +42,8 @@ from bot.api.streaming import DeltaStream
 from bot.conversation.types import Citation, Exchange
 from bot.domain import SLUG_PATTERN, AnswerOutcome, AppError, Outcome
 from bot.http_body import MAX_STRING_CHARS, BodyProblem, read_json_object
-from bot.messages import t
 from bot.llm import Usage
+from bot.messages import t
 from bot.services import Actor, Answer, Application
 from bot.services.integrations import Listed
 
@@ -182,8 +182,9 @@ class Annotation(BaseModel):
 
 class AnswerInfo(BaseModel):
     outcome: str = Field(
-        description="answered, sources_only, no_answer, refused, pii_blocked, model_error, too_long, withheld, "
-        "client_task (a chat client's title, tags or follow-ups request: answered without sources, not stored)"
+        description="answered, sources_only, no_answer, refused, pii_blocked, model_error, too_long, "
+        "withheld, client_task (a chat client's title, tags or follow-ups request: answered without "
+        "sources, not stored)"
     )
     generated: bool = Field(description="True when a language model wrote the text.")
     model: str | None = Field(None, description="The catalogue model that wrote it.")
@@ -399,7 +400,7 @@ def _invalid(exc: ValidationError, locale: str) -> web.Response:
 
 def _public_base(request: web.Request) -> str:
     """Where this service is reached: ``AARHUSAI_PUBLIC_URL``, else the address of the request."""
-    configured = request.app[APPLICATION_KEY].integrations.settings.public_url
+    configured = request.app[APPLICATION_KEY].settings.public_url
     return (configured or f"{request.scheme}://{request.host}").rstrip("/")
 
 
@@ -413,7 +414,9 @@ def annotations(answer: Answer, base: str, model: str) -> list[Annotation]:
         start, end = (at, at + len(marker)) if at >= 0 else (len(answer.text), len(answer.text))
         title = f"{marker} {c.source}" + (f" › {c.heading}" if c.heading else "")
         url = f"{base}/v1/passages/{c.chunk_id}" if c.chunk_id else f"{base}/v1/models/{model}"
-        out.append(Annotation(url_citation=UrlCitation(url=url, title=title, start_index=start, end_index=end)))
+        out.append(
+            Annotation(url_citation=UrlCitation(url=url, title=title, start_index=start, end_index=end))
+        )
     return out
 
 
@@ -440,7 +443,11 @@ async def _stream(
         info: AnswerInfo | None = None,
         usage: UsageOut | None = None,
     ) -> bytes:
-        choices = [] if delta is None else [ChunkChoice(delta=ChunkDelta.model_validate(delta), finish_reason=finish)]
+        choices = (
+            []
+            if delta is None
+            else [ChunkChoice(delta=ChunkDelta.model_validate(delta), finish_reason=finish)]
+        )
         event = ChatCompletionChunk(
             id=completion_id,
             object="chat.completion.chunk",
@@ -485,7 +492,9 @@ async def _stream(
     if rest:
         await send(chunk({"content": rest}))
     citations = [CitationOut.of(c).model_dump() for c in answer.citations]
-    notes = [a.model_dump() for a in annotations(replace(answer, text=deltas.sent), _public_base(request), model)]
+    notes = [
+        a.model_dump() for a in annotations(replace(answer, text=deltas.sent), _public_base(request), model)
+    ]
     final = {"citations": citations, "annotations": notes}
     await send(chunk(final, "stop", _info(answer, deltas.replaced)))
     if include_usage:

@@ -146,7 +146,8 @@ def _document() -> dict[str, Any]:
             "description": (
                 "Each specialist is a model (id = slug). Answers are grounded and cited: [n] markers in the "
                 "text, the passages in message.citations and as url_citation annotations (links to "
-                "/v1/passages/{passage}); usage is counted by the model server or estimated (usage.estimated). "
+                "/v1/passages/{passage}); usage is counted by the model server or estimated "
+                "(usage.estimated). "
                 "Authenticate with Authorization: Bearer <key> "
                 "(aarhusai apikey create). The specialist's prompt and settings govern; system messages and "
                 "sampling parameters from the caller are ignored; parameters that would change the answer's "
@@ -228,8 +229,9 @@ def _document() -> dict[str, Any]:
                         "200": {
                             "description": (
                                 "The cited answer; with stream: true, text/event-stream of "
-                                "chat.completion.chunk events, the last with delta.citations, delta.annotations and aarhusai "
-                                "(then, with stream_options.include_usage, one with empty choices and usage), "
+                                "chat.completion.chunk events, the last with delta.citations, "
+                                "delta.annotations and aarhusai (then, with "
+                                "stream_options.include_usage, one with empty choices and usage), "
                                 "then [DONE]."
                             ),
                             "content": {

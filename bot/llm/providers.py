@@ -28,7 +28,6 @@ from langchain_openai import ChatOpenAI
 
 from bot.llm import http
 from bot.llm.catalogue import EmbeddingSpec, ModelSpec, RerankSpec
-from bot.llm.usage import Usage
 from bot.llm.errors import (
     EmbeddingEndpointError,
     ModelError,
@@ -37,6 +36,7 @@ from bot.llm.errors import (
     ModelUnavailable,
     RerankError,
 )
+from bot.llm.usage import Usage
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
 from bot.messages import t
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
+from bot.services import client_tasks
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.store.models import Specialist
@@ -275,6 +276,34 @@ class AnsweringService(Service):
             usage=generation.usage,
         )
         return await self._record(q, answer, decision)
+
+    async def title(self, actor: Actor, spec: Specialist, question: str) -> tuple[str, Usage | None]:
+        """A chat's title from its first question (a chat client's background task; nothing is stored):
+        a few words by a model cleared for the specialist's data, through the router like any answer
+        (the PII guard included), else the question's first words. The usage is the model's, if one wrote."""
+        fallback = client_tasks.title_from(question)
+        if not self.router.has_models or not question.strip():
+            return fallback, None
+        question = question[: self.settings.max_question_chars]
+        messages: list[BaseMessage] = [
+            SystemMessage(t("title_task_prompt", actor.locale)),
+            HumanMessage(question),
+        ]
+        try:
+            generation = await self.router.generate(
+                spec.classification, messages, requested=spec.model_id, user_texts=(question,)
+            )
+        except NoModelConfigured:
+            return fallback, None
+        for action, details in generation.events:
+            metrics.POLICY_EVENTS.labels(str(action)).inc()
+            await asyncio.to_thread(self.audit, actor, action, spec.slug, **details)
+        if generation.outcome != GenerationOutcome.ANSWERED:
+            return fallback, None
+        restore = generation.redactor.restore if generation.redactor else None
+        policy = LinkPolicy(self.settings.link_hosts)
+        written = await asyncio.to_thread(sanitise, generation.raw, policy, actor.locale, restore)
+        return client_tasks.clean_title(written) or fallback, generation.usage
 
     def _messages(
         self,

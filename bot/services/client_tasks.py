@@ -5,8 +5,9 @@ fixed prompt shapes (``backend/open_webui/config.py``, ``DEFAULT_*_GENERATION_PR
 ``### Task:`` header, the instruction, a JSON output format and the chat in ``<chat_history>`` as
 ``USER: …`` / ``ASSISTANT: …`` lines. Sent to a specialist they would be retrieved for, cited, counted
 and stored as questions (a chat's title became a 400-character cited answer). Recognised here, they get
-the JSON the client parses: a title made from the first question in code (no model sees it), and empty
-tags and follow-ups. Anything that does not match every part of a shape is a question like any other.
+the JSON the client parses: a title of the first question (written by a model cleared for the
+specialist's data, through the router, or else its first words), and empty tags and follow-ups.
+Anything that does not match every part of a shape is a question like any other.
 """
 
 from __future__ import annotations
@@ -82,10 +83,22 @@ def title_from(question: str) -> str:
     return title[:1].upper() + title[1:]
 
 
-def reply(found: Recognised, fallback_title: str) -> str:
-    """The JSON the client parses; ``fallback_title`` when the history holds no question."""
+_MARKUP = re.compile(r"[\[\]()*_#`\"'«»{}<>|]")
+
+
+def clean_title(written: str) -> str:
+    """A model's title as a title: its first line, no markup or quotes, at most ``MAX_TITLE_CHARS``."""
+    line = next((ln for ln in written.strip().splitlines() if ln.strip()), "")
+    line = " ".join(_MARKUP.sub(" ", line).split()).rstrip(" .:;")
+    if len(line) > MAX_TITLE_CHARS:
+        line = line[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]
+    return line
+
+
+def reply(found: Recognised, title: str) -> str:
+    """The JSON the client parses (``title``: for a title task)."""
     if found.task == ClientTask.TITLE:
-        return json.dumps({"title": title_from(found.first_question()) or fallback_title}, ensure_ascii=False)
+        return json.dumps({"title": title}, ensure_ascii=False)
     if found.task == ClientTask.TAGS:
         return json.dumps({"tags": []})
     return json.dumps({"follow_ups": []})

@@ -26,8 +26,8 @@ from bot.llm.router import TextSink
 from bot.llm.usage import Usage
 from bot.messages import Msg
 from bot.rag.retrieval import Hit
-from bot.services.actor import Actor
 from bot.services import client_tasks
+from bot.services.actor import Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Service, Stores, offloop
 from bot.store.models import ApiKey, Specialist
@@ -242,8 +242,14 @@ class IntegrationsService(Service):
         spec = await asyncio.to_thread(self.specialist, actor, ref, endpoint)
         task = client_tasks.recognise(question)
         if task is not None:
-            text = client_tasks.reply(task, self._shown(actor, spec.name))
-            return Answer(text, "answer", AnswerOutcome.CLIENT_TASK, usage=Usage.estimate([question], text))
+            usage: Usage | None = None
+            title = ""
+            if task.task == client_tasks.ClientTask.TITLE:
+                title, usage = await self.answering.title(actor, spec, task.first_question())
+            text = client_tasks.reply(task, title or self._shown(actor, spec.name))
+            written = usage is not None  # a model wrote the title
+            usage = usage or Usage.estimate([question], text)
+            return Answer(text, "answer", AnswerOutcome.CLIENT_TASK, usage=usage, generated=written)
         answer = await self.answering.answer(Question(actor, spec, question, history=tuple(history)), on_text)
         await asyncio.to_thread(
             self.audit,

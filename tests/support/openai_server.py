@@ -99,7 +99,12 @@ class RecordingModelServer:
                 await asyncio.sleep(self.chunk_delay_s)
         options = body.get("stream_options") or {}
         if self.counts_usage and options.get("include_usage"):
-            last = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created, "choices": []}
+            last = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "choices": [],
+            }
             last["usage"] = self.usage_of(body, reply)
             await response.write(f"data: {json.dumps(last)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
