@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from bot.api.common import (
     APPLICATION_KEY,
@@ -72,6 +72,16 @@ class ChatMessage(BaseModel):
         if self.content is None or isinstance(self.content, str):
             return self.content or ""
         return "\n".join(p.text for p in self.content)
+
+
+def _not_true(value: bool) -> bool:
+    if value:
+        raise ValueError("only false is accepted")
+    return value
+
+
+# false only; a Literal[False] would let 0 through, as 0 == False in Python
+NotTrue = Annotated[bool, AfterValidator(_not_true), WithJsonSchema({"type": "boolean", "const": False})]
 
 
 class StreamOptions(BaseModel):
@@ -129,8 +139,8 @@ class ChatRequest(BaseModel):
     functions: list[Any] | None = Field(None, max_length=0, description="Refused unless empty.")
     function_call: Literal["none"] | None = Field(None, description='Refused unless "none".')
     parallel_tool_calls: bool | None = None
-    logprobs: Literal[False] | None = Field(None, description="Refused when true.")
-    top_logprobs: Literal[0] | None = Field(None, description="Refused unless 0.")
+    logprobs: NotTrue | None = Field(None, description="Refused when true.")
+    top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = Field(None, description="Refused unless 0.")
 
 
 class CitationOut(BaseModel):
