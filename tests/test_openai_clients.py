@@ -426,6 +426,21 @@ def test_cors_origins_setting() -> None:
     for bad in ("*", "chat.aarhus.dk", "https://chat.aarhus.dk/sti", "javascript:alert(1)"):
         with pytest.raises(ValueError):
             Settings(cors_origins=bad)  # type: ignore[arg-type]
+    assert Settings(public_url="https://ai.aarhus.dk/").public_url == "https://ai.aarhus.dk/"
+    assert Settings(public_url=" ").public_url is None
+    for bad in ("ai.aarhus.dk", "https://ai.aarhus.dk/?x=1", "ftp://ai.aarhus.dk"):
+        with pytest.raises(ValueError):
+            Settings(public_url=bad)
+
+
+async def test_links_start_at_the_public_url(town: Town) -> None:
+    town.services.settings.public_url = "https://ai.aarhus.dk/"
+    async with town.client() as client:
+        reply = await client.chat.completions.create(
+            model="pas", messages=[{"role": "user", "content": QUESTION}]
+        )
+    notes = reply.choices[0].message.annotations or []
+    assert notes and notes[0].url_citation.url.startswith("https://ai.aarhus.dk/v1/passages/")
 
 
 # -- Open WebUI's background tasks ----------------------------------------------------------------
