@@ -30,6 +30,9 @@ class SettingsError(ConfigError):
     """Invalid configuration; ``str()`` is one line meant for the operator."""
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
 class Settings(BaseSettings):
     """Service configuration. Defaults give the embedded, zero-setup mode."""
 
@@ -53,7 +56,7 @@ class Settings(BaseSettings):
         None,
         pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$",
         description="The address clients reach the service at (https://aarhusai.example.dk), for A2A agent "
-        "cards and OAuth metadata; default: the request's own scheme and host.",
+        "cards, OAuth metadata and the links of cited passages; default: the request's own scheme and host.",
     )
     app_id: str | None = Field(None, description="Microsoft app (client) id of the Azure Bot.")
     app_password: str | None = Field(None, description="Client secret of the Azure Bot's app.")
@@ -149,6 +152,11 @@ class Settings(BaseSettings):
         le=100_000,
         description="Requests per minute per API key (/v1 and /mcp), unless the key sets its own.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins (https://chat.example.dk, comma-separated) whose pages may call /v1 and "
+        "/mcp from a browser; none: no CORS headers, preflights refused.",
+    )
 
     @field_validator("app_id", "app_password", "tenant_id", "database_url", "public_url", mode="before")
     @classmethod
@@ -162,6 +170,7 @@ class Settings(BaseSettings):
         "download_hosts",
         "service_url_hosts",
         "channel_app_ids",
+        "cors_origins",
         mode="before",
     )
     @classmethod
@@ -169,6 +178,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """Origins as browsers send them: scheme, host and port, lower case, nothing after."""
+        out = []
+        for origin in value:
+            normal = origin.rstrip("/").lower()
+            if not _ORIGIN.match(normal):
+                raise ValueError(
+                    f"AARHUSAI_CORS_ORIGINS: {origin!r} er ikke en oprindelse (https://vært[:port])"
+                )
+            out.append(normal)
+        return out
 
     @model_validator(mode="after")
     def _check_auth(self) -> Settings:

@@ -181,6 +181,7 @@ class AnswerOutcome(StrEnum):
     WITHHELD = "withheld"  # the model repeated its instructions; the answer was not shown
     STOPPED = "stopped"  # the reader pressed Stop: kept as far as it got, nothing more sent
     CUT = "cut"  # the door's time for one answer ran out (Teams: 2 minutes a stream): sent as far as it got
+    CLIENT_TASK = "client_task"  # a chat client's own task (a title, tags), not a question: never stored
 
 
 # -- slugs: one rule for specialists and departments ----------------------------------------------

@@ -1203,6 +1203,38 @@ MESSAGES.update(
             "da": "Specialisten '{ref}' findes ikke, eller nøglen har ikke adgang til den.",
             "en": "The specialist '{ref}' does not exist, or the key may not use it.",
         },
+        "api_passage_unknown": {
+            "da": "Uddraget '{ref}' findes ikke, eller nøglen har ikke adgang til det.",
+            "en": "The passage '{ref}' does not exist, or the key may not use it.",
+        },
+        "api_unsupported_param": {
+            "da": "Parameteren {param} understøttes ikke: en specialist svarer med tekst og kildehenvisninger. {hint}",
+            "en": "The parameter {param} is not supported: a specialist answers with text and citations. {hint}",
+        },
+        "api_unsupported_hint_format": {
+            "da": 'Udelad den, eller send {"type": "text"}.',
+            "en": 'Leave it out, or send {"type": "text"}.',
+        },
+        "api_unsupported_hint_tools": {
+            "da": "Specialister kalder ikke værktøjer; udelad den.",
+            "en": "Specialists do not call tools; leave it out.",
+        },
+        "api_unsupported_hint_n": {
+            "da": "Der kommer ét svar pr. anmodning; udelad n eller send 1.",
+            "en": "There is one answer per request; leave n out or send 1.",
+        },
+        "api_unsupported_hint_logprobs": {
+            "da": "Sandsynligheder for tokens gives ikke; udelad den.",
+            "en": "Token probabilities are not given; leave it out.",
+        },
+        "title_task_prompt": {
+            "da": "Skriv en kort titel på 2-5 ord på dansk for en samtale, der begynder med brugerens spørgsmål herunder. Svar kun med titlen: ingen anførselstegn, ingen forklaring.",
+            "en": "Write a short title of 2-5 words in English for a conversation that begins with the user's question below. Reply with the title only: no quotation marks, no explanation.",
+        },
+        "api_cors_refused": {
+            "da": "Oprindelsen {origin} må ikke kalde denne tjeneste fra en browser (AARHUSAI_CORS_ORIGINS).",
+            "en": "The origin {origin} may not call this service from a browser (AARHUSAI_CORS_ORIGINS).",
+        },
         "api_bad_request": {
             "da": "Anmodningen er ugyldig: {detail}",
             "en": "The request is not valid: {detail}",

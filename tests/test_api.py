@@ -396,9 +396,17 @@ async def test_openapi_document(api: Integration) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{api.base}/v1/openapi.json") as r:
         doc = await r.json()
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/v1/models", "/v1/chat/completions"}
+    assert set(doc["paths"]) == {
+        "/v1/models",
+        "/v1/models/{model}",
+        "/v1/passages/{passage}",
+        "/v1/chat/completions",
+    }
     assert "messages" in doc["components"]["schemas"]["ChatRequest"]["properties"]
-    assert "citations" in doc["components"]["schemas"]["ChatCompletionMessage"]["properties"]
+    assert {"citations", "annotations"} <= set(
+        doc["components"]["schemas"]["ChatCompletionMessage"]["properties"]
+    )
+    assert "usage" in doc["components"]["schemas"]["ChatCompletion"]["required"]
     assert "enum" not in doc["components"]["schemas"]["ChatRequest"]["properties"]["model"]
     for key, enum in ((api.public_key, ["pas"]), (api.wide_key, ["pas", "sager"])):
         async with (
@@ -407,6 +415,8 @@ async def test_openapi_document(api: Integration) -> None:
         ):
             keyed = await r.json()
         assert sorted(keyed["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"]) == enum
+        path_model = keyed["paths"]["/v1/models/{model}"]["get"]["parameters"][0]["schema"]
+        assert sorted(path_model["enum"]) == enum
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"{api.base}/v1/openapi.json", headers={"Authorization": "Bearer aai_ukendt"}) as r,
@@ -511,6 +521,8 @@ async def test_the_readme_python_example_runs(api: Integration) -> None:
     assert lines[0] == "['pas']"
     assert lines[1] == "Svar fra den eksterne model [1]." and lines[2] == "[1] kilde.md"
     assert lines[3] == "Svar fra den eksterne model [1]."  # the streamed answer, put together
+    assert re.fullmatch(rf"\[1\] kilde\.md › Pas {re.escape(api.base)}/v1/passages/\d+", lines[4])
+    assert re.fullmatch(r"\d+ counted", lines[5])  # the recording model server counts, like vLLM
 
 
 def test_apikey_cli_prints_the_key_once_and_stores_its_hash(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import time
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot.llm import ModelRejected, ModelSpec, ModelTimeout, ModelUnavailable
+from bot.llm import ModelRejected, ModelSpec, ModelTimeout, ModelUnavailable, Usage
 from bot.llm.providers import OpenAICompatible as ChatModel
 from bot.messages import t
 
@@ -39,6 +39,19 @@ async def test_stream_yields_several_chunks_that_make_the_answer(llama_server: s
     assert len(chunks) >= 3
     whole = await model.complete(MESSAGES)
     assert "".join(chunks) == whole  # temperature 0: the same tokens either way
+
+
+async def test_the_servers_token_count_is_read(llama_server: str) -> None:
+    """A whole answer's ``usage`` is the server's count; llama.cpp's server ignores
+    ``stream_options.include_usage`` (the field is sent, and harmless), so a stream's stays uncounted
+    and the router estimates it."""
+    model = ChatModel(spec(llama_server, max_output_tokens=8))
+    usage = Usage()
+    await model.complete(MESSAGES, usage)
+    assert usage.counted and usage.prompt_tokens > 10 and 0 < usage.completion_tokens <= 8
+    streamed = Usage()
+    assert [c async for c in model.stream(MESSAGES, streamed)]
+    assert streamed == Usage()  # llama-cpp-python's server sends no usage chunk
 
 
 async def test_health_check_passes_on_a_live_server(llama_server: str) -> None:

@@ -153,7 +153,12 @@ def test_v1_keeps_its_contract(contract: schemathesis.BaseSchema) -> None:
             test()
         except FailureGroup as exc:
             raise as_reported_failure(exc) from None
-    assert set(calls) == {"GET /v1/models", "POST /v1/chat/completions"}
+    assert set(calls) == {
+        "GET /v1/models",
+        "GET /v1/models/{model}",
+        "GET /v1/passages/{passage}",
+        "POST /v1/chat/completions",
+    }
     print(calls)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.api import a2a_server, mcp_server, openai_compat
+from bot.api import a2a_server, cors, mcp_server, openai_compat
 from bot.api.common import APPLICATION_KEY
 from bot.services import Application
 
 
 def add_api_routes(app: web.Application, application: Application) -> None:
     app[APPLICATION_KEY] = application
+    cors.install(app)
     openai_compat.add_routes(app)
     mcp_server.add_routes(app, application)
     a2a_server.add_routes(app, application)

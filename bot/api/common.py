@@ -40,8 +40,9 @@ def error_response(
     type_: str = "invalid_request_error",
     code: str | None = None,
     headers: dict[str, str] | None = None,
+    param: str | None = None,
 ) -> web.Response:
-    body = {"error": {"message": message, "type": type_, "param": None, "code": code}}
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return web.json_response(body, status=status, headers=headers)
 
 

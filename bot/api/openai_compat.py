@@ -1,11 +1,15 @@
 """``/v1``: the specialists as OpenAI-compatible "models", for case systems and tools such as Open WebUI.
 
-- ``GET /v1/models``: the specialists the key may use (``id`` = slug).
+- ``GET /v1/models``: the specialists the key may use (``id`` = slug); ``GET /v1/models/{id}``: one.
 - ``POST /v1/chat/completions``: ``model`` = a specialist's slug; streamed (SSE) or not. Stateless like
   OpenAI's API: the history is the request's ``messages``. The specialist's own prompt, model and
   settings govern, so the caller's ``system``/``developer`` messages and sampling parameters are
-  ignored. Citations travel as ``[n]`` markers in the text and in ``message.citations`` (streamed: in
-  the last chunk's ``delta.citations``); ``aarhusai`` says how the answer ended.
+  ignored, and parameters that would change the answer's shape (JSON output, tools, n > 1, logprobs)
+  are refused with ``param`` named. Citations travel as ``[n]`` markers in the text, in
+  ``message.citations`` and as OpenAI's ``url_citation`` annotations linking to ``GET
+  /v1/passages/{id}`` (streamed: in the last chunk's delta); ``usage`` is the model server's count or an
+  estimate (``usage.estimated``), streamed with ``stream_options.include_usage``; ``aarhusai`` says how
+  the answer ended. A chat client's own title/tags/follow-up task is answered without sources.
 - ``GET /v1/openapi.json``: this contract (asked with a key, ``model`` is an enum of its specialists).
 
 Another method on these paths is 405 with ``Allow``. The body is read by ``bot.http_body`` (limits,
@@ -19,10 +23,11 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from bot.api.common import (
     APPLICATION_KEY,
@@ -31,14 +36,17 @@ from bot.api.common import (
     body_problem_response,
     error_response,
     locale_of,
+    public_base,
 )
 from bot.api.openapi import document
 from bot.api.streaming import DeltaStream
 from bot.conversation.types import Citation, Exchange
 from bot.domain import SLUG_PATTERN, AnswerOutcome, AppError, Outcome
 from bot.http_body import MAX_STRING_CHARS, BodyProblem, read_json_object
+from bot.llm import Usage
 from bot.messages import t
 from bot.services import Actor, Answer, Application
+from bot.services.integrations import Listed
 
 MAX_REQUEST_BYTES = 1024 * 1024
 MAX_MESSAGES = 200
@@ -67,9 +75,45 @@ class ChatMessage(BaseModel):
         return "\n".join(p.text for p in self.content)
 
 
+def _not_true(value: bool) -> bool:
+    if value:
+        raise ValueError("only false is accepted")
+    return value
+
+
+# false only; a Literal[False] would let 0 through, as 0 == False in Python
+NotTrue = Annotated[bool, AfterValidator(_not_true), WithJsonSchema({"type": "boolean", "const": False})]
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    include_usage: bool = Field(
+        False, description="A last chunk before [DONE] with empty choices and the answer's usage."
+    )
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    type: Literal["text"]
+
+
+# the request fields that ask for another shape of answer, and what to do instead
+UNSUPPORTED: dict[str, str] = {
+    "response_format": "api_unsupported_hint_format",
+    "tools": "api_unsupported_hint_tools",
+    "tool_choice": "api_unsupported_hint_tools",
+    "functions": "api_unsupported_hint_tools",
+    "function_call": "api_unsupported_hint_tools",
+    "n": "api_unsupported_hint_n",
+    "logprobs": "api_unsupported_hint_logprobs",
+    "top_logprobs": "api_unsupported_hint_logprobs",
+}
+
+
 class ChatRequest(BaseModel):
-    """The fields read; others (temperature, max_tokens, …) are accepted and ignored. Strict: a
-    field of the wrong JSON type is refused, as the schema says, never coerced."""
+    """The fields read; harmless others (temperature, top_p, max_tokens, seed, stop, user, penalties, …)
+    are accepted and ignored, since the specialist's settings govern. Strict: a field of the wrong JSON
+    type is refused, as the schema says, never coerced."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
     model: str = Field(
@@ -85,7 +129,19 @@ class ChatRequest(BaseModel):
         ),
     )
     stream: bool = False
-    n: int = Field(1, ge=1, le=1)
+    stream_options: StreamOptions | None = None
+    n: int = Field(1, ge=1, le=1, description="One answer per request: any other number is refused.")
+    # what would change the answer's shape is refused (400, ``param`` names it), never silently ignored
+    response_format: ResponseFormat | None = Field(
+        None, description='Text only: {"type": "text"}; json_object and json_schema are refused.'
+    )
+    tools: list[Any] | None = Field(None, max_length=0, description="Refused unless empty.")
+    tool_choice: Literal["none"] | None = Field(None, description='Refused unless "none".')
+    functions: list[Any] | None = Field(None, max_length=0, description="Refused unless empty.")
+    function_call: Literal["none"] | None = Field(None, description='Refused unless "none".')
+    parallel_tool_calls: bool | None = None
+    logprobs: NotTrue | None = Field(None, description="Refused when true.")
+    top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = Field(None, description="Refused unless 0.")
 
 
 class CitationOut(BaseModel):
@@ -101,9 +157,45 @@ class CitationOut(BaseModel):
         return cls(n=c.n, source=c.source, page=c.page, heading=c.heading, text=c.text)
 
 
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    estimated: bool = Field(
+        description="False: counted by the model server; true: estimated from characters (no model wrote "
+        "the answer, or its server did not count)."
+    )
+
+    @classmethod
+    def of(cls, usage: Usage | None) -> UsageOut:
+        u = usage or Usage()
+        return cls(
+            prompt_tokens=u.prompt_tokens,
+            completion_tokens=u.completion_tokens,
+            total_tokens=u.total_tokens,
+            estimated=not u.counted,
+        )
+
+
+class UrlCitation(BaseModel):
+    url: str
+    title: str
+    start_index: int = Field(description="Where the [n] marker starts in the content (its end if unmarked).")
+    end_index: int
+
+
+class Annotation(BaseModel):
+    """A citation as OpenAI's clients read it (Open WebUI shows these as source chips)."""
+
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: UrlCitation
+
+
 class AnswerInfo(BaseModel):
     outcome: str = Field(
-        description="answered, sources_only, no_answer, refused, pii_blocked, model_error, too_long, withheld"
+        description="answered, sources_only, no_answer, refused, pii_blocked, model_error, too_long, "
+        "withheld, client_task (a chat client's title, tags or follow-ups request: answered without "
+        "sources, not stored)"
     )
     generated: bool = Field(description="True when a language model wrote the text.")
     model: str | None = Field(None, description="The catalogue model that wrote it.")
@@ -114,6 +206,7 @@ class ChatCompletionMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
     citations: list[CitationOut] = []
+    annotations: list[Annotation] = []
 
 
 class ChatChoice(BaseModel):
@@ -128,6 +221,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[ChatChoice]
+    usage: UsageOut
     aarhusai: AnswerInfo
 
 
@@ -135,6 +229,7 @@ class ChunkDelta(BaseModel):
     role: Literal["assistant"] | None = None
     content: str | None = None
     citations: list[CitationOut] | None = Field(None, description="In the last chunk only.")
+    annotations: list[Annotation] | None = Field(None, description="In the last chunk only.")
 
 
 class ChunkChoice(BaseModel):
@@ -151,8 +246,11 @@ class ChatCompletionChunk(BaseModel):
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int
     model: str
-    choices: list[ChunkChoice]
-    aarhusai: AnswerInfo | None = Field(None, description="In the last chunk only.")
+    choices: list[ChunkChoice] = Field(description="Empty in the usage chunk only.")
+    aarhusai: AnswerInfo | None = Field(None, description="In the last chunk with a choice only.")
+    usage: UsageOut | None = Field(
+        None, description="Only with stream_options.include_usage: in a last chunk of its own."
+    )
 
 
 class ModelOut(BaseModel):
@@ -167,6 +265,18 @@ class ModelOut(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelOut]
+
+
+class PassageOut(BaseModel):
+    """A cited passage, where a citation's link leads."""
+
+    id: int
+    object: Literal["passage"] = "passage"
+    model: str = Field(description="The specialist whose source it is.")
+    source: str
+    page: int | None = None
+    heading: str | None = None
+    text: str
 
 
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[Exchange]]:
@@ -195,11 +305,45 @@ async def list_models(request: web.Request) -> web.Response:
         specs = await app.integrations.aspecialists(actor)
     except AppError as exc:
         return app_error_response(exc, locale)
-    data = [
-        ModelOut(id=s.slug, created=int(s.created_at.timestamp()), name=s.name, description=s.description)
-        for s in specs
-    ]
-    return web.json_response(ModelList(data=data).model_dump())
+    return web.json_response(ModelList(data=[_model_out(s) for s in specs]).model_dump())
+
+
+def _model_out(s: Listed) -> ModelOut:
+    return ModelOut(id=s.slug, created=int(s.created_at.timestamp()), name=s.name, description=s.description)
+
+
+async def get_model(request: web.Request) -> web.Response:
+    """One specialist the key may use; any other id is 404, as an unknown one."""
+    app = request.app[APPLICATION_KEY]
+    locale = locale_of(request)
+    try:
+        actor = await authorised(request, "v1.models")
+        spec = await app.integrations.alisted(actor, request.match_info["model"], "v1.models")
+    except AppError as exc:
+        return app_error_response(exc, locale)
+    return web.json_response(_model_out(spec).model_dump())
+
+
+async def get_passage(request: web.Request) -> web.Response:
+    """A cited passage (the link of a ``url_citation``), if the key may use its specialist."""
+    app = request.app[APPLICATION_KEY]
+    locale = locale_of(request)
+    raw = request.match_info["passage"]
+    try:
+        actor = await authorised(request, "v1.passages")
+        chunk_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
+        slug, passage = await app.integrations.apassage(actor, chunk_id, "v1.passages")
+    except AppError as exc:
+        return app_error_response(exc, locale)
+    out = PassageOut(
+        id=chunk_id,
+        model=slug,
+        source=passage.source,
+        page=passage.page,
+        heading=passage.heading,
+        text=passage.text,
+    )
+    return web.json_response(out.model_dump())
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -216,9 +360,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         chat = ChatRequest.model_validate(body)
         question, history = conversation(chat.messages)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return error_response(400, t("api_bad_request", locale, detail=f"{where}: {first.get('msg')}"))
+        return _invalid(exc, locale)
     except AppError as exc:
         return app_error_response(exc, locale)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -237,14 +379,50 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             choices=[
                 ChatChoice(
                     message=ChatCompletionMessage(
-                        content=answer.text, citations=[CitationOut.of(c) for c in answer.citations]
+                        content=answer.text,
+                        citations=[CitationOut.of(c) for c in answer.citations],
+                        annotations=annotations(answer, public_base(request), chat.model),
                     )
                 )
             ],
+            usage=UsageOut.of(answer.usage),
             aarhusai=_info(answer),
         )
         return web.json_response(completion.model_dump())
-    return await _stream(request, app, actor, chat.model, question, history, completion_id, created, locale)
+    include_usage = chat.stream_options is not None and chat.stream_options.include_usage
+    return await _stream(
+        request, app, actor, chat.model, question, history, completion_id, created, locale, include_usage
+    )
+
+
+def _invalid(exc: ValidationError, locale: str) -> web.Response:
+    """A refused body in OpenAI's shape, ``param`` naming the field; an unsupported parameter says so
+    and what to send instead."""
+    first = exc.errors()[0]
+    loc = first.get("loc", ())
+    param = str(loc[0]) if loc else None
+    if param in UNSUPPORTED:
+        text = t("api_unsupported_param", locale, param=param, hint=t(UNSUPPORTED[param], locale))
+        return error_response(400, text, code="unsupported_parameter", param=param)
+    where = ".".join(str(p) for p in loc)
+    text = t("api_bad_request", locale, detail=f"{where}: {first.get('msg')}")
+    return error_response(400, text, param=where or None)
+
+
+def annotations(answer: Answer, base: str, model: str) -> list[Annotation]:
+    """The citations as ``url_citation`` annotations: titled ``[n] document › section``, spanning the
+    first ``[n]`` marker in the text (an unmarked one sits at the end), linking to the passage here."""
+    out: list[Annotation] = []
+    for c in answer.citations:
+        marker = f"[{c.n}]"
+        at = answer.text.find(marker)
+        start, end = (at, at + len(marker)) if at >= 0 else (len(answer.text), len(answer.text))
+        title = f"{marker} {c.source}" + (f" › {c.heading}" if c.heading else "")
+        url = f"{base}/v1/passages/{c.chunk_id}" if c.chunk_id else f"{base}/v1/models/{model}"
+        out.append(
+            Annotation(url_citation=UrlCitation(url=url, title=title, start_index=start, end_index=end))
+        )
+    return out
 
 
 async def _stream(
@@ -257,20 +435,32 @@ async def _stream(
     completion_id: str,
     created: int,
     locale: str,
+    include_usage: bool = False,
 ) -> web.StreamResponse:
     """SSE, started with the first text: a refusal or a model error before it is a plain error."""
     deltas = DeltaStream()
     response: web.StreamResponse | None = None
     gone = False
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, info: AnswerInfo | None = None) -> bytes:
+    def chunk(
+        delta: dict[str, Any] | None,
+        finish: str | None = None,
+        info: AnswerInfo | None = None,
+        usage: UsageOut | None = None,
+    ) -> bytes:
+        choices = (
+            []
+            if delta is None
+            else [ChunkChoice(delta=ChunkDelta.model_validate(delta), finish_reason=finish)]
+        )
         event = ChatCompletionChunk(
             id=completion_id,
             object="chat.completion.chunk",
             created=created,
             model=model,
-            choices=[ChunkChoice(index=0, delta=ChunkDelta.model_validate(delta), finish_reason=finish)],
+            choices=choices,
             **({"aarhusai": info} if info is not None else {}),
+            **({"usage": usage} if usage is not None else {}),
         )
         data = json.dumps(event.model_dump(exclude_unset=True), ensure_ascii=False)
         return f"data: {data}\n\n".encode()
@@ -307,7 +497,13 @@ async def _stream(
     if rest:
         await send(chunk({"content": rest}))
     citations = [CitationOut.of(c).model_dump() for c in answer.citations]
-    await send(chunk({"citations": citations}, "stop", _info(answer, deltas.replaced)))
+    notes = [
+        a.model_dump() for a in annotations(replace(answer, text=deltas.sent), public_base(request), model)
+    ]
+    final = {"citations": citations, "annotations": notes}
+    await send(chunk(final, "stop", _info(answer, deltas.replaced)))
+    if include_usage:
+        await send(chunk(None, usage=UsageOut.of(answer.usage)))
     await send(b"data: [DONE]\n\n")
     if response is not None and not gone:
         try:
@@ -356,6 +552,8 @@ def _method_not_allowed(allowed: str) -> Handler:
 def add_routes(app: web.Application) -> None:
     for path, method, handler in (
         ("/v1/models", "GET", list_models),
+        ("/v1/models/{model}", "GET", get_model),
+        ("/v1/passages/{passage}", "GET", get_passage),
         ("/v1/chat/completions", "POST", chat_completions),
         ("/v1/openapi.json", "GET", openapi),
     ):

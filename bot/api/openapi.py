@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot import __version__
+from bot.domain import SLUG_PATTERN
 from bot.http_body import MAX_JSON_DEPTH, MAX_NUMBER_DIGITS, MAX_STRING_CHARS, READ_TIMEOUT_S
 
 
@@ -51,12 +52,15 @@ def document(models: tuple[str, ...] | None = None) -> dict[str, Any]:
         return _document()
     doc = copy.deepcopy(_document())
     model = doc["components"]["schemas"]["ChatRequest"]["properties"]["model"]
+    path_model = doc["paths"]["/v1/models/{model}"]["get"]["parameters"][0]["schema"]
     if models:
         model["enum"] = list(models)
+        path_model["enum"] = list(models)
         chat = doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
         chat["examples"] = _examples(models[0])
     else:
         model["not"] = {}  # no specialist: any model is refused (404)
+        path_model["not"] = {}
     return doc
 
 
@@ -79,9 +83,11 @@ def _document() -> dict[str, Any]:
         ChatCompletionChunk,
         ChatRequest,
         ModelList,
+        ModelOut,
+        PassageOut,
     )
 
-    schemas = _schemas(ChatRequest, ChatCompletion, ChatCompletionChunk, ModelList)
+    schemas = _schemas(ChatRequest, ChatCompletion, ChatCompletionChunk, ModelList, ModelOut, PassageOut)
     schemas["Error"] = {
         "type": "object",
         "properties": {
@@ -119,8 +125,10 @@ def _document() -> dict[str, Any]:
         "400": _error(
             "Invalid request: not a JSON object, a field of the wrong type or length, a number with more "
             f"than {MAX_NUMBER_DIGITS} digits, NaN or Infinity, invalid UTF-8 or a lone surrogate, JSON "
-            f"nested more than {MAX_JSON_DEPTH} deep, a string over {MAX_STRING_CHARS} characters, or no "
-            "question in the last message."
+            f"nested more than {MAX_JSON_DEPTH} deep, a string over {MAX_STRING_CHARS} characters, no "
+            "question in the last message, or a parameter that would change the answer's shape "
+            "(response_format other than text, tools, functions, n other than 1, logprobs): error.param "
+            "names the field, error.code is unsupported_parameter for the latter."
         ),
         "401": _error("No key, or not a live one.", {"WWW-Authenticate": 'Bearer realm="aarhusai"'}),
         "404": _error("No such specialist, or the key may not use it."),
@@ -137,9 +145,13 @@ def _document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Each specialist is a model (id = slug). Answers are grounded and cited: [n] markers in the "
-                "text, the passages in message.citations. Authenticate with Authorization: Bearer <key> "
+                "text, the passages in message.citations and as url_citation annotations (links to "
+                "/v1/passages/{passage}); usage is counted by the model server or estimated "
+                "(usage.estimated). "
+                "Authenticate with Authorization: Bearer <key> "
                 "(aarhusai apikey create). The specialist's prompt and settings govern; system messages and "
-                "sampling parameters from the caller are ignored."
+                "sampling parameters from the caller are ignored; parameters that would change the answer's "
+                "shape are refused."
             ),
         },
         "components": {
@@ -160,6 +172,47 @@ def _document() -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/models/{model}": {
+                "get": {
+                    "summary": "One specialist this key may use",
+                    "parameters": [
+                        {
+                            "name": "model",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 64},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The specialist.",
+                            "content": {"application/json": {"schema": _ref("ModelOut")}},
+                        },
+                        **{k: v for k, v in errors.items() if k in ("401", "404", "429")},
+                    },
+                }
+            },
+            "/v1/passages/{passage}": {
+                "get": {
+                    "summary": "A cited passage: where a url_citation annotation links",
+                    "parameters": [
+                        {
+                            "name": "passage",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The passage, made safe like an answer.",
+                            "content": {"application/json": {"schema": _ref("PassageOut")}},
+                        },
+                        **{k: v for k, v in errors.items() if k in ("401", "429")},
+                        "404": _error("No such passage, or the key may not use its specialist."),
+                    },
+                }
+            },
             "/v1/chat/completions": {
                 "post": {
                     "summary": "Ask a specialist (stream: true for Server-Sent Events)",
@@ -176,7 +229,9 @@ def _document() -> dict[str, Any]:
                         "200": {
                             "description": (
                                 "The cited answer; with stream: true, text/event-stream of "
-                                "chat.completion.chunk events, the last with delta.citations and aarhusai, "
+                                "chat.completion.chunk events, the last with delta.citations, "
+                                "delta.annotations and aarhusai (then, with "
+                                "stream_options.include_usage, one with empty choices and usage), "
                                 "then [DONE]."
                             ),
                             "content": {

@@ -73,6 +73,7 @@ class Citation:
     page: int | None = None
     score: float | None = None
     heading: str | None = None
+    chunk_id: int | None = None  # the stored passage (a stable link to it: ``GET /v1/passages/<id>``)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from bot.llm.router import (
     TextSink,
     TurnPlan,
 )
+from bot.llm.usage import Usage
 
 __all__ = [
     "EmbeddingEndpointError",
@@ -46,4 +47,5 @@ __all__ = [
     "RerankGate",
     "TextSink",
     "TurnPlan",
+    "Usage",
 ]

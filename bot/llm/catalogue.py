@@ -81,6 +81,11 @@ class ModelSpec(BaseModel):
         description="How the server wants the output limit named: vLLM and llama.cpp read max_tokens, "
         "newer OpenAI models only max_completion_tokens.",
     )
+    stream_usage: bool = Field(
+        True,
+        description="Ask for the token count in streams (stream_options.include_usage; vLLM, llama.cpp and "
+        "OpenAI send it); false for a server that refuses the field (usage is then estimated).",
+    )
 
     @property
     def shown_name(self) -> str:

@@ -36,6 +36,7 @@ from bot.llm.errors import (
     ModelUnavailable,
     RerankError,
 )
+from bot.llm.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,9 @@ class ChatClient(Protocol):
     @property
     def id(self) -> str: ...
 
-    async def complete(self, messages: Sequence[BaseMessage]) -> str: ...
+    async def complete(self, messages: Sequence[BaseMessage], usage: Usage | None = None) -> str: ...
 
-    def stream(self, messages: Sequence[BaseMessage]) -> AsyncIterator[str]: ...
+    def stream(self, messages: Sequence[BaseMessage], usage: Usage | None = None) -> AsyncIterator[str]: ...
 
     async def check(self, timeout_s: float = 3.0) -> None: ...
 
@@ -91,15 +92,19 @@ class OpenAICompatible:
             )
         return self._llm
 
-    async def complete(self, messages: Sequence[BaseMessage]) -> str:
-        """Return the whole answer; raise ``ModelError`` when the endpoint fails."""
+    async def complete(self, messages: Sequence[BaseMessage], usage: Usage | None = None) -> str:
+        """Return the whole answer; raise ``ModelError`` when the endpoint fails. ``usage`` receives the
+        server's token count when it reports one."""
         async with self._translate_errors():
             async with asyncio.timeout(self._deadline()):
                 result = await self._client().ainvoke(list(messages))
+        if usage is not None:
+            usage.take(getattr(result, "usage_metadata", None))
         return _text(result.content)
 
-    async def stream(self, messages: Sequence[BaseMessage]) -> AsyncIterator[str]:
-        """Yield the answer as it is generated.
+    async def stream(self, messages: Sequence[BaseMessage], usage: Usage | None = None) -> AsyncIterator[str]:
+        """Yield the answer as it is generated; ``usage`` receives the server's token count (asked for
+        with ``stream_options.include_usage`` unless the catalogue entry says the server refuses it).
 
         The hot path of every answer, so it reads the server-sent events itself (one ``json.loads``
         per chunk) instead of building LangChain and openai objects for every token; LangChain still
@@ -114,6 +119,8 @@ class OpenAICompatible:
             "temperature": self.spec.temperature,
             self.spec.token_limit_param: self.spec.max_output_tokens,
         }
+        if self.spec.stream_usage:
+            body["stream_options"] = {"include_usage": True}
         url = http.url(self.spec, "chat/completions")
         started = False  # once text was shown, a failure is final: a retry would repeat it
         for attempt in range(self.spec.max_retries + 1):
@@ -132,6 +139,8 @@ class OpenAICompatible:
                         except StopAsyncIteration:
                             return
                         text = _delta_text(self.id, data)
+                        if usage is not None and data.get("usage"):
+                            usage.take(data["usage"])
                         if text:
                             started = True
                             yield text

@@ -49,6 +49,7 @@ from bot.llm.errors import ModelError, ModelRejected
 from bot.llm.gates import EmbeddingGate, RerankGate
 from bot.llm.pii import Redactor, ahas_pii, off_loop
 from bot.llm.providers import ChatClient, client_for
+from bot.llm.usage import Usage
 
 TextSink = Callable[[str], Awaitable[None]]  # receives each new piece of the answer
 CHARS_PER_TOKEN = 3  # conservative for Danish without a tokenizer (budgets must never overflow)
@@ -107,6 +108,7 @@ class Generation:
     pii_in: Literal["question", "payload"] | None = None
     blocked_model: str | None = None
     events: list[tuple[AuditAction, dict[str, Any]]] = field(default_factory=list)
+    usage: Usage | None = None  # of the call that answered: counted by its server, else estimated
 
 
 class ModelRouter:
@@ -263,8 +265,9 @@ class ModelRouter:
                     (AuditAction.PII_REDACTED, {"model": client.id, "kinds": kinds, "found_in": where})
                 )
             payload = fit(payload, budget_chars(client.spec))
+            usage = Usage()
             try:
-                text = await _call(client, payload, on_chunk if redactor is None else None)
+                text = await _call(client, payload, on_chunk if redactor is None else None, usage)
             except ModelRejected as exc:
                 metrics.MODEL_CALLS.labels(client.id, "rejected").inc()
                 generation.error = exc
@@ -285,6 +288,7 @@ class ModelRouter:
             )
             generation.outcome, generation.raw, generation.model = GenerationOutcome.ANSWERED, text, client.id
             generation.redactor, generation.pii, generation.error = redactor, kinds, None
+            generation.usage = usage if usage.counted else Usage.estimate(map(_content, payload), text)
             return generation
         decision.update(chosen=None, tried=tried)
         generation.outcome = GenerationOutcome.MODEL_ERROR
@@ -310,13 +314,15 @@ class ModelRouter:
         return [self._client(spec) for spec in self.catalogue.models]
 
 
-async def _call(client: ChatClient, messages: list[BaseMessage], on_chunk: TextSink | None) -> str:
+async def _call(
+    client: ChatClient, messages: list[BaseMessage], on_chunk: TextSink | None, usage: Usage
+) -> str:
     if on_chunk is None:
-        return await client.complete(messages)
+        return await client.complete(messages, usage)
     parts: list[str] = []
     # closed at once when ``on_chunk`` raises (the reader pressed Stop): the connection to the model
     # server goes with it, and vLLM aborts a request whose client has gone, so the GPU stops too
-    async with contextlib.aclosing(client.stream(messages)) as chunks:
+    async with contextlib.aclosing(client.stream(messages, usage)) as chunks:
         async for chunk in chunks:
             parts.append(chunk)
             await on_chunk(chunk)

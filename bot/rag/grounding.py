@@ -96,7 +96,15 @@ def build_messages(
 
 def citations(hits: Sequence[Hit]) -> list[Citation]:
     return [
-        Citation(n=n, source=h.source, text=h.text, page=h.page, score=round(h.score, 4), heading=h.heading)
+        Citation(
+            n=n,
+            source=h.source,
+            text=h.text,
+            page=h.page,
+            score=round(h.score, 4),
+            heading=h.heading,
+            chunk_id=h.chunk_id,
+        )
         for n, h in enumerate(hits, start=1)
     ]
 

@@ -22,12 +22,13 @@ from bot.domain import AnswerOutcome, AppError, AuditAction, Classification, Out
 from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
-from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
+from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, Usage
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
 from bot.messages import t, t_enum
 from bot.rag import grounding
 from bot.rag.retrieval import Hit, Mode
+from bot.services import client_tasks
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.store.models import Specialist
@@ -50,6 +51,7 @@ class Answer:
     model: str | None = None
     generated: bool = False
     message_id: int | None = None
+    usage: Usage | None = None  # tokens: the model server's count, else estimated (no model: from texts)
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,13 @@ class AnsweringService(Service):
         if spec.kind == SpecialistKind.SOURCES:
             text = grounding.settle_markers(text, citations, locale)
         answer = Answer(
-            warning + text, "answer", AnswerOutcome.ANSWERED, citations, generation.model, generated=True
+            warning + text,
+            "answer",
+            AnswerOutcome.ANSWERED,
+            citations,
+            generation.model,
+            generated=True,
+            usage=generation.usage,
         )
         return await self._record(q, answer, decision)
 
@@ -314,6 +322,34 @@ class AnsweringService(Service):
             f"{warning}{text}\n\n_{note}_".lstrip(), "answer", outcome, citations, generated=bool(text)
         )
         return await self._record(q, answer)
+
+    async def title(self, actor: Actor, spec: Specialist, question: str) -> tuple[str, Usage | None]:
+        """A chat's title from its first question (a chat client's background task; nothing is stored):
+        a few words by a model cleared for the specialist's data, through the router like any answer
+        (the PII guard included), else the question's first words. The usage is the model's, if one wrote."""
+        fallback = client_tasks.title_from(question)
+        if not self.router.has_models or not question.strip():
+            return fallback, None
+        question = question[: self.settings.max_question_chars]
+        messages: list[BaseMessage] = [
+            SystemMessage(t("title_task_prompt", actor.locale)),
+            HumanMessage(question),
+        ]
+        try:
+            generation = await self.router.generate(
+                spec.classification, messages, requested=spec.model_id, user_texts=(question,)
+            )
+        except NoModelConfigured:
+            return fallback, None
+        for action, details in generation.events:
+            metrics.POLICY_EVENTS.labels(str(action)).inc()
+            await asyncio.to_thread(self.audit, actor, action, spec.slug, **details)
+        if generation.outcome != GenerationOutcome.ANSWERED:
+            return fallback, None
+        restore = generation.redactor.restore if generation.redactor else None
+        policy = LinkPolicy(self.settings.link_hosts)
+        written = await asyncio.to_thread(sanitise, generation.raw, policy, actor.locale, restore)
+        return client_tasks.clean_title(written) or fallback, generation.usage
 
     def _messages(
         self,
@@ -366,6 +402,9 @@ class AnsweringService(Service):
         )
 
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
+        if answer.usage is None:  # no model wrote it (or none answered): what it would have cost, estimated
+            asked = [q.text, *(x for h in q.history or () for x in (h.question, h.answer))]
+            answer.usage = Usage.estimate(asked, answer.text)
         if not q.record:
             return answer
         conv = q.actor.conversation or ConversationRef(id=q.actor.conversation_id)

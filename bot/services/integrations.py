@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.conversation.types import Exchange
-from bot.domain import SLUG_RE, AppError, AuditAction, Classification, Outcome, Permission
+from bot.domain import SLUG_RE, AnswerOutcome, AppError, AuditAction, Classification, Outcome, Permission
 from bot.governance import access
 from bot.governance.apikeys import ApiScope, scope_of
 from bot.governance.ratelimit import RateLimiter
 from bot.llm.output import LinkPolicy, sanitise
 from bot.llm.pii import ablank_pii
 from bot.llm.router import TextSink
+from bot.llm.usage import Usage
 from bot.messages import Msg
 from bot.rag.retrieval import Hit
+from bot.services import client_tasks
 from bot.services.actor import Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Service, Stores, offloop
@@ -234,8 +236,20 @@ class IntegrationsService(Service):
         endpoint: str,
         on_text: TextSink | None = None,
     ) -> Answer:
-        """One answer through the same path as Teams; the caller's history is used, never stored history."""
+        """One answer through the same path as Teams; the caller's history is used, never stored history.
+        A chat client's own task (``client_tasks``) is answered here, without retrieval or a model, and
+        is neither audited nor stored as a question."""
         spec = await asyncio.to_thread(self.specialist, actor, ref, endpoint)
+        task = client_tasks.recognise(question)
+        if task is not None:
+            usage: Usage | None = None
+            title = ""
+            if task.task == client_tasks.ClientTask.TITLE:
+                title, usage = await self.answering.title(actor, spec, task.first_question())
+            text = client_tasks.reply(task, title or self._shown(actor, spec.name))
+            written = usage is not None  # a model wrote the title
+            usage = usage or Usage.estimate([question], text)
+            return Answer(text, "answer", AnswerOutcome.CLIENT_TASK, usage=usage, generated=written)
         answer = await self.answering.answer(Question(actor, spec, question, history=tuple(history)), on_text)
         await asyncio.to_thread(
             self.audit,
@@ -248,6 +262,20 @@ class IntegrationsService(Service):
             message_id=answer.message_id,
         )
         return answer
+
+    def passage(self, actor: Actor, chunk_id: int, endpoint: str) -> tuple[str, Passage]:
+        """A stored passage (a citation's link) with its specialist's slug, if the key may use that
+        specialist. Unknown and not allowed read the same, and name nothing."""
+        found = self.stores.specialists.passage(chunk_id) if 0 < chunk_id < 2**63 else None
+        if found is not None:
+            chunk, source, spec = found
+            if access.can_use(self.roles(actor), spec, ""):
+                self.audit(actor, AuditAction.API_CALL, spec.slug, endpoint=endpoint, passage=chunk_id)
+                hit = Hit(chunk_id, chunk.text, source, chunk.page, chunk.heading, 1.0)
+                policy = LinkPolicy(self.settings.link_hosts)
+                return spec.slug, _safe_passages([hit], policy, actor.locale)[0]
+        self.audit(actor, AuditAction.API_REFUSED, str(chunk_id), endpoint=endpoint, reason="not_allowed")
+        raise AppError(Outcome.NOT_FOUND, "api_passage_unknown", ref=str(chunk_id))
 
     async def search(self, actor: Actor, ref: str, query: str, k: int, endpoint: str) -> list[Passage]:
         """Passages of one specialist for ``query`` (personal data in the query is not searched for)."""
@@ -271,6 +299,7 @@ class IntegrationsService(Service):
     aspecialists = offloop(specialists)
     alisted = offloop(listed)
     asources = offloop(sources)
+    apassage = offloop(passage)
 
 
 def _safe_passages(hits: list[Hit], policy: LinkPolicy, locale: str) -> list[Passage]:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 from bot.domain import GENERAL_SLUG, SLUG_RE, AppError, Outcome, channel_of, slugify
 from bot.store import Database
 from bot.store.models import (
+    Chunk,
     EditSelection,
     PromptVersion,
     Selection,
@@ -230,6 +231,17 @@ class SpecialistStore:
                     select(Source).where(Source.specialist_id == specialist_id).order_by(col(Source.name))
                 ).all()
             )
+
+    def passage(self, chunk_id: int) -> tuple[Chunk, str, Specialist] | None:
+        """One stored passage with its source's name and its specialist (None: no such passage)."""
+        with self.db.session() as s:
+            row = s.exec(
+                select(Chunk, Source.name, Specialist)
+                .join(Source, col(Source.id) == Chunk.source_id)
+                .join(Specialist, col(Specialist.id) == Chunk.specialist_id)
+                .where(Chunk.id == chunk_id)
+            ).first()
+        return (row[0], row[1], row[2]) if row else None
 
     def source_files(self, specialist_id: int) -> list[tuple[str, bytes]]:
         with self.db.session() as s:

@@ -32,6 +32,7 @@ class RecordingModelServer:
     chunk_delay_s: float = 0.0  # pause between streamed words
     status: int = 200
     streams_left: int = 0  # streamed answers whose client went away before the end (Stop, a cut)
+    counts_usage: bool = True  # like vLLM: usage in whole answers, and in streams when asked for
     requests: list[dict[str, Any]] = field(default_factory=list)  # chat
     embedding_requests: list[dict[str, Any]] = field(default_factory=list)
     rerank_requests: list[dict[str, Any]] = field(default_factory=list)
@@ -81,7 +82,7 @@ class RecordingModelServer:
                             "finish_reason": "stop",
                         }
                     ],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    **({"usage": self.usage_of(body, reply)} if self.counts_usage else {}),
                 }
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -107,8 +108,25 @@ class RecordingModelServer:
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
             if self.chunk_delay_s:
                 await asyncio.sleep(self.chunk_delay_s)
+        options = body.get("stream_options") or {}
+        if self.counts_usage and options.get("include_usage"):
+            last = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "choices": [],
+            }
+            last["usage"] = self.usage_of(body, reply)
+            await response.write(f"data: {json.dumps(last)}\n\n".encode())
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
+
+    @staticmethod
+    def usage_of(body: dict[str, Any], reply: str) -> dict[str, int]:
+        """A count a test can recompute: one token per word."""
+        prompt = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        completion = len(reply.split())
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         body = await request.json()
