@@ -48,14 +48,20 @@ async def main() -> None:
 
     pairs = read_followups(DATA / "followups.jsonl")
     alone, joined = followup_hit5(retriever, spec, pairs)
-    print(f"\nfollow-ups ({len(pairs)} pairs), gated hit@5: alone {alone:.2f}  with the previous question {joined:.2f}")
+    print(
+        f"\nfollow-ups ({len(pairs)} pairs), gated hit@5: alone {alone:.2f}  "
+        f"with the previous question {joined:.2f}"
+    )
     cases = read_cases(CASES) + read_cases(DATA / "out_of_scope.jsonl")
     s = switch_scores(retriever, spec, cases)
     print(
         f"unrelated new question: hit@1 {s.hit1_alone:.3f} -> {s.hit1_after:.3f}  "
         f"hit@5 {s.hit5_alone:.3f} -> {s.hit5_after:.3f}  (alone -> after another question)"
     )
-    print(f"out-of-scope refused: {s.refused_alone:.3f} alone -> {s.refused_after:.3f} after an answerable question")
+    print(
+        f"out-of-scope refused: {s.refused_alone:.3f} alone -> {s.refused_after:.3f} "
+        "after an answerable question"
+    )
 
     english = read_cases(DATA / "retrieval_cases_en.jsonl") + read_cases(DATA / "out_of_scope_en.jsonl")
     danish_outside = [c for c in read_cases(CASES) if not c.expect] + read_cases(DATA / "out_of_scope.jsonl")

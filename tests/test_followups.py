@@ -81,7 +81,10 @@ def test_a_rewrite_is_checked_before_it_steers_the_search() -> None:
     assert followup.standalone("Hvor lang tid tager det at få et pas?\n", FOLLOWUP, history) == (
         "Hvor lang tid tager det at få et pas?"
     )
-    assert followup.standalone('Omskrevet spørgsmål: "Hvad koster pas?"', FOLLOWUP, history) == "Hvad koster pas?"
+    assert (
+        followup.standalone('Omskrevet spørgsmål: "Hvad koster pas?"', FOLLOWUP, history)
+        == "Hvad koster pas?"
+    )
     assert followup.standalone("Svar fra testmodellen.", FOLLOWUP, history) is None  # shares no word
     assert followup.standalone("", FOLLOWUP, history) is None
     assert followup.standalone("pas " * 200, FOLLOWUP, history) is None  # not a question
@@ -112,7 +115,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
     async def ingest() -> None:
         for path in corpus_files(DATA / "corpus"):
-            await services.stores.ingestor.ingest(spec, path.name, path.read_bytes(), "test", rebuild_index=False)
+            await services.stores.ingestor.ingest(
+                spec, path.name, path.read_bytes(), "test", rebuild_index=False
+            )
 
     asyncio.run(ingest())
     services.stores.retriever.rebuild(services.stores.specialists.require("regler"))
@@ -128,7 +133,9 @@ def test_followups_find_their_passage_with_the_conversation(corpus: Services) ->
     alone, joined = followup_hit5(retriever, spec, pairs)
     assert alone <= 0.6 and joined >= 0.76  # measured 0.52 -> 0.80 (bench/followups.py)
     # a new, unrelated question keeps its own passage on top, and out-of-scope ones stay refused
-    s = switch_scores(retriever, spec, read_cases(DATA / "retrieval_cases.jsonl") + read_cases(DATA / "out_of_scope.jsonl"))
+    s = switch_scores(
+        retriever, spec, read_cases(DATA / "retrieval_cases.jsonl") + read_cases(DATA / "out_of_scope.jsonl")
+    )
     assert s.hit1_after >= s.hit1_alone - 0.02 and s.hit5_after >= s.hit5_alone - 0.02
     assert s.refused_after >= s.refused_alone - 0.03
 
@@ -164,7 +171,9 @@ def _answer_request(server: Any) -> str:
     return "\n".join(str(m["content"]) for m in server.requests[-1]["messages"])
 
 
-async def test_a_followup_finds_the_passage_at_the_dispatcher_teams_and_v1(municipality: Municipality) -> None:
+async def test_a_followup_finds_the_passage_at_the_dispatcher_teams_and_v1(
+    municipality: Municipality,
+) -> None:
     """No usable rewrite (the test model answers everything the same way): the previous question
     joins the search, at every door."""
     town = municipality
@@ -172,7 +181,9 @@ async def test_a_followup_finds_the_passage_at_the_dispatcher_teams_and_v1(munic
     await town.say(EMPLOYEE, FIRST)
     await town.say(EMPLOYEE, FOLLOWUP)
     assert "10 hverdage" in _answer_request(town.external)
-    rewrites = [r for r in town.external.requests if r["messages"][0]["content"] == followup.INSTRUCTIONS["da"]]
+    rewrites = [
+        r for r in town.external.requests if r["messages"][0]["content"] == followup.INSTRUCTIONS["da"]
+    ]
     assert len(rewrites) == 1 and _route(town.services)["rewrite"] == {"model": "ekstern", "used": False}
     # an unrelated new question in the same conversation keeps its own passage first
     reply = await town.say(EMPLOYEE, "Hvornår skal jeg sygemelde mig?")

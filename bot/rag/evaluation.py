@@ -115,7 +115,9 @@ def read_followups(path: Path) -> list[FollowUp]:
             continue
         try:
             raw = json.loads(line)
-            pairs.append(FollowUp(str(raw["first"]), str(raw["followup"]), tuple(str(w) for w in raw["expect"])))
+            pairs.append(
+                FollowUp(str(raw["first"]), str(raw["followup"]), tuple(str(w) for w in raw["expect"]))
+            )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: ugyldig linje ({exc})") from None
     return pairs
@@ -125,7 +127,9 @@ def _found(hits: list[Hit], expect: tuple[str, ...]) -> bool:
     return any(_correct(h.text, expect) for h in hits)
 
 
-def followup_hit5(retriever: Retriever, spec: Specialist, pairs: list[FollowUp], k: int = 5) -> tuple[float, float]:
+def followup_hit5(
+    retriever: Retriever, spec: Specialist, pairs: list[FollowUp], k: int = 5
+) -> tuple[float, float]:
     """Gated hit@k of each follow-up searched alone, and with the question before it."""
     n = len(pairs) or 1
     alone = sum(_found(retriever.search(spec, p.followup, k), p.expect) for p in pairs)
@@ -157,7 +161,9 @@ def switch_scores(
     h1a = h5a = h1b = h5b = 0
     for i, case in enumerate(answerable):
         alone = retriever.search(spec, case.question, k)
-        after = retriever.search_in_conversation(spec, case.question, answerable[(i + offset) % m].question, k)
+        after = retriever.search_in_conversation(
+            spec, case.question, answerable[(i + offset) % m].question, k
+        )
         h1a += bool(alone) and _correct(alone[0].text, case.expect)
         h5a += _found(alone, case.expect)
         h1b += bool(after) and _correct(after[0].text, case.expect)

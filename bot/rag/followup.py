@@ -59,7 +59,9 @@ def rewrite_messages(history: Sequence[Exchange], question: str, locale: str) ->
     return [SystemMessage(INSTRUCTIONS[lang]), HumanMessage("\n".join(lines))]
 
 
-_LABEL = re.compile(r"^\s*(?:omskrevet spørgsmål|omskrevet|spørgsmål|rewritten question|question)\s*:\s*", re.I)
+_LABEL = re.compile(
+    r"^\s*(?:omskrevet spørgsmål|omskrevet|spørgsmål|rewritten question|question)\s*:\s*", re.I
+)
 
 
 def standalone(raw: str, question: str, history: Sequence[Exchange]) -> str | None:

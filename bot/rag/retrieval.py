@@ -41,8 +41,8 @@ import numpy as np
 from sqlmodel import col, select
 
 from bot import metrics
-from bot.locale import question_language
 from bot.llm import EmbeddingGate, EndpointRefused, RerankGate
+from bot.locale import question_language
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
 from bot.rag.remote_embeddings import RemoteEmbedder

@@ -25,10 +25,9 @@ from bot.domain import AnswerOutcome, AppError, AuditAction, Outcome, Specialist
 from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
-from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink
+from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, TurnPlan
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
-from bot.llm import TurnPlan
 from bot.locale import answer_locale
 from bot.messages import t
 from bot.rag import followup, grounding
