@@ -8,11 +8,13 @@ measurements over the Danish test corpus (``bench/followups.py`` prints them) ha
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from sqlmodel import select
 
@@ -29,9 +31,10 @@ from bot.rag.evaluation import (
     read_followups,
     switch_scores,
 )
+from bot.services import Actor
 from bot.store import migrate
 from bot.store.models import Message
-from tests.redteam.conftest import CPR, EMPLOYEE, Municipality, municipality
+from tests.redteam.conftest import ADMIN, CPR, EMPLOYEE, Municipality, municipality
 
 __all__ = ["municipality"]
 
@@ -111,7 +114,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     )
     migrate.upgrade(services.db)
     spec = services.stores.specialists.create("Regler", "test", slug="regler")
-    import asyncio
 
     async def ingest() -> None:
         for path in corpus_files(DATA / "corpus"):
@@ -197,10 +199,8 @@ async def test_a_followup_finds_the_passage_at_the_dispatcher_teams_and_v1(
 
     # /v1: the conversation is the request's messages
     key = town.services.app.integrations.create_key(
-        __import__("bot.services", fromlist=["Actor"]).Actor("adm"), "sag", ["borgerservice"], "offentlig"
+        Actor(ADMIN), "sag", ["borgerservice"], "offentlig"
     ).secret
-    import openai
-
     client = openai.AsyncOpenAI(base_url=f"{town.base}/v1", api_key=key, max_retries=0)
     try:
         town.external.forget()
