@@ -78,6 +78,8 @@ def build_services(settings: Settings) -> Services:
         min_dense_score=settings.min_dense_score,
         min_lexical_coverage=settings.min_lexical_coverage,
         dense_weight=settings.dense_weight,
+        min_cross_dense_score=settings.min_cross_dense_score,
+        min_cross_dense_margin=settings.min_cross_dense_margin,
         router=router,  # remote embeddings and reranking only through the router's gates
         cache_bytes=settings.index_cache_mb * 1024 * 1024,
     )

@@ -135,6 +135,23 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         2.0, ge=0, le=4, description="Say of the dense ranking in the fusion (e5: 2.0; MiniLM: 0.3)."
     )
+    min_cross_dense_score: float = Field(
+        0.79,
+        ge=-1,
+        le=1,
+        description="Cosine similarity an English question's passage in Danish sources needs (e5: 0.79).",
+    )
+    min_cross_dense_margin: float = Field(
+        0.035,
+        ge=0,
+        le=1,
+        description="How far that passage must stand out from the 25th best passage (e5: 0.035).",
+    )
+    followup_rewrite: bool = Field(
+        True,
+        description="With a model connected, a question asked after others is rewritten into a "
+        "standalone question for the search by the specialist's cleared model (one short extra call).",
+    )
     link_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts (and their subdomains) an answer may link to; every other link is shown as text.",

@@ -140,6 +140,17 @@ class LexicalIndex:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0
 
+    def information(self, query: str) -> tuple[float, float]:
+        """What ``query`` says on its own in this index's terms: the IDF weight of its stems that some
+        passage uses, and the share of its weight in stems no passage uses. A follow-up ("Hvor lang tid
+        tager det?") says little; a question about something the sources never mention says a lot in
+        unknown words."""
+        terms = _stems(query)
+        weights = {t: math.log((self.size + 1) / (self.doc_freq.get(t, 0) + 0.5)) for t in terms}
+        total = sum(weights.values())
+        known = sum(w for t, w in weights.items() if t in self.doc_freq)
+        return known, (total - known) / total if total > 0 else 0.0
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions and BM25 scores of the best ``k`` passages (score 0 = no query term matched)."""
         k = min(k, self.size)

@@ -11,6 +11,18 @@ passage the specialist says it found nothing instead of guessing. With a reranki
 the specialist (``bot.rag.rerank``), the fused candidates are reordered by it, and its ``min_score``,
 when set, is the gate.
 
+A question in English meets Danish passages (``cross-lingual``): the Danish lexical analyser cannot read
+it, so its lexical ranking (chance matches) is left out and the gate is the dense one, with two
+conditions calibrated for e5 across the two languages (similarities run ~0.05 lower):
+``min_cross_dense_score`` and ``min_cross_dense_margin`` over the ``CROSS_REFERENCE_RANK``-th best
+passage, so a passage must stand out from the sources, not merely be as close as everything is.
+
+A follow-up ("Hvor lang tid tager det?") says too little to be found alone: ``search_in_conversation``
+searches it with the previous question too when it carries little information of its own in the
+index's terms and few words the sources never use (a new topic), and shows the passages of the question
+alone first, so an unrelated new question keeps its own best passage on top. Figures in
+``bench/followups.py``.
+
 Remote embeddings and reranking come from the router's turn plan (``ModelRouter.plan_turn``): the
 retriever holds no client and chooses no endpoint; a caller that planned the turn passes its plan.
 """
@@ -30,6 +42,7 @@ from sqlmodel import col, select
 
 from bot import metrics
 from bot.llm import EmbeddingGate, EndpointRefused, RerankGate
+from bot.locale import question_language
 from bot.rag.embeddings import Embedder
 from bot.rag.index import IndexStore, SpecialistIndex
 from bot.rag.remote_embeddings import RemoteEmbedder
@@ -43,6 +56,9 @@ if TYPE_CHECKING:
 Mode = Literal["hybrid", "dense", "lexical"]
 RETRIEVAL_THREADS = 2  # CPU work: more threads than cores only queue for the GIL
 RRF_K = 60
+CROSS_REFERENCE_RANK = 25  # a cross-lingual passage must stand out from the passage at this rank
+FOLLOWUP_MAX_INFORMATION = 12.0  # IDF weight of known stems below which a question may lean on the last
+FOLLOWUP_MAX_UNKNOWN = 0.3  # share of a question's weight in unknown stems above which it is a new topic
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +85,9 @@ class Retriever:
         min_dense_score: float = 0.865,
         min_lexical_coverage: float = 0.3,
         dense_weight: float = 2.0,
+        min_cross_dense_score: float = 0.79,
+        min_cross_dense_margin: float = 0.035,
+        cross_lingual: bool = True,
         router: ModelRouter | None = None,
         cache_bytes: int = 0,
     ) -> None:
@@ -80,6 +99,9 @@ class Retriever:
         self.min_dense_score = min_dense_score
         self.min_lexical_coverage = min_lexical_coverage
         self.dense_weight = dense_weight
+        self.min_cross_dense_score = min_cross_dense_score
+        self.min_cross_dense_margin = min_cross_dense_margin
+        self.cross_lingual = cross_lingual  # False: an English question is searched like a Danish one
         self.cache_bytes = cache_bytes  # 0: no bound
         self._executor: ThreadPoolExecutor | None = None
         self._loaded: OrderedDict[str, SpecialistIndex] = OrderedDict()  # least recently used first
@@ -87,14 +109,22 @@ class Retriever:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    async def asearch(self, spec: Specialist, query: str, k: int, plan: TurnPlan | None = None) -> list[Hit]:
+    async def asearch(
+        self,
+        spec: Specialist,
+        query: str,
+        k: int,
+        plan: TurnPlan | None = None,
+        previous: str | None = None,
+    ) -> list[Hit]:
         """``search`` off the event loop, on retrieval's own threads: it is CPU work (embedding,
         scoring), and waiting behind database calls in the shared pool made it the slow part of a
-        busy turn. ``plan``: the turn's plan, so retrieval and the answer use the same endpoints."""
+        busy turn. ``plan``: the turn's plan, so retrieval and the answer use the same endpoints.
+        ``previous``: the conversation's previous question (``search_in_conversation``)."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=RETRIEVAL_THREADS, thread_name_prefix="retrieval")
         return await asyncio.get_running_loop().run_in_executor(
-            self._executor, lambda: self.search(spec, query, k, plan=plan)
+            self._executor, lambda: self.search_in_conversation(spec, query, previous, k, plan=plan)
         )
 
     def _plan(self, spec: Specialist, plan: TurnPlan | None) -> TurnPlan | None:
@@ -213,6 +243,32 @@ class Retriever:
         planned = self._plan(spec, plan)
         return planned.rerank if planned else None
 
+    def search_in_conversation(
+        self,
+        spec: Specialist,
+        query: str,
+        previous: str | None,
+        k: int,
+        plan: TurnPlan | None = None,
+    ) -> list[Hit]:
+        """``query`` searched as a possible follow-up of ``previous`` (the conversation's previous
+        question, or None): the passages of ``query`` alone and of both questions together, taken in
+        turns (alone first), when ``query`` leans on ``previous``; else ``query`` alone."""
+        alone = self.search(spec, query, k, plan=plan)
+        if not previous or not previous.strip() or not self.leans_on_previous(spec, query):
+            return alone
+        joined = self.search(spec, f"{previous}\n{query}", k, plan=plan)
+        return _interleave(alone, joined)[:k]
+
+    def leans_on_previous(self, spec: Specialist, query: str) -> bool:
+        """``query`` says too little on its own in the index's terms to be found alone, and is not
+        about something the sources never mention (a new topic keeps to itself)."""
+        index = self.index_for(spec)
+        if index is None or index.size == 0:
+            return False
+        known, unknown = index.lexical.information(query)
+        return known < FOLLOWUP_MAX_INFORMATION and unknown < FOLLOWUP_MAX_UNKNOWN
+
     def search(
         self,
         spec: Specialist,
@@ -238,9 +294,12 @@ class Retriever:
             if query_vector is not None
             else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         )
+        # an English question over the Danish analyser: its lexical matches are chance, the dense
+        # ranking reads both languages
+        cross = self.cross_lingual and use_dense and question_language(query) == "en"
         lex_pos, lex_sc = (
             index.lexical.search(query, pool)
-            if mode != "dense"
+            if mode != "dense" and not cross
             else (np.zeros(0, np.int64), np.zeros(0, np.float32))
         )
         dense = {int(p): float(s) for p, s in zip(dense_pos, dense_sc, strict=True)}
@@ -260,7 +319,8 @@ class Retriever:
             hits = reranked(reranker, query, hits)
         if gate:
             min_score = reranker.spec.min_score if reranker else None
-            hits = [h for h in hits if self._relevant(index, query, h, min_score)]
+            reference = float(dense_sc[min(len(dense_sc), CROSS_REFERENCE_RANK) - 1]) if cross else None
+            hits = [h for h in hits if self._relevant(index, query, h, min_score, reference)]
         return hits[:k]
 
     @staticmethod
@@ -274,10 +334,23 @@ class Retriever:
             return None
 
     def _relevant(
-        self, index: SpecialistIndex, query: str, hit: Hit, min_rerank_score: float | None = None
+        self,
+        index: SpecialistIndex,
+        query: str,
+        hit: Hit,
+        min_rerank_score: float | None = None,
+        cross_reference: float | None = None,
     ) -> bool:
+        """``cross_reference``: for a cross-lingual question, the dense score of the passage at
+        ``CROSS_REFERENCE_RANK``; the passage must stand out from it (the lexical gate cannot judge)."""
         if min_rerank_score is not None and hit.rerank is not None:
             return hit.rerank >= min_rerank_score
+        if cross_reference is not None:
+            return (
+                hit.dense is not None
+                and hit.dense >= self.min_cross_dense_score
+                and hit.dense - cross_reference >= self.min_cross_dense_margin
+            )
         if hit.dense is not None and hit.dense >= self.min_dense_score:
             return True
         text = f"{hit.heading}\n{hit.text}" if hit.heading else hit.text
@@ -309,3 +382,15 @@ class Retriever:
                 Hit(chunk_id, row[1], row[4], row[2], row[3], score, dense.get(pos), lexical.get(pos))
             )
         return hits
+
+
+def _interleave(first: list[Hit], second: list[Hit]) -> list[Hit]:
+    """``first`` and ``second`` taken in turns, ``first`` leading, each passage once."""
+    out: list[Hit] = []
+    seen: set[int] = set()
+    for i in range(max(len(first), len(second))):
+        for hits in (first, second):
+            if i < len(hits) and hits[i].chunk_id not in seen:
+                seen.add(hits[i].chunk_id)
+                out.append(hits[i])
+    return out

@@ -1,6 +1,10 @@
 """Answering a question: retrieval, then policy before model (through the router), then the answer
 made safe (sanitised links, personal data restored only as text), recorded with its decision.
 
+The answer is written in the question's language (``bot.locale.answer_locale``), whatever the client's.
+A question asked after others is searched with its conversation (``_search``): rewritten into a
+standalone question by the turn's cleared model when one is connected, else with the previous question.
+
 The Teams door, ``aarhusai chat``, ``aarhusai ask``, the eval harness and the API all answer here.
 """
 
@@ -22,11 +26,12 @@ from bot.domain import AnswerOutcome, AppError, AuditAction, Classification, Out
 from bot.errors import render_error
 from bot.governance import access, screening
 from bot.governance.roles import UserRoles
-from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, Usage
+from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, TurnPlan, Usage
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
+from bot.locale import answer_locale
 from bot.messages import t, t_enum
-from bot.rag import grounding
+from bot.rag import followup, grounding
 from bot.rag.retrieval import Hit, Mode
 from bot.services import client_tasks
 from bot.services.actor import Actor
@@ -150,7 +155,7 @@ class AnsweringService(Service):
         return answer
 
     async def _answer(self, q: Question, on_text: TextSink | None) -> Answer:
-        spec, locale = q.spec, q.actor.locale
+        spec, locale = q.spec, answer_locale(q.text, q.actor.locale)
         if len(q.text) > self.settings.max_question_chars:
             return await self._record(
                 q,
@@ -160,13 +165,14 @@ class AnsweringService(Service):
                     AnswerOutcome.TOO_LONG,
                 ),
             )
-        warning = await self._personal_data_warning(q)
+        warning = await self._personal_data_warning(q, locale)
         # which endpoints may see this turn's data, decided once for retrieval and the answer
         plan = self.router.plan_turn(spec.classification, q.model or spec.model_id, q.model is not None)
+        history = await self._history(q)
         hits: list[Hit] = []
+        searched: dict[str, Any] = {}  # how the search query was made, recorded with the decision
         if spec.kind == SpecialistKind.SOURCES:
-            # personal data says nothing about which passage answers, and has no business in the index
-            hits = await self.stores.retriever.asearch(spec, await ablank_pii(q.text), spec.top_k, plan)
+            hits = await self._search(q, plan, history, locale, searched)
             if not hits:
                 return await self._record(
                     q,
@@ -175,6 +181,7 @@ class AnsweringService(Service):
                         "answer",
                         AnswerOutcome.NO_ANSWER,
                     ),
+                    searched or None,
                 )
         # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
         # the stored message), so they are made safe once, here, like an answer
@@ -189,7 +196,6 @@ class AnsweringService(Service):
             text = warning + await asyncio.to_thread(sanitise, quoted, policy, locale)
             return await self._record(q, Answer(text, "answer", AnswerOutcome.SOURCES_ONLY, citations))
 
-        history = await self._history(q)
         if q.context is not None and q.context.prompt is not None:
             prompt_text = q.context.prompt
         else:
@@ -257,7 +263,7 @@ class AnsweringService(Service):
         for action, details in generation.events:
             metrics.POLICY_EVENTS.labels(str(action)).inc()
             await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
-        decision = generation.decision
+        decision = generation.decision | searched
         if generation.outcome == GenerationOutcome.NO_CLEARED_MODEL:
             text = t("no_cleared_model", locale, classification=spec.classification)
             return await self._record(q, Answer(text, "error", AnswerOutcome.REFUSED), decision)
@@ -351,6 +357,62 @@ class AnsweringService(Service):
         written = await asyncio.to_thread(sanitise, generation.raw, policy, actor.locale, restore)
         return client_tasks.clean_title(written) or fallback, generation.usage
 
+    async def _search(
+        self, q: Question, plan: TurnPlan, history: list[Exchange], locale: str, searched: dict[str, Any]
+    ) -> list[Hit]:
+        """The passages for ``q``, searched with its conversation: the question rewritten to stand
+        alone by the turn's cleared model when one is connected, else with the previous question
+        (``Retriever.search_in_conversation``). Personal data says nothing about which passage
+        answers, and has no business in the index or in a rewrite: it is blanked first."""
+        spec, retriever = q.spec, self.stores.retriever
+        query = await ablank_pii(q.text)
+        if not history:
+            return await retriever.asearch(spec, query, spec.top_k, plan)
+        recent = [
+            Exchange(await ablank_pii(h.question), await ablank_pii(h.answer))
+            for h in history[-followup.REWRITE_TURNS :]
+        ]
+        if self.settings.followup_rewrite and plan.chat.candidates:
+            rewritten = await self._rewrite(q, plan, recent, query, locale, searched)
+            if rewritten is not None:
+                return await retriever.asearch(spec, rewritten, spec.top_k, plan)
+        return await retriever.asearch(spec, query, spec.top_k, plan, previous=recent[-1].question)
+
+    async def _rewrite(
+        self,
+        q: Question,
+        plan: TurnPlan,
+        recent: list[Exchange],
+        query: str,
+        locale: str,
+        searched: dict[str, Any],
+    ) -> str | None:
+        """``query`` rewritten to stand alone, by the first model of the turn's plan that works (the
+        answer's route: cleared for the specialist's data, its payload guarded by the router), or None."""
+        spec = q.spec
+        try:
+            generation = await self.router.generate(
+                spec.classification,
+                followup.rewrite_messages(recent, query, locale),
+                requested=q.model or spec.model_id,
+                only=q.model is not None,
+                user_texts=(query, *(h.question for h in recent)),
+                plan=plan,
+            )
+        except NoModelConfigured:  # the catalogue was emptied meanwhile
+            return None
+        for action, details in generation.events:
+            if action == AuditAction.MODEL_REFUSED:  # the answer's call records the turn's refusal
+                continue
+            metrics.POLICY_EVENTS.labels(str(action)).inc()
+            await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
+        if generation.outcome != GenerationOutcome.ANSWERED:
+            searched["rewrite"] = {"outcome": str(generation.outcome)}
+            return None
+        text = followup.standalone(generation.raw, query, recent)
+        searched["rewrite"] = {"model": generation.model, "used": text is not None}
+        return await ablank_pii(text) if text is not None else None
+
     def _messages(
         self,
         spec: Specialist,
@@ -381,7 +443,7 @@ class AnsweringService(Service):
         )
         return [Exchange(m.question, m.answer) for m in rows]
 
-    async def _personal_data_warning(self, q: Question) -> str:
+    async def _personal_data_warning(self, q: Question, locale: str) -> str:
         """A specialist screened as seeing no personal data should not get any: tell the user."""
         if q.context is not None:
             screened = q.context.screening
@@ -397,9 +459,7 @@ class AnsweringService(Service):
         kinds = (await Redactor().aredact(q.text)).kinds
         metrics.POLICY_EVENTS.labels(str(AuditAction.PII_WARNED)).inc()
         await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
-        return (
-            t("pii_warning", q.actor.locale, found=describe(kinds, q.actor.locale), name=q.spec.name) + "\n\n"
-        )
+        return t("pii_warning", locale, found=describe(kinds, locale), name=q.spec.name) + "\n\n"
 
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
         if answer.usage is None:  # no model wrote it (or none answered): what it would have cost, estimated

@@ -396,6 +396,8 @@ class EvaluationService(Service):
                     min_dense_score=live.min_dense_score,
                     min_lexical_coverage=live.min_lexical_coverage,
                     dense_weight=live.dense_weight,
+                    min_cross_dense_score=live.min_cross_dense_score,
+                    min_cross_dense_margin=live.min_cross_dense_margin,
                 )
                 copies = SpecialistStore(db)
                 copy = await asyncio.to_thread(

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 
 from bot.conversation.types import ConversationRef
 from bot.http_body import MAX_NUMBER_DIGITS, BodyProblem, decode_json
+from bot.rag.followup import INSTRUCTIONS
 from bot.services import Actor
 from bot.store.models import Message
 from bot.teams.local import LocalTeamsChat
@@ -236,7 +237,10 @@ async def test_control_characters_are_stripped_at_every_door(doors: Doors) -> No
     assert [r.user_id for r in rows[:2]] == [EMPLOYEE, EMPLOYEE]  # the ids, cleaned, found the employee
     everything = "".join(str(v) for r in rows for v in r.model_dump().values()) + town.sent_to(town.external)
     assert not any(c in everything for c in CONTROLS), "a control character was stored or sent"
-    assert len(town.external.requests) == 6
+    # one answer per door; the second Teams turn has a conversation, so its question was rewritten
+    # for the search first (bot.rag.followup): that request was checked above like every other
+    rewrites = [r for r in town.external.requests if r["messages"][0]["content"] == INSTRUCTIONS["da"]]
+    assert len(town.external.requests) - len(rewrites) == 6 and len(rewrites) == 1
     await doors.healthy()
 
 
