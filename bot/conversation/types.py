@@ -84,3 +84,16 @@ class Reply:
     model: str | None = None
     generated: bool = False  # True when a language model wrote the text (the "AI generated" label)
     message_id: int | None = None  # the stored exchange, for feedback and full passages
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a person can be messaged without writing first: their personal chat with the bot, as a
+    message of theirs there named it (a door builds it only from a checked activity)."""
+
+    people: tuple[str, ...]  # the ids they go by: their stable id (Entra object id) first
+    conversation_id: str
+    service_url: str
+    tenant_id: str | None = None
+    bot_id: str | None = None
+    locale: str = "da"
