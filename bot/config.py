@@ -75,10 +75,10 @@ class Settings(BaseSettings):
         description="A turn claimed by a replica that died is taken over by another after this long.",
     )
     notify_interval_s: float = Field(
-        5.0,
+        30.0,
         gt=0,
         le=3600,
-        description="How often each replica looks for notifications to send (new ones wake it at once).",
+        description="How often each replica looks for notifications left by others (its own: at once).",
     )
     notify_attempts: int = Field(
         8, ge=1, le=100, description="Tries to send a notification before it is given up (kept, logged)."

@@ -174,9 +174,9 @@ class NotificationService(Service):
     async def sent(self, notification_id: int) -> None:
         await asyncio.to_thread(self.outbox.sent, notification_id, replica_id())
 
-    async def failed(self, outgoing: Outgoing, error: str) -> bool:
-        """The send failed: tried again after a pause that doubles with each attempt, or given up on
-        after ``AARHUSAI_NOTIFY_ATTEMPTS`` (True: given up; the row keeps its last error)."""
+    async def failed(self, outgoing: Outgoing, error: str) -> float | None:
+        """The send failed: tried again after a pause that doubles with each attempt (returned), or
+        given up on after ``AARHUSAI_NOTIFY_ATTEMPTS`` (None; the row keeps its last error)."""
         settings = self.settings
         if outgoing.attempts >= settings.notify_attempts:
             log.warning(
@@ -187,12 +187,12 @@ class NotificationService(Service):
                 error,
             )
             await asyncio.to_thread(self.outbox.failed, outgoing.id, error, None)
-            return True
+            return None
         pause = min(settings.notify_retry_s * 2 ** (outgoing.attempts - 1), 3600.0)
         pause = random.uniform(pause / 2, pause)  # replicas that failed together do not retry together
         log.info("notification %s failed (attempt %d): %s", outgoing.id, outgoing.attempts, error)
         await asyncio.to_thread(self.outbox.failed, outgoing.id, error, pause)
-        return False
+        return pause
 
     def of(self, topic: str = "", subject: str = "") -> list[Notification]:
         """The outbox rows about ``topic``/``subject``: for operators and tests."""

@@ -139,7 +139,7 @@ class OutboxStore:
         )
         statement = (
             update(n)
-            .where(col(n.id).in_(ids.scalar_subquery()), due, col(n.recipient) == col(r.person))
+            .where(col(n.id).in_(ids.scalar_subquery()), due)
             .values(
                 claimed_until=now + timedelta(seconds=lease_s),
                 claimed_by=replica[:128],
@@ -154,15 +154,19 @@ class OutboxStore:
                 col(n.text),
                 col(n.buttons),
                 col(n.attempts),
-                col(r.conversation_id),
-                col(r.service_url),
-                col(r.tenant_id),
-                col(r.bot_id),
-                col(r.locale),
             )
         )
         with self.db.statement() as connection:
-            rows = connection.execute(statement).all()
+            claimed = connection.execute(statement).all()
+            if not claimed:  # the usual answer of a poll: one statement
+                return []
+            columns = (r.conversation_id, r.service_url, r.tenant_id, r.bot_id, r.locale)
+            reaches = connection.execute(
+                select(col(r.person), *(col(c) for c in columns)).where(
+                    col(r.person).in_({row[1] for row in claimed})
+                )
+            )
+            where = {person: rest for person, *rest in reaches}
         due_rows = [
             Due(
                 id=row[0],
@@ -173,13 +177,14 @@ class OutboxStore:
                 text=row[5],
                 buttons=_json(row[6], []),
                 attempts=row[7],
-                conversation_id=row[8],
-                service_url=row[9],
-                tenant_id=row[10],
-                bot_id=row[11],
-                locale=row[12],
+                conversation_id=where[row[1]][0],
+                service_url=where[row[1]][1],
+                tenant_id=where[row[1]][2],
+                bot_id=where[row[1]][3],
+                locale=where[row[1]][4],
             )
-            for row in rows
+            for row in claimed
+            if row[1] in where  # reached a moment ago; gone only if deleted since (due again later)
         ]
         return sorted(due_rows, key=lambda d: d.id)
 

@@ -6,8 +6,9 @@ Each message goes through the adapter's pipeline like a reply: the connector cli
 sends the bot's token only to the reply hosts, the send budgets all replicas share and the retries of
 429/502/504 (``SendPolicy``). Rows are claimed in the database, so several replicas send each one once;
 a failed send is reported back and tried again later, with a growing pause, until the service gives up.
-The task looks every ``AARHUSAI_NOTIFY_INTERVAL_S``, and at once when this process writes a notification
-or hears from someone who had none waiting.
+The task looks at once when this process writes a notification or first hears from someone, when a
+failed send is due again, and otherwise every ``AARHUSAI_NOTIFY_INTERVAL_S`` (for rows another replica
+left: it died holding them, or wrote them for someone who has since written to this one).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class NotificationSender:
         self.notifications = notifications
         self.interval_s = interval_s
         self._wake = asyncio.Event()
+        self._retry_in: float | None = None  # the soonest retry of a send that failed in this round
 
     async def run(self) -> None:
         """Until cancelled: send what is due, then wait for the interval or a wake-up."""
@@ -43,13 +45,15 @@ class NotificationSender:
         self.notifications.on_new(lambda: loop.call_soon_threadsafe(self._wake.set))
         while True:
             self._wake.clear()
+            self._retry_in = None
             try:
                 if await self.send_due() >= BATCH:
                     continue
             except Exception:  # the database is away: the rows wait in it
                 log.warning("could not look for notifications to send", exc_info=True)
+            wait = min(self.interval_s, self._retry_in or self.interval_s)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def send_due(self) -> int:
         """Claim due notifications, post each and report how it went; the number claimed."""
@@ -60,8 +64,10 @@ class NotificationSender:
             except asyncio.CancelledError:  # shutting down: the claim runs out and another sends it
                 raise
             except Exception as exc:
-                gave_up = await self.notifications.failed(outgoing, _describe(exc))
-                metrics.NOTIFICATIONS.labels("given_up" if gave_up else "failed").inc()
+                pause = await self.notifications.failed(outgoing, _describe(exc))
+                metrics.NOTIFICATIONS.labels("given_up" if pause is None else "failed").inc()
+                if pause is not None:
+                    self._retry_in = min(pause, self._retry_in or pause)
                 continue
             await self.notifications.sent(outgoing.id)
             metrics.NOTIFICATIONS.labels("sent").inc()
