@@ -24,7 +24,7 @@ from bot.conversation.types import Reach
 from bot.domain import Role
 from bot.server import start
 from bot.services import Actor
-from bot.services.notifications import Button, Note
+from bot.services.notifications import Button, Note, render
 from bot.store.models import Notification, PersonReach
 from bot.store.outbox import remember
 from bot.teams.activity import reach_of
@@ -376,3 +376,11 @@ async def test_notify_joins_the_callers_transaction_and_checks_what_it_stores(
         ),
     )
     assert done.waiting == ("olga@aarhus.dk",) and done.reachable == ()  # one person, by their UPN
+
+
+def test_a_hostile_name_brings_no_link_or_markup_to_the_recipient() -> None:
+    values = {"builder": "Mads [klik](https://evil.example) <img src=x>", "name": "**Guide**`x`", "slug": "g"}
+    text, card = render("notify_approval_requested", {**values, "sharing": "organisation"}, "", [], "en")
+    assert "](" not in text and "<" not in text and "`x`" not in text and card is None
+    assert text.startswith("**Mads klik(https://evil.example) img src=x** asks you to approve")
+    assert "**Guide x**" not in text and "**Guidex**" in text and "at the level organisation" in text

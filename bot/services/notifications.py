@@ -46,7 +46,8 @@ class Button:
 @dataclass(frozen=True)
 class Note:
     """What to tell: a catalogue message and its values (plain values, stored as JSON and rendered in
-    the recipient's language when sent), or literal Markdown, with buttons."""
+    the recipient's language when sent; their markup is removed), or literal Markdown the caller has
+    already made safe, with buttons."""
 
     key: str = ""
     values: dict[str, Scalar] = field(default_factory=dict)
@@ -202,8 +203,10 @@ class NotificationService(Service):
 def render(
     key: str, values: dict[str, Any], text: str, buttons: list[dict[str, Any]], locale: str
 ) -> tuple[str, dict[str, Any] | None]:
-    """A stored notification as its text and card in ``locale``."""
-    shown = t(key, locale, **values) if key in MESSAGES else text
+    """A stored notification as its text and card in ``locale``. Values are plain text set into the
+    catalogue's Markdown: a name cannot bring a link, an image or emphasis to the person it is sent to."""
+    plain = {k: _plain(v) if isinstance(v, str) else v for k, v in values.items()}
+    shown = t(key, locale, **plain) if key in MESSAGES else text
     shown_buttons = [
         {
             "title": t(b["title_key"], locale) if b.get("title_key") in MESSAGES else str(b.get("command")),
@@ -216,3 +219,12 @@ def render(
     if not shown_buttons:
         return shown, None
     return shown, {"type": "notice", "text": shown, "buttons": shown_buttons}
+
+
+_MARKUP = str.maketrans("", "", "[]<>*_`\\|!")
+
+
+def _plain(value: str) -> str:
+    """A value as it may stand inside Markdown: on one line, without the characters that make links,
+    images, HTML, emphasis, code or tables."""
+    return " ".join(value.translate(_MARKUP).split())[:200]

@@ -75,6 +75,8 @@ class NotificationSender:
 
     async def post(self, outgoing: Outgoing) -> None:
         """Post one notification into its recipient's personal chat; raises when it did not arrive."""
+        if not self.bot.tenant_allowed(outgoing.tenant_id):  # the allow-list changed since they wrote
+            raise PermissionError(f"tenant {outgoing.tenant_id} is not allowed")
         continuation = Activity(
             type=ActivityTypes.event,
             name="continueConversation",
