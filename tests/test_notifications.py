@@ -384,3 +384,14 @@ def test_a_hostile_name_brings_no_link_or_markup_to_the_recipient() -> None:
     assert "](" not in text and "<" not in text and "`x`" not in text and card is None
     assert text.startswith("**Mads klik(https://evil.example) img src=x** asks you to approve")
     assert "**Guide x**" not in text and "**Guidex**" in text and "at the level organisation" in text
+
+
+async def test_a_tenant_no_longer_allowed_is_not_written_to(
+    make_services: Callable[..., Services], edge: Edge
+) -> None:
+    services = make_services(allowed_tenants="t1", notify_attempts=1, **FAST)
+    await edge.serve(services)
+    remember(services.db, Reach(("aad-y",), "a:chat-y", edge.connector.service_url, "t-gone", "28:bot"))
+    services.app.notifications.notify(["aad-y"], Note(text="Ikke her", topic="test", subject="y"))
+    await _until(lambda: _rows(services)[0].failed_at is not None)
+    assert "PermissionError" in (_rows(services)[0].last_error or "") and edge.connector.activities == []
