@@ -140,9 +140,14 @@ class NotificationService(Service):
         return Notified(tuple(p for p in people if p in known), tuple(p for p in people if p not in known))
 
     # -- sending (a door's sender) -------------------------------------------------------------------
-    def on_new(self, listener: Callable[[], None]) -> None:
+    def on_new(self, listener: Callable[[], None]) -> Callable[[], None]:
         """``listener`` is called (from any thread) when a notification may have become due."""
         self._listeners.append(listener)
+        return listener
+
+    def off_new(self, listener: Callable[[], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _wake(self) -> None:
         for listener in self._listeners:

@@ -42,7 +42,13 @@ class NotificationSender:
     async def run(self) -> None:
         """Until cancelled: send what is due, then wait for the interval or a wake-up."""
         loop = asyncio.get_running_loop()
-        self.notifications.on_new(lambda: loop.call_soon_threadsafe(self._wake.set))
+        listener = self.notifications.on_new(lambda: loop.call_soon_threadsafe(self._wake.set))
+        try:
+            await self._loop()
+        finally:
+            self.notifications.off_new(listener)
+
+    async def _loop(self) -> None:
         while True:
             self._wake.clear()
             self._retry_in = None
