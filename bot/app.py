@@ -4,6 +4,7 @@ keys), ``/healthz``, ``/readyz`` and ``/metrics``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bot.store import Database, migrate
 from bot.store.conversations import ConversationStore
 from bot.teams import TeamsBot, build_teams_bot
 from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
+from bot.teams.notify import NotificationSender
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,19 @@ async def _reembed(app: web.Application):  # type: ignore[no-untyped-def]
     task.cancel()
 
 
+async def _notifications(app: web.Application):  # type: ignore[no-untyped-def]
+    """One notification sender per serving process (rows are claimed, so replicas share the work)."""
+    services = app[SERVICES_KEY]
+    sender = NotificationSender(
+        services.teams, services.app.notifications, services.settings.notify_interval_s
+    )
+    task = asyncio.create_task(sender.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
     task = asyncio.create_task(metrics.watch_loop_lag())
     yield
@@ -199,6 +214,7 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_loop_lag)
     app.cleanup_ctx.append(_retention)
     app.cleanup_ctx.append(_reembed)
+    app.cleanup_ctx.append(_notifications)
     add_message_routes(app, services.teams)
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)

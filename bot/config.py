@@ -83,6 +83,24 @@ class Settings(BaseSettings):
         le=3600,
         description="A turn claimed by a replica that died is taken over by another after this long.",
     )
+    notify_interval_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often each replica looks for notifications left by others (its own: at once).",
+    )
+    notify_attempts: int = Field(
+        8, ge=1, le=100, description="Tries to send a notification before it is given up (kept, logged)."
+    )
+    notify_retry_s: float = Field(
+        30.0, gt=0, le=3600, description="Pause after a notification's first failed send; doubles each time."
+    )
+    notify_lease_s: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description="A notification claimed by a replica that died is sent by another after this.",
+    )
     workers: str = Field(
         "1",
         pattern=r"^(auto|[1-9][0-9]?)$",

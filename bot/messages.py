@@ -1465,6 +1465,42 @@ MESSAGES.update(
             "da": "**{name}** er allerede godkendt af {by}.",
             "en": "**{name}** is already approved by {by}.",
         },
+        "approval_notified": {
+            "da": "{who} får besked i Teams.",
+            "en": "{who} will get a message in Teams.",
+        },
+        "approval_waiting": {
+            "da": (
+                "{who} har ikke skrevet til botten endnu og får beskeden, når de gør; indtil da ser de "
+                "anmodningen under /status."
+            ),
+            "en": (
+                "{who} has not written to the bot yet and gets the message once they do; until then "
+                "they see the request under /status."
+            ),
+        },
+        "notify_approval_requested": {
+            "da": (
+                "**{builder}** beder dig godkende specialisten **{name}** til deling på niveauet "
+                "{sharing}. Godkend med knappen eller `/godkend {slug}`; se alt, der venter, under /status."
+            ),
+            "en": (
+                "**{builder}** asks you to approve the specialist **{name}** for sharing at the level "
+                "{sharing}. Approve with the button or `/approve {slug}`; see everything waiting under "
+                "/status."
+            ),
+        },
+        "notify_approved": {
+            "da": (
+                "**{approver}** har godkendt **{name}** til deling på niveauet {sharing}. Den kan nu "
+                "udgives: `/rediger {slug}` og derefter `/udgiv`."
+            ),
+            "en": (
+                "**{approver}** approved **{name}** for sharing at the level {sharing}. It can be "
+                "published now: `/edit {slug}`, then `/publish`."
+            ),
+        },
+        "notify_open_button": {"da": "Åbn tjeklisten", "en": "Open the checklist"},
         "pending_title": {"da": "Venter på din godkendelse:", "en": "Waiting for your approval:"},
         "pending_line": {
             "da": "**{name}** ({sharing}), anmodet af {by} {at} → `/godkend {slug}`",

@@ -45,6 +45,7 @@ CLAIMS: Counter
 INDEX_CACHE_BYTES: Gauge
 INDEX_CACHE_LOADS: Counter
 LOOP_LAG_SECONDS: Histogram
+NOTIFICATIONS: Counter
 
 
 def _define() -> None:
@@ -63,7 +64,8 @@ def _define() -> None:
         CLAIMS, \
         INDEX_CACHE_BYTES, \
         INDEX_CACHE_LOADS, \
-        LOOP_LAG_SECONDS
+        LOOP_LAG_SECONDS, \
+        NOTIFICATIONS
     TURNS = Counter("aarhusai_turns", "Teams turns run, by kind and outcome.", ["kind", "outcome"])
     TURN_SECONDS = Histogram(
         "aarhusai_turn_seconds", "A Teams turn, from its start to the final message.", buckets=_LATENCY
@@ -109,6 +111,11 @@ def _define() -> None:
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
     )
     INDEX_CACHE_LOADS = Counter("aarhusai_index_cache_loads", "Search indexes loaded, by reason.", ["reason"])
+    NOTIFICATIONS = Counter(
+        "aarhusai_notifications",
+        "Notifications posted to Teams, by outcome (sent, failed, given_up).",
+        ["outcome"],
+    )
 
 
 _define()

@@ -234,10 +234,17 @@ async def status_command(ctx: CommandContext) -> Reply:
 
 
 async def request_approval_command(ctx: CommandContext) -> Reply:
-    """``/anmod-godkendelse``: ask the department's owners; recorded and shown in their ``/status``."""
+    """``/anmod-godkendelse``: ask the department's owners; recorded, shown in their ``/status`` and sent
+    to them in Teams (says who has not written to the bot yet, and so gets it later)."""
     asked = await ctx.app.specialists.arequest_approval(ctx.actor, ctx.args.strip() or None)
     who = ", ".join(asked.owners) or t("checklist_an_administrator", ctx.locale)
-    return ctx.reply("approval_requested", name=asked.spec.name, who=who, slug=asked.spec.slug)
+    reply = ctx.reply("approval_requested", name=asked.spec.name, who=who, slug=asked.spec.slug)
+    notes = [reply.text]
+    if asked.notified.reachable:
+        notes.append(t("approval_notified", ctx.locale, who=", ".join(asked.notified.reachable)))
+    if asked.notified.waiting:
+        notes.append(t("approval_waiting", ctx.locale, who=", ".join(asked.notified.waiting)))
+    return dataclasses.replace(reply, text=" ".join(notes))
 
 
 async def run_tests_command(ctx: CommandContext) -> Reply:

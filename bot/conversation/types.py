@@ -95,3 +95,16 @@ class Label:
 
     name: str
     description: str
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a person can be messaged without writing first: their personal chat with the bot, as a
+    message of theirs there named it (a door builds it only from a checked activity)."""
+
+    people: tuple[str, ...]  # the ids they go by: their stable id (Entra object id) first
+    conversation_id: str
+    service_url: str
+    tenant_id: str | None = None
+    bot_id: str | None = None
+    locale: str = "da"

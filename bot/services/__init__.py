@@ -18,6 +18,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
 from bot.services.integrations import IntegrationsService
+from bot.services.notifications import NotificationService
 from bot.services.publishing import PublishingService
 from bot.services.roles import RolesService
 from bot.services.sources import SourcesService
@@ -40,6 +41,7 @@ class Application:
     integrations: IntegrationsService
     evaluation: EvaluationService
     delivery: DeliveryService
+    notifications: NotificationService
 
     @property
     def settings(self) -> Settings:
@@ -58,10 +60,11 @@ class Application:
     @classmethod
     def build(cls, stores: Stores) -> Application:
         answering = AnsweringService(stores)
+        notifications = NotificationService(stores)
         return cls(
             stores,
-            SpecialistsService(stores),
-            PublishingService(stores),
+            SpecialistsService(stores, notifications),
+            PublishingService(stores, notifications),
             SourcesService(stores),
             RolesService(stores),
             answering,
@@ -69,7 +72,8 @@ class Application:
             StatsService(stores),
             IntegrationsService(stores, answering),
             EvaluationService(stores, answering),
-            DeliveryService(stores),
+            DeliveryService(stores, notifications),
+            notifications,
         )
 
 

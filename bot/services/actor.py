@@ -24,12 +24,25 @@ class Actor:
     conversation: ConversationRef | None = None
     locale: str = "da"
     scope: ApiScope | None = None  # kind "api": what its key may reach
+    name: str | None = None  # the display name the channel gave, for messages to others
+
+    @property
+    def shown(self) -> str:
+        """How others are told who acted: the display name, else the id."""
+        return " ".join((self.name or "").split())[:100] or self.id
 
     @classmethod
     def from_incoming(cls, incoming: Incoming) -> Actor:
         user = incoming.user
         aliases = tuple(a for a in (user.id, user.aad_object_id, user.upn) if a and a != incoming.user_key)
-        return cls(incoming.user_key, "user", aliases, incoming.conversation, incoming.locale)
+        return cls(
+            incoming.user_key,
+            "user",
+            aliases,
+            incoming.conversation,
+            incoming.locale,
+            name=incoming.user.name,
+        )
 
     @classmethod
     def cli(cls, os_user: str | None = None, locale: str = "da") -> Actor:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from bot.conversation.types import Reach
 from bot.replica import replica_id
 from bot.services.base import Service, Stores
+from bot.services.notifications import NotificationService
 from bot.store.claims import ClaimStore
 from bot.store.sendlog import SendLogStore, Windows
 
@@ -20,22 +22,31 @@ class DeliveryService(Service):
     """Awaitable: each method is one database round trip, run off the event loop here (the doors
     call it from the loop and never hop themselves)."""
 
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, notifications: NotificationService | None = None) -> None:
         super().__init__(stores)
         self.claims = ClaimStore(stores.db)
         self.sends = SendLogStore(stores.db)
+        self.notifications = notifications or NotificationService(stores)
 
-    async def begin(self, conversation_id: str, activity_id: str) -> tuple[bool, int]:
+    async def begin(
+        self, conversation_id: str, activity_id: str, reach: Reach | None = None
+    ) -> tuple[bool, int]:
         """Whether this replica answers the activity (the first claim, or a takeover of a claim
         whose replica died mid-turn, its lease run out) and, if so, how many earlier turns of the
-        conversation still run on any replica: one round trip on PostgreSQL."""
-        return await asyncio.to_thread(
+        conversation still run on any replica: one round trip on PostgreSQL. ``reach``: the sender's
+        personal chat, remembered in that same round trip when it is new or moved (notifications)."""
+        remember = self.notifications.to_remember(reach)
+        result = await asyncio.to_thread(
             self.claims.claim_in_order,
             self._key(conversation_id, activity_id),
             replica_id(),
             self.settings.claim_lease_s,
             conversation_id,
+            remember,
         )
+        if remember is not None:
+            self.notifications.remembered(remember)
+        return result
 
     async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
         """Turns of this conversation claimed before this one and still running, on any replica."""

@@ -15,6 +15,8 @@ from bot.governance import access, screening
 from bot.services.actor import Actor
 from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
+from bot.services.notifications import Button, Note, NotificationService
+from bot.services.specialists import open_request
 from bot.store.models import Screening, Specialist, utcnow
 
 
@@ -33,9 +35,10 @@ class Shared:
 
 
 class PublishingService(Service):
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, notifications: NotificationService | None = None) -> None:
         super().__init__(stores)
         self.content = ContentGuard(stores)
+        self.notifications = notifications or NotificationService(stores)
 
     def screening(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, Screening | None]:
         spec = self.target(actor, ref)
@@ -135,22 +138,36 @@ class PublishingService(Service):
         return self._approve(actor, spec, approver, **audit)
 
     def _approve(self, actor: Actor, spec: Specialist, approver: str, **audit: object) -> Specialist:
+        """Approve, and tell whoever asked for it (so they can publish), in one transaction."""
         if screening.of(self.stores.db, spec.id) is None:
             raise AppError(Outcome.PRECONDITION, "approve_unscreened", name=spec.name)
-        spec = self.stores.specialists.update(
-            spec.id,  # type: ignore[arg-type]
-            approved_by=approver,
-            approved_at=utcnow(),
-        )
-        self.audit(
-            actor,
-            AuditAction.SPECIALIST_APPROVED,
-            spec.slug,
-            sharing=spec.sharing,
-            classification=spec.classification,
-            approved_by=approver,
-            **audit,
-        )
+        request = open_request(self.stores, spec)
+        with self.stores.db.transaction():
+            spec = self.stores.specialists.update(
+                spec.id,  # type: ignore[arg-type]
+                approved_by=approver,
+                approved_at=utcnow(),
+            )
+            self.audit(
+                actor,
+                AuditAction.SPECIALIST_APPROVED,
+                spec.slug,
+                sharing=spec.sharing,
+                classification=spec.classification,
+                approved_by=approver,
+                **audit,
+            )
+            asker = request[0] if request else None
+            if asker and asker not in {approver, actor.id, *actor.aliases}:
+                shown = actor.shown if approver == actor.id else approver
+                note = Note(
+                    "notify_approved",
+                    {"approver": shown, "name": spec.name, "sharing": spec.sharing, "slug": spec.slug},
+                    buttons=(Button("notify_open_button", "rediger", spec.slug),),
+                    topic="approval.granted",
+                    subject=spec.slug,
+                )
+                self.notifications.notify([asker], note)
         return spec
 
     @staticmethod

@@ -30,6 +30,7 @@ from bot.llm.pii import Found
 from bot.services.actor import Actor
 from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
+from bot.services.notifications import Button, Note, NotificationService, Notified
 from bot.specialists.store import DEFAULT_PROMPT
 from bot.store.models import PromptVersion, Specialist
 from bot.tunables import ALIASES, allowed_keys_text, parse_setting
@@ -122,6 +123,7 @@ class Checklist:
 class ApprovalRequested:
     spec: Specialist
     owners: tuple[str, ...]
+    notified: Notified = field(default_factory=lambda: Notified((), ()))  # messaged now; waiting to write
 
 
 @dataclass(frozen=True)
@@ -145,10 +147,26 @@ FORM_KEYS = (
 )
 
 
+def open_request(stores: Stores, spec: Specialist) -> tuple[str, datetime] | None:
+    """Who asked for the specialist's approval and when: the latest request not made stale by a later
+    approval or change of sharing."""
+    actions = (
+        AuditAction.APPROVAL_REQUESTED,
+        AuditAction.SPECIALIST_APPROVED,
+        AuditAction.SHARING_CHANGED,
+    )
+    events = stores.audit.for_target(spec.slug, actions, since=spec.created_at)
+    last = events[-1] if events else None
+    if last is None or last.action != AuditAction.APPROVAL_REQUESTED:
+        return None
+    return last.actor, last.at
+
+
 class SpecialistsService(Service):
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, notifications: NotificationService | None = None) -> None:
         super().__init__(stores)
         self.content = ContentGuard(stores)
+        self.notifications = notifications or NotificationService(stores)
 
     # -- for everyone -------------------------------------------------------------------------------
     def selected(self, conversation_id: str) -> Specialist:
@@ -473,21 +491,12 @@ class SpecialistsService(Service):
         return "requested" if self._open_request(spec) is not None else "missing"
 
     def _open_request(self, spec: Specialist) -> tuple[str, datetime] | None:
-        """The latest approval request not made stale by a later approval or change of sharing."""
-        actions = (
-            AuditAction.APPROVAL_REQUESTED,
-            AuditAction.SPECIALIST_APPROVED,
-            AuditAction.SHARING_CHANGED,
-        )
-        events = self.stores.audit.for_target(spec.slug, actions, since=spec.created_at)
-        last = events[-1] if events else None
-        if last is None or last.action != AuditAction.APPROVAL_REQUESTED:
-            return None
-        return last.actor, last.at
+        return open_request(self.stores, spec)
 
     def request_approval(self, actor: Actor, ref: str | None = None) -> ApprovalRequested:
-        """Ask the department's owners to approve the specialist's wide sharing. Teams cannot message
-        them unprompted here, so the request is recorded (audit) and shown in their ``/status``."""
+        """Ask the department's owners (none: the administrators) to approve the specialist's wide
+        sharing: recorded (audit), shown in their ``/status``, and sent to their personal chat with the
+        bot, all in one transaction. Someone who has not written to the bot yet gets it once they do."""
         spec = self.target(actor, ref)
         sharing = Sharing(spec.sharing)
         if not sharing.wide:
@@ -497,15 +506,26 @@ class SpecialistsService(Service):
         if screening.of(self.stores.db, spec.id) is None:
             raise AppError(Outcome.PRECONDITION, "approve_unscreened", name=spec.name)
         owners = tuple(self.stores.roles.owners(spec.department_id)) if spec.department_id else ()
-        self.audit(
-            actor,
-            AuditAction.APPROVAL_REQUESTED,
-            spec.slug,
-            sharing=sharing,
-            department_id=spec.department_id,
-            owners=list(owners),
+        mine = {actor.id, *actor.aliases}
+        recipients = [r for r in (owners or self.settings.admins) if r not in mine]
+        note = Note(
+            "notify_approval_requested",
+            {"builder": actor.shown, "name": spec.name, "sharing": sharing.value, "slug": spec.slug},
+            buttons=(Button("checklist_approve_button", "godkend", spec.slug),),
+            topic="approval.requested",
+            subject=spec.slug,
         )
-        return ApprovalRequested(spec, owners)
+        with self.stores.db.transaction():
+            self.audit(
+                actor,
+                AuditAction.APPROVAL_REQUESTED,
+                spec.slug,
+                sharing=sharing,
+                department_id=spec.department_id,
+                owners=list(owners),
+            )
+            notified = self.notifications.notify(recipients, note)
+        return ApprovalRequested(spec, owners, notified)
 
     def pending_approvals(self, actor: Actor) -> list[PendingApproval]:
         """Requests waiting for ``actor``: specialists of the departments they own (all, for an

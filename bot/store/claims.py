@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from bot.conversation.types import Reach
 from bot.store import Database
 from bot.store.models import ActivityClaim, JobRun
+from bot.store.outbox import reach_rows, remember
 
 LEASE_S = 120.0  # longer than any turn (a Teams stream lasts at most 2 minutes)
 
@@ -24,9 +26,8 @@ LEASE_S = 120.0  # longer than any turn (a Teams stream lasts at most 2 minutes)
 # PostgreSQL: the claim and the count of the conversation's earlier running turns in one statement (the
 # inserted row is not visible to the count, which is what "earlier" needs). "Earlier" is by time, then by
 # key: two replicas may stamp the same microsecond, and one of those turns must still wait for the other
-_CLAIM_IN_ORDER = text(
-    """
-    WITH mine AS (
+_CLAIM_SQL = """
+    WITH {reach}mine AS (
         INSERT INTO activity_claims (key, conversation, replica, done, claimed_at)
         VALUES (:key, :conversation, :replica, false, :now)
         ON CONFLICT (key) DO NOTHING
@@ -38,6 +39,21 @@ _CLAIM_IN_ORDER = text(
                AND (o.claimed_at < :now OR (o.claimed_at = :now AND o.key < :key))
                AND o.claimed_at > :cutoff)
     """
+_CLAIM_IN_ORDER = text(_CLAIM_SQL.format(reach=""))
+# The same, remembering where the sender can be reached (``bot.store.outbox``) in the same round trip:
+# a data-modifying CTE runs whether or not the query reads it. Only when the person's chat is new or
+# moved (the service's cache decides), so most turns send the plain claim.
+_CLAIM_IN_ORDER_REMEMBERING = text(
+    _CLAIM_SQL.format(
+        reach="""reach AS (
+        INSERT INTO person_reach (person, conversation_id, service_url, tenant_id, bot_id, locale, updated_at)
+        SELECT p, :r_conversation, :r_service_url, :r_tenant, :r_bot, :r_locale, :now
+          FROM unnest(CAST(:r_people AS text[])) AS p
+        ON CONFLICT (person) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
+            service_url = EXCLUDED.service_url, tenant_id = EXCLUDED.tenant_id, bot_id = EXCLUDED.bot_id,
+            locale = EXCLUDED.locale, updated_at = EXCLUDED.updated_at
+    ), """
+    )
 )
 
 
@@ -47,23 +63,44 @@ class ClaimStore:
         self.postgres = db.engine.dialect.name == "postgresql"
 
     def claim_in_order(
-        self, key: str, replica: str, lease_s: float = LEASE_S, conversation: str = ""
+        self,
+        key: str,
+        replica: str,
+        lease_s: float = LEASE_S,
+        conversation: str = "",
+        reach: Reach | None = None,
     ) -> tuple[bool, int]:
         """``claim`` and ``earlier_unfinished`` together, as a turn needs them before it runs: one round
-        trip on PostgreSQL when the claim is new (a takeover after a crash takes the long way)."""
+        trip on PostgreSQL when the claim is new (a takeover after a crash takes the long way). With
+        ``reach``, the sender's personal chat is remembered too (in that round trip on PostgreSQL)."""
         if self.postgres:
             now = datetime.now(UTC)
-            params = {
+            params: dict[str, object] = {
                 "key": key[:600],
                 "conversation": conversation[:512],
                 "replica": replica[:128],
                 "now": now,
                 "cutoff": now - timedelta(seconds=lease_s),
             }
+            statement = _CLAIM_IN_ORDER
+            rows = reach_rows(reach, now) if reach is not None else []
+            if rows:
+                statement = _CLAIM_IN_ORDER_REMEMBERING
+                first = rows[0]
+                params |= {
+                    "r_people": [row["person"] for row in rows],
+                    "r_conversation": first["conversation_id"],
+                    "r_service_url": first["service_url"],
+                    "r_tenant": first["tenant_id"],
+                    "r_bot": first["bot_id"],
+                    "r_locale": first["locale"],
+                }
             with self.db.statement() as connection:
-                inserted, earlier = connection.execute(_CLAIM_IN_ORDER, params).one()
+                inserted, earlier = connection.execute(statement, params).one()
             if inserted:
                 return True, int(earlier)
+        elif reach is not None:
+            remember(self.db, reach)
         if not self.claim(key, replica, lease_s, conversation):
             return False, 0
         return True, self.earlier_unfinished(key, lease_s)

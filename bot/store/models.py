@@ -382,3 +382,54 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     ran_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     replica: str = Field(max_length=128)
+
+
+class PersonReach(SQLModel, table=True):
+    """Where a person can be messaged without writing first: their personal chat with the bot, as their
+    last message there named it. One row per id they go by (Entra object id, Teams' id, UPN), so a
+    recipient found by any of them is reached."""
+
+    __tablename__ = "person_reach"
+
+    person: str = Field(primary_key=True, max_length=256)
+    conversation_id: str = Field(max_length=512)
+    service_url: str = Field(max_length=512)  # only one the reply hosts allowed when it was stored
+    tenant_id: str | None = Field(default=None, max_length=64)
+    bot_id: str | None = Field(default=None, max_length=256)  # the bot's id in that chat (the sender)
+    locale: str = Field(default="da", max_length=8)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: a message to one person, written in the same transaction as the change that causes
+    it and sent by one replica when the person can be reached. Kept after it is sent or given up on.
+    ``key`` and ``values`` (JSON) are rendered in the recipient's language when it is sent; ``text`` is
+    literal Markdown for a message that is not in the catalogue."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "sent_at", "failed_at", "claimed_until"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    recipient: str = Field(index=True, max_length=256)
+    topic: str = Field(default="", max_length=64)  # what it is about, e.g. approval.requested
+    subject: str = Field(default="", max_length=512)  # the thing it names, e.g. a specialist's slug
+    key: str = Field(default="", max_length=64)
+    values: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    attempts: int = 0
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    claimed_by: str | None = Field(default=None, max_length=128)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))  # gave up
+    last_error: str | None = Field(default=None, max_length=500)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from microsoft_agents.activity import Activity
+from microsoft_agents.activity import Activity, ActivityTypes
 
-from bot.conversation.types import ConversationRef, ConversationType, Incoming, User
+from bot.conversation.types import ConversationRef, ConversationType, Incoming, Reach, User
 from bot.locale import user_locale
 from bot.teams.files import DownloadPolicy, incoming_files
+from bot.teams.hosts import HostAllowList
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
 
@@ -39,6 +40,28 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         unsupported_files=refused,
         form=_form(activity),
         mentions=mentions_of(activity, tenant),
+    )
+
+
+def reach_of(activity: Activity, hosts: HostAllowList, default_locale: str) -> Reach | None:
+    """Where the sender of a message can be messaged later: only a personal chat (never a group or a
+    channel, nor a conversation that does not say it is personal) whose service URL the reply hosts
+    allow; the activity has passed the edge's checks (token, serviceUrl bound to it, tenant)."""
+    conv, sender = activity.conversation, activity.from_property
+    if activity.type != ActivityTypes.message or conv is None or sender is None or not sender.id:
+        return None
+    if conv.conversation_type != "personal" or not conv.id or not activity.service_url:
+        return None
+    if not hosts.allows(activity.service_url):
+        return None
+    people = (getattr(sender, "aad_object_id", None) or sender.id, sender.id, _upn(sender))
+    return Reach(
+        people=tuple(dict.fromkeys(p for p in people if p)),
+        conversation_id=conv.id,
+        service_url=activity.service_url,
+        tenant_id=next(iter(tenants_of(activity)), None),
+        bot_id=activity.recipient.id if activity.recipient else None,
+        locale=user_locale(activity.locale, default_locale),
     )
 
 

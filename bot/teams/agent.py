@@ -26,11 +26,13 @@ from microsoft_agents.hosting.core import (
 )
 
 from bot.config import Settings
+from bot.conversation.types import Reach
 from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
 from bot.teams.connector_sessions import ConnectorSessions
 from bot.teams.files import DownloadPolicy
+from bot.teams.hosts import HostAllowList
 from bot.teams.identity import ChannelIdentity, GuardedClientFactory, reply_hosts
 from bot.teams.outbound import SendPolicy, SharedSendLimiter
 from bot.teams.render import to_activities
@@ -42,8 +44,11 @@ log = logging.getLogger(__name__)
 class Delivery(Protocol):
     """What replicas share about delivery (``bot.services.delivery.DeliveryService``)."""
 
-    async def begin(self, conversation_id: str, activity_id: str) -> tuple[bool, int]:
-        """Whether this replica answers the activity, and the earlier turns still running."""
+    async def begin(
+        self, conversation_id: str, activity_id: str, reach: Reach | None = None
+    ) -> tuple[bool, int]:
+        """Whether this replica answers the activity, and the earlier turns still running; ``reach``:
+        the sender's personal chat, remembered for notifications."""
 
     async def finish(self, conversation_id: str, activity_id: str) -> None:
         """The claimed turn is done."""
@@ -67,6 +72,9 @@ class TeamsBot:
     tenant_allowed: Callable[[str | None], bool] = lambda _tenant: True
     identity: ChannelIdentity | None = None  # the production rules; None in local mode
     sessions: ConnectorSessions | None = None  # closed when the server stops
+    hosts: HostAllowList | None = None  # where replies (and so notifications) may be sent
+    app_id: str = ""  # the bot's app id (proactive sends ask for its token); "" in local mode
+    locale: str = "da"  # the installation's language
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -101,9 +109,10 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
     # MsalAuth builds its msal clients on first use, so nothing here touches the network.
     connections = MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
     # every connector client (and so the bot's connector token) goes to a Teams service host only
+    hosts = reply_hosts(settings)
     adapter = CloudAdapter(
         connection_manager=connections,
-        channel_service_client_factory=GuardedClientFactory(connections, reply_hosts(settings), sessions),
+        channel_service_client_factory=GuardedClientFactory(connections, hosts, sessions),
     )
     adapter.use(SendPolicy(SharedSendLimiter(delivery)))
     app = AgentApplication[TurnState](
@@ -169,4 +178,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
         tenant_allowed=settings.tenant_allowed,
         identity=identity,
         sessions=sessions,
+        hosts=hosts,
+        app_id="" if settings.local_mode else settings.app_id or "",
+        locale=settings.locale,
     )

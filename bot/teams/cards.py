@@ -276,8 +276,24 @@ def checklist_card(data: dict[str, Any]) -> Attachment:
     return _card(body)
 
 
+def notice_card(data: dict[str, Any]) -> Attachment:
+    """A notification: its text, and buttons that run a command with its arguments (``/godkend
+    <slug>``) as whoever presses them, through the same commands and checks as typing it."""
+    actions = [
+        {
+            "type": "Action.Submit",
+            "title": button["title"],
+            "data": {"aarhusai": "command", "name": button["command"], "args": button.get("args") or ""},
+        }
+        for button in data.get("buttons") or []
+    ]
+    return _card([{"type": "TextBlock", "text": data["text"], "wrap": True}], actions)
+
+
 def render(text: str, card: dict[str, Any]) -> Attachment | None:
     kind = card.get("type")
+    if kind == "notice":
+        return notice_card(card)
     if kind == "tests":
         return tests_card(card)
     if kind == "specialists":

@@ -20,6 +20,7 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ClaimsIdentity
 
 from bot import logs, metrics
+from bot.teams.activity import reach_of
 from bot.teams.agent import TeamsBot
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,10 @@ class BackgroundTurns:
                 claimed_in_db, earlier = False, 0
                 if activity.id:
                     try:
-                        claimed, earlier = await delivery.begin(conversation, activity.id)
+                        reach = (
+                            reach_of(activity, self.bot.hosts, self.bot.locale) if self.bot.hosts else None
+                        )
+                        claimed, earlier = await delivery.begin(conversation, activity.id, reach)
                         claimed_in_db = claimed
                     except Exception:  # the database is down: answering twice beats not answering
                         log.exception("claim of activity %s failed; answering anyway", activity.id)
