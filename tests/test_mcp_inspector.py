@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "tests" / "mcp-inspector" / "node_modules" / "@modelcontextprotocol" / "inspector"
 CLI = PACKAGE / "clients" / "cli" / "build" / "index.js"
 TOOLS = {"list_specialists", "ask_specialist", "search_sources"}
+# what every run passes after the URL and the Authorization header; README shows the same
+FLAGS = ("--stored-auth-only", "--format", "json")
 
 
 def node() -> str:
@@ -61,7 +63,7 @@ async def inspector(home: Path, url: str, key: str, *args: str) -> tuple[int, di
     env = environment(home)
     proc = await asyncio.create_subprocess_exec(
         node(), str(CLI), f"{url}/mcp", "--transport", "http",
-        "--header", f"Authorization: Bearer {key}", "--stored-auth-only", "--format", "json", *args,
+        "--header", f"Authorization: Bearer {key}", *FLAGS, *args,
         cwd=home, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -209,3 +211,14 @@ async def test_a_wrong_key_fails_naming_the_bearer_header_without_an_oauth_flow(
     assert (method, path, code) == ("POST", "/mcp", 401)
     assert challenge is not None and challenge.startswith('Bearer realm="aarhusai"')
     assert 'error="invalid_token"' in challenge and "/.well-known/oauth-protected-resource/mcp" in challenge
+
+
+def test_readme_shows_the_command_these_tests_run() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    pinned = json.loads((REPO / "tests" / "mcp-inspector" / "package.json").read_text())["dependencies"]
+    version = pinned["@modelcontextprotocol/inspector"]
+    command = f"npx @modelcontextprotocol/inspector@{version} --cli https://<host>/mcp --transport http"
+    flags = f'--header "Authorization: Bearer $AARHUSAI_KEY" {" ".join(FLAGS)} --method '
+    assert readme.count(command) == 3 and readme.count(flags) == 3
+    assert "--method tools/list --strict" in readme and "--method resources/list" in readme
+    assert "--tool-name ask_specialist --tool-arg specialist=pas" in readme
