@@ -35,6 +35,13 @@ $(PROMPTFOO)/node_modules/.package-lock.json: $(PROMPTFOO)/package-lock.json $(V
 	home=$(NODE_HOME) && PATH="$$home/bin:$$PATH" "$$home/bin/node" "$$home/lib/node_modules/npm/bin/npm-cli.js" \
 		ci --prefix $(PROMPTFOO) --no-audit --no-fund
 
+INSPECTOR := tests/mcp-inspector
+
+$(INSPECTOR)/node_modules/.package-lock.json: $(INSPECTOR)/package-lock.json $(VENV)/.test
+	# The MCP Inspector, pinned, whose CLI tests /mcp in tests/test_mcp_inspector.py; Node >= 22.19.
+	home=$(NODE_HOME) && PATH="$$home/bin:$$PATH" "$$home/bin/node" "$$home/lib/node_modules/npm/bin/npm-cli.js" \
+		ci --prefix $(INSPECTOR) --no-audit --no-fund
+
 $(VENV)/.e2e: $(VENV)/.test $(PLAYGROUND)/package-lock.json
 	# The Teams emulator for tests/e2e (Node 20 + npm); Chromium comes from Debian (see .ci/run).
 	npm ci --prefix $(PLAYGROUND) --no-audit --no-fund
@@ -42,7 +49,8 @@ $(VENV)/.e2e: $(VENV)/.test $(PLAYGROUND)/package-lock.json
 
 install: $(VENV)/.base
 install-e2e: $(VENV)/.e2e
-install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json $(PROMPTFOO)/node_modules/.package-lock.json
+install-test: $(VENV)/.test $(VALIDATOR)/node_modules/.package-lock.json $(PROMPTFOO)/node_modules/.package-lock.json \
+	$(INSPECTOR)/node_modules/.package-lock.json
 
 run: install  ## install and start the bot on its embedded defaults
 	$(VENV)/bin/aarhusai serve
