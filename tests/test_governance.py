@@ -269,7 +269,11 @@ async def test_a_personfoelsom_specialist_never_reaches_the_external_model(
     catalogue, external, internal = models
     org = await _policy_org(make_services, db_url, catalogue)
     slug = await org.specialist(BUILDER_A, "Sager", data="cpr", sharing="organisation", approve_by=OWNER_A)
-    await org.say(BUILDER_A, "/indstil model azure-gpt")  # asks for the external model: refused by policy
+    refused = await org.say(BUILDER_A, "/indstil model azure-gpt")  # the external model: refused at once
+    assert refused.kind == "notice" and "ikke godkendt" in refused.text
+    # chosen before a screening raised the classification: the router refuses it all the same
+    spec = org.services.stores.specialists.require(slug)
+    org.services.stores.specialists.update(spec.id, model_id="azure-gpt")  # type: ignore[arg-type]
     await org.say(EMPLOYEE, f"/brug {slug}")
     ok = await org.say(EMPLOYEE, "Hvad koster en beboerlicens?")
     assert ok.text.startswith("Svar fra intern model.\n\nKilder: [1] regler.md") and ok.model == "mistral"
