@@ -220,6 +220,7 @@ class Dispatcher:
             model=answer.model,
             generated=answer.generated,
             message_id=answer.message_id,
+            locale=turn.actor.locale,
         )
 
     # -- the other activities of a conversation ---------------------------------------------------

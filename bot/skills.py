@@ -139,6 +139,8 @@ def read_skill(folder: Path) -> SkillFile:
         raise SkillError(f"{path}: sharing team sættes med /del team i kanalen, ikke i en skill-fil")
     if skill.status == Status.PUBLISHED and skill.screening is None:
         raise SkillError(f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)")
+    if skill.status == Status.PUBLISHED and not skill.description.strip():
+        raise SkillError(f"{path}: status published kræver en description (den, medarbejderne vælger ud fra)")
     if skill.screening is not None:
         try:
             skill.screening.answers()

@@ -84,3 +84,4 @@ class Reply:
     model: str | None = None
     generated: bool = False  # True when a language model wrote the text (the "AI generated" label)
     message_id: int | None = None  # the stored exchange, for feedback and full passages
+    locale: str = "da"  # the reader's language, for what the door adds (a citation's page label)

@@ -10,6 +10,7 @@ from microsoft_agents.activity.entity.ai_entity import ClientCitation, ClientCit
 
 from bot.conversation.types import Citation, Reply
 from bot.llm.output import LinkPolicy, sanitise
+from bot.messages import t
 from bot.teams.cards import render as render_card
 
 MAX_MESSAGE_BYTES = 27 * 1024  # Teams rejects messages over ~28 KB; keep room for entities
@@ -29,11 +30,13 @@ def _cut(text: str, limit: int) -> str:
     return sanitise(text, _NO_LINKS)
 
 
-def citation_title(c: Citation) -> str:
-    return _cut(f"{c.source}, s. {c.page}" if c.page else c.source, TITLE_CHARS)
+def citation_title(c: Citation, locale: str = "da") -> str:
+    """``pas.pdf, s. 3``; an English reader gets ``p. 3``."""
+    page = t("citation_page", locale, page=c.page) if c.page else ""
+    return _cut(f"{c.source}, {page}" if page else c.source, TITLE_CHARS)
 
 
-def client_citations(text: str, citations: list[Citation]) -> list[ClientCitation]:
+def client_citations(text: str, citations: list[Citation], locale: str = "da") -> list[ClientCitation]:
     """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none)."""
     used = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     chosen = [c for c in citations if c.n in used] or citations
@@ -41,7 +44,7 @@ def client_citations(text: str, citations: list[Citation]) -> list[ClientCitatio
         ClientCitation(
             position=c.n,
             appearance=ClientCitationAppearance(
-                name=citation_title(c), abstract=_cut(c.text, ABSTRACT_CHARS)
+                name=citation_title(c, locale), abstract=_cut(c.text, ABSTRACT_CHARS)
             ),
         )
         for c in chosen[:MAX_CITATIONS]
@@ -84,7 +87,8 @@ def visible_placeholders(text: str) -> str:
 def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Activity:
     """Add the AI label + citations and the feedback buttons to the message carrying an answer."""
     if reply.kind == "answer" and (reply.generated or reply.citations):
-        activity.add_ai_metadata(client_citations(activity.text or "", reply.citations) or None)
+        shown = client_citations(activity.text or "", reply.citations, reply.locale)
+        activity.add_ai_metadata(shown or None)
         if not reply.generated:  # passages quoted verbatim: cited, but not "AI generated"
             activity.entities[-1].additional_type = []  # type: ignore[index, union-attr]
     if feedback and reply.kind == "answer":

@@ -321,6 +321,7 @@ def _write_skill(folder: Path, slug: str, source: str, data: str, extra: dict[st
         "name": slug.capitalize(),
         "department": "Afdeling A",
         "prompt": "En helt ny prompt fra skill-filen.",
+        "description": "En skill til test.",
         "status": "published",
         "settings": {"temperature": 0.9, "top_k": 9},
         "sharing": "organisation",
