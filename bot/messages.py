@@ -842,7 +842,10 @@ MESSAGES.update(
             "da": "Seneste kommentarer med 👎 (personoplysninger skjult):",
             "en": "Latest comments with 👎 (personal data masked):",
         },
-        "stats_comment": {"da": "- «{text}» om «{question}» ({at})", "en": "- «{text}» about «{question}» ({at})"},
+        "stats_comment": {
+            "da": "- «{text}» om «{question}» ({at})",
+            "en": "- «{text}» about «{question}» ({at})",
+        },
         "stats_unanswered_title": {
             "da": "Seneste spørgsmål uden svar i kilderne:",
             "en": "Latest questions the sources had no answer to:",
@@ -1020,7 +1023,10 @@ MESSAGES.update(
         "test_expect_cites": {"da": "skal citere {value}", "en": "must cite {value}"},
         "test_expect_language": {"da": "skal svare på {value}", "en": "must answer in {value}"},
         "test_expect_max_words": {"da": "højst {value} ord", "en": "at most {value:p:word|words}"},
-        "test_expect_regex": {"da": "svaret skal passe til `{value}`", "en": "the answer must match `{value}`"},
+        "test_expect_regex": {
+            "da": "svaret skal passe til `{value}`",
+            "en": "the answer must match `{value}`",
+        },
         "test_expect_citations_valid": {
             "da": "hver kildehenvisning skal findes",
             "en": "every source reference must exist",

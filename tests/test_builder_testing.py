@@ -102,9 +102,13 @@ async def test_cases_with_every_kind_of_requirement_are_stored_and_listed_in_eac
 ) -> None:
     services = make_services(admins=BUILDER, database_url=db_url)
     await _guide(services)
-    added = await say(services, "/test tilføj Hvad koster et pas? ; indeholder 688 kr. ; citerer pas.md ; sprog da")
+    added = await say(
+        services, "/test tilføj Hvad koster et pas? ; indeholder 688 kr. ; citerer pas.md ; sprog da"
+    )
     assert added.text.startswith("Testcase 1 er tilføjet til **Pasguide**")
-    english = replace(msg("/test add Where is the sofa?\nrefuses\ndoes not contain IKEA\nat most 30 words"), locale="en")
+    english = replace(
+        msg("/test add Where is the sofa?\nrefuses\ndoes not contain IKEA\nat most 30 words"), locale="en"
+    )
     assert (await services.dispatcher.handle(english)).text.startswith("Test case 2 is added")
     unknown = (await say(services, "/test tilføj Hvad koster et pas? ; citerer kørekort.pdf")).text
     assert "ingen kilde ved navn «kørekort.pdf»" in unknown and "pas.md" in unknown
@@ -161,7 +165,9 @@ async def test_a_failing_case_shows_what_it_got_and_the_passages_it_found(
     model_server.reply = "Et pas til en voksen koster 688 kr. [1]"
     services = _with_model(make_services, tmp_path, model_server, db_url, admins=BUILDER)
     await _guide(services)
-    await say(services, "/test tilføj Hvad koster et pas til en voksen? ; indeholder 688 ; sprog en ; afviser")
+    await say(
+        services, "/test tilføj Hvad koster et pas til en voksen? ; indeholder 688 ; sprog en ; afviser"
+    )
     run = await say(services, "/test kør")
     assert run.text.startswith("**Pasguide** på lokal: 0 af 1 testcase bestod.")
     [failure] = run.card["failures"]  # type: ignore[index]
@@ -184,6 +190,7 @@ async def test_the_run_report_reaches_teams_through_the_http_edge_in_english(
     services = _with_model(make_services, tmp_path, model_server, None, admins="aad-anne")
     app, anne = services.app, Actor("aad-anne")
     spec = app.specialists.create(anne, "Pasguide", description="Priser på pas.")
+    app.publishing.screen(anne, SCREEN.removeprefix("/screening "))
     await app.sources.add(anne, spec, "pas.md", PAS.encode())
     app.evaluation.add_case(anne, "Hvad koster et pas?", [Assertion("cites", "pas.md"), Assertion("refuses")])
     connector = await FakeConnector().start()
@@ -218,7 +225,8 @@ async def test_publishing_asks_for_a_description_and_suggests_one_without_a_mode
     refused = (await services.dispatcher.handle(replace(msg("/publish"), locale="en"))).text
     assert "**Pasguide** needs a description before it can be published" in refused
     assert (
-        "Suggestion: `/set description Hjælper borgere med priser på pas og kørekort. Based on: Pas.`" in refused
+        "Suggestion: `/set description Hjælper borgere med priser på pas og kørekort. Based on: Pas.`"
+        in refused
     )
     assert services.stores.specialists.require("pasguide").status == "draft"
     await say(services, "/indstil beskrivelse Priser på pas.")
@@ -263,14 +271,24 @@ async def test_statistics_show_the_latest_comments_and_unanswered_questions_mask
 
     def asked(question: str, outcome: str, specialist: str = "pasguide") -> None:
         store.record(
-            asker.conversation, asker.user_key, question, "svar", model=None, outcome=outcome, specialist=specialist
+            asker.conversation,
+            asker.user_key,
+            question,
+            "svar",
+            model=None,
+            outcome=outcome,
+            specialist=specialist,
         )
 
     asked("Hvad koster et pas?", "answered")
-    services.app.feedback.vote(Actor.from_incoming(asker), None, "dislike", '{"feedbackText": "Prisen er fra 2023"}')
+    services.app.feedback.vote(
+        Actor.from_incoming(asker), None, "dislike", '{"feedbackText": "Prisen er fra 2023"}'
+    )
     asked("Gælder det for 010190-1234?", "no_answer")
     asked("Hvornår åbner Borgerservice?", "no_answer")
-    services.app.feedback.vote(Actor.from_incoming(asker), None, "dislike", "Skriv til anne.hansen@aarhus.dk i stedet")
+    services.app.feedback.vote(
+        Actor.from_incoming(asker), None, "dislike", "Skriv til anne.hansen@aarhus.dk i stedet"
+    )
     services.app.feedback.vote(Actor.from_incoming(asker), None, "like", "Fint")
     asked("Hemmeligt andet sted", "no_answer", specialist="andet")
     text = (await say(services, "/statistik pasguide")).text
@@ -316,6 +334,8 @@ def test_page_labels_and_grounding_texts_come_from_the_catalogue_in_the_readers_
     listed = [Citation(n=1, source="a.md", text="x"), cited]
     assert settle_markers("Svar.", listed, "en") == "Svar.\n\nSources: [1] a.md; [2] b.pdf, p. 3"
     assert settle_markers("Svar.", listed) == "Svar.\n\nKilder: [1] a.md; [2] b.pdf, s. 3"
-    assert no_answer_text("Pasguide", "en").startswith("I found nothing about that in the sources of Pasguide")
+    assert no_answer_text("Pasguide", "en").startswith(
+        "I found nothing about that in the sources of Pasguide"
+    )
     assert no_answer_text("Pasguide", "da").startswith("Jeg fandt ikke noget om det i kilderne for Pasguide")
     assert sources_only_text([], "Pasguide", "en").startswith("No language model is connected, so Pasguide")

@@ -132,7 +132,11 @@ SESSION: list[tuple[str, str | None, str | None]] = [
         "/test tilføj Xyzzy? ; indeholder plugh ; citerer zork.md ; sprog da ; højst 40 ord",
         "/test add Xyzzy? ; contains plugh ; cites zork.md ; language en ; at most 40 words",
     ),
-    (BUILDER, "/test tilføj Xyzzy?\nafviser\nindeholder ikke frotz", "/test add Xyzzy?\nrefuses\ndoes not contain frotz"),
+    (
+        BUILDER,
+        "/test tilføj Xyzzy?\nafviser\nindeholder ikke frotz",
+        "/test add Xyzzy?\nrefuses\ndoes not contain frotz",
+    ),
     (BUILDER, "/test tilføj Xyzzy? ; svarer", "/test add Xyzzy? ; answers"),
     (BUILDER, "/test tilføj Xyzzy? ; gnusto", "/test add Xyzzy? ; gnusto"),
     (BUILDER, "/test tilføj Xyzzy? ; citerer quux.md", "/test add Xyzzy? ; cites quux.md"),
@@ -251,7 +255,8 @@ async def test_a_failing_run_report_and_the_statistics_speak_one_language(
 
     model_server.reply = "Xyzzy plugh [1]"
     catalogue = write_catalogue(
-        tmp_path / "m.yaml", {"id": "quux", "base_url": model_server.base_url, "model": "quux", "max_retries": 0}
+        tmp_path / "m.yaml",
+        {"id": "quux", "base_url": model_server.base_url, "model": "quux", "max_retries": 0},
     )
     services = make_services(admins=ADMIN, models_file=catalogue)
     danish = locale == "da"
@@ -274,9 +279,13 @@ async def test_a_failing_run_report_and_the_statistics_speak_one_language(
     store = services.stores.conversations
     asker = msg("?", EMPLOYEE, locale)
     for question, outcome in (("Xyzzy?", "answered"), ("Plugh frobozz?", "no_answer")):
-        store.record(asker.conversation, asker.user_key, question, "x", model=None, outcome=outcome, specialist="zeta")
+        store.record(
+            asker.conversation, asker.user_key, question, "x", model=None, outcome=outcome, specialist="zeta"
+        )
         services.app.feedback.vote(Actor.from_incoming(asker), None, "dislike", "Frotz gnusto")
-    replies.append(await services.dispatcher.handle(msg("/statistik zeta" if danish else "/stats zeta", ADMIN, locale)))
+    replies.append(
+        await services.dispatcher.handle(msg("/statistik zeta" if danish else "/stats zeta", ADMIN, locale))
+    )
     assert "Frotz gnusto" in replies[-1].text and "Plugh frobozz?" in replies[-1].text
     leaks = [(r.text, found) for r in replies if (found := foreign_words(shown(r, services), locale))]
     assert not leaks, leaks

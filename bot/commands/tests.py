@@ -61,7 +61,9 @@ def seen(failed: list[dict[str, Any]], locale: str) -> str:
         kind, value = a["type"], a.get("seen")
         if kind == "cites":
             names = ", ".join(value or [])
-            parts.append(t("test_seen_cited", locale, names=names) if names else t("test_seen_no_cites", locale))
+            parts.append(
+                t("test_seen_cited", locale, names=names) if names else t("test_seen_no_cites", locale)
+            )
         elif kind == "refuses":
             parts.append(t("test_seen_answered", locale))
         elif kind == "not-refuses":

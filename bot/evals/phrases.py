@@ -42,7 +42,13 @@ class Keyword:
 
 KEYWORDS = (
     Keyword(
-        ("indeholder ikke", "skal ikke indeholde", "må ikke indeholde", "does not contain", "must not contain"),
+        (
+            "indeholder ikke",
+            "skal ikke indeholde",
+            "må ikke indeholde",
+            "does not contain",
+            "must not contain",
+        ),
         "not-icontains",
         "text",
     ),

@@ -30,7 +30,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.domain import AppError, AuditAction, Outcome, Permission
 from bot.evals.assertions import Judge, Observed, check_all, language_of
-from bot.evals.cases import ASSERTION_TYPES, Assertion, CaseFile, EvalCase
+from bot.evals.cases import Assertion, CaseFile, CaseFileError, EvalCase, validated
 from bot.evals.report import model_summary
 from bot.llm.output import LinkPolicy, sanitise
 from bot.llm.router import GenerationOutcome
@@ -124,7 +124,7 @@ class EvaluationService(Service):
         self,
         actor: Actor,
         question: str,
-        expect: str | None | Sequence[Assertion],
+        expect: str | Sequence[Assertion] | None,
         ref: str | None = None,
     ) -> tuple[Specialist, int]:
         """``expect``: the case's assertions (``/test tilføj``, ``bot.evals.phrases``); a text: the answer
@@ -139,9 +139,11 @@ class EvaluationService(Service):
             asserts = list(expect)
         if not question or not asserts:
             raise AppError(Outcome.INVALID, "test_usage")
+        try:  # every door's assertions meet the case files' rules (types, values, languages)
+            asserts = list(validated([_assertion_json(a) for a in asserts]))
+        except CaseFileError:
+            raise AppError(Outcome.INVALID, "test_usage") from None
         values = [a.value for a in asserts if isinstance(a.value, str)]
-        if any(a.type not in ASSERTION_TYPES for a in asserts) or any(not v.strip() for v in values):
-            raise AppError(Outcome.INVALID, "test_usage")
         if len(question) > MAX_QUESTION_CHARS or any(len(v) > MAX_QUESTION_CHARS for v in values):
             raise AppError(Outcome.INVALID, "question_too_long", limit=MAX_QUESTION_CHARS)
         existing = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
@@ -231,7 +233,7 @@ class EvaluationService(Service):
                 n,
                 c["question"],
                 r["answer"],
-                [a for a in r["assertions"] if a["passed"] is False],
+                [_shown(a, policy, actor.locale) for a in r["assertions"] if a["passed"] is False],
                 r["outcome"],
                 tuple(_passage(p, policy, actor.locale) for p in r["citations"][:SHOWN_PASSAGES]),
             )
@@ -497,6 +499,16 @@ class EvaluationService(Service):
 def _snippet(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _shown(assertion: dict[str, Any], policy: LinkPolicy, locale: str) -> dict[str, Any]:
+    """A failed assertion of a run as a Builder sees it: the files it cited and a judge's reason are
+    content and model text, made safe like an answer."""
+    seen = assertion.get("seen")
+    if isinstance(seen, list):
+        seen = [sanitise(str(s), policy, locale) for s in seen]
+    detail = sanitise(str(assertion.get("detail") or ""), policy, locale)
+    return {**assertion, "seen": seen, "detail": detail}
 
 
 def _passage(citation: dict[str, Any], policy: LinkPolicy, locale: str) -> Passage:

@@ -179,7 +179,9 @@ def tests_card(data: dict[str, Any]) -> Attachment:
         if failure.get("detail") and failure["expected"]:  # what the run saw where it failed
             facts.append({"title": labels.get("seen", "Fik"), "value": failure["detail"]})
         if failure.get("passages"):  # what retrieval found: file › section, how the passage begins
-            facts.append({"title": labels.get("found", "Fundne uddrag"), "value": "\n\n".join(failure["passages"])})
+            facts.append(
+                {"title": labels.get("found", "Fundne uddrag"), "value": "\n\n".join(failure["passages"])}
+            )
         body += [
             {
                 "type": "TextBlock",
