@@ -230,6 +230,7 @@ class Dispatcher:
             label=answering.label(turn.context.spec.classification, locale)
             if answer.kind == "answer"
             else None,
+            locale=turn.actor.locale,
         )
 
     # -- the other activities of a conversation ---------------------------------------------------

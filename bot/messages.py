@@ -731,6 +731,19 @@ MESSAGES.update(
         "data_category_følsomme": {"da": "følsomme", "en": "sensitive"},
         "data_category_cpr": {"da": "cpr", "en": "cpr"},
         "passage_page": {"da": "side {page}", "en": "page {page}"},
+        "sources_only_head": {
+            "da": "Der er ikke forbundet nogen sprogmodel, så {specialist} kan ikke formulere et svar. Her er de "
+            "mest relevante uddrag fra kilderne:",
+            "en": "No language model is connected, so {specialist} cannot write an answer. These are the most "
+            "relevant passages in its sources:",
+        },
+        "no_answer": {
+            "da": "Jeg fandt ikke noget om det i kilderne for {specialist}, så jeg gætter ikke. Prøv at spørge "
+            "med andre ord, eller spørg en kollega.",
+            "en": "I found nothing about that in the sources of {specialist}, so I will not guess. Try other "
+            "words, or ask a colleague.",
+        },
+        "sources_line": {"da": "Kilder: {listed}", "en": "Sources: {listed}"},
         "passage_section": {"da": "afsnit «{heading}»", "en": "section «{heading}»"},
         "not_screened": {
             "da": "**{name}** er ikke screenet endnu (klassifikation indtil da: {classification}).\nUdfyld: {usage}",
@@ -811,6 +824,21 @@ MESSAGES.update(
             "(/godkend {slug}).",
             "en": "**{name}** is shared with {sharing} and must first be approved by the department's owner "
             "(/approve {slug}).",
+        },
+        "publish_no_description": {
+            "da": "**{name}** mangler en beskrivelse, før den kan udgives: det er den, medarbejderne læser i "
+            "/specialister, når de vælger. Skriv en med /indstil beskrivelse <tekst>.{suggestion}",
+            "en": "**{name}** needs a description before it can be published: it is what employees read in "
+            "/specialists when they choose. Write one with /set description <text>.{suggestion}",
+        },
+        "description_suggestion": {
+            "da": "\nForslag: `/indstil beskrivelse {text}`",
+            "en": "\nSuggestion: `/set description {text}`",
+        },
+        "describe_sources": {"da": "Bygger på: {titles}.", "en": "Based on: {titles}."},
+        "describe_from_sources": {
+            "da": "Svarer ud fra: {titles}.",
+            "en": "Answers from: {titles}.",
         },
         "force_needs_reason": {
             "da": "En tvungen udgivelse kræver en begrundelse (--reason), som skrives i revisionsloggen.",
@@ -927,6 +955,19 @@ MESSAGES.update(
             "en": "- feedback 👍 {likes} / 👎 {dislikes}",
         },
         "stats_top_unanswered": {"da": "- oftest uden svar: {top}", "en": "- most often unanswered: {top}"},
+        "stats_comments_title": {
+            "da": "Seneste kommentarer med 👎 (personoplysninger skjult):",
+            "en": "Latest comments with 👎 (personal data masked):",
+        },
+        "stats_comment": {
+            "da": "- «{text}» om «{question}» ({at})",
+            "en": "- «{text}» about «{question}» ({at})",
+        },
+        "stats_unanswered_title": {
+            "da": "Seneste spørgsmål uden svar i kilderne:",
+            "en": "Latest questions the sources had no answer to:",
+        },
+        "stats_unanswered": {"da": "- «{question}»", "en": "- «{question}»"},
         "question_too_long": {
             "da": "Dit spørgsmål er for langt (over {limit} tegn). Skriv det kortere, eller giv specialisten "
             "teksten som en kilde.",
@@ -1009,12 +1050,60 @@ MESSAGES.update(
             "en": "test cases of the specialist you edit: add, show, delete, run",
         },
         "usage_test": {
-            "da": "tilføj <spørgsmål> | <forventet tekst> | tilføj <spørgsmål> | afvis | vis | slet <n> | kør",
-            "en": "add <question> | <expected text> | add <question> | refuse | show | delete <n> | run",
+            "da": "tilføj <spørgsmål> ; <krav> ; <krav> … · vis · slet <n> · kør",
+            "en": "add <question> ; <requirement> ; <requirement> … · show · delete <n> · run",
         },
         "test_usage": {
-            "da": "Brug: /test tilføj <spørgsmål> | <forventet tekst>, /test tilføj <spørgsmål> | afvis, /test vis, /test slet <n> eller /test kør.",
-            "en": "Use: /test add <question> | <expected text>, /test add <question> | refuse, /test show, /test delete <n> or /test run.",
+            "da": (
+                "Brug: /test tilføj <spørgsmål> ; <krav> ; <krav> … (adskil med ; eller linjeskift)\n"
+                "Krav: `indeholder <tekst>` · `indeholder ikke <tekst>` · `citerer <fil>` · `afviser` · "
+                "`svarer` · `sprog da` · `sprog en` · `højst <n> ord`\n"
+                "Fx: `/test tilføj Hvad koster et pas? ; indeholder 688 kr. ; citerer pas.md`\n"
+                "Se og ret: /test vis · /test slet <n> · /test kør"
+            ),
+            "en": (
+                "Use: /test add <question> ; <requirement> ; <requirement> … (separate with ; or line breaks)\n"
+                "Requirements: `contains <text>` · `does not contain <text>` · `cites <file>` · `refuses` · "
+                "`answers` · `language da` · `language en` · `at most <n> words`\n"
+                "E.g.: `/test add What does a passport cost? ; contains 688 ; cites pas.md`\n"
+                "See and fix: /test show · /test delete <n> · /test run"
+            ),
+        },
+        "test_phrase_unknown": {
+            "da": (
+                "Jeg forstår ikke kravet «{part}». Hvert krav efter spørgsmålet begynder med et af disse: "
+                "`indeholder`, `indeholder ikke`, `citerer`, `afviser`, `svarer`, `sprog`, `højst`. "
+                "Adskil spørgsmål og krav med ; eller linjeskift."
+            ),
+            "en": (
+                "I do not understand the requirement «{part}». Each requirement after the question begins with "
+                "one of these: `contains`, `does not contain`, `cites`, `refuses`, `answers`, `language`, "
+                "`at most`. Separate the question and the requirements with ; or line breaks."
+            ),
+        },
+        "test_phrase_no_value": {
+            "da": "«{keyword}» står alene, uden tekst efter sig (i «{part}»).",
+            "en": "«{keyword}» stands alone, with no text after it (in «{part}»).",
+        },
+        "test_phrase_needs_value": {
+            "da": "«{keyword}» skal efterfølges af en tekst, fx `indeholder 688 kr.` eller `citerer pas.md`.",
+            "en": "«{keyword}» must be followed by a text, e.g. `contains 688` or `cites pas.md`.",
+        },
+        "test_phrase_language": {
+            "da": "Sproget i «{part}» skal være `da` (dansk) eller `en` (engelsk).",
+            "en": "The language in «{part}» must be `da` (Danish) or `en` (English).",
+        },
+        "test_phrase_number": {
+            "da": "Skriv et helt tal i «{part}», fx `højst 80 ord`.",
+            "en": "Write a whole number in «{part}», e.g. `at most 80 words`.",
+        },
+        "test_too_many_asserts": {
+            "da": "En testcase kan højst have {limit} krav.",
+            "en": "A test case can have at most {limit} requirements.",
+        },
+        "test_cites_unknown": {
+            "da": "**{name}** har ingen kilde ved navn «{file}», så testen kunne aldrig bestå. Kilderne er: {files}.",
+            "en": "**{name}** has no source called «{file}», so the test could never pass. The sources are: {files}.",
         },
         "test_added": {
             "da": "Testcase {number} er tilføjet til **{name}**. Kør alle med /test kør.",
@@ -1033,47 +1122,114 @@ MESSAGES.update(
             "en": "A specialist can have at most {limit} test cases.",
         },
         "test_none": {
-            "da": "**{name}** har ingen testcases endnu. Tilføj en med /test tilføj <spørgsmål> | <forventet tekst>.",
-            "en": "**{name}** has no test cases yet. Add one with /test add <question> | <expected text>.",
+            "da": "**{name}** har ingen testcases endnu. Tilføj en med `/test tilføj <spørgsmål> ; indeholder <tekst>`.",
+            "en": "**{name}** has no test cases yet. Add one with `/test add <question> ; contains <text>`.",
         },
         "test_list_title": {"da": "Testcases for **{name}**:", "en": "Test cases of **{name}**:"},
         "test_line": {"da": "{number}. {question} → {expected}", "en": "{number}. {question} → {expected}"},
         "test_expect_refuse": {"da": "skal afvise", "en": "must refuse"},
+        "test_expect_answer": {"da": "skal svare (ikke afvise)", "en": "must answer (not refuse)"},
         "test_expect_contains": {
             "da": "svaret skal indeholde «{value}»",
             "en": "the answer must contain «{value}»",
         },
+        "test_expect_not_contains": {
+            "da": "svaret må ikke indeholde «{value}»",
+            "en": "the answer must not contain «{value}»",
+        },
+        "test_expect_cites": {"da": "skal citere {value}", "en": "must cite {value}"},
+        "test_expect_language": {"da": "skal svare på {value}", "en": "must answer in {value}"},
+        "test_expect_max_words": {"da": "højst {value} ord", "en": "at most {value:p:word|words}"},
+        "test_expect_regex": {
+            "da": "svaret skal passe til `{value}`",
+            "en": "the answer must match `{value}`",
+        },
+        "test_expect_citations_valid": {
+            "da": "hver kildehenvisning skal findes",
+            "en": "every source reference must exist",
+        },
+        "test_expect_latency": {"da": "svar inden for {value} ms", "en": "an answer within {value} ms"},
+        "test_expect_rubric": {"da": "kriterium: «{value}»", "en": "criterion: «{value}»"},
         "test_expect_other": {"da": "{type} {value}", "en": "{type} {value}"},
+        "language_da": {"da": "dansk", "en": "Danish"},
+        "language_en": {"da": "engelsk", "en": "English"},
+        "test_seen": {"da": " (fik: {seen})", "en": " (got: {seen})"},
+        "test_seen_cited": {"da": "citerede {names}", "en": "cited {names}"},
+        "test_seen_no_cites": {"da": "citerede ingen kilder", "en": "cited no sources"},
+        "test_seen_answered": {"da": "svarede i stedet for at afvise", "en": "answered instead of refusing"},
+        "test_seen_refused": {"da": "afviste", "en": "refused"},
+        "test_seen_language": {"da": "svarede på {language}", "en": "answered in {language}"},
+        "test_seen_words": {"da": "{count} ord", "en": ("{count} word", "{count} words")},
+        "test_seen_latency": {"da": "{value} ms", "en": "{value} ms"},
+        "test_seen_judge": {"da": "dommeren: {detail}", "en": "the judge: {detail}"},
         "test_run_title": {
-            "da": "**{name}** på {model}: {passed} af {total} testcases bestod.",
-            "en": "**{name}** on {model}: {passed} of {total} test cases passed.",
+            "da": (
+                "**{name}** på {model}: {passed} af {count} testcase bestod.",
+                "**{name}** på {model}: {passed} af {count} testcases bestod.",
+            ),
+            "en": (
+                "**{name}** on {model}: {passed} of {count} test case passed.",
+                "**{name}** on {model}: {passed} of {count} test cases passed.",
+            ),
         },
         "test_all_passed": {
             "da": "Alle testcases bestod, så specialisten kan udgives.",
             "en": "All test cases passed, so the specialist can be published.",
         },
         "test_failure": {
-            "da": "{number}. {question}\nSvar: {answer}\nForventet: {expected} ({detail})",
-            "en": "{number}. {question}\nAnswer: {answer}\nExpected: {expected} ({detail})",
+            "da": "{number}. {question}\nSvar: {answer}\nForventet: {expected}{seen}\nFundne uddrag:\n{passages}",
+            "en": "{number}. {question}\nAnswer: {answer}\nExpected: {expected}{seen}\nPassages found:\n{passages}",
         },
+        "test_passage": {"da": "{where}: «{snippet}»", "en": "{where}: «{snippet}»"},
+        "test_no_passages": {
+            "da": "ingen: intet i kilderne lignede spørgsmålet nok",
+            "en": "none: nothing in the sources was close enough to the question",
+        },
+        "citation_page": {"da": "s. {page}", "en": "p. {page}"},
         "test_card_title": {"da": "Testcases: {name}", "en": "Test cases: {name}"},
         "test_answer_label": {"da": "Svar", "en": "Answer"},
         "test_expected_label": {"da": "Forventet", "en": "Expected"},
+        "test_seen_label": {"da": "Fik", "en": "Got"},
+        "test_found_label": {"da": "Fundne uddrag", "en": "Passages found"},
         "prompt_tests_hint": {
-            "da": "Specialisten har {count} testcases: kør dem igen med /test kør, før den udgives.",
-            "en": "The specialist has {count} test cases: run them again with /test run before publishing.",
+            "da": (
+                "Specialisten har {count} testcase: kør den igen med /test kør, før den udgives.",
+                "Specialisten har {count} testcases: kør dem igen med /test kør, før den udgives.",
+            ),
+            "en": (
+                "The specialist has {count} test case: run it again with /test run before publishing.",
+                "The specialist has {count} test cases: run them again with /test run before publishing.",
+            ),
         },
         "publish_tests_not_run": {
-            "da": "**{name}** har {count} testcases, som ikke er kørt på prompt version {version}, de nuværende kilder og modellen {model}. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
-            "en": "**{name}** has {count} test cases that have not run on prompt version {version}, the current sources and the model {model}. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
+            "da": (
+                "**{name}** har {count} testcase, som ikke er kørt på prompt version {version}, de nuværende kilder og modellen {model}. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+                "**{name}** har {count} testcases, som ikke er kørt på prompt version {version}, de nuværende kilder og modellen {model}. Kør /test kør først, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            ),
+            "en": (
+                "**{name}** has {count} test case that has not run on prompt version {version}, the current sources and the model {model}. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
+                "**{name}** has {count} test cases that have not run on prompt version {version}, the current sources and the model {model}. Run /test run first, or publish with /publish override <reason> (written to the audit log).",
+            ),
         },
         "publish_tests_failing": {
-            "da": "**{name}** kan ikke udgives: {passed} af {total} testcases bestod ved sidste kørsel (modellen {model}, prompt version {version}). Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
-            "en": "**{name}** cannot be published: {passed} of {total} test cases passed in the last run (the model {model}, prompt version {version}). Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+            "da": (
+                "**{name}** kan ikke udgives: {passed} af {count} testcase bestod ved sidste kørsel (modellen {model}, prompt version {version}). Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+                "**{name}** kan ikke udgives: {passed} af {count} testcases bestod ved sidste kørsel (modellen {model}, prompt version {version}). Ret det og kør /test kør igen, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            ),
+            "en": (
+                "**{name}** cannot be published: {passed} of {count} test case passed in the last run (the model {model}, prompt version {version}). Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+                "**{name}** cannot be published: {passed} of {count} test cases passed in the last run (the model {model}, prompt version {version}). Fix it and run /test run again, or publish with /publish override <reason> (written to the audit log).",
+            ),
         },
         "publish_tests_untestable": {
-            "da": "**{name}** har {count} testcases, men ingen sprogmodel er godkendt til dens data, så de kan ikke køres (kildeuddrag alene er ikke et svar). Bed en administrator om en godkendt model, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
-            "en": "**{name}** has {count} test cases, but no language model is cleared for its data, so they cannot run (passages alone are not an answer). Ask an administrator for a cleared model, or publish with /publish override <reason> (written to the audit log).",
+            "da": (
+                "**{name}** har {count} testcase, men ingen sprogmodel er godkendt til dens data, så den kan ikke køres (kildeuddrag alene er ikke et svar). Bed en administrator om en godkendt model, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+                "**{name}** har {count} testcases, men ingen sprogmodel er godkendt til dens data, så de kan ikke køres (kildeuddrag alene er ikke et svar). Bed en administrator om en godkendt model, eller udgiv med /udgiv trods-test <begrundelse> (skrives i revisionsloggen).",
+            ),
+            "en": (
+                "**{name}** has {count} test case, but no language model is cleared for its data, so it cannot run (passages alone are not an answer). Ask an administrator for a cleared model, or publish with /publish override <reason> (written to the audit log).",
+                "**{name}** has {count} test cases, but no language model is cleared for its data, so they cannot run (passages alone are not an answer). Ask an administrator for a cleared model, or publish with /publish override <reason> (written to the audit log).",
+            ),
         },
         "test_not_testable": {
             "da": "**{name}** kan ikke testes: ingen sprogmodel er godkendt til dens data, og kildeuddrag alene er ikke et svar. En kørsel uden model tæller aldrig som bestået.",
@@ -1372,8 +1528,11 @@ MESSAGES.update(
         },
         "help_test-kør": {"da": "kør testcases (knappen Kør)", "en": "run the test cases (the Run button)"},
         "checklist_title": {"da": "Tjekliste: {name}", "en": "Checklist: {name}"},
-        "checklist_missing": {"da": "mangler", "en": "missing"},
         "checklist_description": {"da": "Beskrivelse", "en": "Description"},
+        "checklist_description_missing": {
+            "da": "mangler (kræves for at udgive)",
+            "en": "missing (needed to publish)",
+        },
         "checklist_description_action": {
             "da": "/indstil beskrivelse <tekst>",
             "en": "/set description <text>",
@@ -1419,12 +1578,18 @@ MESSAGES.update(
         "checklist_tests": {"da": "Test", "en": "Tests"},
         "checklist_tests_none": {"da": "ingen testcases", "en": "no test cases"},
         "checklist_tests_not_testable": {
-            "da": "{total} testcases, men de kan ikke køres: ingen sprogmodel er godkendt til specialisten",
-            "en": "{total} test cases, but they cannot run: no language model is cleared for the specialist",
+            "da": (
+                "{count} testcase, men den kan ikke køres: ingen sprogmodel er godkendt til specialisten",
+                "{count} testcases, men de kan ikke køres: ingen sprogmodel er godkendt til specialisten",
+            ),
+            "en": (
+                "{count} test case, but it cannot run: no language model is cleared for the specialist",
+                "{count} test cases, but they cannot run: no language model is cleared for the specialist",
+            ),
         },
         "checklist_tests_not_run": {
-            "da": "{total} testcases, ikke kørt",
-            "en": "{total} test cases, not run",
+            "da": "{count:p:testcase|testcases}, ikke kørt",
+            "en": "{count:p:test case|test cases}, not run",
         },
         "checklist_tests_result": {
             "da": "{passed}/{total} bestået med {model}",

@@ -139,6 +139,8 @@ def read_skill(folder: Path) -> SkillFile:
         raise SkillError(f"{path}: sharing team sættes med /del team i kanalen, ikke i en skill-fil")
     if skill.status == Status.PUBLISHED and skill.screening is None:
         raise SkillError(f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)")
+    if skill.status == Status.PUBLISHED and not skill.description.strip():
+        raise SkillError(f"{path}: status published kræver en description (den, medarbejderne vælger ud fra)")
     if skill.screening is not None:
         try:
             skill.screening.answers()
@@ -331,7 +333,8 @@ async def _sync_status(
             report.not_published = render_error(exc, actor.locale)
             return False
         if outcome.passed < outcome.total:
-            report.not_published = f"{outcome.passed} af {outcome.total} testcases bestod ({outcome.model})"
+            cases = "testcase" if outcome.total == 1 else "testcases"
+            report.not_published = f"{outcome.passed} af {outcome.total} {cases} bestod ({outcome.model})"
             return False
     await run(app.publishing.publish, actor, skill.slug, **origin)
     report.settings_changed.append("status")
@@ -352,7 +355,8 @@ def render_report(report: SyncReport) -> str:
         n = len(report.sources_unchanged)
         parts.append(f"{n} {'kilde' if n == 1 else 'kilder'} uændret")
     if report.tests_synced:
-        parts.append(f"{report.tests_synced} testcases fra {TESTS_FILE}")
+        cases = "testcase" if report.tests_synced == 1 else "testcases"
+        parts.append(f"{report.tests_synced} {cases} fra {TESTS_FILE}")
     if report.not_published:
         parts.append(f"ikke udgivet: {report.not_published}")
     return f"{report.slug}: " + "; ".join(parts)

@@ -59,10 +59,11 @@ async def test_a_fresh_specialist_shows_every_step_open(services: Services) -> N
     assert (c.tests, c.tests_passed, c.tests_total, c.tests_model) == ("none", 0, 0, "lokal")
     assert c.owners == (OWNER,) and c.missing == 4  # description, sources, screening, publishing
     shown = rendering.text(c, "da", markdown=False)
-    assert "✗ Beskrivelse: mangler → /indstil beskrivelse <tekst>" in shown
+    assert "✗ Beskrivelse: mangler (kræves for at udgive) → /indstil beskrivelse <tekst>" in shown
     assert "✗ Screening: ikke udfyldt → /screening" in shown and "4 trin mangler." in shown
     english = rendering.text(c, "en", markdown=False)
-    assert "✗ Description: missing → /set description <text>" in english and "Beskrivelse" not in english
+    assert "✗ Description: missing (needed to publish) → /set description <text>" in english
+    assert "Beskrivelse" not in english
 
 
 async def test_a_complete_specialist_has_every_step_done(services: Services) -> None:
@@ -199,7 +200,7 @@ async def test_the_card_after_rediger_and_after_a_change_through_the_http_edge(
     assert edited["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     texts = _texts(card)
     assert any("Du redigerer nu" in x for x in texts) and "Tjekliste: Regler" in texts
-    assert "**Beskrivelse**: mangler" in texts and "**Kilder**: 2 kilder" in texts
+    assert "**Beskrivelse**: mangler (kræves for at udgive)" in texts and "**Kilder**: 2 kilder" in texts
     assert "/indstil beskrivelse ‹tekst›" in texts  # the placeholder survives Teams
     buttons = {a["title"]: a["data"] for a in _actions(card)}
     assert buttons["Anmod om godkendelse"] == {"aarhusai": "command", "name": "anmod-godkendelse"}
@@ -256,7 +257,7 @@ def test_specialist_show_prints_the_same_facts(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0] == "Tjekliste: Regelguiden"
-    assert "- ✗ Beskrivelse: mangler → /indstil beskrivelse <tekst>" in lines
+    assert "- ✗ Beskrivelse: mangler (kræves for at udgive) → /indstil beskrivelse <tekst>" in lines
     assert "- ✗ Kilder: 0 kilder → send filer her i chatten · /kilder" in lines
     assert "- – Prompt: version 1 (standardprompten) → /prompt <tekst>" in lines
     assert "- ✓ Godkendelse: ikke nødvendig ved deling på niveauet personlig" in lines

@@ -171,6 +171,7 @@ def test_builder_in_chat_creates_uploads_tunes_and_an_employee_gets_cited_answer
         timeout=120,
         stdin=(
             "/ny Personaleguiden\n/fil syg.md\n/prompt Svar kort om personaleforhold.\n/indstil top_k 3\n"
+            "/indstil beskrivelse Svar om sygefravær.\n"
             "/screening formål=personaleforhold; data=ingen; kilder=interne; hjemmel=intern vejledning; "
             "dpia=nej; ansvarlig=Bo\n/del organisation\n/godkend personaleguiden\n/udgiv\n"
         ),

@@ -78,6 +78,7 @@ class Org:
             builder,
         )
         if publish:
+            await self.say(builder, "/indstil beskrivelse Svarer om beboerlicens.")
             assert "Screeningen er gemt" in (await self.say(builder, SCREEN.format(data=data))).text
             if sharing:
                 await self.say(builder, f"/del {sharing}")
@@ -162,6 +163,7 @@ async def test_users_never_see_or_use_specialists_outside_their_sharing_level(or
     await org.say(BUILDER_A, "/ny Teamets")
     await org.say(BUILDER_A, SCREEN.format(data="ingen"))
     await org.say(BUILDER_A, "/del team", conversation=f"{team_channel};messageid=9", kind="channel")
+    await org.say(BUILDER_A, "/indstil beskrivelse Teamets egne regler.")
     await org.say(BUILDER_A, "/udgiv")
     slugs["team"] = "teamets"
 
@@ -203,6 +205,10 @@ async def test_publishing_needs_screening_and_approval_for_wide_sharing(org: Org
     assert "skal først godkendes" in (await org.say(BUILDER_A, "/udgiv")).text
     assert "kræver rollen faglig systemejer" in (await org.say(BUILDER_B, "/godkend vejledning")).text
     assert "godkendt" in (await org.say(OWNER_A, "/godkend vejledning")).text
+    undescribed = (await org.say(BUILDER_A, "/udgiv")).text
+    assert "mangler en beskrivelse" in undescribed and "/indstil beskrivelse" in undescribed
+    assert org.services.stores.specialists.require("vejledning").status == "draft"
+    await org.say(BUILDER_A, "/indstil beskrivelse Vejledning om beboerlicens.")
     assert "er udgivet" in (await org.say(BUILDER_A, "/udgiv")).text
     # a new screening takes it back to draft and needs a new approval
     await org.say(BUILDER_A, SCREEN.format(data="cpr"))
@@ -310,6 +316,7 @@ async def test_a_public_specialist_falls_back_only_within_its_clearance(
     )
     await org.say(BUILDER_A, "/del organisation")
     await org.say(OWNER_A, "/godkend offentlig")
+    await org.say(BUILDER_A, "/indstil beskrivelse Offentlige regler.")
     await org.say(BUILDER_A, "/udgiv")
     await org.say(EMPLOYEE, "/brug offentlig")
     first = await org.say(EMPLOYEE, "Hvad koster beboerlicensen?")

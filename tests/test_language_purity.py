@@ -22,6 +22,7 @@ import pytest
 from bot.app import Services
 from bot.conversation.types import ConversationRef, Incoming, IncomingFile, Reply, User
 from bot.messages import MESSAGES
+from bot.services import Actor
 from bot.teams.cards import card_text
 from bot.teams.cards import render as render_card
 
@@ -100,7 +101,6 @@ SESSION: list[tuple[str, str | None, str | None]] = [
     (BUILDER, "/ny Zeta", "/new Zeta"),
     (BUILDER, "/rediger zeta", "/edit zeta"),
     (BUILDER, "/rediger xyzzy", "/edit xyzzy"),
-    (BUILDER, "/indstil beskrivelse Frobozz", "/set description Frobozz"),
     (BUILDER, "/indstil navn Zeta", "/set navn Zeta"),
     (BUILDER, "/prompt", "/prompt"),
     (BUILDER, "/prompt Frotz gnusto.", "/prompt Frotz gnusto."),
@@ -128,11 +128,30 @@ SESSION: list[tuple[str, str | None, str | None]] = [
     (BUILDER, "/del organisation", "/share organisation"),
     (BUILDER, "/test", "/test"),
     (BUILDER, "/test tilføj Xyzzy? | plugh", "/test add Xyzzy? | plugh"),
+    (
+        BUILDER,
+        "/test tilføj Xyzzy? ; indeholder plugh ; citerer zork.md ; sprog da ; højst 40 ord",
+        "/test add Xyzzy? ; contains plugh ; cites zork.md ; language en ; at most 40 words",
+    ),
+    (
+        BUILDER,
+        "/test tilføj Xyzzy?\nafviser\nindeholder ikke frotz",
+        "/test add Xyzzy?\nrefuses\ndoes not contain frotz",
+    ),
+    (BUILDER, "/test tilføj Xyzzy? ; svarer", "/test add Xyzzy? ; answers"),
+    (BUILDER, "/test tilføj Xyzzy? ; gnusto", "/test add Xyzzy? ; gnusto"),
+    (BUILDER, "/test tilføj Xyzzy? ; citerer quux.md", "/test add Xyzzy? ; cites quux.md"),
+    (BUILDER, "/test tilføj Xyzzy? ; sprog quux", "/test add Xyzzy? ; language quux"),
+    (BUILDER, "/test tilføj Xyzzy? ; indeholder", "/test add Xyzzy? ; contains"),
+    (BUILDER, "/test tilføj Xyzzy? ; afviser plugh", "/test add Xyzzy? ; refuses plugh"),
+    (BUILDER, "/test tilføj Xyzzy? ; højst plugh", "/test add Xyzzy? ; at most plugh"),
     (BUILDER, "/test vis", "/test show"),
     (BUILDER, "/test kør", "/test run"),
     (BUILDER, "/udgiv", "/publish"),
     (BUILDER, "/godkend zeta", "/approve zeta"),
     (ADMIN, "/godkend zeta", "/approve zeta"),
+    (BUILDER, "/udgiv", "/publish"),  # no description yet: refused, with a suggestion
+    (BUILDER, "/indstil beskrivelse Frobozz", "/set description Frobozz"),
     (BUILDER, "/udgiv", "/publish"),
     (BUILDER, "/udgiv trods-test plugh", "/publish override plugh"),
     (BUILDER, "/statistik", "/stats"),
@@ -210,7 +229,8 @@ async def test_usage_placeholders_reach_teams_visibly(make_services: Callable[..
     finally:
         await runner.cleanup()
         await connector.stop()
-    assert "/test add ‹question› | ‹expected text›" in usage and "<" not in usage
+    assert "/test add ‹question› ; ‹requirement›" in usage and "`contains ‹text›`" in usage
+    assert "<" not in usage and "|" not in usage
     assert "/use ‹specialist› [channel]" in help_text and "<" not in help_text
 
 
@@ -224,3 +244,49 @@ def test_usage_placeholders_stay_visible_in_teams() -> None:
     assert activity.text == "Use: /test add ‹question› | ‹expected text›, /role show [user]"
     answer = Reply("a <b> c", kind="answer")
     assert to_activities(answer)[0].text == "a <b> c"
+
+
+@pytest.mark.parametrize("locale", ["da", "en"])
+async def test_a_failing_run_report_and_the_statistics_speak_one_language(
+    make_services: Callable[..., Services], tmp_path: Any, model_server: Any, locale: str
+) -> None:
+    """What /test run shows of a failing case (expected, got, the passages found) and what /statistik
+    shows of what people wrote: in the reader's language only."""
+    from tests.conftest import write_catalogue
+
+    model_server.reply = "Xyzzy plugh [1]"
+    catalogue = write_catalogue(
+        tmp_path / "m.yaml",
+        {"id": "quux", "base_url": model_server.base_url, "model": "quux", "max_retries": 0},
+    )
+    services = make_services(admins=ADMIN, models_file=catalogue)
+    danish = locale == "da"
+    steps = [
+        "/ny Zeta" if danish else "/new Zeta",
+        None,
+        (
+            "/test tilføj Xyzzy? ; citerer zork.md ; sprog en ; afviser ; indeholder frotz ; højst 1 ord"
+            if danish
+            else "/test add Xyzzy? ; cites zork.md ; language en ; refuses ; contains frotz ; at most 1 word"
+        ),
+        "/test kør" if danish else "/test run",
+    ]
+    replies = []
+    for text in steps:
+        files = (upload("zork.md", SOURCE),) if text is None else ()
+        replies.append(await services.dispatcher.handle(msg(text or "", ADMIN, locale, files)))
+    run = replies[-1]
+    assert run.card is not None and run.card["failures"][0]["passages"][0].startswith("zork.md › Zork")
+    store = services.stores.conversations
+    asker = msg("?", EMPLOYEE, locale)
+    for question, outcome in (("Xyzzy?", "answered"), ("Plugh frobozz?", "no_answer")):
+        store.record(
+            asker.conversation, asker.user_key, question, "x", model=None, outcome=outcome, specialist="zeta"
+        )
+        services.app.feedback.vote(Actor.from_incoming(asker), None, "dislike", "Frotz gnusto")
+    replies.append(
+        await services.dispatcher.handle(msg("/statistik zeta" if danish else "/stats zeta", ADMIN, locale))
+    )
+    assert "Frotz gnusto" in replies[-1].text and "Plugh frobozz?" in replies[-1].text
+    leaks = [(r.text, found) for r in replies if (found := foreign_words(shown(r, services), locale))]
+    assert not leaks, leaks

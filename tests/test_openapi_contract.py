@@ -100,7 +100,7 @@ def live(make_services: Callable[..., Services], tmp_path: Path) -> Iterator[Liv
     )
     services = make_services(admins=ADMIN, models_file=catalogue)
     app, admin = services.app, Actor(ADMIN)
-    spec = app.specialists.create(admin, "Pas")
+    spec = app.specialists.create(admin, "Pas", description="Priser på pas.")
     app.publishing.screen(admin, PUBLIC, spec.slug)
     app.publishing.share(admin, "organisation", spec.slug)
     app.publishing.approve(admin, spec.slug)

@@ -50,8 +50,10 @@ def services(make_services: Callable[..., Services]) -> Services:
 
 
 async def publish(services: Services) -> None:
-    """Screen, share with everyone, approve and publish the specialist being edited (as administrator)."""
+    """Describe, screen, share with everyone, approve and publish the specialist being edited (as
+    administrator)."""
     for command in (
+        "/indstil beskrivelse Svar ud fra testkilderne.",
         "/screening formål=test; data=ingen; kilder=interne; hjemmel=intern vejledning; dpia=nej; "
         "ansvarlig=Bo",
         "/del organisation",

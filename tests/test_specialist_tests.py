@@ -25,7 +25,7 @@ PAS = "# Pas\n\n## Priser\n\nEt pas til en voksen koster 688 kr. og gælder i 10
 
 
 async def _guide(services: Services) -> None:
-    for command in ("/ny Pasguide", SCREEN):
+    for command in ("/ny Pasguide", "/indstil beskrivelse Priser på pas.", SCREEN):
         await say(services, command)
     reply = await services.dispatcher.handle(msg("", files=(upload("pas.md", PAS.encode()),)))
     assert "pas.md" in reply.text

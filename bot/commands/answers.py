@@ -5,7 +5,10 @@ from __future__ import annotations
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import stats
+from bot.llm.output import LinkPolicy, sanitise
 from bot.messages import t
+
+NO_LINKS = LinkPolicy()
 
 
 async def show_passage(ctx: CommandContext) -> Reply:
@@ -20,6 +23,11 @@ async def statistics(ctx: CommandContext) -> Reply:
     return Reply(render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale), kind="command")
 
 
+def _quoted(text: str, locale: str) -> str:
+    """What a person wrote, shown to a Builder: made safe like an answer (no link, image or HTML)."""
+    return sanitise(text, NO_LINKS, locale)
+
+
 def render_usage(u: stats.Usage, name: str, locale: str) -> str:
     lines = [
         t("stats_title", locale, name=name, days=u.days),
@@ -31,6 +39,21 @@ def render_usage(u: stats.Usage, name: str, locale: str) -> str:
     if u.top_unanswered:
         top = "; ".join(f"«{q}» ({n})" for q, n in u.top_unanswered)
         lines.append(t("stats_top_unanswered", locale, top=top))
+    if u.comments:
+        lines += ["", t("stats_comments_title", locale)]
+        lines += [
+            t(
+                "stats_comment",
+                locale,
+                text=_quoted(c.text, locale),
+                question=_quoted(c.question, locale),
+                at=f"{c.at:%Y-%m-%d}",
+            )
+            for c in u.comments
+        ]
+    if u.latest_unanswered:
+        lines += ["", t("stats_unanswered_title", locale)]
+        lines += [t("stats_unanswered", locale, question=_quoted(q, locale)) for q in u.latest_unanswered]
     return "\n".join(lines)
 
 

@@ -53,8 +53,8 @@ def lines(c: Checklist, locale: str) -> list[Line]:
     refused = m("sources_refused", names=", ".join(c.refused)) if c.refused else ""
     tests_detail = {
         "none": m("tests_none"),
-        "not_testable": m("tests_not_testable", total=c.tests_total),
-        "not_run": m("tests_not_run", total=c.tests_total),
+        "not_testable": m("tests_not_testable", count=c.tests_total),
+        "not_run": m("tests_not_run", count=c.tests_total),
         "stale": m("tests_stale", passed=c.tests_passed, total=c.tests_total, model=c.tests_model),
         "failing": m("tests_result", passed=c.tests_passed, total=c.tests_total, model=c.tests_model),
         "passed": m("tests_result", passed=c.tests_passed, total=c.tests_total, model=c.tests_model),
@@ -83,7 +83,7 @@ def lines(c: Checklist, locale: str) -> list[Line]:
         Line(
             "done" if c.described else "missing",
             m("description"),
-            _short(spec.description) if c.described else m("missing"),
+            _short(spec.description) if c.described else m("description_missing"),
             m("description_action"),
             (m("settings_button"), "indstil"),
         ),

@@ -87,6 +87,7 @@ class Reply:
     message_id: int | None = None  # the stored exchange, for feedback and full passages
     byline: str | None = None  # which model wrote it and where it runs, in the reader's language
     label: Label | None = None  # what data the specialist may see (Teams: a sensitivity label)
+    locale: str = "da"  # the reader's language, for what the door adds (a citation's page label)
 
 
 @dataclass(frozen=True)

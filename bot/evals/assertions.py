@@ -57,6 +57,7 @@ class Check:
     passed: bool | None  # None: skipped (said why in ``detail``)
     detail: str = ""
     line: int = 0
+    seen: object = None  # what was observed, for a report in the reader's language (sources, language)
 
 
 @dataclass
@@ -106,8 +107,8 @@ async def check(assertion: Assertion, seen: Observed, judge: Judge | None, no_ju
     kind, value = assertion.type, assertion.value
     answer = seen.answer
 
-    def result(passed: bool, detail: str) -> Check:
-        return Check(kind, passed, detail, assertion.line)
+    def result(passed: bool, detail: str, seen: object = None) -> Check:
+        return Check(kind, passed, detail, assertion.line, seen)
 
     if "contains" in kind:
         shown = " | ".join(value) if isinstance(value, list) else value
@@ -119,28 +120,29 @@ async def check(assertion: Assertion, seen: Observed, judge: Judge | None, no_ju
         sources = [c.source for c in cited(seen)]
         wanted = [v.lower() for v in (value if isinstance(value, list) else [value])]
         hit = any(s.lower() in wanted or PurePath(s).name.lower() in wanted for s in sources)
-        return result(hit, f"citerede: {', '.join(sources) or 'ingen'}")
+        return result(hit, f"citerede: {', '.join(sources) or 'ingen'}", sources)
     if kind in REFUSAL_TYPES:
-        return result(refused(seen) == REFUSAL_TYPES[kind], f"udfald {seen.outcome}")
+        return result(refused(seen) == REFUSAL_TYPES[kind], f"udfald {seen.outcome}", seen.outcome)
     if kind == "citations-valid":
         shown = {c.n for c in seen.citations}
         unknown = sorted({int(n) for n in MARKER.findall(answer)} - shown)
         return result(not unknown, f"ukendte henvisninger: {unknown}" if unknown else "alle [n] findes")
     if kind == "max-words":
         words = word_count(answer)
-        return result(words <= value, f"{words} ord (højst {value})")
+        return result(words <= value, f"{words} ord (højst {value})", words)
     if kind == "word-count":
         words = word_count(answer)
         if isinstance(value, dict):
             low, high = value.get("min", 0), value.get("max")
             ok = words >= low and (high is None or words <= high)
-            return result(ok, f"{words} ord (mellem {low} og {'∞' if high is None else high})")
-        return result(words == value, f"{words} ord (præcis {value})")
+            return result(ok, f"{words} ord (mellem {low} og {'∞' if high is None else high})", words)
+        return result(words == value, f"{words} ord (præcis {value})", words)
     if kind == "language":
         found = language_of(answer)
-        return result(found == value, f"sprog {found}")
+        return result(found == value, f"sprog {found}", found)
     if kind in ("latency-ms", "latency"):
-        return result(seen.latency_ms <= value, f"{seen.latency_ms:.0f} ms (højst {value})")
+        latency = round(seen.latency_ms)
+        return result(seen.latency_ms <= value, f"{latency} ms (højst {value})", latency)
     if kind == "llm-rubric":
         if judge is None:
             return Check(kind, None, no_judge or "sprunget over: ingen dommermodel", assertion.line)

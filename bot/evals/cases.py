@@ -165,6 +165,11 @@ def parse_case_file(text: str, name: str = "<tekst>") -> CaseFile:
     return CaseFile(str(raw.get("description", "")), tuple(cases))
 
 
+def validated(asserts: list[dict[str, Any]], name: str = "test") -> tuple[Assertion, ...]:
+    """Assertions as a case file's ``assert:`` list, checked by the same rules (``CaseFileError``)."""
+    return _asserts(name, asserts, 0)
+
+
 def _asserts(name: str, items: Any, line: int, question: str = "") -> tuple[Assertion, ...]:
     if not isinstance(items, list):
         raise CaseFileError(f"{name}:{line}: 'assert:' skal være en liste")

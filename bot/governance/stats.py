@@ -1,7 +1,10 @@
-"""Usage statistics. The municipality measures success by whether people come back."""
+"""Usage statistics. The municipality measures success by whether people come back, and a Builder
+improves a specialist from what people wrote: the 👎 comments and the questions it could not answer
+(the latest few, personal data masked)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -26,6 +29,21 @@ class Usage:
     likes: int = 0
     dislikes: int = 0
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)  # the latest 👎 with a comment, newest first
+    latest_unanswered: list[str] = field(default_factory=list)  # newest first
+
+
+@dataclass(frozen=True)
+class Comment:
+    """What someone wrote with a 👎, and the question it was about; both masked."""
+
+    text: str
+    question: str
+    at: datetime
+
+
+LATEST = 5  # comments and unanswered questions shown
+SHOWN_CHARS = 200  # of each
 
 
 def returning(days_by_user: dict[str, set[date]], window: int) -> int:
@@ -44,6 +62,23 @@ def masked(question: str) -> str:
     for finding in reversed(find_pii(question)):
         question = f"{question[: finding.start]}[{finding.kind}]{question[finding.end :]}"
     return question
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """User text for a Builder's eyes: masked as written (joining lines first could split a value the
+    detector reads whole), then one line of at most ``limit`` characters."""
+    text = " ".join(masked(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def comment_text(raw: str) -> str:
+    """Teams' feedback form sends its text as JSON (``{"feedbackText": "..."}``); older rows and other
+    doors hold plain text."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return str(value.get("feedbackText") or "") if isinstance(value, dict) else raw
 
 
 def usage(
@@ -72,6 +107,17 @@ def usage(
             if ids
             else {}
         )
+        disliked = (
+            s.exec(
+                select(Feedback.text, Feedback.created_at, Message.question)
+                .join(Message, col(Message.id) == col(Feedback.message_id))
+                .where(col(Feedback.message_id).in_(ids), Feedback.reaction == "dislike", Feedback.text != "")
+                .order_by(col(Feedback.created_at).desc(), col(Feedback.id).desc())
+                .limit(LATEST * 10)
+            ).all()
+            if ids
+            else []
+        )
     result = Usage(
         days=days, questions=len(rows), likes=votes.get("like", 0), dislikes=votes.get("dislike", 0)
     )
@@ -87,4 +133,10 @@ def usage(
     ]
     result.no_answer_share = len(unanswered) / len(rows) if rows else 0.0
     result.top_unanswered = Counter(unanswered).most_common(5)
+    newest = sorted((r for r in rows if r[3] == "no_answer"), key=lambda r: (r[2], r[0]), reverse=True)
+    result.latest_unanswered = [shown(r[4]) for r in newest[:LATEST]]
+    for text, at, question in disliked:
+        comment = comment_text(text).strip()
+        if comment and len(result.comments) < LATEST:
+            result.comments.append(Comment(shown(comment), shown(question, 80), at))
     return result

@@ -111,17 +111,7 @@ def citations(hits: Sequence[Hit]) -> list[Citation]:
 
 def sources_only_text(hits: Sequence[Hit], specialist: str, locale: str, excerpt: int = 500) -> str:
     """The embedded mode's answer: the best passages, cited, and a plain statement that no model wrote it."""
-    if locale == "en":
-        head = (
-            f"No language model is connected, so {specialist} cannot write an answer. These are the most "
-            f"relevant passages in its sources:"
-        )
-    else:
-        head = (
-            f"Der er ikke forbundet nogen sprogmodel, så {specialist} kan ikke formulere et svar. Her er de "
-            f"mest relevante uddrag fra kilderne:"
-        )
-    lines = [head, ""]
+    lines = [t("sources_only_head", locale, specialist=specialist), ""]
     for n, h in enumerate(hits, start=1):
         text = h.text if len(h.text) <= excerpt else h.text[:excerpt].rsplit(" ", 1)[0] + " …"
         lines.append(f"[{n}] **{passage_label(h, locale)}**: {text}")
@@ -130,15 +120,7 @@ def sources_only_text(hits: Sequence[Hit], specialist: str, locale: str, excerpt
 
 
 def no_answer_text(specialist: str, locale: str) -> str:
-    if locale == "en":
-        return (
-            f"I found nothing about that in the sources of {specialist}, so I will not guess. Try other "
-            f"words, or ask a colleague."
-        )
-    return (
-        f"Jeg fandt ikke noget om det i kilderne for {specialist}, så jeg gætter ikke. Prøv at spørge med "
-        f"andre ord, eller spørg en kollega."
-    )
+    return t("no_answer", locale, specialist=specialist)
 
 
 def drop_unknown_markers(text: str, citations: Sequence[Citation]) -> str:
@@ -153,10 +135,12 @@ def settle_markers(text: str, citations: Sequence[Citation], locale: str = "da")
     sources line so the user still sees where it comes from (Teams shows citations only at markers)."""
     text = drop_unknown_markers(text, citations)
     if citations and not re.search(r"\[\d+\]", text):
-        label = "Kilder" if locale != "en" else "Sources"
-        page = "s." if locale != "en" else "p."
-        listed = "; ".join(
-            f"[{c.n}] {c.source}" + (f", {page} {c.page}" if c.page else "") for c in citations
-        )
-        text = f"{text.rstrip()}\n\n{label}: {listed}"
+        listed = "; ".join(f"[{c.n}] {citation_title(c, locale)}" for c in citations)
+        text = f"{text.rstrip()}\n\n{t('sources_line', locale, listed=listed)}"
     return text
+
+
+def citation_title(c: Citation, locale: str = "da") -> str:
+    """``pas.pdf, s. 3`` (``p. 3`` for an English reader): a citation's name in a sources line and in
+    Teams' citation title."""
+    return f"{c.source}, {t('citation_page', locale, page=c.page)}" if c.page else c.source

@@ -20,18 +20,19 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.domain import AppError, AuditAction, Outcome, Permission
 from bot.evals.assertions import Judge, Observed, check_all, language_of
-from bot.evals.cases import Assertion, CaseFile, EvalCase, assertion_from
+from bot.evals.cases import Assertion, CaseFile, CaseFileError, EvalCase, assertion_from, validated
 from bot.evals.report import model_summary
+from bot.llm.output import LinkPolicy, sanitise
 from bot.llm.router import GenerationOutcome
 from bot.rag.embeddings import E5_SMALL, MINILM, Embedder, shared_embedder
 from bot.rag.evaluation import Case, Scores, evaluate
@@ -54,6 +55,8 @@ JUDGE_PROMPT = (
 )
 MAX_CONCURRENCY = 16
 MAX_QUESTION_CHARS = 2000
+SNIPPET_CHARS = 160  # of each passage in a run's results, as in a Teams citation's abstract
+SHOWN_PASSAGES = 3  # per failing case in /test kør
 
 
 def _local_embedder(name: str) -> bool:
@@ -62,11 +65,23 @@ def _local_embedder(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A passage a failing case's answer was given, made safe to show: where it is, and how it begins."""
+
+    source: str
+    page: int | None
+    heading: str | None
+    snippet: str
+
+
+@dataclass(frozen=True)
 class Failure:
     number: int
     question: str
     answer: str
-    failed: list[dict[str, Any]]  # the assertions that failed: type, detail
+    failed: list[dict[str, Any]]  # the assertions that failed: type, value, detail, seen
+    outcome: str = ""
+    passages: tuple[Passage, ...] = ()  # what retrieval found for it (none: the gate found nothing)
 
 
 @dataclass(frozen=True)
@@ -102,26 +117,58 @@ class EvaluationService(Service):
         return spec, self.stores.cases.list(spec.id)  # type: ignore[arg-type]
 
     def add_case(
-        self, actor: Actor, question: str, expect: str | None, ref: str | None = None
+        self,
+        actor: Actor,
+        question: str,
+        expect: str | Sequence[Assertion] | None,
+        ref: str | None = None,
     ) -> tuple[Specialist, int]:
-        """``expect`` None: the specialist must refuse; else the answer must contain it. Returns the
-        case's number in ``/test vis``."""
+        """``expect``: the case's assertions (``/test tilføj``, ``bot.evals.phrases``); a text: the answer
+        must contain it; None: the specialist must refuse. Returns the case's number in ``/test vis``."""
         spec = self.target(actor, ref)
         question = " ".join(question.split())
-        expect = " ".join(expect.split()) if expect is not None else None
-        if not question or (expect is not None and not expect):
+        if expect is None:
+            asserts: list[Assertion] = [Assertion("refuses")]
+        elif isinstance(expect, str):
+            asserts = [Assertion("icontains", " ".join(expect.split()))]
+        else:
+            asserts = list(expect)
+        if not question or not asserts:
             raise AppError(Outcome.INVALID, "test_usage")
-        if len(question) > MAX_QUESTION_CHARS or len(expect or "") > MAX_QUESTION_CHARS:
+        try:  # every door's assertions meet the case files' rules (types, values, languages)
+            asserts = list(validated([_assertion_json(a) for a in asserts]))
+        except CaseFileError:
+            raise AppError(Outcome.INVALID, "test_usage") from None
+        values = [a.value for a in asserts if isinstance(a.value, str)]
+        if len(question) > MAX_QUESTION_CHARS or any(len(v) > MAX_QUESTION_CHARS for v in values):
             raise AppError(Outcome.INVALID, "question_too_long", limit=MAX_QUESTION_CHARS)
         existing = self.stores.cases.list(spec.id)  # type: ignore[arg-type]
         if len(existing) >= MAX_CASES:
             raise AppError(Outcome.INVALID, "test_too_many", limit=MAX_CASES)
+        self._check_cited(spec, [a.value for a in asserts if a.type == "cites"])
         # a test question is content the specialist holds: checked before it is stored or audited
-        self.content.check_fields(actor, spec, {"questions": [question, expect]}, "test")
-        asserts = [{"type": "refuses"}] if expect is None else [{"type": "icontains", "value": expect}]
-        self.stores.cases.add(spec.id, question, asserts, actor.id)  # type: ignore[arg-type]
-        self.audit(actor, AuditAction.TEST_ADDED, spec.slug, question=question[:200], asserts=asserts)
+        self.content.check_fields(actor, spec, {"questions": [question, *values]}, "test")
+        stored = [_assertion_json(a) for a in asserts]
+        self.stores.cases.add(spec.id, question, stored, actor.id)  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.TEST_ADDED, spec.slug, question=question[:200], asserts=stored)
         return spec, len(existing) + 1
+
+    def _check_cited(self, spec: Specialist, names: list[str]) -> None:
+        """A case that must cite a file the specialist does not hold could never pass: most likely a
+        typo, so it is refused with the names it holds."""
+        if not names:
+            return
+        held = [s.name for s in self.stores.specialists.sources(spec.id)]  # type: ignore[arg-type]
+        known = {n.casefold() for n in held} | {PurePath(n).name.casefold() for n in held}
+        for name in names:
+            if name.casefold() not in known:
+                raise AppError(
+                    Outcome.INVALID,
+                    "test_cites_unknown",
+                    file=name,
+                    name=spec.name,
+                    files=", ".join(held) or "–",
+                )
 
     def remove_case(self, actor: Actor, number: int, ref: str | None = None) -> tuple[Specialist, str]:
         spec = self.target(actor, ref)
@@ -176,8 +223,16 @@ class EvaluationService(Service):
         await asyncio.to_thread(
             self.stores.cases.record_run, spec, tested, model, passed, len(rows), actor.id
         )
+        policy = LinkPolicy(self.settings.link_hosts)
         failures = [
-            Failure(n, c["question"], r["answer"], [a for a in r["assertions"] if a["passed"] is False])
+            Failure(
+                n,
+                c["question"],
+                r["answer"],
+                [_shown(a, policy, actor.locale) for a in r["assertions"] if a["passed"] is False],
+                r["outcome"],
+                tuple(_passage(p, policy, actor.locale) for p in r["citations"][:SHOWN_PASSAGES]),
+            )
             for n, (c, r) in enumerate(zip(results["cases"], rows, strict=True), start=1)
             if not r["passed"]
         ]
@@ -296,11 +351,24 @@ class EvaluationService(Service):
                 "model": answer.model,
                 "latency_ms": round(latency, 1),
                 "citations": [
-                    {"n": c.n, "source": c.source, "page": c.page, "heading": c.heading}
+                    {
+                        "n": c.n,
+                        "source": c.source,
+                        "page": c.page,
+                        "heading": c.heading,
+                        "snippet": _snippet(c.text),
+                    }
                     for c in answer.citations
                 ],
                 "assertions": [
-                    {"type": c.type, "value": a.value, "passed": c.passed, "detail": c.detail, "line": c.line}
+                    {
+                        "type": c.type,
+                        "value": a.value,
+                        "passed": c.passed,
+                        "detail": c.detail,
+                        "line": c.line,
+                        "seen": c.seen,
+                    }
                     for a, c in zip(case.asserts, checked.checks, strict=True)
                 ],
             }
@@ -424,6 +492,32 @@ class EvaluationService(Service):
     aadd_case = offloop(add_case)
     aremove_case = offloop(remove_case)
     alatest_catalogue = offloop(latest_catalogue)
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _shown(assertion: dict[str, Any], policy: LinkPolicy, locale: str) -> dict[str, Any]:
+    """A failed assertion of a run as a Builder sees it: the files it cited and a judge's reason are
+    content and model text, made safe like an answer."""
+    seen = assertion.get("seen")
+    if isinstance(seen, list):
+        seen = [sanitise(str(s), policy, locale) for s in seen]
+    detail = sanitise(str(assertion.get("detail") or ""), policy, locale)
+    return {**assertion, "seen": seen, "detail": detail}
+
+
+def _passage(citation: dict[str, Any], policy: LinkPolicy, locale: str) -> Passage:
+    """A cited passage of a run as a Builder sees it: source text is content, made safe like an answer."""
+    heading = citation.get("heading")
+    return Passage(
+        sanitise(str(citation["source"]), policy, locale),
+        citation.get("page"),
+        sanitise(str(heading), policy, locale) if heading else None,
+        sanitise(str(citation.get("snippet") or ""), policy, locale),
+    )
 
 
 def parse_verdict(raw: str, model: str) -> tuple[bool, str]:

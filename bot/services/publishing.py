@@ -8,13 +8,17 @@ screening nor publishing ever leaves a specialist holding what its classificatio
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from bot.domain import AppError, AuditAction, Outcome, Permission, Sharing, Status, channel_of
 from bot.governance import access, screening
+from bot.messages import Msg
 from bot.services.actor import Actor
 from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
+from bot.services.describing import Describer
 from bot.services.notifications import Button, Note, NotificationService
 from bot.services.specialists import open_request
 from bot.store.models import Screening, Specialist, utcnow
@@ -39,6 +43,7 @@ class PublishingService(Service):
         super().__init__(stores)
         self.content = ContentGuard(stores)
         self.notifications = notifications or NotificationService(stores)
+        self.describer = Describer(stores)
 
     def screening(self, actor: Actor, ref: str | None = None) -> tuple[Specialist, Screening | None]:
         spec = self.target(actor, ref)
@@ -190,9 +195,10 @@ class PublishingService(Service):
         tests_override: str | None = None,
         **audit: object,
     ) -> Specialist:
-        """Needs a screening, approval where the sharing is department- or organisation-wide, and,
-        when the specialist has test cases, a passing run of them as they are now. ``force_reason``
-        (administrators only) skips screening and approval; ``tests_override`` (the Builder's reason)
+        """Needs a screening, approval where the sharing is department- or organisation-wide, a
+        description (what employees choose by), and, when the specialist has test cases, a passing run
+        of them as they are now. ``force_reason`` (administrators only) skips screening, approval and
+        the description; ``tests_override`` (the Builder's reason)
         skips the test cases; each is audited with its reason. Nothing is published that holds what
         its classification may not (refused, or removed first under ``cpr_i_kilder skjul``)."""
         spec = self.target(actor, ref)
@@ -204,6 +210,8 @@ class PublishingService(Service):
                 raise AppError(Outcome.INVALID, "force_needs_reason")
         else:
             self.check_publishable(spec)
+            if not spec.description.strip():
+                raise self.undescribed(spec, self.describer.heuristic(spec, actor.locale))
         if tests_override is not None:
             if not tests_override.strip():
                 raise AppError(Outcome.INVALID, "tests_override_needs_reason")
@@ -229,6 +237,23 @@ class PublishingService(Service):
                 sharing=spec.sharing,
                 slug=spec.slug,
             )
+
+    @staticmethod
+    def undescribed(spec: Specialist, suggestion: str) -> AppError:
+        """The refusal of a specialist without a description, with a suggested one where there is."""
+        shown = Msg("description_suggestion", text=suggestion) if suggestion else ""
+        return AppError(Outcome.PRECONDITION, "publish_no_description", name=spec.name, suggestion=shown)
+
+    async def apublish(self, actor: Actor, ref: str | None = None, **options: Any) -> Specialist:
+        """``publish`` off the event loop; refused for want of a description, the suggestion is written
+        by a model cleared for the specialist's data where there is one (``Describer``)."""
+        try:
+            return await asyncio.to_thread(self.publish, actor, ref, **options)
+        except AppError as exc:
+            if exc.key != "publish_no_description":
+                raise
+            spec = await asyncio.to_thread(self.target, actor, ref)
+            raise self.undescribed(spec, await self.describer.suggest(actor, spec)) from None
 
     def check_cases(self, spec: Specialist) -> None:
         """A specialist with test cases is published only after they passed, as they are now."""
@@ -256,7 +281,7 @@ class PublishingService(Service):
                 "publish_tests_failing",
                 name=spec.name,
                 passed=run.passed,
-                total=run.total,
+                count=run.total,
                 model=model,
                 version=version,
             )
@@ -275,6 +300,5 @@ class PublishingService(Service):
     ashare = offloop(share)
     ascreen_form = offloop(screen_form)
     ashare_form = offloop(share_form)
-    apublish = offloop(publish)
     aunpublish = offloop(unpublish)
     aapprove = offloop(approve)

@@ -169,7 +169,8 @@ def welcome_card(text: str, data: dict[str, Any]) -> Attachment:
 
 
 def tests_card(data: dict[str, Any]) -> Attachment:
-    """``/test kør``: passed x/y, then each failure with the answer and what was expected."""
+    """``/test kør``: passed x/y, then each failure with the answer, what was expected, what the run got
+    and the passages retrieval found."""
     labels = data.get("labels", {})
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": data["title"], "weight": "Bolder", "size": "Medium", "wrap": True},
@@ -178,6 +179,16 @@ def tests_card(data: dict[str, Any]) -> Attachment:
     if data.get("all_passed"):
         body.append({"type": "TextBlock", "text": data["all_passed"], "color": "Good", "wrap": True})
     for failure in data.get("failures", []):
+        facts = [
+            {"title": labels.get("answer", "Svar"), "value": failure["answer"]},
+            {"title": labels.get("expected", "Forventet"), "value": failure["expected"] or failure["detail"]},
+        ]
+        if failure.get("detail") and failure["expected"]:  # what the run saw where it failed
+            facts.append({"title": labels.get("seen", "Fik"), "value": failure["detail"]})
+        if failure.get("passages"):  # what retrieval found: file › section, how the passage begins
+            facts.append(
+                {"title": labels.get("found", "Fundne uddrag"), "value": "\n\n".join(failure["passages"])}
+            )
         body += [
             {
                 "type": "TextBlock",
@@ -186,16 +197,7 @@ def tests_card(data: dict[str, Any]) -> Attachment:
                 "wrap": True,
                 "separator": True,
             },
-            {
-                "type": "FactSet",
-                "facts": [
-                    {"title": labels.get("answer", "Svar"), "value": failure["answer"]},
-                    {
-                        "title": labels.get("expected", "Forventet"),
-                        "value": failure["expected"] or failure["detail"],
-                    },
-                ],
-            },
+            {"type": "FactSet", "facts": facts},
         ]
     return _card(body)
 

@@ -14,6 +14,7 @@ from microsoft_agents.activity.entity.ai_entity import (
 
 from bot.conversation.types import Citation, Label, Reply
 from bot.llm.output import LinkPolicy, sanitise
+from bot.messages import t
 from bot.teams.cards import render as render_card
 
 MAX_MESSAGE_BYTES = 27 * 1024  # Teams rejects messages over ~28 KB; keep room for entities
@@ -33,12 +34,14 @@ def _cut(text: str, limit: int) -> str:
     return sanitise(text, _NO_LINKS)
 
 
-def citation_title(c: Citation) -> str:
-    return _cut(f"{c.source}, s. {c.page}" if c.page else c.source, TITLE_CHARS)
+def citation_title(c: Citation, locale: str = "da") -> str:
+    """``pas.pdf, s. 3``; an English reader gets ``p. 3``."""
+    page = t("citation_page", locale, page=c.page) if c.page else ""
+    return _cut(f"{c.source}, {page}" if page else c.source, TITLE_CHARS)
 
 
 def client_citations(
-    text: str, citations: list[Citation], usage: SensitivityUsageInfo | None = None
+    text: str, citations: list[Citation], locale: str = "da", usage: SensitivityUsageInfo | None = None
 ) -> list[ClientCitation]:
     """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none), each
     with the specialist's sensitivity label."""
@@ -48,7 +51,7 @@ def client_citations(
         ClientCitation(
             position=c.n,
             appearance=ClientCitationAppearance(
-                name=citation_title(c), abstract=_cut(c.text, ABSTRACT_CHARS), usage_info=usage
+                name=citation_title(c, locale), abstract=_cut(c.text, ABSTRACT_CHARS), usage_info=usage
             ),
         )
         for c in chosen[:MAX_CITATIONS]
@@ -107,7 +110,8 @@ def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Acti
     """Add the AI label + citations and the feedback buttons to the message carrying an answer."""
     if reply.kind == "answer" and (reply.generated or reply.citations):
         usage = usage_info(reply.label)
-        activity.add_ai_metadata(client_citations(activity.text or "", reply.citations, usage) or None, usage)
+        shown = client_citations(activity.text or "", reply.citations, reply.locale, usage)
+        activity.add_ai_metadata(shown or None, usage)
         if not reply.generated:  # passages quoted verbatim: cited, but not "AI generated"
             activity.entities[-1].additional_type = []  # type: ignore[index, union-attr]
     if feedback and reply.kind == "answer":

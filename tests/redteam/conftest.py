@@ -83,7 +83,7 @@ class Municipality:
         """A published, organisation-wide specialist with one Markdown source (``public``: its sources
         are public, so with data=ingen it is ``offentlig`` and the external model may answer)."""
         app, who = self.services.app, Actor(builder)
-        spec = app.specialists.create(who, name)
+        spec = app.specialists.create(who, name, description="Svarer ud fra sin kilde.")
         screen = SCREEN.replace("kilder=interne", "kilder=offentlige") if public else SCREEN
         app.publishing.screen(who, screen.format(data=data), spec.slug)
         app.specialists.update_settings(who, {"model_id": model}, spec.slug)

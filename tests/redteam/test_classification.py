@@ -85,7 +85,7 @@ def spec_of(services: Services, slug: str) -> Specialist:
 async def upload_unscreened(town: Municipality, name: str, data: bytes, title: str = "Sager") -> str:
     """``/ny`` → ``/fil``: a new specialist (unscreened, so ``personfølsom``) keeps what it is given."""
     app, who = town.services.app, Actor(BUILDER_A)
-    spec = app.specialists.create(who, title)
+    spec = app.specialists.create(who, title, description="Svarer om sager.")  # publishing asks for one
     outcome = await app.sources.add(who, spec, name, data)
     assert type(outcome).__name__ == "Added", outcome
     return spec.slug
@@ -321,6 +321,7 @@ def _write_skill(folder: Path, slug: str, source: str, data: str, extra: dict[st
         "name": slug.capitalize(),
         "department": "Afdeling A",
         "prompt": "En helt ny prompt fra skill-filen.",
+        "description": "En skill til test.",
         "status": "published",
         "settings": {"temperature": 0.9, "top_k": 9},
         "sharing": "organisation",
