@@ -95,7 +95,7 @@ async def _town(make_services: Callable[..., Services], tmp_path: Path, pg_url: 
     services = make_services(database_url=pg_url, admins=ADMIN, cors_origins=ORIGIN, **extra)
     app, admin = services.app, Actor(ADMIN)
     for name, text in (("Pas", SOURCE), ("Skat", "# Skat\n\nSkat betales hvert år.")):
-        spec = app.specialists.create(admin, name)
+        spec = app.specialists.create(admin, name, description=f"Svar om {name.lower()}.")
         app.publishing.screen(admin, PUBLIC, spec.slug)
         app.publishing.share(admin, "organisation", spec.slug)
         app.publishing.approve(admin, spec.slug)

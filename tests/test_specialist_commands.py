@@ -10,6 +10,7 @@ import pytest
 from bot.app import Services
 from bot.conversation.types import ConversationRef, Incoming, IncomingFile, Reply, User
 from bot.rag.errors import IngestError
+from bot.rag.followup import INSTRUCTIONS
 from tests.conftest import write_catalogue
 from tests.support.openai_server import RecordingModelServer
 
@@ -267,7 +268,9 @@ async def test_grounded_answer_numbers_passages_and_returns_citations(
         services, "Hvad koster et fiskekort til Brabrand Sø?", user=EMPLOYEE, conversation="a:eva"
     )
     assert "fandt ikke noget" in nothing.text and not nothing.citations
-    assert len(model_server.requests) == calls  # no model call to invent an answer
+    # no model call to invent an answer: only the search's rewrite of a question asked after another
+    later = model_server.requests[calls:]
+    assert [r["messages"][0]["content"] for r in later] == [INSTRUCTIONS["da"]]
 
 
 async def test_a_draft_selected_earlier_does_not_answer_employees(services: Services) -> None:
