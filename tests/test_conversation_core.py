@@ -117,8 +117,11 @@ async def test_streaming_sends_the_answer_so_far_until_it_is_whole(
         chunks.append(chunk)
 
     reply = await services.dispatcher.handle(msg("Fortæl"), on_text=sink)
-    # the sink receives the (sanitised) answer so far: each update extends the one before
-    assert len(chunks) == 7 and chunks[-1].strip() == reply.text
+    # the sink receives the (sanitised) answer so far: each update extends the one before, and the
+    # last is the whole answer. How many of the 7 words get an update of their own is a matter of
+    # timing (the pace backs off while making the text safe takes long, as on a loaded machine: CI saw 6),
+    # so the count is a floor: several updates, not one at the end
+    assert len(chunks) >= 4 and chunks[-1].strip() == reply.text
     assert all(b.startswith(a) for a, b in itertools.pairwise(chunks))
     assert model_server.requests[-1]["stream"] is True
 
