@@ -78,10 +78,15 @@ class LocalTeamsChat:
         return await self._send_activity(text, [])
 
     async def _send_activity(self, text: str, attachments: list[Attachment]) -> list[str]:
-        activity = Activity(
+        return await self._turn(
+            self._message(text=text, **({"attachments": attachments} if attachments else {}))
+        )
+
+    def _message(self, **fields: Any) -> Activity:
+        """A message from this user in this chat, as Teams would deliver it (replies handed back)."""
+        return Activity(
             type=ActivityTypes.message,
             id=uuid.uuid4().hex,
-            text=text,
             channel_id="msteams",
             service_url="http://localhost/local-chat",
             delivery_mode=DeliveryModes.expect_replies,
@@ -89,9 +94,8 @@ class LocalTeamsChat:
             recipient=ChannelAccount(id="aarhusai-bot", name="AarhusAI"),
             conversation=self.conversation,
             locale=self.locale,
-            **({"attachments": attachments} if attachments else {}),
+            **fields,
         )
-        return await self._turn(activity)
 
     async def _turn(self, activity: Activity) -> list[str]:
         response = await self.bot.adapter.process_activity(ClaimsIdentity(), activity, self.bot.app.on_turn)
@@ -114,7 +118,7 @@ class LocalTeamsChat:
         value = {**button.inputs, **button.data}
         for part in fields.split(";"):
             key, sep, raw = part.partition("=")
-            if not sep or (key.strip() not in button.choices and key.strip() not in button.inputs):
+            if not sep or key.strip() not in button.inputs:  # a choice is an input too
                 if part.strip():
                     return [
                         f"Fejl: kortet har ikke feltet '{key.strip()}'. Felter: {', '.join(button.inputs)}."
@@ -124,19 +128,7 @@ class LocalTeamsChat:
             value[key.strip()] = ",".join(
                 choices.get(v.strip().casefold(), v.strip()) for v in raw.split(",")
             )
-        activity = Activity(
-            type=ActivityTypes.message,
-            id=uuid.uuid4().hex,
-            channel_id="msteams",
-            service_url="http://localhost/local-chat",
-            delivery_mode=DeliveryModes.expect_replies,
-            from_property=self.user,
-            recipient=ChannelAccount(id="aarhusai-bot", name="AarhusAI"),
-            conversation=self.conversation,
-            locale=self.locale,
-            value=value,
-        )
-        return await self._turn(activity)
+        return await self._turn(self._message(value=value))
 
 
 @dataclass(frozen=True)
