@@ -20,6 +20,11 @@ from bot.errors import ConfigError
 Locale = Literal["da", "en"]
 # Where Teams puts files sent to a bot (file.download.info): SharePoint and OneDrive for Business.
 DEFAULT_DOWNLOAD_HOSTS = ("sharepoint.com", "sharepoint-df.com", "1drv.ms", "onedrive.com")
+# Microsoft Graph and Entra ID in the public cloud; sovereign clouds (and tests) set their own.
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
+# Where a SharePoint library a Builder connects may live (https only; subdomains included).
+DEFAULT_SHAREPOINT_HOSTS = ("sharepoint.com",)
 # Where Teams (public cloud) tells a bot to reply: its service URLs are https://smba.trafficmanager.net/<region>/.
 DEFAULT_SERVICE_URL_HOSTS = ("smba.trafficmanager.net",)
 # The Azure Bot Service's own app: the authorised party (azp/appid) of the Entra-issued tokens it sends.
@@ -178,6 +183,21 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_DOWNLOAD_HOSTS),
         description="Hosts files sent in Teams may be downloaded from (https only; subdomains included).",
     )
+    graph_url: str = Field(
+        DEFAULT_GRAPH_URL,
+        pattern=r"^https?://[^/\s?#@]+(/[^\s?#]*)?$",
+        description="Microsoft Graph base URL, version included (sovereign clouds: their own Graph host).",
+    )
+    login_url: str = Field(
+        DEFAULT_LOGIN_URL,
+        pattern=r"^https://[^/\s?#@]+/?$",
+        description="Entra ID authority host for the app-only Graph token (sovereign clouds: their own).",
+    )
+    sharepoint_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SHAREPOINT_HOSTS),
+        description="Hosts a connected SharePoint library may be on (https; subdomains included), e.g. "
+        "aarhuskommune.sharepoint.com.",
+    )
     max_question_chars: int = Field(
         4000, ge=100, le=100_000, description="Longest question accepted (longer ones get a clear message)."
     )
@@ -203,6 +223,7 @@ class Settings(BaseSettings):
         "allowed_tenants",
         "link_hosts",
         "download_hosts",
+        "sharepoint_hosts",
         "service_url_hosts",
         "channel_app_ids",
         "cors_origins",

@@ -1674,6 +1674,127 @@ MESSAGES.update(
     }
 )
 
+# -- Microsoft Graph connections (SharePoint libraries, channel files) ------------------------------
+MESSAGES.update(
+    {
+        "graph_not_configured": {
+            "da": "Microsoft Graph er ikke sat op: en administrator skal sætte AARHUSAI_APP_ID, "
+            "AARHUSAI_APP_PASSWORD og AARHUSAI_TENANT_ID (se infra/README.md).",
+            "en": "Microsoft Graph is not set up: an administrator must set AARHUSAI_APP_ID, "
+            "AARHUSAI_APP_PASSWORD and AARHUSAI_TENANT_ID (see infra/README.md).",
+        },
+        "graph_auth_failed": {
+            "da": "AarhusAI fik ikke adgang til Microsoft Graph ({detail}). En administrator bør tjekke "
+            "appens hemmelighed, lejer og AARHUSAI_LOGIN_URL.",
+            "en": "AarhusAI could not sign in to Microsoft Graph ({detail}). An administrator should check "
+            "the app's secret, tenant and AARHUSAI_LOGIN_URL.",
+        },
+        "graph_unreachable": {
+            "da": "Microsoft Graph svarer ikke ({detail}). Synkroniseringen prøves igen senere.",
+            "en": "Microsoft Graph is not answering ({detail}). The sync will be tried again later.",
+        },
+        "graph_foreign_link": {
+            "da": "Microsoft Graph sendte et link til en anden vært end AARHUSAI_GRAPH_URL; det følges ikke.",
+            "en": "Microsoft Graph sent a link to another host than AARHUSAI_GRAPH_URL; it is not followed.",
+        },
+        "graph_bad_answer": {
+            "da": "Microsoft Graph svarede på en måde, AarhusAI ikke kan læse. Prøv igen senere.",
+            "en": "Microsoft Graph answered in a way AarhusAI cannot read. Try again later.",
+        },
+        "graph_status": {
+            "da": "Microsoft Graph svarede med fejl {status}. Synkroniseringen prøves igen senere.",
+            "en": "Microsoft Graph answered with error {status}. The sync will be tried again later.",
+        },
+        "graph_forbidden": {
+            "da": "AarhusAI har ikke adgang til dette SharePoint-websted. En administrator skal give appen "
+            "adgang til webstedet (Sites.Selected, se infra/README.md).",
+            "en": "AarhusAI has no access to this SharePoint site. An administrator must grant the app "
+            "access to the site (Sites.Selected, see infra/README.md).",
+        },
+        "graph_url_invalid": {
+            "da": "Adressen kan ikke læses som en SharePoint-adresse. Kopiér den fra browserens adresselinje.",
+            "en": "The address cannot be read as a SharePoint address. Copy it from the browser's address bar.",
+        },
+        "graph_url_scheme": {
+            "da": "En SharePoint-adresse skal begynde med https:// (ikke {scheme}).",
+            "en": "A SharePoint address must start with https:// (not {scheme}).",
+        },
+        "graph_url_host": {
+            "da": "Værten {host} er ikke et SharePoint-websted, AarhusAI må forbinde til "
+            "(AARHUSAI_SHAREPOINT_HOSTS).",
+            "en": "The host {host} is not a SharePoint site AarhusAI may connect to (AARHUSAI_SHAREPOINT_HOSTS).",
+        },
+        "graph_url_sharing_link": {
+            "da": "Det er et delingslink. Åbn mappen i browseren og kopiér adressen fra adresselinjen i stedet.",
+            "en": "That is a sharing link. Open the folder in the browser and copy the address from the "
+            "address bar instead.",
+        },
+        "graph_url_not_library": {
+            "da": "Adressen peger ikke på et dokumentbibliotek eller en mappe i et. Åbn biblioteket i "
+            "browseren og kopiér adressen.",
+            "en": "The address does not point to a document library or a folder in one. Open the library "
+            "in the browser and copy its address.",
+        },
+        "graph_library_not_found": {
+            "da": "Webstedet har intet dokumentbibliotek med adressen '{name}'.",
+            "en": "The site has no document library at '{name}'.",
+        },
+        "graph_site_not_found": {
+            "da": "SharePoint-webstedet findes ikke, eller AarhusAI har ikke adgang til det.",
+            "en": "The SharePoint site does not exist, or AarhusAI has no access to it.",
+        },
+        "graph_folder_not_found": {
+            "da": "Mappen findes ikke (længere) i dokumentbiblioteket.",
+            "en": "The folder does not exist (any more) in the document library.",
+        },
+        "graph_not_a_folder": {
+            "da": "Adressen peger på en fil, ikke en mappe. Forbind mappen, filen ligger i.",
+            "en": "The address points to a file, not a folder. Connect the folder the file is in.",
+        },
+        "graph_folder_gone": {
+            "da": "Den forbundne mappe er slettet i SharePoint.",
+            "en": "The connected folder was deleted in SharePoint.",
+        },
+        "graph_channel_invalid": {
+            "da": "Kanalens filer kan kun forbindes fra en kanal i et team.",
+            "en": "A channel's files can only be connected from a channel in a team.",
+        },
+        "graph_channel_not_found": {
+            "da": "Kanalens filmappe blev ikke fundet, eller AarhusAI har ikke adgang til teamets websted.",
+            "en": "The channel's files folder was not found, or AarhusAI has no access to the team's site.",
+        },
+        "graph_unreadable_type": {
+            "da": "{name}: filtypen {suffix} kan ikke læses (pdf, docx, html, md og txt kan)",
+            "en": "{name}: the file type {suffix} cannot be read (pdf, docx, html, md and txt can)",
+        },
+        "graph_too_large": {
+            "da": "filen er større end grænsen på {limit_mb} MB",
+            "en": "the file is larger than the limit of {limit_mb} MB",
+        },
+        "graph_download_status": {
+            "da": "filen kunne ikke hentes (svar {status})",
+            "en": "the file could not be downloaded (answer {status})",
+        },
+        "graph_download_error": {
+            "da": "filen kunne ikke hentes ({detail})",
+            "en": "the file could not be downloaded ({detail})",
+        },
+        "graph_download_host": {
+            "da": "filen skulle hentes fra {host}, som ikke er på listen over tilladte (AARHUSAI_DOWNLOAD_HOSTS)",
+            "en": "the file was to be downloaded from {host}, which is not on the allow-list "
+            "(AARHUSAI_DOWNLOAD_HOSTS)",
+        },
+        "graph_download_internal": {
+            "da": "filens vært peger på en intern adresse",
+            "en": "the file's host points to an internal address",
+        },
+        "graph_download_redirects": {
+            "da": "der var over {limit} omdirigeringer",
+            "en": "there were over {limit} redirects",
+        },
+    }
+)
+
 
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a

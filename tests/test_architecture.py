@@ -232,6 +232,10 @@ HTTP_CLIENT_ALLOWED = {
     # The Bot Connector's sessions, reused across turns: only for the hosts the connector client
     # factory allows (AARHUSAI_SERVICE_URL_HOSTS, checked before a token is fetched). Never a model.
     "teams/connector_sessions.py",
+    # Microsoft Graph (AARHUSAI_GRAPH_URL, the operator's) with an app-only token that never leaves Graph's
+    # origin, and the files its /content redirect points at: only AARHUSAI_DOWNLOAD_HOSTS, public
+    # addresses checked when the socket connects, every hop checked. Never a model endpoint.
+    "connections/graph_http.py",
 }
 
 
