@@ -22,7 +22,9 @@ LIBRARY = LIBRARY_URL  # https://contoso.sharepoint.com/sites/HR/Delte%20dokumen
 
 
 @pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[FakeGraph]:
+async def graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGraph]:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests prefers them to msal's verify=
+        monkeypatch.delenv(name, raising=False)
     fake = await FakeGraph(tmp_path).start()
     yield fake
     await fake.stop()
@@ -100,7 +102,7 @@ async def test_first_sync_yields_every_file_and_the_next_only_what_changed(
     assert len(graph.made("download")) - before == 2  # unchanged files are not downloaded again
     assert len(graph.made("graph", "/sites/")) == 2  # the target is not resolved again
     assert len(graph.tokens) == 1  # msal's cache: one token for both syncs
-    assert [r.path for r in graph.made("login")].count("/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token") == 1
+    assert len(graph.made("login", "/oauth2/v2.0/token")) == 1
 
     assert await sync(connector, state) == []  # nothing changed: nothing to do
 
@@ -124,7 +126,9 @@ async def test_a_crash_mid_sync_keeps_the_previous_delta_link(
     assert by_kind(again) == {"FetchedDocument": {ids["guide"]}}
 
 
-async def test_retry_after_on_429_is_honoured(graph: FakeGraph, connect: Callable[..., GraphConnector]) -> None:
+async def test_retry_after_on_429_is_honoured(
+    graph: FakeGraph, connect: Callable[..., GraphConnector]
+) -> None:
     drive(graph)
     graph.throttle["/root/delta"] = 1
     connector = connect()
@@ -193,6 +197,11 @@ async def test_a_folder_scope_yields_only_files_under_it(
     assert by_kind(third) == {"Gone": {ids["leave"], inside}}
     assert state["files"] == {}
 
+    graph.move(ids["sub"], ids["policies"])  # back in: delta lists the folder only; its files are listed
+    fourth = await sync(connector, state)
+    assert by_kind(fourth) == {"FetchedDocument": {ids["leave"], inside}}
+    assert graph.made("graph", f"/items/{ids['sub']}/children")
+
 
 async def test_a_deleted_folder_takes_its_files_with_it(
     graph: FakeGraph, connect: Callable[..., GraphConnector]
@@ -251,9 +260,7 @@ async def test_a_rename_is_fetched_again_and_unreadable_or_large_files_are_not_d
     assert second[0].name == "vejledning-2026.pdf"  # type: ignore[union-attr]
 
 
-async def test_a_channel_files_folder(
-    graph: FakeGraph, make_settings: Callable[..., Settings]
-) -> None:
+async def test_a_channel_files_folder(graph: FakeGraph, make_settings: Callable[..., Settings]) -> None:
     in_channel = graph.add("referat.md", b"# Referat", parent="general")
     graph.add("andet.txt", b"Ikke kanalens.", parent="root")
     settings = make_settings(**graph.settings())
@@ -261,8 +268,15 @@ async def test_a_channel_files_folder(
 
     changes = await sync(connector, {})
     assert by_kind(changes) == {"FetchedDocument": {in_channel}}
-    assert graph.made("graph", "/filesFolder")[0].path == f"/v1.0/teams/{TEAM_ID}/channels/{CHANNEL_ID}/filesFolder"
-    for team, channel in (("not-a-guid", CHANNEL_ID), (TEAM_ID, "general"), (TEAM_ID, "19:x@thread.tacv2/../y")):
+    assert (
+        graph.made("graph", "/filesFolder")[0].path
+        == f"/v1.0/teams/{TEAM_ID}/channels/{CHANNEL_ID}/filesFolder"
+    )
+    for team, channel in (
+        ("not-a-guid", CHANNEL_ID),
+        (TEAM_ID, "general"),
+        (TEAM_ID, "19:x@thread.tacv2/../y"),
+    ):
         with pytest.raises(GraphError) as refused:
             channel_connector(team, channel, settings)
         assert refused.value.key == "graph_channel_invalid"
@@ -282,7 +296,9 @@ async def test_a_delta_link_to_another_host_is_never_followed(
     assert graph.made("elsewhere") == []
 
 
-async def test_a_wrong_secret_is_a_clear_error(graph: FakeGraph, connect: Callable[..., GraphConnector]) -> None:
+async def test_a_wrong_secret_is_a_clear_error(
+    graph: FakeGraph, connect: Callable[..., GraphConnector]
+) -> None:
     connector = connect(app_password="wrong")
     with pytest.raises(GraphError) as refused:
         await sync(connector, {})
@@ -325,13 +341,20 @@ async def test_check_resolves_and_names_what_is_missing(
             "/sites/HR",
             ("Delte dokumenter", "Politikker"),
         ),
-        ("https://Contoso.SharePoint.com/teams/Jobcenter/Shared%20Documents", "/teams/Jobcenter", ("Shared Documents",)),
+        (
+            "https://Contoso.SharePoint.com/teams/Jobcenter/Shared%20Documents",
+            "/teams/Jobcenter",
+            ("Shared Documents",),
+        ),
         ("https://contoso.sharepoint.com/Shared%20Documents/Mappe", "", ("Shared Documents", "Mappe")),
         ("  https://contoso.sharepoint.com/sites/HR/Delte dokumenter  ", "/sites/HR", ("Delte dokumenter",)),
+        (f"{LIBRARY}/Politikker/%2e%2e/Ferie", "/sites/HR", ("Delte dokumenter", "Ferie")),  # as browsers do
     ],
 )
 def test_sharepoint_addresses_as_a_browser_shows_them(url: str, site: str, path: tuple[str, ...]) -> None:
-    assert parse_sharepoint_url(url, ["sharepoint.com"]) == SharePointFolder("contoso.sharepoint.com", site, path)
+    assert parse_sharepoint_url(url, ["sharepoint.com"]) == SharePointFolder(
+        "contoso.sharepoint.com", site, path
+    )
 
 
 @pytest.mark.parametrize(
@@ -345,7 +368,6 @@ def test_sharepoint_addresses_as_a_browser_shows_them(url: str, site: str, path:
         ("https://contoso.sharepoint.com/:f:/s/HR/EabcDEF?e=x", "graph_url_sharing_link", "delingslink"),
         ("https://contoso.sharepoint.com/sites/HR", "graph_url_not_library", ""),
         ("https://contoso.sharepoint.com/sites/HR/SitePages/Home.aspx", "graph_url_not_library", ""),
-        ("https://contoso.sharepoint.com/sites/HR/Dok/%2e%2e/x", "graph_url_invalid", ""),
         ("https://contoso.sharepoint.com/sites/HR/Dok/a%2Fb", "graph_url_invalid", ""),
         ("ikke en adresse", "graph_url_invalid", ""),
         ("", "graph_url_invalid", ""),
@@ -371,4 +393,3 @@ def test_without_an_app_graph_is_not_configured(make_settings: Callable[..., Set
         sharepoint_connector(LIBRARY, make_settings())
     assert refused.value.key == "graph_not_configured"
     assert "AARHUSAI_TENANT_ID" in refused.value.render("da")
-

@@ -22,6 +22,7 @@ a crash mid-sync resumes from the previous delta link. Then:
 - a download that fails → ``FetchFailed`` and the file is asked for again on the next sync (its
   delta entry will not come back by itself); a type the reader cannot read or a file over the upload
   limit → ``FetchFailed`` without downloading;
+- a folder moved into the chosen folder: delta lists only the folder, so its files are listed (``children``);
 - ``410 Gone`` on a stale delta link → a full resync: every file listed again, what is not listed is gone.
 """
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -176,7 +177,13 @@ class GraphConnector:
         state.update(new)
 
     def _fresh(self) -> dict[str, Any]:
-        return {"version": STATE_VERSION, "target": self.target.key, "files": {}, "folders": {}, "pending": []}
+        return {
+            "version": STATE_VERSION,
+            "target": self.target.key,
+            "files": {},
+            "folders": {},
+            "pending": [],
+        }
 
 
 class _Sync:
@@ -195,7 +202,11 @@ class _Sync:
 
     async def run(self) -> AsyncIterator[Change]:
         items, full = await self._read_feed()
+        before = set(self.folders)
         self._place_folders([i for i in items if i.is_folder or (i.deleted and i.id in self.folders)])
+        if not full:  # a folder moved in: delta lists the folder, not what is in it
+            for folder in [f for f in self.folders if f not in before]:
+                items.extend(await self._listing(folder))
         seen: set[str] = set()
         handled: set[str] = set()
         for item in items:
@@ -215,6 +226,7 @@ class _Sync:
         for key in list(self.state.get("pending") or []):  # failed last time: ask for them again
             if key not in handled and isinstance(key, str):
                 handled.add(key)
+                seen.add(key)
                 async for change in self._again(key):
                     yield change
         for key, entry in list(self.files.items()):  # under a folder that left, or not listed in a full sync
@@ -257,6 +269,32 @@ class _Sync:
                 self.folders[self.root] = None
             return items, full
         raise GraphError("graph_bad_answer")
+
+    async def _listing(self, folder: str) -> list[_Item]:
+        """Every file under a folder that came into scope (its subfolders joined to the scope)."""
+        found: list[_Item] = []
+        queue, pages = [folder], 0
+        while queue and pages < MAX_PAGES:
+            parent = queue.pop()
+            link: str | None = (
+                f"/drives/{quote(self.drive)}/items/{quote(parent)}/children?$select={ITEM_FIELDS}"
+            )
+            while link and pages < MAX_PAGES:
+                pages += 1
+                status, body = await self.http.get_json(link)
+                if status != 200:
+                    raise GraphError("graph_status", status=status)
+                for item in map(_Item.read, body.get("value") or []):
+                    if item is None or item.deleted:
+                        continue
+                    if item.is_folder and item.id not in self.folders:
+                        self.folders[item.id] = parent
+                        queue.append(item.id)
+                    elif item.is_file:
+                        found.append(replace(item, parent=parent))
+                next_link = body.get("@odata.nextLink")
+                link = next_link if isinstance(next_link, str) and next_link else None
+        return found
 
     def _place_folders(self, folders: list[_Item]) -> None:
         """Folders in scope after this feed: those whose parent is in scope, to a fixed point (a feed

@@ -62,7 +62,7 @@ class GraphCredentials:
 
     @property
     def scope(self) -> str:
-        """``https://graph.microsoft.com/.default``: the Graph resource is its origin, not its version path."""
+        """``https://graph.microsoft.com/.default``: the resource is Graph's origin, not its version."""
         scheme, _, rest = self.graph_url.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}/.default"
 

@@ -258,6 +258,8 @@ class GraphHttp:
             if not self._downloads.allows(target):
                 parsed = parse(target)
                 raise DownloadFailed("graph_download_host", host=(parsed.hostname if parsed else "") or "–")
+            if self._internal_literal(target):  # aiohttp does not ask the resolver about an IP literal
+                raise DownloadFailed("graph_download_internal")
             for attempt in range(MAX_RETRIES + 1):
                 try:
                     response = await self._fetch.get(target, allow_redirects=False)
@@ -284,6 +286,16 @@ class GraphHttp:
             finally:
                 response.release()
         raise DownloadFailed("graph_download_redirects", limit=MAX_REDIRECTS)
+
+    def _internal_literal(self, url: str) -> bool:
+        parsed = parse(url)
+        host = (parsed.hostname if parsed else "").strip("[]")
+        try:
+            internal = not public_address(host)
+        except ValueError:
+            return False  # a name: the resolver checks what it resolves to
+        port = int(parsed.port or (443 if parsed.protocol == "https:" else 80)) if parsed else 0
+        return internal and not self._downloads.local(host, port)
 
     async def _body(self, response: aiohttp.ClientResponse) -> Download:
         limit_mb = self._max_bytes // 2**20

@@ -12,7 +12,8 @@ Accepted SharePoint addresses (``https``, on ``AARHUSAI_SHAREPOINT_HOSTS``)::
 
 A sharing link (``/:f:/s/…``) names no path and is refused with the reason. Resolution:
 ``/sites/{host}:/sites/HR`` → ``/sites/{id}/drives`` (the library whose ``webUrl`` is the longest prefix
-of the address) → ``/drives/{id}/root:/{folder}``; a channel: ``/teams/{team}/channels/{channel}/filesFolder``.
+of the address) → ``/drives/{id}/root:/{folder}``; a channel:
+``/teams/{team}/channels/{channel}/filesFolder``.
 """
 
 from __future__ import annotations
@@ -142,7 +143,11 @@ async def resolve(http: GraphHttp, target: Target) -> Resolved:
         if not isinstance(drive, str) or not isinstance(body.get("id"), str):
             raise GraphError("graph_bad_answer")
         return Resolved(drive, body["id"], str(body.get("webUrl") or ""))
-    site_ref = f"/sites/{target.host}:{quote_path(target.site_path)}" if target.site_path else f"/sites/{target.host}"
+    site_ref = (
+        f"/sites/{target.host}:{quote_path(target.site_path)}"
+        if target.site_path
+        else f"/sites/{target.host}"
+    )
     status, site = await http.get_json(site_ref)
     _check(status, "graph_site_not_found")
     site_id = site.get("id")

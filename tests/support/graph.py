@@ -37,6 +37,7 @@ LIBRARY_URL = f"https://{HOST}/sites/HR/Delte%20dokumenter"
 TEAM_ID = "0e7c2b6a-8a64-4d1b-9f2a-3c5e8d9f1a2b"
 CHANNEL_ID = "19:a1b2c3d4e5f6@thread.tacv2"
 PAGE_SIZE = 2
+SERVER = web.AppKey("server", str)
 
 
 @dataclass
@@ -74,7 +75,9 @@ def make_certificate(directory: Path) -> tuple[ssl.SSLContext, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(hours=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .add_extension(
             x509.KeyUsage(
@@ -206,10 +209,12 @@ class FakeGraph:
             "name": node.name,
             "eTag": f'"{{{node.id}}},{node.changed}"',
             "cTag": f'"c:{{{node.id}}},{node.tag}"',
-            "lastModifiedDateTime": "2026-11-0%dT10:00:00Z" % (1 + node.changed % 9),
+            "lastModifiedDateTime": f"2026-11-0{1 + node.changed % 9}T10:00:00Z",
             "webUrl": f"{LIBRARY_URL}/{quote(self._path(node))}".rstrip("/"),
             "size": len(node.content),
-            "parentReference": {"driveId": DRIVE_ID, "id": node.parent} if node.parent else {"driveId": DRIVE_ID},
+            "parentReference": {"driveId": DRIVE_ID, "id": node.parent}
+            if node.parent
+            else {"driveId": DRIVE_ID},
         }
         if node.id == "root":
             body["root"] = {}
@@ -232,7 +237,7 @@ class FakeGraph:
             ("elsewhere", self._download),
         ):
             app = web.Application()
-            app["server"] = server
+            app[SERVER] = server
             app.router.add_route("*", "/{tail:.*}", handler)
             if server == "login":
                 runner = web.AppRunner(app, access_log=None)
@@ -253,7 +258,7 @@ class FakeGraph:
     def _record(self, request: web.Request) -> None:
         self.requests.append(
             Recorded(
-                request.app["server"],
+                request.app[SERVER],
                 request.method,
                 request.path,
                 dict(request.query),
@@ -303,7 +308,9 @@ class FakeGraph:
             if part in path:
                 del self.throttle[part]
                 return web.json_response(
-                    {"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": f"{seconds:g}"}
+                    {"error": {"code": "TooManyRequests"}},
+                    status=429,
+                    headers={"Retry-After": f"{seconds:g}"},
                 )
         if request.headers.get("Authorization") not in {f"Bearer {t}" for t in self.tokens}:
             return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
@@ -317,7 +324,11 @@ class FakeGraph:
             return web.json_response(
                 {
                     "value": [
-                        {"id": OTHER_DRIVE_ID, "name": "Formularer", "webUrl": f"https://{HOST}/sites/HR/Formularer"},
+                        {
+                            "id": OTHER_DRIVE_ID,
+                            "name": "Formularer",
+                            "webUrl": f"https://{HOST}/sites/HR/Formularer",
+                        },
                         {"id": DRIVE_ID, "name": "Dokumenter", "webUrl": LIBRARY_URL},
                     ]
                 }
@@ -348,6 +359,9 @@ class FakeGraph:
                 raise web.HTTPFound(f"{where}/dl/{item_id}?tempauth=ok-{item_id}")
             if tail == "":
                 return web.json_response(self._json(node))
+            if tail == "children":
+                kids = [self._json(n) for n in self.nodes.values() if n.parent == item_id and not n.deleted]
+                return web.json_response({"value": kids})
         return missing
 
     def _delta(self, query: Any) -> web.Response:
