@@ -6,7 +6,9 @@ the user's language and ``http_status(error)`` / ``http_headers(error)`` the API
 
     AarhusAIError                      key, params(), outcome
     ├── AppError                       a refused or invalid operation: AppError(Outcome.X, "key", **values)
-    │   └── Refused                    (bot.teams.files) a download URL the bot may not fetch
+    │   ├── Refused                    (bot.teams.files) a download URL the bot may not fetch
+    │   ├── GraphError                 (bot.connections.graph_auth) Graph refused a connection's sync
+    │   └── DownloadFailed             (bot.connections.graph_http) one connected file not fetched
     ├── ModelError                     a chat model call failed                        (bot.llm.errors)
     │   ├── ModelUnavailable           unreachable, or a server error
     │   ├── ModelTimeout               no answer in time

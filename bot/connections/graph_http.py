@@ -31,6 +31,7 @@ import aiohttp
 from ada_url import URL, join_url
 
 from bot.connections.graph_auth import GraphError
+from bot.domain import AppError, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +123,6 @@ class _PublicOnlyResolver(aiohttp.ThreadedResolver):
         return found
 
 
-class Throttled(Exception):
-    """Graph kept answering 429/503 past the retries."""
-
-
 def retry_after(headers: Any) -> float:
     """Seconds to wait: ``Retry-After`` in seconds (the form Graph sends), bounded."""
     try:
@@ -140,13 +137,11 @@ class Download:
     content_type: str
 
 
-class DownloadFailed(Exception):
-    """One file could not be downloaded; ``key``/``values`` name the Danish reason (``bot.messages``)."""
+class DownloadFailed(AppError):
+    """One file could not be downloaded; ``key``/``values`` name the reason (``bot.messages``)."""
 
     def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+        super().__init__(Outcome.UPSTREAM_FAILED, key, **values)
 
 
 class GraphHttp:
@@ -222,7 +217,7 @@ class GraphHttp:
             finally:
                 response.release()
             return
-        raise Throttled  # unreachable: the last try yields whatever came
+        raise GraphError("graph_unreachable", detail="retries")  # not reached: the last try yields
 
     async def _wait(self, seconds: float) -> None:
         self.waited_s += seconds
