@@ -4,6 +4,7 @@ Graph's redirect (and only to listed hosts), deletions, moves, a folder scope, 4
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -89,6 +90,10 @@ async def test_first_sync_yields_every_file_and_the_next_only_what_changed(
     assert {r.authorization for r in graph.made("graph")} == {"Bearer token-1"}
     downloads = graph.made("download", "/dl/")
     assert len(downloads) == 4 and {r.authorization for r in downloads} == {None}
+
+    assert connector.last_http is not None
+    assert connector.last_http.statuses == {"graph 200": 7, "graph 302": 4, "download 200": 4}
+    state = json.loads(json.dumps(state))  # the caller stores it as JSON
 
     graph.change(ids["sick"], b"Sygefravaer meldes nu foer kl. 8.")
     graph.delete(ids["notes"])

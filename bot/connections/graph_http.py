@@ -21,6 +21,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -164,6 +165,9 @@ class GraphHttp:
         self._graph: aiohttp.ClientSession | None = None
         self._fetch: aiohttp.ClientSession | None = None
         self.waited_s = 0.0  # total Retry-After waited (for the log and the tests)
+        self.statuses: Counter[str] = (
+            Counter()
+        )  # "graph 200", "download 302" …: requests by status, for metrics
 
     async def __aenter__(self) -> GraphHttp:
         self._graph = aiohttp.ClientSession(
@@ -206,6 +210,7 @@ class GraphHttp:
                     raise GraphError("graph_unreachable", detail=type(exc).__name__) from None
                 await self._wait(DEFAULT_RETRY_AFTER_S / 5)
                 continue
+            self.statuses[f"graph {response.status}"] += 1
             if response.status in RETRY_STATUSES and attempt < MAX_RETRIES:
                 wait = retry_after(response.headers)
                 response.release()
@@ -264,6 +269,7 @@ class GraphHttp:
                     raise DownloadFailed("graph_download_error", detail=type(exc).__name__) from None
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     raise DownloadFailed("graph_download_error", detail=type(exc).__name__) from None
+                self.statuses[f"download {response.status}"] += 1
                 if response.status in RETRY_STATUSES and attempt < MAX_RETRIES:
                     wait = retry_after(response.headers)
                     response.release()
