@@ -15,6 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.connections.graph import GraphConnector, channel_connector, sharepoint_connector
 from bot.connections.graph_auth import GraphError
+from bot.connections.graph_http import GraphHttp, HostList, _PublicOnlyResolver
 from bot.connections.graph_target import SharePointFolder, parse_sharepoint_url
 from bot.connections.types import Change, FetchedDocument, FetchFailed
 from tests.support.graph import CHANNEL_ID, DRIVE_ID, LIBRARY_URL, SITE_ID, TEAM_ID, FakeGraph
@@ -398,3 +399,34 @@ def test_without_an_app_graph_is_not_configured(make_settings: Callable[..., Set
         sharepoint_connector(LIBRARY, make_settings())
     assert refused.value.key == "graph_not_configured"
     assert "AARHUSAI_TENANT_ID" in refused.value.render("da")
+
+
+async def test_a_download_host_that_points_inside_is_never_connected_to() -> None:
+    """What the fake cannot show over plain http: a listed name that resolves to an internal address,
+    and an IP literal (which aiohttp never asks the resolver about)."""
+    with pytest.raises(OSError):
+        await _PublicOnlyResolver(HostList.from_setting(["localhost"])).resolve("localhost", 443)
+    assert await _PublicOnlyResolver(HostList.from_setting(["http://localhost:8080"])).resolve(
+        "localhost", 8080
+    )
+
+    async def no_token() -> str:
+        return ""
+
+    http = GraphHttp("https://graph.microsoft.com/v1.0", no_token, HostList.from_setting(["10.0.0.5"]), 1)
+    assert http._internal_literal("https://10.0.0.5/dl") and http._internal_literal("https://[::1]/dl")
+    assert not http._internal_literal("https://contoso.sharepoint.com/dl")
+    with pytest.raises(GraphError):
+        http.url("https://graph.microsoft.com.evil.example/v1.0/drives")  # the token never leaves Graph
+    assert http.url("/drives/x") == "https://graph.microsoft.com/v1.0/drives/x"
+
+
+async def test_a_connection_pointed_elsewhere_forgets_what_is_not_there(
+    graph: FakeGraph, connect: Callable[..., GraphConnector]
+) -> None:
+    ids = drive(graph)
+    state: dict[str, Any] = {}
+    await sync(connect(LIBRARY), state)
+    moved = await sync(connect(f"{LIBRARY}/Politikker"), state)  # the Builder narrowed it to a folder
+    assert by_kind(moved) == {"Unchanged": {ids["sick"], ids["leave"]}, "Gone": {ids["guide"], ids["notes"]}}
+    assert state["folder_id"] == ids["policies"]

@@ -166,6 +166,10 @@ class GraphConnector:
     async def changes(self, state: dict[str, Any]) -> AsyncIterator[Change]:
         same = state.get("target") == self.target.key and state.get("version") == STATE_VERSION
         new = copy.deepcopy(state) if same else self._fresh()
+        if not same and isinstance(
+            state.get("files"), dict
+        ):  # pointed elsewhere: what is not listed there is gone
+            new["files"] = {k: dict(v) for k, v in state["files"].items() if isinstance(v, dict)}
         async with self._http() as http:
             if not new.get("drive_id"):
                 found = await resolve(http, self.target)

@@ -12,7 +12,8 @@ Two sessions, two rules:
   again, every address the host resolves to public (checked when the socket connects), the body
   bounded while it streams and the whole download bounded in time.
 
-Hosts are read as a browser reads them (WHATWG URL parsing with ``ada-url``).
+Hosts are read as a browser reads them (WHATWG URL parsing with ``ada-url``); a link Graph gives (a
+``$skiptoken``, a ``tempauth``) is sent byte for byte, never re-quoted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from urllib.parse import quote as _quote
 
 import aiohttp
 from ada_url import URL, join_url
+from yarl import URL as YarlURL
 
 from bot.connections.graph_auth import GraphError
 from bot.domain import AppError, Outcome
@@ -203,7 +205,7 @@ class GraphHttp:
         for attempt in range(MAX_RETRIES + 1):
             try:
                 response = await self._graph.get(
-                    url, headers=await self._headers(), allow_redirects=redirects
+                    YarlURL(url, encoded=True), headers=await self._headers(), allow_redirects=redirects
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 if attempt == MAX_RETRIES:
@@ -262,7 +264,7 @@ class GraphHttp:
                 raise DownloadFailed("graph_download_internal")
             for attempt in range(MAX_RETRIES + 1):
                 try:
-                    response = await self._fetch.get(target, allow_redirects=False)
+                    response = await self._fetch.get(YarlURL(target, encoded=True), allow_redirects=False)
                 except OSError as exc:  # the resolver's refusal, a refused connection, a timeout
                     if "internal address" in str(exc):
                         raise DownloadFailed("graph_download_internal") from None
