@@ -1,13 +1,15 @@
 """The Microsoft Graph connector: a SharePoint document library (or a folder in one) or a Teams channel's
 Files folder, synced incrementally with ``delta`` queries.
 
-**Why plain calls, not ``msgraph-sdk``.** The connector needs six GET requests (site, drives, a path, a
-channel's folder, ``delta``, ``/content``). ``msgraph-sdk`` is a generated client of the whole Graph API
-(tens of thousands of modules, a large install and a slow import) that brings Kiota's abstractions,
-``azure-identity`` and an httpx stack of its own; it follows redirects itself (the download redirect must
-be checked, and the token must never follow it) and retries on its own terms. Plain aiohttp — the
-project's client — keeps every request visible and checked here, pairs with ``msal`` (already a
-dependency) for the token, and is tested against a loopback fake by one setting (``AARHUSAI_GRAPH_URL``).
+**Why plain calls, not ``msgraph-sdk``.** The connector needs a handful of GET requests (a site, its
+drives, a path, a channel's folder, ``delta``, ``children``, an item, ``/content``). ``msgraph-sdk`` is a
+generated client of the whole Graph API (thousands of generated modules, a large install and a slow
+import) that brings Kiota's abstractions, ``azure-identity`` and an httpx stack of its own; its middleware
+follows the download redirect itself (this project must check the target against
+``AARHUSAI_DOWNLOAD_HOSTS`` and the addresses it resolves to first) and retries on its own terms. Plain
+aiohttp — the project's client — keeps every request visible and checked here, pairs with ``msal``
+(already a dependency) for the token, and is pointed at a loopback fake by one setting
+(``AARHUSAI_GRAPH_URL``), so the tests assert on the very requests made.
 
 **How a sync goes.** The target is resolved once to a drive and folder item (kept in ``state``). Graph
 supports ``delta`` on a SharePoint drive's root only, so the connector reads the drive's delta and keeps
@@ -166,10 +168,9 @@ class GraphConnector:
     async def changes(self, state: dict[str, Any]) -> AsyncIterator[Change]:
         same = state.get("target") == self.target.key and state.get("version") == STATE_VERSION
         new = copy.deepcopy(state) if same else self._fresh()
-        if not same and isinstance(
-            state.get("files"), dict
-        ):  # pointed elsewhere: what is not listed there is gone
-            new["files"] = {k: dict(v) for k, v in state["files"].items() if isinstance(v, dict)}
+        old_files = state.get("files")
+        if not same and isinstance(old_files, dict):  # pointed elsewhere: what is not there is gone
+            new["files"] = {k: dict(v) for k, v in old_files.items() if isinstance(v, dict)}
         async with self._http() as http:
             if not new.get("drive_id"):
                 found = await resolve(http, self.target)
