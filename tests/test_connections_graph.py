@@ -430,3 +430,18 @@ async def test_a_connection_pointed_elsewhere_forgets_what_is_not_there(
     moved = await sync(connect(f"{LIBRARY}/Politikker"), state)  # the Builder narrowed it to a folder
     assert by_kind(moved) == {"Unchanged": {ids["sick"], ids["leave"]}, "Gone": {ids["guide"], ids["notes"]}}
     assert state["folder_id"] == ids["policies"]
+
+
+async def test_a_busy_download_host_is_waited_for_and_connections_share_one_token(
+    graph: FakeGraph, connect: Callable[..., GraphConnector]
+) -> None:
+    ids = drive(graph)
+    graph.throttle[f"/dl/{ids['guide']}"] = 0.2  # SharePoint answers 503 once
+    first, second = connect(), connect(f"{LIBRARY}/Politikker")
+
+    assert len([c for c in await sync(first, {}) if isinstance(c, FetchedDocument)]) == 4
+    assert len(graph.made("download", f"/dl/{ids['guide']}")) == 2
+    assert first.last_http is not None and first.last_http.statuses["download 503"] == 1
+    assert first.last_http.waited_s == pytest.approx(0.2)
+    await sync(second, {})
+    assert graph.tokens == ["token-1"]  # one msal cache per app: the second connection reused the token

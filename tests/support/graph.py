@@ -295,6 +295,10 @@ class FakeGraph:
 
     async def _download(self, request: web.Request) -> web.Response:
         self._record(request)
+        for part, seconds in list(self.throttle.items()):
+            if part in request.path:
+                del self.throttle[part]
+                return web.Response(status=503, headers={"Retry-After": f"{seconds:g}"})
         item_id = request.path.rsplit("/", 1)[-1]
         node = self.nodes.get(item_id)
         if node is None or node.deleted or request.query.get("tempauth") != f"ok-{item_id}":
