@@ -278,6 +278,8 @@ async def test_a_channel_files_folder(graph: FakeGraph, make_settings: Callable[
         graph.made("graph", "/filesFolder")[0].path
         == f"/v1.0/teams/{TEAM_ID}/channels/{CHANNEL_ID}/filesFolder"
     )
+    thread = channel_connector(TEAM_ID, f"{CHANNEL_ID};messageid=1712345678901", settings)
+    assert thread.target == connector.target  # a channel conversation's id names the same channel
     for team, channel in (
         ("not-a-guid", CHANNEL_ID),
         (TEAM_ID, "general"),

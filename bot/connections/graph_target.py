@@ -125,8 +125,10 @@ def _query_id(search: str) -> str | None:
 
 
 def channel_folder(team_id: str, channel_id: str) -> ChannelFolder:
-    """A channel's Files folder; ``team_id`` is the team's Entra group id (Teams' ``aadGroupId``)."""
-    team, channel = (team_id or "").strip(), (channel_id or "").strip()
+    """A channel's Files folder. ``team_id`` is the team's Entra group id (``channelData.team.aadGroupId``
+    of a channel activity), ``channel_id`` the channel's thread id (``channelData.channel.id``, or the
+    conversation id, whose ``;messageid=…`` tail is dropped)."""
+    team, channel = (team_id or "").strip(), (channel_id or "").strip().split(";messageid=", 1)[0]
     if not _GUID.match(team) or not _CHANNEL.match(channel):
         raise _invalid("graph_channel_invalid")
     return ChannelFolder(team.lower(), channel)
