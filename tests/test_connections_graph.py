@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.connections.graph import GraphConnector, channel_connector, sharepoint_connector
 from bot.connections.graph_auth import GraphError
 from bot.connections.graph_http import GraphHttp, HostList, _PublicOnlyResolver
@@ -447,3 +447,18 @@ async def test_a_busy_download_host_is_waited_for_and_connections_share_one_toke
     assert first.last_http.waited_s == pytest.approx(0.2)
     await sync(second, {})
     assert graph.tokens == ["token-1"]  # one msal cache per app: the second connection reused the token
+
+
+def test_the_endpoints_are_settings_and_checked(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    assert (settings.graph_url, settings.login_url) == (
+        "https://graph.microsoft.com/v1.0",
+        "https://login.microsoftonline.com",
+    )
+    us = make_settings(
+        graph_url="https://graph.microsoft.us/v1.0", login_url="https://login.microsoftonline.us"
+    )
+    assert us.login_url == "https://login.microsoftonline.us"
+    for bad in ({"login_url": "http://login.example"}, {"graph_url": "https://user@graph.example/v1.0"}):
+        with pytest.raises(SettingsError):
+            make_settings(**bad)
