@@ -4,6 +4,8 @@ made safe (sanitised links, personal data restored only as text), recorded with 
 The answer is written in the question's language (``bot.locale.answer_locale``), whatever the client's.
 A question asked after others is searched with its conversation (``_search``): rewritten into a
 standalone question by the turn's cleared model when one is connected, else with the previous question.
+In a group chat or channel a question's personal data becomes placeholders before anything sees it,
+and stays so in everything shown there (``bot.services.shared_privacy``).
 
 The Teams door, ``aarhusai chat``, ``aarhusai ask``, the eval harness and the API all answer here.
 """
@@ -29,12 +31,11 @@ from bot.governance.roles import UserRoles
 from bot.llm import GenerationOutcome, ModelRouter, NoModelConfigured, TextSink, TurnPlan, Usage
 from bot.llm.output import InstructionGuard, LinkPolicy, sanitise
 from bot.llm.pii import Redactor, ablank_pii, afind_pii, describe
-from bot.services import shared_privacy
 from bot.locale import answer_locale
 from bot.messages import t, t_enum
 from bot.rag import followup, grounding
 from bot.rag.retrieval import Hit, Mode
-from bot.services import client_tasks
+from bot.services import client_tasks, shared_privacy
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.services.notifications import NotificationService
@@ -480,13 +481,17 @@ class AnsweringService(Service):
         metrics.POLICY_EVENTS.labels(str(AuditAction.PII_MASKED_SHARED)).inc()
         if not q.record or q.actor.kind != "user":
             return answer
-        reached = await asyncio.to_thread(shared_privacy.notify_asker, self._notifications, q.actor, q.spec, kinds)
+        reached = await asyncio.to_thread(
+            shared_privacy.notify_asker, self._notifications, q.actor, q.spec, kinds
+        )
         await asyncio.to_thread(
             self.audit, q.actor, AuditAction.PII_MASKED_SHARED, q.spec.slug, kinds=kinds, notified=reached
         )
         if not reached:
             locale = answer_locale(q.text, q.actor.locale)
-            answer.text = f"{answer.text}\n\n{t('pii_shared_unreached', locale, found=describe(kinds, locale))}"
+            answer.text = (
+                f"{answer.text}\n\n{t('pii_shared_unreached', locale, found=describe(kinds, locale))}"
+            )
         return answer
 
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:

@@ -21,10 +21,10 @@ from bot.llm.pii import Redactor, afind_pii, describe
 from bot.services.notifications import Note, NotificationService
 
 if TYPE_CHECKING:
-    from bot.store.models import Specialist
     from bot.conversation.channel import Sink
     from bot.services.actor import Actor
     from bot.services.answering import Answer, Question
+    from bot.store.models import Specialist
 
 SHARED = ("groupChat", "channel")
 # The answer so far keeps back its last characters: a value still being written ("010203-12") is
