@@ -275,6 +275,9 @@ def test_no_way_of_writing_a_cpr_number_in_a_group_question_gets_it_sent_to_the_
     place = {**GROUP, "id": f"19:{uuid.uuid4().hex}@thread.v2"}  # a fresh group chat for each example
     bot.connector.activities.clear()
     model_server.requests.clear()
+    # the model echoes what it got, and writes the number itself in another format
+    spaced = f"{value[:2]} {value[2:4]} {value[4:6]} {value[6:]}"
+    model_server.reply_for = lambda body: f"{leaky_model(body)} Også {value[:6]}-{value[6:]} eller {spaced}."
 
     async def ask() -> None:
         await bot.say(f"Hvornår skal jeg sygemelde mig? {text}", place)
