@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlmodel import select
 
 from bot.app import Services
-from bot.conversation.types import Citation, Label, Reply
+from bot.conversation.types import Citation, ConversationRef, Incoming, Label, Reply, User
 from bot.server import start
 from bot.store.models import Message, Notification
 from bot.teams.render import TITLE_CHARS, client_citations, to_activities, usage_info
@@ -226,6 +226,30 @@ async def test_a_personal_chat_is_unchanged(bot: Bot, model_server: RecordingMod
     with bot.services.db.session() as s:
         assert s.exec(select(Notification)).all() == []
     assert bot.services.stores.audit.events(action="pii.masked_shared") == []
+
+
+async def test_the_answer_so_far_never_shows_a_number_before_it_is_whole(
+    bot: Bot, model_server: RecordingModelServer
+) -> None:
+    """A value still being written ("01 02 03") is not found yet: the answer so far keeps its end back
+    (a door that shows it in a group, unlike Teams, still shows no number)."""
+    model_server.reply_for = leaky_model
+    model_server.chunk_delay_s = 0.03  # word by word: "01", " 02", " 03", " 1234"
+    updates: list[str] = []
+
+    async def seen(text: str) -> None:
+        updates.append(text)
+
+    incoming = Incoming(
+        text=f"Hvornår skal borgeren med CPR {CPR} sygemelde sig?",
+        user=User(id="29:x", aad_object_id=BUILDER),
+        conversation=ConversationRef(id=GROUP["id"], type="groupChat", tenant_id="t1"),
+    )
+    reply = await bot.services.dispatcher.handle(incoming, on_text=seen)
+    assert len(updates) >= 2 and "⟦CPR-1⟧" in reply.text
+    for text in [*updates, reply.text]:
+        digits = re.sub(r"\D", "", pii_generators.reads_as(text.replace("⟦CPR-1⟧", " ")))
+        assert "010203" not in digits and not pii_generators.leaks("cpr", CPR_DIGITS, text), text
 
 
 # -- the property, over every way the red-team generators write a CPR number ----------------------
