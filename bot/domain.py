@@ -158,6 +158,7 @@ class AuditAction(StrEnum):
     PII_BLOCKED = "pii.blocked"
     PII_REDACTED = "pii.redacted"
     PII_WARNED = "pii.warned"
+    PII_MASKED_SHARED = "pii.masked_shared"  # a question's personal data kept out of a group chat or channel
     PROMPT_WITHHELD = "answer.withheld"  # the model repeated its instructions; the answer was not shown
     RETENTION_PURGE = "retention.purge"
     APIKEY_CREATED = "apikey.created"

@@ -1795,6 +1795,41 @@ MESSAGES.update(
     }
 )
 
+# Personal data in a group chat or channel (bot.services.shared_privacy): the asker is told why the
+# answer there shows placeholders, in their personal chat, or in the reply when they cannot be reached.
+MESSAGES.update(
+    {
+        "pii_shared_notice_group": {
+            "da": "🔒 Dit spørgsmål til **{name}** i en gruppechat indeholdt {found_da}. Alle i chatten kan "
+            "læse svaret, så oplysningerne er hverken sendt videre eller gentaget dér: de står som "
+            "pladsholdere (fx ⟦CPR-1⟧). Skal du have et svar om netop den person, så spørg mig her i vores "
+            "personlige chat.",
+            "en": "🔒 Your question to **{name}** in a group chat held {found_en}. Everyone in the chat can "
+            "read the answer, so the data was neither passed on nor repeated there: it shows as "
+            "placeholders (such as ⟦CPR-1⟧). If you need an answer about that person, ask me here in our "
+            "personal chat.",
+        },
+        "pii_shared_notice_channel": {
+            "da": "🔒 Dit spørgsmål til **{name}** i en kanal indeholdt {found_da}. Alle i kanalen kan "
+            "læse svaret, så oplysningerne er hverken sendt videre eller gentaget dér: de står som "
+            "pladsholdere (fx ⟦CPR-1⟧). Skal du have et svar om netop den person, så spørg mig her i vores "
+            "personlige chat.",
+            "en": "🔒 Your question to **{name}** in a channel held {found_en}. Everyone in the channel can "
+            "read the answer, so the data was neither passed on nor repeated there: it shows as "
+            "placeholders (such as ⟦CPR-1⟧). If you need an answer about that person, ask me here in our "
+            "personal chat.",
+        },
+        "pii_shared_unreached": {
+            "da": "🔒 Spørgsmålet indeholdt {found}, som står som pladsholdere, fordi alle her kan læse "
+            "svaret. Jeg kan ikke skrive personligt til dig endnu: skriv til mig i en personlig chat, så "
+            "får du den slags beskeder dér.",
+            "en": "🔒 The question held {found}, which shows as placeholders because everyone here can "
+            "read the answer. I cannot write to you personally yet: write to me in a personal chat, and "
+            "you will get such notes there.",
+        },
+    }
+)
+
 
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a

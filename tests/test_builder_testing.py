@@ -326,11 +326,11 @@ async def test_one_test_case_is_singular_in_both_languages(
 
 def test_page_labels_and_grounding_texts_come_from_the_catalogue_in_the_readers_language() -> None:
     cited = Citation(n=2, source="b.pdf", text="Tekst", page=3)
-    assert citation_title(cited, "da") == "b.pdf, s. 3" and citation_title(cited, "en") == "b.pdf, p. 3"
+    assert citation_title(cited, "da") == "b.pdf (s. 3)" and citation_title(cited, "en") == "b.pdf (p. 3)"
     reply = Reply("Svar [2]", citations=[cited], generated=True, locale="en")
     [activity] = to_activities(reply)
     sent = json.dumps(activity.model_dump(mode="json", by_alias=True, exclude_none=True))
-    assert '"name": "b.pdf, p. 3"' in sent and "s. 3" not in sent
+    assert '"name": "b.pdf (p. 3)"' in sent and "s. 3" not in sent
     listed = [Citation(n=1, source="a.md", text="x"), cited]
     assert settle_markers("Svar.", listed, "en") == "Svar.\n\nSources: [1] a.md; [2] b.pdf, p. 3"
     assert settle_markers("Svar.", listed) == "Svar.\n\nKilder: [1] a.md; [2] b.pdf, s. 3"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import stats
+from bot.llm.links import document_url
 from bot.llm.output import LinkPolicy, sanitise
 from bot.messages import t
 
@@ -15,7 +16,12 @@ async def show_passage(ctx: CommandContext) -> Reply:
     """Teams' citation hover shows 160 characters; a caseworker often needs the whole passage."""
     citation = await ctx.app.feedback.acited(ctx.actor, ctx.args)
     page = t("page_part", ctx.locale, page=citation.page) if citation.page else ""
-    return Reply(f"[{citation.n}] **{citation.source}{page}**\n\n{citation.text}", kind="command")
+    head = f"[{citation.n}] **{citation.source}{page}**"
+    if citation.heading:  # where in the document: its heading path (made safe with the passage)
+        head += f"\n{t('passage_section', ctx.locale, heading=citation.heading)}"
+    if url := document_url(citation.url):
+        head += f"\n{url}"
+    return Reply(f"{head}\n\n{citation.text}", kind="command")
 
 
 async def statistics(ctx: CommandContext) -> Reply:

@@ -74,6 +74,7 @@ class Citation:
     score: float | None = None
     heading: str | None = None
     chunk_id: int | None = None  # the stored passage (a stable link to it: ``GET /v1/passages/<id>``)
+    url: str | None = None  # the document's address, when it has one (a connected source)
 
 
 @dataclass

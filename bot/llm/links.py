@@ -63,3 +63,15 @@ class LinkPolicy:
 
     def allows(self, url: str) -> bool:
         return self.target(url) is not None
+
+
+def document_url(url: str | None) -> str | None:
+    """A document's own address (a cited source's), as a browser reads it, when it is one a browser may
+    open (http or https with a host); None for anything else."""
+    if not url or len(url) > 2048:
+        return None
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return None
+    return parsed.href if parsed.protocol in ("https:", "http:") and parsed.hostname else None

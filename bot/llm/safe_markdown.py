@@ -737,3 +737,24 @@ def _escape_text(text: str, before: str, after: str, line_start: bool) -> str:
 def render_safe(text: str, policy: LinkPolicy, removed: str, restore: Restore | None = None) -> str:
     """``text`` parsed as CommonMark, made safe node by node, written back as Markdown."""
     return _Renderer(policy, removed, restore).document(text)
+
+
+_PLAIN_INLINE = {"text", "code_inline"}
+_PLAIN_BLOCK = {"code_block", "fence"}
+
+
+def plain_text(markdown: str) -> str:
+    """``markdown`` as a reader reads it, on one line, without any syntax: no ``**``, ``#``, table
+    pipes, link targets, images or HTML (a Teams citation's title and snippet are shown as written)."""
+    words: list[str] = []
+    for token in _MD.parse(markdown):
+        if token.type == "inline":
+            for child in token.children or []:
+                if child.type in _PLAIN_INLINE:
+                    words.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    words.append(" ")
+        elif token.type in _PLAIN_BLOCK:
+            words.append(token.content)
+        words.append(" ")
+    return " ".join(_TAG.sub(" ", "".join(words)).replace("<", "‹").replace(">", "›").split())

@@ -104,6 +104,7 @@ def citations(hits: Sequence[Hit]) -> list[Citation]:
             score=round(h.score, 4),
             heading=h.heading,
             chunk_id=h.chunk_id,
+            url=h.url,
         )
         for n, h in enumerate(hits, start=1)
     ]

@@ -73,6 +73,7 @@ class Hit:
     dense: float | None = None
     lexical: float | None = None
     rerank: float | None = None
+    url: str | None = None  # where the document lives, when it has an address (a connected source)
 
 
 class Retriever:

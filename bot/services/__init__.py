@@ -59,8 +59,8 @@ class Application:
 
     @classmethod
     def build(cls, stores: Stores) -> Application:
-        answering = AnsweringService(stores)
         notifications = NotificationService(stores)
+        answering = AnsweringService(stores, notifications)
         return cls(
             stores,
             SpecialistsService(stores, notifications),

@@ -4,6 +4,8 @@ made safe (sanitised links, personal data restored only as text), recorded with 
 The answer is written in the question's language (``bot.locale.answer_locale``), whatever the client's.
 A question asked after others is searched with its conversation (``_search``): rewritten into a
 standalone question by the turn's cleared model when one is connected, else with the previous question.
+In a group chat or channel a question's personal data becomes placeholders before anything sees it,
+and stays so in everything shown there (``bot.services.shared_privacy``).
 
 The Teams door, ``aarhusai chat``, ``aarhusai ask``, the eval harness and the API all answer here.
 """
@@ -33,9 +35,10 @@ from bot.locale import answer_locale
 from bot.messages import t, t_enum
 from bot.rag import followup, grounding
 from bot.rag.retrieval import Hit, Mode
-from bot.services import client_tasks
+from bot.services import client_tasks, shared_privacy
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
+from bot.services.notifications import NotificationService
 from bot.store.models import Specialist
 from bot.store.turn_context import TurnContext, TurnContextStore
 
@@ -72,12 +75,16 @@ class Question:
     reply_id: str | None = None  # Teams' id of the message that will carry the answer, when known before
     context: TurnContext | None = None  # read with the turn: prompt, screening and history come from it
     stream_every_s: float = STREAM_EVERY_S  # how often the door can show the answer so far (Teams: 1 s)
+    # set by the service, never by a door: a question with personal data in a group chat or channel is
+    # answered with its values as placeholders, and everything shown there is masked with this
+    masked: Redactor | None = None
 
 
 class AnsweringService(Service):
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, notifications: NotificationService | None = None) -> None:
         super().__init__(stores)
         self._contexts = TurnContextStore(stores.db)
+        self._notifications = notifications or NotificationService(stores)
 
     @property
     def router(self) -> ModelRouter:
@@ -149,7 +156,13 @@ class AnsweringService(Service):
             assert on_text is not None
             await on_text(text)
 
-        answer = await self._answer(q, timed_text if on_text is not None else None)
+        q, kinds = await shared_privacy.shield(q)
+        sink = timed_text if on_text is not None else None
+        if sink is not None and q.masked is not None:
+            sink = shared_privacy.masked_sink(q.masked, sink)
+        answer = await self._answer(q, sink)
+        if q.masked is not None:
+            answer = await self._tell_asker(q, kinds, answer)
         metrics.ANSWER_SECONDS.observe(time.perf_counter() - start)
         metrics.ANSWERS.labels(answer.outcome).inc()
         return answer
@@ -461,7 +474,29 @@ class AnsweringService(Service):
         await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
         return t("pii_warning", locale, found=describe(kinds, locale), name=q.spec.name) + "\n\n"
 
+    async def _tell_asker(self, q: Question, kinds: dict[str, int], answer: Answer) -> Answer:
+        """The asker of a masked question learns why in their personal chat with the bot (the
+        notification outbox); one who cannot be reached there yet is told in the reply instead, by
+        kind and count only."""
+        metrics.POLICY_EVENTS.labels(str(AuditAction.PII_MASKED_SHARED)).inc()
+        if not q.record or q.actor.kind != "user":
+            return answer
+        reached = await asyncio.to_thread(
+            shared_privacy.notify_asker, self._notifications, q.actor, q.spec, kinds
+        )
+        await asyncio.to_thread(
+            self.audit, q.actor, AuditAction.PII_MASKED_SHARED, q.spec.slug, kinds=kinds, notified=reached
+        )
+        if not reached:
+            locale = answer_locale(q.text, q.actor.locale)
+            answer.text = (
+                f"{answer.text}\n\n{t('pii_shared_unreached', locale, found=describe(kinds, locale))}"
+            )
+        return answer
+
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
+        if q.masked is not None:  # everyone in the group chat or channel reads it, and the transcript
+            answer = await asyncio.to_thread(shared_privacy.mask_answer, q.masked, answer)
         if answer.usage is None:  # no model wrote it (or none answered): what it would have cost, estimated
             asked = [q.text, *(x for h in q.history or () for x in (h.question, h.answer))]
             answer.usage = Usage.estimate(asked, answer.text)

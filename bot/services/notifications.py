@@ -108,6 +108,11 @@ class NotificationService(Service):
         if new:
             self._wake()
 
+    def reachable(self, people: Iterable[str]) -> bool:
+        """Whether a person known by any of ``people`` can be written to now (has a personal chat)."""
+        keys = [p for p in people if p and p.strip()]
+        return bool(keys) and bool(self.outbox.locales(keys))
+
     # -- writing -----------------------------------------------------------------------------------
     def notify(self, recipients: Iterable[str], note: Note) -> Notified:
         """One outbox row per distinct recipient, in the enclosing transaction (if any). Returns who can

@@ -13,7 +13,9 @@ from microsoft_agents.activity.entity.ai_entity import (
 )
 
 from bot.conversation.types import Citation, Label, Reply
+from bot.llm.links import document_url
 from bot.llm.output import LinkPolicy, sanitise
+from bot.llm.safe_markdown import plain_text
 from bot.messages import t
 from bot.teams.cards import render as render_card
 
@@ -34,27 +36,55 @@ def _cut(text: str, limit: int) -> str:
     return sanitise(text, _NO_LINKS)
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
 def citation_title(c: Citation, locale: str = "da") -> str:
-    """``pas.pdf, s. 3``; an English reader gets ``p. 3``."""
-    page = t("citation_page", locale, page=c.page) if c.page else ""
-    return _cut(f"{c.source}, {page}" if page else c.source, TITLE_CHARS)
+    """``pas.pdf › Priser › Børn (s. 3)`` (``p. 3`` for an English reader), as plain text within Teams'
+    80 characters: the outer sections give way first (``pas.pdf › … › Børn``), then the name's end."""
+    page = f" ({t('citation_page', locale, page=c.page)})" if c.page else ""
+    source = plain_text(c.source) or "?"
+    sections = [s for s in (plain_text(part) for part in (c.heading or "").split("›")) if s]
+    parts = [source, *sections]
+    title = " › ".join(parts) + page
+    while len(title) > TITLE_CHARS and len(sections) > 1:
+        sections = sections[1:]
+        title = " › ".join([source, "…", *sections]) + page
+    if len(title) > TITLE_CHARS:  # one section, or none, left: the name gives way, then the section
+        lead = " › …" if len(parts) > 2 else ""
+        section = f"{lead} › {sections[0]}" if sections else ""
+        name_room = max(24, TITLE_CHARS - len(page) - len(section))
+        title = _short(source, name_room) + section
+        title = _short(title, TITLE_CHARS - len(page)) + page
+    return title
 
 
 def client_citations(
     text: str, citations: list[Citation], locale: str = "da", usage: SensitivityUsageInfo | None = None
 ) -> list[ClientCitation]:
     """Teams' Claim citations for the [n] markers the text uses (all of them if it uses none), each
-    with the specialist's sensitivity label."""
+    with the specialist's sensitivity label. Title and snippet are plain text (Teams shows them as
+    written); two passages of one file are told apart by their section, else by their number."""
     used = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
-    chosen = [c for c in citations if c.n in used] or citations
+    chosen = ([c for c in citations if c.n in used] or citations)[:MAX_CITATIONS]
+    titles: list[str] = []
+    for c in chosen:
+        title = citation_title(c, locale)
+        if title in titles:  # the same file, section and page: the passage's number tells them apart
+            title = _short(title, TITLE_CHARS - len(f" [{c.n}]")) + f" [{c.n}]"
+        titles.append(title)
     return [
         ClientCitation(
             position=c.n,
             appearance=ClientCitationAppearance(
-                name=citation_title(c, locale), abstract=_cut(c.text, ABSTRACT_CHARS), usage_info=usage
+                name=title,
+                abstract=_short(plain_text(c.text), ABSTRACT_CHARS),
+                url=document_url(c.url),
+                usage_info=usage,
             ),
         )
-        for c in chosen[:MAX_CITATIONS]
+        for c, title in zip(chosen, titles, strict=True)
     ]
 
 
