@@ -29,7 +29,6 @@ from bot.services import Actor
 from bot.store.models import Message
 from tests.support.connector import FakeConnector
 from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B, EMPLOYEE, MEMBER_A, OWNER_A, Org, msg
-from tests.test_governance import org  # noqa: F401  (the fixture)
 from tests.test_http_edge import message_activity
 
 FIXTURE = Path(__file__).parent / "data" / "themes.jsonl"
@@ -142,6 +141,11 @@ AFFALD = [
 ]
 
 
+@pytest.fixture
+async def org(make_services: Callable[..., Services], db_url: str) -> Org:
+    return await Org(make_services(database_url=db_url, admins=ADMIN)).setup()
+
+
 # -- /indsigt ------------------------------------------------------------------------------------------
 async def test_insights_are_scoped_per_role_and_department_and_masked(org: Org) -> None:
     services = org.services
@@ -241,7 +245,7 @@ async def test_the_insights_card_reaches_teams_and_its_button_makes_a_test_case(
         await runner.cleanup()
         await connector.stop()
     _spec, cases = services.app.evaluation.cases(Actor("aad-anne"), spec.slug)
-    assert len(cases) == 1 and cases[0].question in PAS + [CPR_QUESTION.replace("010190-1234", "[cpr]")]
+    assert len(cases) == 1 and cases[0].question in [*PAS, CPR_QUESTION.replace("010190-1234", "[cpr]")]
     assert "1234" not in cases[0].question
     assert json.loads(cases[0].asserts) == [{"type": "not-refuses"}]
 
@@ -263,9 +267,9 @@ async def test_the_weekly_digest_is_written_once_per_builder_with_two_replicas_o
 ) -> None:
     first = make_services(database_url=pg_url, admins=ADMIN)
     second = make_services(database_url=pg_url, admins=ADMIN)
-    org = await Org(first).setup()
-    a = await org.specialist(BUILDER_A, "Guide A", data="cpr")
-    b = await org.specialist(BUILDER_B, "Guide B")
+    town = await Org(first).setup()
+    a = await town.specialist(BUILDER_A, "Guide A", data="cpr")
+    b = await town.specialist(BUILDER_B, "Guide B")
     for q in PAS:
         asked(first, a, q)
     asked(first, a, CPR_QUESTION)

@@ -47,7 +47,8 @@ def write(report: Report, out: Path, locale: str) -> tuple[Path, Path]:
 def _svg(height: int, body: str, title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" aria-label="{escape(title)}"><title>{escape(title)}</title>{body}</svg>'
+        f'viewBox="0 0 {WIDTH} {height}" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{body}</svg>"
     )
 
 
@@ -93,8 +94,8 @@ def bars_svg(rows: list[tuple[str, float, str, str]], title: str, scale: float |
         short = label if len(label) <= 40 else label[:39] + "…"
         parts += [
             _text(label_w - 8, y + 16, short, "end"),
-            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}">'
-            f"<title>{escape(label)}: {escape(shown)}</title></rect>",
+            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
+            f'fill="{colour}"><title>{escape(label)}: {escape(shown)}</title></rect>',
             _text(label_w + w + 6, y + 16, shown),
         ]
     return _svg(height, "".join(parts), title)
@@ -130,48 +131,51 @@ def themes_svg(rows: list[tuple[str, int, int]], title: str, now_label: str, bef
 def html(report: Report, data: dict[str, Any], locale: str) -> str:
     f = report.figures
 
-    def l(key: str, **values: object) -> str:  # noqa: E741
+    def say(key: str, **values: object) -> str:
         return t(key, locale, **values)
 
-    name = report.name or l("all_specialists")
+    name = report.name or say("all_specialists")
     sections: list[str] = []
-    sections.append(f"<h2>{escape(l('report_per_day'))}</h2>" + per_day_svg(f.per_day, l("report_per_day")))
+    sections.append(_h2(say("report_per_day")) + per_day_svg(f.per_day, say("report_per_day")))
     returning = [
-        (l("report_users"), f.users, str(f.users), GREY),
-        (l("report_within_7"), f.returning_7, str(f.returning_7), GREEN),
-        (l("report_within_30"), f.returning_30, str(f.returning_30), GREEN),
+        (say("report_users"), f.users, str(f.users), GREY),
+        (say("report_within_7"), f.returning_7, str(f.returning_7), GREEN),
+        (say("report_within_30"), f.returning_30, str(f.returning_30), GREEN),
     ]
-    sections.append(f"<h2>{escape(l('report_returning'))}</h2>" + bars_svg(returning, l("report_returning")))
+    sections.append(_h2(say("report_returning")) + bars_svg(returning, say("report_returning")))
     shares = [
-        (l("report_answered"), f.share(f.answered), f"{f.share(f.answered):.0%} ({f.answered})", GREEN),
-        (l("report_no_source"), f.share(f.no_source), f"{f.share(f.no_source):.0%} ({f.no_source})", ORANGE),
-        (l("report_disliked"), f.share(f.disliked), f"{f.share(f.disliked):.0%} ({f.disliked})", RED),
+        (say(key), f.share(n), f"{f.share(n):.0%} ({n})", colour)
+        for key, n, colour in (
+            ("report_answered", f.answered, GREEN),
+            ("report_no_source", f.no_source, ORANGE),
+            ("report_disliked", f.disliked, RED),
+        )
     ]
-    sections.append(f"<h2>{escape(l('report_outcomes'))}</h2>" + bars_svg(shares, l("report_outcomes"), 1.0))
-    reasons = [(r or l("insights_no_reason"), n, str(n), RED) for r, n in f.reasons.items()]
+    sections.append(_h2(say("report_outcomes")) + bars_svg(shares, say("report_outcomes"), 1.0))
+    reasons = [(r or say("insights_no_reason"), n, str(n), RED) for r, n in f.reasons.items()]
     sections.append(
-        f"<h2>{escape(l('report_reasons'))}</h2>"
-        + (bars_svg(reasons, l("report_reasons")) if reasons else f"<p>{escape(l('report_nothing'))}</p>")
+        f"<h2>{escape(say('report_reasons'))}</h2>"
+        + (bars_svg(reasons, say("report_reasons")) if reasons else f"<p>{escape(say('report_nothing'))}</p>")
     )
     themes = data["themes"]
     theme_rows = [(f"{x['specialist_name']}: {x['label']}", x["count"], x["last_week"]) for x in themes]
-    section = f"<h2>{escape(l('report_themes'))}</h2>"
+    section = f"<h2>{escape(say('report_themes'))}</h2>"
     if themes:
         section += themes_svg(
-            theme_rows[:SHOWN_THEMES], l("report_themes"), l("report_this_week"), l("report_last_week")
+            theme_rows[:SHOWN_THEMES], say("report_themes"), say("report_this_week"), say("report_last_week")
         )
         section += "<ol>" + "".join(_theme_item(x, locale) for x in themes) + "</ol>"
     else:
-        section += f"<p>{escape(l('report_nothing'))}</p>"
+        section += f"<p>{escape(say('report_nothing'))}</p>"
     sections.append(section)
-    generated = l("report_generated", at=f"{report.generated:%Y-%m-%d %H:%M} UTC", days=f.days)
+    generated = say("report_generated", at=f"{report.generated:%Y-%m-%d %H:%M} UTC", days=f.days)
     return f"""<!doctype html>
 <html lang="{escape(locale)}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(l("report_title", name=name))}</title>
+<title>{escape(say("report_title", name=name))}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 760px; color: #222; }}
 h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
@@ -180,7 +184,7 @@ li {{ margin: .4em 0; }} li details {{ color: #444; }}
 </style>
 </head>
 <body>
-<h1>{escape(l("report_title", name=name))}</h1>
+<h1>{escape(say("report_title", name=name))}</h1>
 <p class="meta">{escape(generated)}</p>
 {"".join(f"<section>{s}</section>" for s in sections)}
 </body>
@@ -188,10 +192,15 @@ li {{ margin: .4em 0; }} li details {{ color: #444; }}
 """
 
 
+def _h2(text: str) -> str:
+    return f"<h2>{escape(text)}</h2>"
+
+
 def _theme_item(x: dict[str, Any], locale: str) -> str:
     questions = "".join(f"<li>{escape(q)}</li>" for q in x["questions"])
+    count = t("report_questions", locale, count=len(x["questions"]))
     return (
         f"<li><strong>{escape(x['specialist_name'])}</strong>: «{escape(x['label'])}» · "
         f"{x['count']} ({escape(change_text(x['change']))})"
-        f"<details><summary>{escape(t('report_questions', locale, count=len(x['questions'])))}</summary><ul>{questions}</ul></details></li>"
+        f"<details><summary>{escape(count)}</summary><ul>{questions}</ul></details></li>"
     )

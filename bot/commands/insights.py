@@ -38,9 +38,13 @@ async def insights_command(ctx: CommandContext) -> Reply:
     if sub.casefold() in QUESTIONS + TEST and rest.isdigit():
         if sub.casefold() in TEST:
             spec, number, question = await ctx.app.insights.atest_from(ctx.actor, int(rest))
-            return ctx.reply("insights_test_added", number=number, name=spec.name, question=_safe(question, ctx.locale))
+            return ctx.reply(
+                "insights_test_added", number=number, name=spec.name, question=_safe(question, ctx.locale)
+            )
         spec, theme = await ctx.app.insights.atheme(ctx.actor, int(rest))
-        lines = [t("insights_questions_title", ctx.locale, label=_safe(theme.label, ctx.locale), name=spec.name)]
+        lines = [
+            t("insights_questions_title", ctx.locale, label=_safe(theme.label, ctx.locale), name=spec.name)
+        ]
         lines += [t("insights_question", ctx.locale, question=_safe(q, ctx.locale)) for q in theme.questions]
         return Reply("\n".join(lines), kind="command")
     found = await ctx.app.insights.athemes(ctx.actor, ctx.args.strip() or None)
@@ -73,7 +77,11 @@ def _buttons(theme: Theme, ctx: CommandContext) -> list[dict[str, str]]:
     ]
     if VERIFIED_COMMAND and ctx.registry.get(VERIFIED_COMMAND) is not None:
         buttons.append(
-            {"title": t("insights_verified_button", locale), "command": VERIFIED_COMMAND, "args": str(theme.message_id)}
+            {
+                "title": t("insights_verified_button", locale),
+                "command": VERIFIED_COMMAND,
+                "args": str(theme.message_id),
+            }
         )
     return buttons
 
@@ -88,7 +96,13 @@ def render(found: list[SpecialistThemes], ctx: CommandContext, ref: str | None) 
     lines = [title, t("insights_intro", locale)]
     sections: list[dict[str, Any]] = []
     for st in shown:
-        heading = t("insights_specialist", locale, name=st.name, count=st.count, change=change_text(st.count - st.before))
+        heading = t(
+            "insights_specialist",
+            locale,
+            name=st.name,
+            count=st.count,
+            change=change_text(st.count - st.before),
+        )
         lines += ["", heading]
         themes = []
         for theme in st.themes[:SHOWN_THEMES]:

@@ -223,7 +223,9 @@ def items(
             found[message_id] = Item(message_id, slug, stats.shown(question), _utc(at), False, True, why)
         else:
             merged = tuple(dict.fromkeys((*earlier.reasons, *why)))
-            found[message_id] = Item(message_id, slug, earlier.question, earlier.at, earlier.no_source, True, merged)
+            found[message_id] = Item(
+                message_id, slug, earlier.question, earlier.at, earlier.no_source, True, merged
+            )
     return sorted(found.values(), key=lambda i: (i.at, i.message_id), reverse=True)
 
 
@@ -319,7 +321,11 @@ def themes_of(found: Sequence[Item], cache: VectorCache, now: datetime) -> list[
         centre = recent[themes.central(members, vectors)]
         chosen = [recent[m] for m in members]  # newest first (``recent`` is)
         reasons: Counter[str] = Counter(r for i in chosen if i.disliked for r in i.reasons)
-        label = centre.question if len(centre.question) <= LABEL_CHARS else centre.question[: LABEL_CHARS - 1] + "…"
+        label = (
+            centre.question
+            if len(centre.question) <= LABEL_CHARS
+            else centre.question[: LABEL_CHARS - 1] + "…"
+        )
         result.append(
             Theme(
                 label=label,

@@ -28,8 +28,8 @@ from bot.services.base import Service, Stores, offloop
 from bot.services.evaluation import EvaluationService
 from bot.services.notifications import Button, Note, NotificationService
 from bot.store.claims import job_due
-from bot.store.outbox import person_key
 from bot.store.models import Message, RoleAssignment, Specialist
+from bot.store.outbox import person_key
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ class Report:
 
 
 class InsightsService(Service):
-    def __init__(self, stores: Stores, notifications: NotificationService, evaluation: EvaluationService) -> None:
+    def __init__(
+        self, stores: Stores, notifications: NotificationService, evaluation: EvaluationService
+    ) -> None:
         super().__init__(stores)
         self.notifications = notifications
         self.evaluation = evaluation
@@ -78,7 +80,9 @@ class InsightsService(Service):
         return [s for s in self.stores.specialists.catalogue() if access.can_edit(roles, s)]
 
     # -- reads -----------------------------------------------------------------------------------------
-    def themes(self, actor: Actor, ref: str | None = None, now: datetime | None = None) -> list[SpecialistThemes]:
+    def themes(
+        self, actor: Actor, ref: str | None = None, now: datetime | None = None
+    ) -> list[SpecialistThemes]:
         """Per visible specialist, its themes of the last two weeks (this week's count and last week's)."""
         return self._themes(self.visible(actor, ref), now or datetime.now(UTC))
 
@@ -105,7 +109,9 @@ class InsightsService(Service):
         """A stored question and its specialist, for an actor who may see that specialist's insights."""
         roles = self.require(actor, Permission.STATS)
         with self.stores.db.session() as s:
-            row = s.exec(select(Message.specialist, Message.question).where(col(Message.id) == message_id)).first()
+            row = s.exec(
+                select(Message.specialist, Message.question).where(col(Message.id) == message_id)
+            ).first()
         spec = self.stores.specialists.get(row[0]) if row else None
         if spec is None or not access.can_edit(roles, spec):  # another department's: as if it were not there
             raise AppError(Outcome.NOT_FOUND, "insights_theme_gone")
@@ -128,7 +134,9 @@ class InsightsService(Service):
         specs = self.visible(actor, ref)
         slugs = [s.slug for s in specs]
         name = specs[0].name if ref and specs else None
-        return Report(name, slugs, insights.figures(self.stores.db, slugs, days, now), self._themes(specs, now), now)
+        return Report(
+            name, slugs, insights.figures(self.stores.db, slugs, days, now), self._themes(specs, now), now
+        )
 
     # -- the weekly digest -----------------------------------------------------------------------------
     def digest(self, now: datetime | None = None) -> int:
@@ -137,7 +145,11 @@ class InsightsService(Service):
         now = now or datetime.now(UTC)
         with self.stores.db.session() as s:
             builders = sorted(
-                set(s.exec(select(RoleAssignment.user_id).where(col(RoleAssignment.role) == Role.BUILDER)).all())
+                set(
+                    s.exec(
+                        select(RoleAssignment.user_id).where(col(RoleAssignment.role) == Role.BUILDER)
+                    ).all()
+                )
             )
         if not builders:
             return 0
@@ -162,7 +174,9 @@ class InsightsService(Service):
             written += len(notified.reachable) + len(notified.waiting)
         return written
 
-    def digest_if_due(self, replica: str, every_s: float = DIGEST_EVERY_S, now: datetime | None = None) -> int:
+    def digest_if_due(
+        self, replica: str, every_s: float = DIGEST_EVERY_S, now: datetime | None = None
+    ) -> int:
         """The digest on the one replica that claims this period (``job_due``); 0 elsewhere."""
         if not job_due(self.stores.db, DIGEST_JOB, every_s, replica):
             return 0
@@ -197,11 +211,23 @@ def digest_text(found: list[SpecialistThemes], locale: str) -> str:
     lines = [t("insights_digest_title", locale)]
     for st in found:
         lines.append(
-            t("insights_digest_specialist", locale, name=_safe(st.name, locale), count=st.count, change=change_text(st.count - st.before))
+            t(
+                "insights_digest_specialist",
+                locale,
+                name=_safe(st.name, locale),
+                count=st.count,
+                change=change_text(st.count - st.before),
+            )
         )
         for theme in st.themes[:DIGEST_THEMES]:
             lines.append(
-                t("insights_digest_theme", locale, label=_safe(theme.label, locale), count=theme.count, change=change_text(theme.change))
+                t(
+                    "insights_digest_theme",
+                    locale,
+                    label=_safe(theme.label, locale),
+                    count=theme.count,
+                    change=change_text(theme.change),
+                )
             )
     lines.append(t("insights_digest_more", locale))
     return "\n".join(lines)
@@ -209,4 +235,3 @@ def digest_text(found: list[SpecialistThemes], locale: str) -> str:
 
 def _safe(text: str, locale: str) -> str:
     return sanitise(text, NO_LINKS, locale)
-

@@ -318,7 +318,11 @@ def insights_card(data: dict[str, Any]) -> Attachment:
                             {
                                 "type": "Action.Submit",
                                 "title": b["title"],
-                                "data": {"aarhusai": "command", "name": b["command"], "args": b.get("args") or ""},
+                                "data": {
+                                    "aarhusai": "command",
+                                    "name": b["command"],
+                                    "args": b.get("args") or "",
+                                },
                             }
                             for b in theme["buttons"]
                         ],
