@@ -26,7 +26,7 @@ from bot.governance.insights import reasons_of
 from bot.rag.embeddings import make_embedder
 from bot.server import start
 from bot.services import Actor
-from bot.store.models import Message
+from bot.store.models import JobRun, Message
 from tests.support.connector import FakeConnector
 from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B, EMPLOYEE, MEMBER_A, OWNER_A, Org, msg
 from tests.test_http_edge import message_activity
@@ -275,10 +275,25 @@ async def test_the_weekly_digest_is_written_once_per_builder_with_two_replicas_o
     asked(first, a, CPR_QUESTION)
     for q in AFFALD:
         asked(first, b, q)
-    written = await asyncio.gather(
-        asyncio.to_thread(first.app.insights.digest_if_due, "replica-1"),
-        asyncio.to_thread(second.app.insights.digest_if_due, "replica-2"),
-    )
+
+    async def both() -> list[int]:
+        return list(
+            await asyncio.gather(
+                asyncio.to_thread(first.app.insights.digest_if_due, "replica-1"),
+                asyncio.to_thread(second.app.insights.digest_if_due, "replica-2"),
+            )
+        )
+
+    assert await both() == [0, 0]  # the first look starts the weeks: nothing the moment replicas start
+    assert first.app.notifications.of("insights.digest") == []
+    with first.db.session() as s:  # a week passes
+        s.exec(
+            update(JobRun)
+            .where(col(JobRun.name) == "insights.digest")
+            .values(ran_at=datetime.now(UTC) - timedelta(days=8))
+        )  # type: ignore[call-overload]
+        s.commit()
+    written = await both()
     assert sorted(written) == [0, 2]  # one replica wrote it: one message per Builder
     rows = first.app.notifications.of("insights.digest")
     assert sorted(r.recipient for r in rows) == [BUILDER_A, BUILDER_B]
@@ -288,10 +303,7 @@ async def test_the_weekly_digest_is_written_once_per_builder_with_two_replicas_o
     assert "Guide B" in to_b and "Guide A" not in to_b and "koster" not in to_b
     assert "1234" not in to_a
     # the same week again, on either replica: nothing more
-    again = await asyncio.gather(
-        asyncio.to_thread(first.app.insights.digest_if_due, "replica-1"),
-        asyncio.to_thread(second.app.insights.digest_if_due, "replica-2"),
-    )
+    again = await both()
     assert again == [0, 0] and len(first.app.notifications.of("insights.digest")) == 2
 
 

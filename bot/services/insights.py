@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.domain import AppError, Outcome, Permission, Role
@@ -28,7 +29,7 @@ from bot.services.base import Service, Stores, offloop
 from bot.services.evaluation import EvaluationService
 from bot.services.notifications import Button, Note, NotificationService
 from bot.store.claims import job_due
-from bot.store.models import Message, RoleAssignment, Specialist
+from bot.store.models import JobRun, Message, RoleAssignment, Specialist
 from bot.store.outbox import person_key
 
 log = logging.getLogger(__name__)
@@ -177,12 +178,25 @@ class InsightsService(Service):
     def digest_if_due(
         self, replica: str, every_s: float = DIGEST_EVERY_S, now: datetime | None = None
     ) -> int:
-        """The digest on the one replica that claims this period (``job_due``); 0 elsewhere."""
-        if not job_due(self.stores.db, DIGEST_JOB, every_s, replica):
+        """The digest on the one replica that claims this period (``job_due``); 0 elsewhere. The first
+        time any replica looks, the weeks start counting (no digest the moment a new installation or
+        a test server starts)."""
+        if self._first_look(replica) or not job_due(self.stores.db, DIGEST_JOB, every_s, replica):
             return 0
         count = self.digest(now)
         self.stores.audit.record("system", DIGEST_JOB, DIGEST_TOPIC, notes=count)
         return count
+
+    def _first_look(self, replica: str) -> bool:
+        with self.stores.db.session() as s:
+            if s.get(JobRun, DIGEST_JOB) is not None:
+                return False
+            s.add(JobRun(name=DIGEST_JOB, ran_at=datetime.now(UTC), replica=replica[:128]))
+            try:
+                s.commit()
+            except IntegrityError:  # another replica looked first: its week has started
+                s.rollback()
+            return True
 
     async def digest_forever(self, replica: str, check_s: float = DIGEST_CHECK_S) -> None:
         """Inside every replica: asks each ``check_s`` whether the week's digest is due (one replica
