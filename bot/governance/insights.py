@@ -15,13 +15,12 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlmodel import col, select
 
 from bot.governance import stats, themes
-from bot.rag.embeddings import Embedder
 from bot.store import Database
 from bot.store.models import Feedback, Message
 
@@ -286,10 +285,16 @@ def figures(
 
 
 # -- themes ----------------------------------------------------------------------------------------
+class QueryEncoder(Protocol):
+    """What themes need of an embedder (``bot.rag.embeddings.Embedder``): questions as query vectors."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class VectorCache:
     """Question vectors by text, so a weekly digest and the next ``/indsigt`` do not embed again."""
 
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+    def __init__(self, embedder: QueryEncoder, size: int = 20_000) -> None:
         self.embedder = embedder
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
