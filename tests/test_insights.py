@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,9 +28,12 @@ from bot.rag.embeddings import make_embedder
 from bot.server import start
 from bot.services import Actor
 from bot.store.models import JobRun, Message
+from bot.teams.cards import card_text
+from bot.teams.cards import render as render_card
 from tests.support.connector import FakeConnector
 from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B, EMPLOYEE, MEMBER_A, OWNER_A, Org, msg
 from tests.test_http_edge import message_activity
+from tests.test_language_purity import foreign_words
 
 FIXTURE = Path(__file__).parent / "data" / "themes.jsonl"
 CPR_QUESTION = "Hvornår udløber passet for 010190-1234?"
@@ -177,6 +181,16 @@ async def test_insights_are_scoped_per_role_and_department_and_masked(org: Org) 
         for slug, visible in ((a, sees_a), (b, sees_b)):
             named = await org.say(user, f"/indsigt {slug}")
             assert ("kræver rollen" in named.text) is not visible, (user, slug)
+    # in English, in English only (the masked questions are data, Danish as written)
+    english = await services.dispatcher.handle(replace(msg("/insights", BUILDER_A), locale="en"))
+    assert english.text.startswith("Insights: all specialists") and english.card is not None
+    shown = "\n".join([english.text, card_text(render_card(english.text, english.card).content)])
+    for q in [*PAS, CPR_QUESTION.replace("010190-1234", "[cpr]")]:
+        shown = shown.replace(q.replace("[", "\\[").replace("]", "\\]"), "").replace(q, "")
+    assert foreign_words(shown, "en") == [], shown
+    assert (
+        "[Make a test case → /insights test" in shown and "[See the questions → /insights questions" in shown
+    )
     # the counts: this week and the change since the week before
     [guide_b] = services.app.insights.themes(Actor(BUILDER_B))
     assert guide_b.count == 1 and guide_b.before == 3
