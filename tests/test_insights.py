@@ -22,12 +22,14 @@ import pytest
 from sqlmodel import col, update
 
 from bot.app import Services
+from bot.conversation.types import Reach
 from bot.governance import themes
 from bot.governance.insights import reasons_of
 from bot.rag.embeddings import make_embedder
 from bot.server import start
 from bot.services import Actor
 from bot.store.models import JobRun, Message
+from bot.store.outbox import remember
 from bot.teams.cards import card_text
 from bot.teams.cards import render as render_card
 from tests.support.connector import FakeConnector
@@ -276,49 +278,71 @@ async def test_statistics_show_feedback_by_reason_and_the_busiest_day(org: Org) 
 
 
 # -- the weekly digest ----------------------------------------------------------------------------------
-async def test_the_weekly_digest_is_written_once_per_builder_with_two_replicas_on_postgresql(
-    make_services: Callable[..., Services], pg_url: str
+async def test_the_weekly_digest_is_sent_once_per_builder_with_two_replicas_on_postgresql(
+    make_services: Callable[..., Services], pg_url: str, tmp_path: Path
 ) -> None:
-    first = make_services(database_url=pg_url, admins=ADMIN)
-    second = make_services(database_url=pg_url, admins=ADMIN)
-    town = await Org(first).setup()
-    a = await town.specialist(BUILDER_A, "Guide A", data="cpr")
-    b = await town.specialist(BUILDER_B, "Guide B")
-    for q in PAS:
-        asked(first, a, q)
-    asked(first, a, CPR_QUESTION)
-    for q in AFFALD:
-        asked(first, b, q)
+    fast = {"notify_interval_s": 0.05, "notify_retry_s": 0.05, "database_url": pg_url, "admins": ADMIN}
+    first = make_services(data_dir=tmp_path / "a", index_dir=tmp_path / "ia", **fast)
+    second = make_services(data_dir=tmp_path / "b", index_dir=tmp_path / "ib", **fast)
+    connector = await FakeConnector().start()
+    runners = [(await start(services, "127.0.0.1", 0))[0] for services in (first, second)]
+    try:
+        for person, chat in (
+            (BUILDER_A, "a:chat-a"),
+            (BUILDER_B, "a:chat-b"),
+        ):  # both have written to the bot
+            remember(first.db, Reach((person,), chat, connector.service_url, "t1", "28:bot"))
+        town = await Org(first).setup()
+        a = await town.specialist(BUILDER_A, "Guide A", data="cpr")
+        b = await town.specialist(BUILDER_B, "Guide B")
+        for q in PAS:
+            asked(first, a, q)
+        asked(first, a, CPR_QUESTION)
+        for q in AFFALD:
+            asked(first, b, q)
 
-    async def both() -> list[int]:
-        return list(
-            await asyncio.gather(
-                asyncio.to_thread(first.app.insights.digest_if_due, "replica-1"),
-                asyncio.to_thread(second.app.insights.digest_if_due, "replica-2"),
+        async def both() -> list[int]:
+            return list(
+                await asyncio.gather(
+                    asyncio.to_thread(first.app.insights.digest_if_due, "replica-1"),
+                    asyncio.to_thread(second.app.insights.digest_if_due, "replica-2"),
+                )
             )
-        )
 
-    assert await both() == [0, 0]  # the first look starts the weeks: nothing the moment replicas start
-    assert first.app.notifications.of("insights.digest") == []
-    with first.db.session() as s:  # a week passes
-        s.exec(
-            update(JobRun)
-            .where(col(JobRun.name) == "insights.digest")
-            .values(ran_at=datetime.now(UTC) - timedelta(days=8))
-        )  # type: ignore[call-overload]
-        s.commit()
-    written = await both()
-    assert sorted(written) == [0, 2]  # one replica wrote it: one message per Builder
-    rows = first.app.notifications.of("insights.digest")
-    assert sorted(r.recipient for r in rows) == [BUILDER_A, BUILDER_B]
-    to_a = next(r.text for r in rows if r.recipient == BUILDER_A)
-    to_b = next(r.text for r in rows if r.recipient == BUILDER_B)
-    assert "Guide A" in to_a and "Guide B" not in to_a and "storskrald" not in to_a.lower()
-    assert "Guide B" in to_b and "Guide A" not in to_b and "koster" not in to_b
-    assert "1234" not in to_a
-    # the same week again, on either replica: nothing more
-    again = await both()
-    assert again == [0, 0] and len(first.app.notifications.of("insights.digest")) == 2
+        assert await both() == [0, 0]  # the first look starts the weeks: nothing the moment replicas start
+        assert first.app.notifications.of("insights.digest") == []
+        with first.db.session() as s:  # a week passes
+            s.exec(
+                update(JobRun)
+                .where(col(JobRun.name) == "insights.digest")
+                .values(ran_at=datetime.now(UTC) - timedelta(days=8))
+            )  # type: ignore[call-overload]
+            s.commit()
+        written = await both()
+        assert sorted(written) == [0, 2]  # one replica wrote it: one message per Builder
+        rows = first.app.notifications.of("insights.digest")
+        assert sorted(r.recipient for r in rows) == [BUILDER_A, BUILDER_B]
+        to_a = next(r.text for r in rows if r.recipient == BUILDER_A)
+        to_b = next(r.text for r in rows if r.recipient == BUILDER_B)
+        assert "Guide A" in to_a and "Guide B" not in to_a and "storskrald" not in to_a.lower()
+        assert "Guide B" in to_b and "Guide A" not in to_b and "koster" not in to_b
+        assert "1234" not in to_a
+        # the same week again, on either replica: nothing more
+        again = await both()
+        assert again == [0, 0] and len(first.app.notifications.of("insights.digest")) == 2
+        # the two servers' senders post it: once to each Builder, with the button to /indsigt
+        await connector.wait_for_messages(2, wait_s=30)
+        await asyncio.sleep(0.5)  # anything sent twice would arrive meanwhile
+        sent = connector.messages()
+        assert sorted(m["conversation"]["id"] for m in sent) == ["a:chat-a", "a:chat-b"]
+        to_chat_a = next(m for m in sent if m["conversation"]["id"] == "a:chat-a")
+        assert "Ugens indsigt" in json.dumps(to_chat_a, ensure_ascii=False) and "Guide A" in json.dumps(
+            to_chat_a, ensure_ascii=False
+        )
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+        await connector.stop()
 
 
 # -- the report ------------------------------------------------------------------------------------------
