@@ -1827,6 +1827,36 @@ MESSAGES.update(
         "insights_questions_button": {"da": "Se spørgsmålene", "en": "See the questions"},
         "insights_verified_button": {"da": "Skriv et verificeret svar", "en": "Write a verified answer"},
         "insights_open_button": {"da": "Vis indsigt", "en": "Show insights"},
+        "insights_verified_title": {
+            "da": "Verificeret svar til **{name}**",
+            "en": "Verified answer for **{name}**",
+        },
+        "insights_verified_question": {
+            "da": "Spørgsmål (personoplysninger skjult; ret det gerne)",
+            "en": "Question (personal data masked; reword it as you like)",
+        },
+        "insights_verified_answer": {"da": "Svar", "en": "Answer"},
+        "insights_verified_review": {
+            "da": "Revisionsdato, ÅÅÅÅ-MM-DD (valgfri)",
+            "en": "Review date, YYYY-MM-DD (optional)",
+        },
+        "insights_verified_save": {"da": "Gem det verificerede svar", "en": "Save the verified answer"},
+        "insights_verified_saved": {
+            "da": "Det verificerede svar er gemt i **{name}** og skal revideres senest {date}.",
+            "en": "The verified answer is saved in **{name}** and is due for review by {date}.",
+        },
+        "insights_verified_missing": {
+            "da": "Verificerede svar findes ikke i denne installation endnu.",
+            "en": "Verified answers are not part of this installation yet.",
+        },
+        "insights_verified_empty": {
+            "da": "Skriv både spørgsmålet og svaret.",
+            "en": "Write both the question and the answer.",
+        },
+        "insights_verified_date": {
+            "da": "Skriv revisionsdatoen som ÅÅÅÅ-MM-DD, fx 2027-06-30.",
+            "en": "Write the review date as YYYY-MM-DD, e.g. 2027-06-30.",
+        },
         "insights_test_added": {
             "da": "Testcase {number} er tilføjet til **{name}**: «{question}» skal besvares. Skriv hvad svaret "
             "skal indeholde med /test tilføj, og kør dem med /test kør.",

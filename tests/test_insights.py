@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -275,6 +275,45 @@ async def test_statistics_show_feedback_by_reason_and_the_busiest_day(org: Org) 
     assert "👎 efter begrundelse: wrong 1" in text
     assert f"flest spørgsmål på en dag: 2 ({datetime.now(UTC):%Y-%m-%d})" in text
     assert "wrong" not in (await org.say(BUILDER_B, "/statistik")).text
+
+
+async def test_a_verified_answer_is_written_from_a_theme_when_the_service_is_there(org: Org) -> None:
+    """The verified-answer service comes with the feedback loop; until it is there, no button."""
+    from types import SimpleNamespace
+
+    services = org.services
+    a = await org.specialist(BUILDER_A, "Guide A", data="cpr")
+    asked(services, a, CPR_QUESTION)
+    [guide] = services.app.insights.themes(Actor(BUILDER_A))
+    n = guide.themes[0].message_id
+    assert "Skriv et verificeret svar" not in json.dumps((await org.say(BUILDER_A, "/indsigt")).card)
+    assert "findes ikke i denne installation" in (await org.say(BUILDER_A, f"/indsigt verificer {n}")).text
+    saved: list[tuple[object, ...]] = []
+
+    class Verified:
+        async def save_verified(
+            self, actor: Actor, ref: str, question: str, answer: str, review_date: object = None
+        ) -> SimpleNamespace:
+            saved.append((actor.id, ref, question, answer, review_date))
+            return SimpleNamespace(review_at=datetime(2027, 6, 30, tzinfo=UTC))
+
+    services.app.verified = Verified()  # type: ignore[attr-defined]
+    card = json.dumps((await org.say(BUILDER_A, "/indsigt")).card, ensure_ascii=False)
+    assert '"title": "Skriv et verificeret svar"' in card and f'"args": "verificer {n}"' in card
+    form = (await org.say(BUILDER_A, f"/indsigt verificer {n}")).card
+    assert form is not None and form["type"] == "form"
+    [question] = [f["value"] for f in form["fields"] if f["id"] == "question"]
+    assert "[cpr]" in question and "1234" not in question
+    assert "findes ikke længere" in (await org.say(BUILDER_B, f"/indsigt verificer {n}")).text
+    values = form["submit"]["data"] | {"question": question, "answer": "Passet gælder i 10 år."}
+    submitted = replace(msg("", BUILDER_A), form=values | {"review": "2027-06-30"})
+    reply = await services.dispatcher.handle(submitted)
+    assert "er gemt i" in reply.text and "2027-06-30" in reply.text
+    assert saved == [(BUILDER_A, a, question, "Passet gælder i 10 år.", date(2027, 6, 30))]
+    wrong_date = await services.dispatcher.handle(
+        replace(msg("", BUILDER_A), form=values | {"review": "30/6"})
+    )
+    assert "ÅÅÅÅ-MM-DD" in wrong_date.text and len(saved) == 1
 
 
 # -- the weekly digest ----------------------------------------------------------------------------------

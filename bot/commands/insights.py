@@ -9,6 +9,7 @@ service checks the reader may see that question's specialist, as for a typed com
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from bot.commands.registry import Command, CommandContext
@@ -18,13 +19,18 @@ from bot.llm.output import LinkPolicy, sanitise
 from bot.messages import t
 from bot.services.insights import change_text
 
-QUESTIONS, TEST = ("spørgsmål", "questions", "sporgsmal"), ("test",)
+QUESTIONS, TEST, VERIFY = ("spørgsmål", "questions", "sporgsmal"), ("test",), ("verificer", "verify")
 SHOWN_THEMES = 8  # per specialist on the card
 NO_LINKS = LinkPolicy()
-# HOOK for the merger: the verified-answer command of the feedback helper (``save_verified``), e.g.
-# "verificer". When set and registered, each theme gets a "write a verified answer" button that runs
-# ``/<VERIFIED_COMMAND> <message id>`` (the id of the theme's central question).
-VERIFIED_COMMAND: str | None = None
+# The "write a verified answer" button appears when the application has the verified-answer service
+# (``app.verified.save_verified(actor, specialist_ref, question, answer, review_date=None)``, built
+# with the feedback loop): it opens a form with the theme's (masked) question, submitted to
+# ``verified_submitted`` (``bot.commands.forms.SUBMITTED["insights_verified"]``).
+VERIFIED_ACTION = "insights_verified"
+
+
+def _verified(ctx: CommandContext) -> Any:
+    return getattr(ctx.app, "verified", None)
 
 
 def _safe(text: str, locale: str) -> str:
@@ -35,7 +41,9 @@ def _safe(text: str, locale: str) -> str:
 async def insights_command(ctx: CommandContext) -> Reply:
     sub, _, rest = ctx.args.strip().partition(" ")
     rest = rest.strip()
-    if sub.casefold() in QUESTIONS + TEST and rest.isdigit():
+    if sub.casefold() in QUESTIONS + TEST + VERIFY and rest.isdigit():
+        if sub.casefold() in VERIFY:
+            return await _verify_form(ctx, int(rest))
         if sub.casefold() in TEST:
             spec, number, question = await ctx.app.insights.atest_from(ctx.actor, int(rest))
             return ctx.reply(
@@ -75,15 +83,70 @@ def _buttons(theme: Theme, ctx: CommandContext) -> list[dict[str, str]]:
             "args": f"{QUESTIONS[0] if locale == 'da' else QUESTIONS[1]} {theme.message_id}",
         },
     ]
-    if VERIFIED_COMMAND and ctx.registry.get(VERIFIED_COMMAND) is not None:
+    if _verified(ctx) is not None:
         buttons.append(
             {
                 "title": t("insights_verified_button", locale),
-                "command": VERIFIED_COMMAND,
-                "args": str(theme.message_id),
+                "command": command,
+                "args": f"{VERIFY[0] if locale == 'da' else VERIFY[1]} {theme.message_id}",
             }
         )
     return buttons
+
+
+async def _verify_form(ctx: CommandContext, message_id: int) -> Reply:
+    """A form for a verified answer to a theme's question (masked; the Builder may reword it)."""
+    if _verified(ctx) is None:
+        return ctx.reply("insights_verified_missing", "notice")
+    spec, question = await ctx.app.insights.aquestion(ctx.actor, message_id)
+    locale = ctx.locale
+    card = {
+        "type": "form",
+        "title": t("insights_verified_title", locale, name=spec.name),
+        "fields": [
+            {
+                "kind": "text",
+                "id": "question",
+                "label": t("insights_verified_question", locale),
+                "value": question,
+                "max": 1000,
+            },
+            {
+                "kind": "text",
+                "id": "answer",
+                "label": t("insights_verified_answer", locale),
+                "multiline": True,
+                "max": 4000,
+            },
+            {"kind": "text", "id": "review", "label": t("insights_verified_review", locale), "max": 10},
+        ],
+        "submit": {
+            "title": t("insights_verified_save", locale),
+            "data": {"aarhusai": VERIFIED_ACTION, "slug": spec.slug},
+        },
+    }
+    return Reply(t("insights_verified_title", locale, name=spec.name), kind="command", card=card)
+
+
+async def verified_submitted(ctx: CommandContext, form: dict[str, object]) -> Reply:
+    """The form above, submitted: saved by the verified-answer service (which checks who may)."""
+    verified = _verified(ctx)
+    if verified is None:
+        return ctx.reply("insights_verified_missing", "notice")
+    question, answer = str(form.get("question") or "").strip(), str(form.get("answer") or "").strip()
+    if not question or not answer:
+        return ctx.reply("insights_verified_empty", "notice")
+    review: date | None = None
+    if str(form.get("review") or "").strip():
+        try:
+            review = date.fromisoformat(str(form["review"]).strip())
+        except ValueError:
+            return ctx.reply("insights_verified_date", "notice")
+    saved = await verified.save_verified(ctx.actor, str(form.get("slug") or ""), question, answer, review)
+    review_at = getattr(saved, "review_at", None)
+    shown = review_at.date().isoformat() if isinstance(review_at, datetime) else str(review_at or "–")
+    spec = getattr(saved, "specialist", None) or form.get("slug")
+    return ctx.reply("insights_verified_saved", name=getattr(spec, "name", spec), date=shown)
 
 
 def render(found: list[SpecialistThemes], ctx: CommandContext, ref: str | None) -> Reply:

@@ -118,6 +118,11 @@ class InsightsService(Service):
             raise AppError(Outcome.NOT_FOUND, "insights_theme_gone")
         return spec, row[1]  # type: ignore[index]
 
+    def question(self, actor: Actor, message_id: int) -> tuple[Specialist, str]:
+        """A theme's question, masked, for a form (a verified answer to it)."""
+        spec, question = self._question(actor, message_id)
+        return spec, " ".join(stats.masked(question).split())
+
     def test_from(self, actor: Actor, message_id: int) -> tuple[Specialist, int, str]:
         """A real question as a ``/test`` case of its specialist: masked, and it must be answered (the
         Builder adds what the answer must say with ``/test``). Returns the case's number and question."""
@@ -212,6 +217,7 @@ class InsightsService(Service):
     athemes = offloop(themes)
     atheme = offloop(theme)
     atest_from = offloop(test_from)
+    aquestion = offloop(question)
     afigures = offloop(figures)
 
 
