@@ -1694,96 +1694,6 @@ class Msg:
 # (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane. The
 # value is the enum's key prefix (``sharing_organisation``); named, not imported, as bot.domain imports
 # the error tree, which words its errors here.
-ENUM_FIELDS: dict[str, str] = {
-    "sharing": "sharing",
-    "classification": "classification",
-    "ceiling": "classification",
-    "status": "status",
-    "role": "role",
-}
-
-
-def t_enum(value: Enum, locale: str = "da") -> str:
-    """A domain enum member (sharing level, classification, status, role) in ``locale``; the key is
-    ``<enum name>_<value>``, e.g. ``sharing_organisation``. A member without a key shows its value."""
-    key = f"{type(value).__name__.lower()}_{value.value}"
-    return t(key, locale) if key in MESSAGES else str(value.value)
-
-
-class Words:
-    """Catalogue words shown as one comma-separated list in the reader's language (the screening keys a
-    reply names, the data categories it shows)."""
-
-    key = "words"
-
-    def __init__(self, *keys: str) -> None:
-        self.keys = keys
-
-    def render(self, locale: str = "da") -> str:
-        return ", ".join(t(key, locale) for key in self.keys)
-
-    def __str__(self) -> str:
-        return self.render()
-
-
-class _Shown:
-    """A stored enum value, shown through its catalogue key in the reader's language."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-    def render(self, locale: str = "da") -> str:
-        return t(self.key, locale)
-
-
-class _Formatter(string.Formatter):
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
-        value, used = super().get_field(field_name, args, kwargs)
-        prefix = ENUM_FIELDS.get(field_name)
-        if prefix is not None and isinstance(value, str) and not isinstance(value, Enum):
-            key = f"{prefix}_{value}"
-            if key in MESSAGES:
-                value = _Shown(key)
-        return value, used
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec.startswith("p:"):
-            one, _, other = format_spec[2:].partition("|")
-            return f"{value} {one if value == 1 else other}"
-        return super().format_field(_localised(value, self.locale), format_spec)
-
-    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, str) and key not in kwargs:
-            return "…"  # a missing value must never turn a refusal into a crash
-        return super().get_value(key, args, kwargs)
-
-
-def _renders(value: Any) -> bool:
-    return callable(getattr(value, "render", None)) and hasattr(value, "key")  # an error, a Msg
-
-
-def _localised(value: Any, locale: str) -> Any:
-    if _renders(value):
-        return value.render(locale)
-    if isinstance(value, list) and value and all(_renders(v) for v in value):
-        return " ".join(v.render(locale) for v in value)
-    if isinstance(value, Enum) and f"{type(value).__name__.lower()}_{value.value}" in MESSAGES:
-        return t_enum(value, locale)
-    return value
-
-
-def t(key: str, locale: str = "da", /, **values: object) -> str:
-    """Look up a message in ``locale`` (falling back to Danish) and fill in ``values``."""
-    entry = MESSAGES[key]
-    text = entry.get(locale, entry["da"])
-    if isinstance(text, tuple):
-        text = text[0] if values.get("count") == 1 else text[1]
-    return _Formatter(locale).format(text, **values) if values else text
-
-
 # -- insights: themes of what went unanswered, /indsigt, the weekly digest, the report (issue 25) -----
 MESSAGES.update(
     {
@@ -1919,3 +1829,93 @@ MESSAGES.update(
         },
     }
 )
+
+
+ENUM_FIELDS: dict[str, str] = {
+    "sharing": "sharing",
+    "classification": "classification",
+    "ceiling": "classification",
+    "status": "status",
+    "role": "role",
+}
+
+
+def t_enum(value: Enum, locale: str = "da") -> str:
+    """A domain enum member (sharing level, classification, status, role) in ``locale``; the key is
+    ``<enum name>_<value>``, e.g. ``sharing_organisation``. A member without a key shows its value."""
+    key = f"{type(value).__name__.lower()}_{value.value}"
+    return t(key, locale) if key in MESSAGES else str(value.value)
+
+
+class Words:
+    """Catalogue words shown as one comma-separated list in the reader's language (the screening keys a
+    reply names, the data categories it shows)."""
+
+    key = "words"
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = keys
+
+    def render(self, locale: str = "da") -> str:
+        return ", ".join(t(key, locale) for key in self.keys)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class _Shown:
+    """A stored enum value, shown through its catalogue key in the reader's language."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def render(self, locale: str = "da") -> str:
+        return t(self.key, locale)
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        value, used = super().get_field(field_name, args, kwargs)
+        prefix = ENUM_FIELDS.get(field_name)
+        if prefix is not None and isinstance(value, str) and not isinstance(value, Enum):
+            key = f"{prefix}_{value}"
+            if key in MESSAGES:
+                value = _Shown(key)
+        return value, used
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec.startswith("p:"):
+            one, _, other = format_spec[2:].partition("|")
+            return f"{value} {one if value == 1 else other}"
+        return super().format_field(_localised(value, self.locale), format_spec)
+
+    def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, str) and key not in kwargs:
+            return "…"  # a missing value must never turn a refusal into a crash
+        return super().get_value(key, args, kwargs)
+
+
+def _renders(value: Any) -> bool:
+    return callable(getattr(value, "render", None)) and hasattr(value, "key")  # an error, a Msg
+
+
+def _localised(value: Any, locale: str) -> Any:
+    if _renders(value):
+        return value.render(locale)
+    if isinstance(value, list) and value and all(_renders(v) for v in value):
+        return " ".join(v.render(locale) for v in value)
+    if isinstance(value, Enum) and f"{type(value).__name__.lower()}_{value.value}" in MESSAGES:
+        return t_enum(value, locale)
+    return value
+
+
+def t(key: str, locale: str = "da", /, **values: object) -> str:
+    """Look up a message in ``locale`` (falling back to Danish) and fill in ``values``."""
+    entry = MESSAGES[key]
+    text = entry.get(locale, entry["da"])
+    if isinstance(text, tuple):
+        text = text[0] if values.get("count") == 1 else text[1]
+    return _Formatter(locale).format(text, **values) if values else text
