@@ -419,6 +419,15 @@ def test_the_cli_writes_a_self_contained_report_that_chromium_renders_without_th
     assert all({"label", "count", "questions"} <= set(t) for t in data["themes"])
     assert sum(t["count"] for t in data["themes"]) == len(PAS) + 1
     assert sum(t["last_week"] for t in data["themes"]) == len(AFFALD)
+    stats = subprocess.run(
+        [sys.executable, "-m", "bot", "stats", "--specialist", spec.slug],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stats.returncode == 0 and "👎 efter begrundelse: wrong 1, ingen begrundelse 1" in stats.stdout
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "1234" not in page and "<img" not in page and "evil.example" not in page.replace("&lt;", "")
 

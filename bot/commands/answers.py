@@ -23,10 +23,10 @@ async def statistics(ctx: CommandContext) -> Reply:
     name, usage = await ctx.app.stats.ausage(ctx.actor, ctx.args or None, 30)
     text = render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale)
     figures = await ctx.app.insights.afigures(ctx.actor, ctx.args or None, 30)
-    return Reply(_with_figures(text, figures, ctx.locale), kind="command")
+    return Reply(with_figures(text, figures, ctx.locale), kind="command")
 
 
-def _with_figures(text: str, f: Figures, locale: str) -> str:
+def with_figures(text: str, f: Figures, locale: str) -> str:
     """The report's figures ``render_usage`` does not show (``aarhusai insights``): 👎 by reason and the
     busiest day, under the feedback line."""
     extra = []

@@ -280,7 +280,8 @@ def figures(
             result.disliked += 1
             for why in reasons_of(row[2] if len(row) > 2 else None, row[1] or "") or (NO_REASON,):
                 reasons[why] += 1
-    result.reasons = dict(reasons.most_common())
+    # most given first; on a tie a named reason before none, then by name (stable for readers and tests)
+    result.reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0] == NO_REASON, kv[0])))
     return result
 
 
