@@ -201,6 +201,14 @@ async def _notifications(app: web.Application):  # type: ignore[no-untyped-def]
         await task
 
 
+async def _digest(app: web.Application):  # type: ignore[no-untyped-def]
+    """The weekly insights digest: every replica asks hourly, the one that claims the week writes it."""
+    services = app[SERVICES_KEY]
+    task = asyncio.create_task(services.app.insights.digest_forever(replica_id()))
+    yield
+    task.cancel()
+
+
 async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
     task = asyncio.create_task(metrics.watch_loop_lag())
     yield
@@ -215,6 +223,7 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_retention)
     app.cleanup_ctx.append(_reembed)
     app.cleanup_ctx.append(_notifications)
+    app.cleanup_ctx.append(_digest)
     add_message_routes(app, services.teams)
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)

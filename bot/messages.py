@@ -1850,6 +1850,143 @@ class Msg:
 # (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane. The
 # value is the enum's key prefix (``sharing_organisation``); named, not imported, as bot.domain imports
 # the error tree, which words its errors here.
+# -- insights: themes of what went unanswered, /indsigt, the weekly digest, the report (issue 25) -----
+MESSAGES.update(
+    {
+        "help_indsigt": {
+            "da": "temaer i spørgsmål uden svar og svar med 👎, med en knap til en testcase",
+            "en": "themes of unanswered questions and answers given 👎, with a button for a test case",
+        },
+        "usage_indsigt": {
+            "da": "[specialist] · /indsigt spørgsmål <nummer> · /indsigt test <nummer>",
+            "en": "[specialist] · /insights questions <number> · /insights test <number>",
+        },
+        "insights_title": {
+            "da": "Indsigt: {name}, de seneste to uger",
+            "en": "Insights: {name}, the last two weeks",
+        },
+        "insights_intro": {
+            "da": "Spørgsmål uden svar i kilderne og svar med 👎, samlet i temaer (personoplysninger skjult). "
+            "Tallet er denne uge; i parentes ændringen siden ugen før.",
+            "en": "Questions the sources had no answer to and answers given 👎, grouped in themes (personal "
+            "data masked). The figure is this week; in brackets the change since the week before.",
+        },
+        "insights_none": {
+            "da": "Ingen spørgsmål uden svar og ingen 👎 de seneste to uger. Godt gået.",
+            "en": "No unanswered questions and no 👎 in the last two weeks. Well done.",
+        },
+        "insights_specialist": {
+            "da": "**{name}**: {count} denne uge ({change})",
+            "en": "**{name}**: {count} this week ({change})",
+        },
+        "insights_theme": {
+            "da": "«{label}»: {count} ({change}) · uden kilde {no_source} · 👎 {disliked}{reasons}",
+            "en": "«{label}»: {count} ({change}) · no source {no_source} · 👎 {disliked}{reasons}",
+        },
+        "insights_reasons": {"da": " · begrundelser: {reasons}", "en": " · reasons: {reasons}"},
+        "insights_no_reason": {"da": "ingen begrundelse", "en": "no reason given"},
+        "insights_more": {
+            "da": "… og {count:p:tema mere|temaer mere}",
+            "en": "… and {count:p:more theme|more themes}",
+        },
+        "insights_test_button": {"da": "Gør til testcase", "en": "Make a test case"},
+        "insights_questions_button": {"da": "Se spørgsmålene", "en": "See the questions"},
+        "insights_verified_button": {"da": "Skriv et verificeret svar", "en": "Write a verified answer"},
+        "insights_open_button": {"da": "Vis indsigt", "en": "Show insights"},
+        "insights_verified_title": {
+            "da": "Verificeret svar til **{name}**",
+            "en": "Verified answer for **{name}**",
+        },
+        "insights_verified_question": {
+            "da": "Spørgsmål (personoplysninger skjult; ret det gerne)",
+            "en": "Question (personal data masked; reword it as you like)",
+        },
+        "insights_verified_answer": {"da": "Svar", "en": "Answer"},
+        "insights_verified_review": {
+            "da": "Revisionsdato, ÅÅÅÅ-MM-DD (valgfri)",
+            "en": "Review date, YYYY-MM-DD (optional)",
+        },
+        "insights_verified_save": {"da": "Gem det verificerede svar", "en": "Save the verified answer"},
+        "insights_verified_saved": {
+            "da": "Det verificerede svar er gemt i **{name}** og skal revideres senest {date}.",
+            "en": "The verified answer is saved in **{name}** and is due for review by {date}.",
+        },
+        "insights_verified_missing": {
+            "da": "Verificerede svar findes ikke i denne installation endnu.",
+            "en": "Verified answers are not part of this installation yet.",
+        },
+        "insights_verified_empty": {
+            "da": "Skriv både spørgsmålet og svaret.",
+            "en": "Write both the question and the answer.",
+        },
+        "insights_verified_date": {
+            "da": "Skriv revisionsdatoen som ÅÅÅÅ-MM-DD, fx 2027-06-30.",
+            "en": "Write the review date as YYYY-MM-DD, e.g. 2027-06-30.",
+        },
+        "insights_test_added": {
+            "da": "Testcase {number} er tilføjet til **{name}**: «{question}» skal besvares. Skriv hvad svaret "
+            "skal indeholde med /test tilføj, og kør dem med /test kør.",
+            "en": "Test case {number} is added to **{name}**: «{question}» must be answered. Say what the "
+            "answer must contain with /test add, and run them with /test run.",
+        },
+        "insights_questions_title": {
+            "da": "Spørgsmål i temaet «{label}» ({name}), nyeste først, personoplysninger skjult:",
+            "en": "Questions in the theme «{label}» ({name}), newest first, personal data masked:",
+        },
+        "insights_question": {"da": "- «{question}»", "en": "- «{question}»"},
+        "insights_theme_gone": {
+            "da": "Det tema findes ikke længere (eller er ikke dit at se). Skriv /indsigt for de aktuelle.",
+            "en": "That theme no longer exists (or is not yours to see). Write /insights for the current ones.",
+        },
+        "insights_digest_title": {
+            "da": "**Ugens indsigt**: spørgsmål uden svar og svar med 👎 i dine specialister",
+            "en": "**This week's insights**: unanswered questions and answers given 👎 in your specialists",
+        },
+        "insights_digest_specialist": {
+            "da": "**{name}**: {count} denne uge ({change} siden ugen før)",
+            "en": "**{name}**: {count} this week ({change} since the week before)",
+        },
+        "insights_digest_theme": {
+            "da": "- «{label}»: {count} ({change})",
+            "en": "- «{label}»: {count} ({change})",
+        },
+        "insights_digest_more": {
+            "da": "Se alle temaer og gør et spørgsmål til en testcase med /indsigt.",
+            "en": "See every theme and make a question a test case with /insights.",
+        },
+        "stats_reasons": {"da": "- 👎 efter begrundelse: {reasons}", "en": "- 👎 by reason: {reasons}"},
+        "stats_busiest": {
+            "da": "- flest spørgsmål på en dag: {count} ({day}); temaer: /indsigt",
+            "en": "- most questions on one day: {count} ({day}); themes: /insights",
+        },
+        "report_title": {"da": "Indsigt: {name}", "en": "Insights: {name}"},
+        "report_generated": {
+            "da": "Lavet {at} · de seneste {days} dage · personoplysninger skjult",
+            "en": "Made {at} · the last {days} days · personal data masked",
+        },
+        "report_per_day": {"da": "Spørgsmål pr. dag", "en": "Questions per day"},
+        "report_returning": {"da": "Brugere der vender tilbage", "en": "Returning users"},
+        "report_users": {"da": "brugere i alt", "en": "users in all"},
+        "report_within_7": {"da": "inden for 7 dage", "en": "within 7 days"},
+        "report_within_30": {"da": "inden for 30 dage", "en": "within 30 days"},
+        "report_outcomes": {"da": "Svar, uden kilde og 👎", "en": "Answered, no source and 👎"},
+        "report_answered": {"da": "besvaret", "en": "answered"},
+        "report_no_source": {"da": "uden kilde", "en": "no source"},
+        "report_disliked": {"da": "fik 👎", "en": "given 👎"},
+        "report_questions": {"da": "{count:p:spørgsmål|spørgsmål}", "en": "{count:p:question|questions}"},
+        "report_reasons": {"da": "Feedback efter begrundelse", "en": "Feedback by reason"},
+        "report_themes": {"da": "Temaer", "en": "Themes"},
+        "report_this_week": {"da": "denne uge", "en": "this week"},
+        "report_last_week": {"da": "ugen før", "en": "the week before"},
+        "report_nothing": {"da": "Intet at vise.", "en": "Nothing to show."},
+        "report_written": {
+            "da": "Skrev {html} og {json}.",
+            "en": "Wrote {html} and {json}.",
+        },
+    }
+)
+
+
 ENUM_FIELDS: dict[str, str] = {
     "sharing": "sharing",
     "classification": "classification",

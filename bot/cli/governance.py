@@ -9,7 +9,7 @@ import typer
 
 from bot.cli._base import _fail, app
 from bot.cli.specialists import opened
-from bot.commands.answers import render_usage
+from bot.commands.answers import render_usage, with_figures
 from bot.messages import t
 
 department_app = typer.Typer(help="Afdelinger.", no_args_is_help=True)
@@ -71,4 +71,6 @@ def stats_command(
     """Brugsstatistik: spørgsmål, brugere, tilbagevendende brugere, fund, feedback."""
     with opened("stats") as (services, actor):
         name, usage = services.app.stats.usage(actor, specialist, days)
-        typer.echo(render_usage(usage, name or t("all_specialists", actor.locale), actor.locale))
+        text = render_usage(usage, name or t("all_specialists", actor.locale), actor.locale)
+        figures = services.app.insights.figures(actor, specialist, days)
+        typer.echo(with_figures(text, figures, actor.locale))

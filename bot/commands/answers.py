@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.governance import stats
+from bot.governance.insights import Figures
 from bot.llm.links import document_url
 from bot.llm.output import LinkPolicy, sanitise
 from bot.messages import t
@@ -26,7 +27,27 @@ async def show_passage(ctx: CommandContext) -> Reply:
 
 async def statistics(ctx: CommandContext) -> Reply:
     name, usage = await ctx.app.stats.ausage(ctx.actor, ctx.args or None, 30)
-    return Reply(render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale), kind="command")
+    text = render_usage(usage, name or t("all_specialists", ctx.locale), ctx.locale)
+    figures = await ctx.app.insights.afigures(ctx.actor, ctx.args or None, 30)
+    return Reply(with_figures(text, figures, ctx.locale), kind="command")
+
+
+def with_figures(text: str, f: Figures, locale: str) -> str:
+    """The report's figures ``render_usage`` does not show (``aarhusai insights``): 👎 by reason and the
+    busiest day, under the feedback line."""
+    extra = []
+    if f.reasons:
+        none = t("insights_no_reason", locale)
+        reasons = ", ".join(f"{_quoted(r, locale) if r else none} {n}" for r, n in f.reasons.items())
+        extra.append(t("stats_reasons", locale, reasons=reasons))
+    if f.questions:
+        day, count = max(f.per_day, key=lambda d: (d[1], d[0]))
+        extra.append(t("stats_busiest", locale, count=count, day=f"{day:%Y-%m-%d}"))
+    if not extra:
+        return text
+    lines = text.split("\n")
+    at = next((i for i, line in enumerate(lines) if "👍" in line), len(lines) - 1) + 1
+    return "\n".join([*lines[:at], *extra, *lines[at:]])
 
 
 def _quoted(text: str, locale: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.commands import insights
 from bot.commands.registry import CommandContext
 from bot.conversation.types import Reply
 from bot.domain import Classification, Sharing
@@ -223,4 +224,5 @@ SUBMITTED: dict[str, tuple[Submitted, str]] = {
     "save_settings": (settings_submitted, "indstil"),
     "screening": (screening_submitted, "screening"),
     "share": (sharing_submitted, "del"),
+    insights.VERIFIED_ACTION: (insights.verified_submitted, "indsigt"),
 }

@@ -70,6 +70,15 @@ class Embedder(Embeddings):
     def encode_query(self, text: str) -> np.ndarray:
         return np.asarray(self._encode([text], query=True), dtype=np.float32).reshape(1, -1)
 
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Many queries (with the query prefix), batch by batch: questions compared with each other, as
+        the themes of ``bot.governance.insights`` do (e5 wants "query: " on both sides of such a pair)."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            out[start : start + len(batch)] = self._encode(batch, query=True)
+        return out
+
     # -- LangChain ----------------------------------------------------------------------------------
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode_passages(texts).tolist()

@@ -17,6 +17,7 @@ from bot.services.base import Stores
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
+from bot.services.insights import InsightsService
 from bot.services.integrations import IntegrationsService
 from bot.services.notifications import NotificationService
 from bot.services.publishing import PublishingService
@@ -42,6 +43,7 @@ class Application:
     evaluation: EvaluationService
     delivery: DeliveryService
     notifications: NotificationService
+    insights: InsightsService
 
     @property
     def settings(self) -> Settings:
@@ -61,6 +63,7 @@ class Application:
     def build(cls, stores: Stores) -> Application:
         notifications = NotificationService(stores)
         answering = AnsweringService(stores, notifications)
+        evaluation = EvaluationService(stores, answering)
         return cls(
             stores,
             SpecialistsService(stores, notifications),
@@ -71,9 +74,10 @@ class Application:
             FeedbackService(stores),
             StatsService(stores),
             IntegrationsService(stores, answering),
-            EvaluationService(stores, answering),
+            evaluation,
             DeliveryService(stores, notifications),
             notifications,
+            InsightsService(stores, notifications, evaluation),
         )
 
 

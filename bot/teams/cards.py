@@ -292,8 +292,49 @@ def notice_card(data: dict[str, Any]) -> Attachment:
     return _card([{"type": "TextBlock", "text": data["text"], "wrap": True}], actions)
 
 
+def insights_card(data: dict[str, Any]) -> Attachment:
+    """``/indsigt``: per specialist its themes, each with buttons that run ``/indsigt test <n>``,
+    ``/indsigt spørgsmål <n>`` (and the verified-answer command) as whoever presses them."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": data["title"], "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": data.get("intro", ""), "isSubtle": True, "wrap": True},
+    ]
+    for section in data.get("sections", []):
+        body.append({"type": "TextBlock", "text": section["title"], "wrap": True, "separator": True})
+        for theme in section.get("themes", []):
+            columns: list[dict[str, Any]] = [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [{"type": "TextBlock", "text": theme["text"], "wrap": True}],
+                }
+            ]
+            body.append({"type": "ColumnSet", "columns": columns, "spacing": "Small"})
+            if theme.get("buttons"):
+                body.append(
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            {
+                                "type": "Action.Submit",
+                                "title": b["title"],
+                                "data": {
+                                    "aarhusai": "command",
+                                    "name": b["command"],
+                                    "args": b.get("args") or "",
+                                },
+                            }
+                            for b in theme["buttons"]
+                        ],
+                    }
+                )
+    return _card(body)
+
+
 def render(text: str, card: dict[str, Any]) -> Attachment | None:
     kind = card.get("type")
+    if kind == "insights":
+        return insights_card(card)
     if kind == "notice":
         return notice_card(card)
     if kind == "tests":
