@@ -1800,21 +1800,21 @@ MESSAGES.update(
 MESSAGES.update(
     {
         "pii_shared_notice_group": {
-            "da": "🔒 Dit spørgsmål til **{name}** i en gruppechat indeholdt {found_da}. Alle i chatten kan "
+            "da": "🔒 Dit spørgsmål til **{name}** i en gruppechat indeholdt {found}. Alle i chatten kan "
             "læse svaret, så oplysningerne er hverken sendt videre eller gentaget dér: de står som "
             "pladsholdere (fx ⟦CPR-1⟧). Skal du have et svar om netop den person, så spørg mig her i vores "
             "personlige chat.",
-            "en": "🔒 Your question to **{name}** in a group chat held {found_en}. Everyone in the chat can "
+            "en": "🔒 Your question to **{name}** in a group chat held {found}. Everyone in the chat can "
             "read the answer, so the data was neither passed on nor repeated there: it shows as "
             "placeholders (such as ⟦CPR-1⟧). If you need an answer about that person, ask me here in our "
             "personal chat.",
         },
         "pii_shared_notice_channel": {
-            "da": "🔒 Dit spørgsmål til **{name}** i en kanal indeholdt {found_da}. Alle i kanalen kan "
+            "da": "🔒 Dit spørgsmål til **{name}** i en kanal indeholdt {found}. Alle i kanalen kan "
             "læse svaret, så oplysningerne er hverken sendt videre eller gentaget dér: de står som "
             "pladsholdere (fx ⟦CPR-1⟧). Skal du have et svar om netop den person, så spørg mig her i vores "
             "personlige chat.",
-            "en": "🔒 Your question to **{name}** in a channel held {found_en}. Everyone in the channel can "
+            "en": "🔒 Your question to **{name}** in a channel held {found}. Everyone in the channel can "
             "read the answer, so the data was neither passed on nor repeated there: it shows as "
             "placeholders (such as ⟦CPR-1⟧). If you need an answer about that person, ask me here in our "
             "personal chat.",
@@ -2050,6 +2050,11 @@ class _Formatter(string.Formatter):
 
     def get_value(self, key: int | str, args: Any, kwargs: Any) -> Any:
         if isinstance(key, str) and key not in kwargs:
+            # a value kept in each language (``found_da``, ``found_en``: a stored notification's plain
+            # values, rendered when sent) fills ``{found}`` in the reader's
+            for locale in (self.locale, "da"):
+                if f"{key}_{locale}" in kwargs:
+                    return kwargs[f"{key}_{locale}"]
             return "…"  # a missing value must never turn a refusal into a crash
         return super().get_value(key, args, kwargs)
 
