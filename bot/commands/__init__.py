@@ -1,6 +1,16 @@
 """Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands import answers, checklist, governance, help, models, sources, specialists, tests
+from bot.commands import (
+    answers,
+    checklist,
+    experts,
+    governance,
+    help,
+    models,
+    sources,
+    specialists,
+    tests,
+)
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
 
@@ -16,6 +26,7 @@ def default_registry() -> CommandRegistry:
         *tests.COMMANDS,
         *models.COMMANDS,
         *checklist.COMMANDS,
+        *experts.COMMANDS,
     ]
     return CommandRegistry([checklist.after(c) for c in commands])
 

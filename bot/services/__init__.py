@@ -17,12 +17,14 @@ from bot.services.base import Stores
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
+from bot.services.handoffs import HandoffService
 from bot.services.integrations import IntegrationsService
 from bot.services.notifications import NotificationService
 from bot.services.publishing import PublishingService
 from bot.services.roles import RolesService
 from bot.services.sources import SourcesService
 from bot.services.specialists import SpecialistsService
+from bot.services.verified import VerifiedService
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Application:
     evaluation: EvaluationService
     delivery: DeliveryService
     notifications: NotificationService
+    handoffs: HandoffService
+    verified: VerifiedService
 
     @property
     def settings(self) -> Settings:
@@ -61,6 +65,7 @@ class Application:
     def build(cls, stores: Stores) -> Application:
         answering = AnsweringService(stores)
         notifications = NotificationService(stores)
+        handoffs = HandoffService(stores, notifications)
         return cls(
             stores,
             SpecialistsService(stores, notifications),
@@ -74,6 +79,8 @@ class Application:
             EvaluationService(stores, answering),
             DeliveryService(stores, notifications),
             notifications,
+            handoffs,
+            VerifiedService(stores, handoffs),
         )
 
 
