@@ -18,8 +18,7 @@ from typing import Literal
 
 from bot import metrics
 from bot.clean_text import clean_text
-from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
-from bot.commands import experts
+from bot.commands import CommandContext, CommandRegistry, default_registry, experts, parse_command
 from bot.commands.checklist import add_checklist
 from bot.commands.forms import SUBMITTED
 from bot.commands.registry import Notify

@@ -1787,7 +1787,14 @@ def t(key: str, locale: str = "da", /, **values: object) -> str:
 # -- the feedback loop: the employee's form, experts, hand-offs, verified answers ---------------------
 MESSAGES.update(
     {
-        "feedback_form_title": {"da": "Hvad var der galt med svaret?", "en": "What was wrong with the answer?"},
+        "feedback_form_title": {
+            "da": "Hvad var der galt med svaret?",
+            "en": "What was wrong with the answer?",
+        },
+        "feedback_form_title_like": {
+            "da": "Hvad var godt ved svaret?",
+            "en": "What was good about the answer?",
+        },
         "feedback_form_reason": {"da": "Årsag", "en": "Reason"},
         "feedback_form_comment": {"da": "Kommentar (valgfri)", "en": "Comment (optional)"},
         "feedback_form_person_label": {"da": "Spørg en fagperson", "en": "Ask a person"},
@@ -1811,7 +1818,10 @@ MESSAGES.update(
             "da": "gem et verificeret svar i den specialist, du redigerer (vises først og med dit navn)",
             "en": "save a verified answer in the specialist you are editing (shown first, with your name)",
         },
-        "usage_verificer": {"da": "‹spørgsmål› | ‹svar› [| ‹ÅÅÅÅ-MM-DD›]", "en": "‹question› | ‹answer› [| ‹YYYY-MM-DD›]"},
+        "usage_verificer": {
+            "da": "‹spørgsmål› | ‹svar› [| ‹ÅÅÅÅ-MM-DD›]",
+            "en": "‹question› | ‹answer› [| ‹YYYY-MM-DD›]",
+        },
         "usage_verificer_hint": {
             "da": "Skriv /verificer ‹spørgsmål› | ‹svar›, og eventuelt | ‹revisionsdato ÅÅÅÅ-MM-DD›.",
             "en": "Write /verify ‹question› | ‹answer›, and optionally | ‹review date YYYY-MM-DD›.",
@@ -1871,7 +1881,10 @@ MESSAGES.update(
             "da": "Kun fagpersonerne for {name} og dens Builders kan svare på denne henvendelse.",
             "en": "Only the experts of {name} and its Builders can answer this request.",
         },
-        "handoff_reply_empty": {"da": "Skriv dit svar i feltet først.", "en": "Write your answer in the field first."},
+        "handoff_reply_empty": {
+            "da": "Skriv dit svar i feltet først.",
+            "en": "Write your answer in the field first.",
+        },
         "handoff_already": {
             "da": "Henvendelsen er allerede besvaret af {by}.",
             "en": "The request has already been answered by {by}.",
@@ -1889,7 +1902,10 @@ MESSAGES.update(
             "da": "{names} har ikke skrevet til botten endnu og får det, når de gør.",
             "en": "{names} have not written to the bot yet and get it when they do.",
         },
-        "handoff_sent": {"da": "Tak. Dit svar er sendt til {asker}.", "en": "Thank you. Your answer is sent to {asker}."},
+        "handoff_sent": {
+            "da": "Tak. Dit svar er sendt til {asker}.",
+            "en": "Thank you. Your answer is sent to {asker}.",
+        },
         "verified_saved": {
             "da": "Svaret er gemt som verificeret svar i {name}.",
             "en": "The answer is saved as a verified answer of {name}.",
@@ -1902,7 +1918,10 @@ MESSAGES.update(
             "da": "Kun fagpersonerne for {name} og dens Builders kan gemme verificerede svar.",
             "en": "Only the experts of {name} and its Builders can save verified answers.",
         },
-        "verified_empty": {"da": "Både spørgsmål og svar skal udfyldes.", "en": "Both question and answer are needed."},
+        "verified_empty": {
+            "da": "Både spørgsmål og svar skal udfyldes.",
+            "en": "Both question and answer are needed.",
+        },
         "verified_review_past": {
             "da": "Revisionsdatoen skal ligge i fremtiden.",
             "en": "The review date must be in the future.",

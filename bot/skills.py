@@ -29,8 +29,8 @@ from bot.errors import ConfigError, render_error
 from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
-from bot.services.handoffs import Experts
 from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services.handoffs import Experts
 from bot.services.sources import Prepared, Refused
 from bot.store.models import Specialist
 from bot.tunables import RANGES, SOURCE_CPR_VALUES

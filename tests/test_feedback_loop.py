@@ -9,20 +9,22 @@ past their review date not served and listed in the Builder's /status."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlmodel import select
 
 from bot.app import Services
 from bot.domain import Role
 from bot.services import Actor
 from bot.store.models import Feedback, Handoff, VerifiedAnswer
+from tests.support.connector import FakeConnector
 from tests.test_http_edge import message_activity
-from tests.test_notifications import FAST, Edge, _buttons, _chat, _from, _shown, _until, edge  # noqa: F401
+from tests.test_notifications import FAST, Edge, _chat, _from, _shown, _until
 from tests.test_specialist_commands import msg
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -30,6 +32,16 @@ MAKER, EXPERT, EMPLOYEE, OTHER = "aad-mads", "aad-erik", "aad-emma", "aad-otto"
 MAKER_CHAT, EXPERT_CHAT, EMPLOYEE_CHAT, OTHER_CHAT = "a:mads", "a:erik", "a:emma", "a:otto"
 CHANNEL = "19:fagfolk@thread.tacv2"
 QUESTION = "Hvad koster en beboerlicens?"
+
+
+@pytest.fixture
+async def edge() -> AsyncIterator[Edge]:
+    connector = await FakeConnector().start()
+    e = Edge(connector)
+    yield e
+    for runner in e.runners:
+        await runner.cleanup()
+    await connector.stop()
 
 
 async def _setup(services: Services, classification: str = "intern") -> int:
@@ -48,6 +60,8 @@ async def _setup(services: Services, classification: str = "intern") -> int:
     )
     for name in ("parkering.md", "sygefravaer.md"):
         await services.stores.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), MAKER)
+    for conversation in (EMPLOYEE_CHAT, "a:emma-2", "a:e1", "a:e2"):
+        services.stores.specialists.select(conversation, spec.id, MAKER)
     return department.id
 
 
@@ -133,7 +147,13 @@ async def test_the_custom_form_opens_as_a_dialog_and_its_reason_and_comment_are_
     )
     # Teams' default form (its own JSON) is still read as before
     default = {"reaction": "like", "feedback": json.dumps({"feedbackText": "Fint"})}
-    await _invoke(edge, "message/submitAction", {"actionName": "feedback", "actionValue": default}, EMPLOYEE, EMPLOYEE_CHAT)
+    await _invoke(
+        edge,
+        "message/submitAction",
+        {"actionName": "feedback", "actionValue": default},
+        EMPLOYEE,
+        EMPLOYEE_CHAT,
+    )
     assert [(r.reaction, r.reason) for r in _feedback(services)] == [("dislike", "outdated"), ("like", None)]
 
     # in English for an English reader
@@ -160,15 +180,27 @@ async def test_an_expert_answers_after_a_restart_and_the_answer_is_verified_and_
     await edge.wait_for(EXPERT_CHAT, 1)
     # the Builder names the expert with an @mention
     await edge.say("/rediger regler", MAKER, "Mads Madsen", MAKER_CHAT)
-    mention = {"type": "mention", "text": "<at>Erik Ekspert</at>", "mentioned": {"id": "29:x", "aadObjectId": EXPERT}}
-    await edge.say("/indstil fagpersoner <at>Erik Ekspert</at>", MAKER, "Mads Madsen", MAKER_CHAT, entities=[mention])
+    await edge.wait_for(MAKER_CHAT, 1)
+    mention = {
+        "type": "mention",
+        "text": "<at>Erik Ekspert</at>",
+        "mentioned": {"id": "29:x", "aadObjectId": EXPERT},
+    }
+    await edge.say(
+        "/indstil fagpersoner <at>Erik Ekspert</at>", MAKER, "Mads Madsen", MAKER_CHAT, entities=[mention]
+    )
     set_reply = (await edge.wait_for(MAKER_CHAT, 2))[-1]
     assert "Fagpersoner for Regler: Erik Ekspert." in _shown(set_reply)
 
     # the employee asks, is not helped, and asks for a person from the form
     await edge.say(QUESTION, EMPLOYEE, "Emma End", EMPLOYEE_CHAT)
     await edge.wait_for(EMPLOYEE_CHAT, 1)
-    values = {"aarhusai": "feedback_form", "reason": "outdated", "comment": "Er prisen ændret?", "ask_person": "true"}
+    values = {
+        "aarhusai": "feedback_form",
+        "reason": "outdated",
+        "comment": "Er prisen ændret?",
+        "ask_person": "true",
+    }
     await _invoke(
         edge,
         "message/submitAction",
@@ -189,7 +221,9 @@ async def test_an_expert_answers_after_a_restart_and_the_answer_is_verified_and_
 
     # the server goes away; the expert answers days later, on another replica
     await edge.stop()
-    second = make_services(database_url=pg_url, admins="aad-admin", data_dir=tmp_path / "b", index_dir=tmp_path / "ib", **FAST)
+    second = make_services(
+        database_url=pg_url, admins="aad-admin", data_dir=tmp_path / "b", index_dir=tmp_path / "ib", **FAST
+    )
     await edge.serve(second)
     # someone who is neither expert nor Builder cannot answer with the same card
     await edge.say(None, OTHER, "Otto Other", OTHER_CHAT, value={**send["data"], "svar": "Gæt"})
@@ -197,9 +231,17 @@ async def test_an_expert_answers_after_a_restart_and_the_answer_is_verified_and_
     assert "Kun fagpersonerne for Regler" in _shown(refused)
 
     reply_text = "En beboerlicens koster 800 kr. om året fra 1. januar 2027."
-    await edge.say(None, EXPERT, "Erik Ekspert", EXPERT_CHAT, value={**send["data"], "svar": reply_text, "verificer": "true"})
+    await edge.say(
+        None,
+        EXPERT,
+        "Erik Ekspert",
+        EXPERT_CHAT,
+        value={**send["data"], "svar": reply_text, "verificer": "true"},
+    )
     thanks = (await edge.wait_for(EXPERT_CHAT, 3))[-1]
-    assert "Dit svar er sendt til Emma End" in _shown(thanks) and "gemt som verificeret svar" in _shown(thanks)
+    assert "Dit svar er sendt til Emma End" in _shown(thanks) and "gemt som verificeret svar" in _shown(
+        thanks
+    )
     answered = (await edge.wait_for(EMPLOYEE_CHAT, 3))[-1]
     today = datetime.now(UTC).date().isoformat()
     assert "**Erik Ekspert** (fagperson for Regler) har svaret" in answered["text"]
@@ -230,10 +272,14 @@ async def test_an_expert_channel_of_another_department_is_told_nothing_and_the_c
     await edge.serve(services)
     channel = {"id": f"{CHANNEL};messageid=1", "conversationType": "channel", "tenantId": "t1"}
     await edge.say("/rediger regler", MAKER, "Mads Madsen", MAKER_CHAT)
+    await edge.wait_for(MAKER_CHAT, 1)
     activity_extra = {"conversation": channel}
     async with aiohttp.ClientSession() as http:
         activity = message_activity(
-            edge.connector.service_url, "/indstil fagpersoner kanal", **{"from": _from(MAKER, "Mads Madsen")}, **activity_extra
+            edge.connector.service_url,
+            "/indstil fagpersoner kanal",
+            **{"from": _from(MAKER, "Mads Madsen")},
+            **activity_extra,
         )
         async with http.post(f"{edge.bases[0]}/api/messages", json=activity) as resp:
             assert resp.status == 202
@@ -293,7 +339,9 @@ async def test_personal_data_is_masked_for_experts_unless_the_specialist_is_clea
         spec = services.app.specialists.lookup(Actor("aad-admin"), "regler")
         assert spec is not None
         services.stores.specialists.update(spec.id, classification=classification)
-        await edge.say(f"Mit CPR-nummer er {cpr}, hvad koster en beboerlicens?", EMPLOYEE, "Emma End", EMPLOYEE_CHAT)
+        await edge.say(
+            f"Mit CPR-nummer er {cpr}, hvad koster en beboerlicens?", EMPLOYEE, "Emma End", EMPLOYEE_CHAT
+        )
         await edge.wait_for(EMPLOYEE_CHAT, count * 2 - 3)
         await edge.say("/spørg-en-fagperson", EMPLOYEE, "Emma End", EMPLOYEE_CHAT)
         card = (await edge.wait_for(EXPERT_CHAT, count))[-1]
@@ -311,7 +359,11 @@ async def test_a_verified_answer_past_its_review_date_is_not_served_and_is_liste
     maker = Actor(MAKER, name="Mads Madsen")
     services.app.specialists.edit(maker, "regler")
     saved = await services.app.verified.save_verified(
-        maker, "regler", "Hvad koster en beboerlicens?", "Den koster 900 kr.", date.today() + timedelta(days=1)
+        maker,
+        "regler",
+        "Hvad koster en beboerlicens?",
+        "Den koster 900 kr.",
+        date.today() + timedelta(days=1),
     )
     question = msg("Hvor meget koster en beboerlicens?", user=EMPLOYEE, conversation="a:e1")
     first = await services.dispatcher.handle(question)
@@ -320,7 +372,7 @@ async def test_a_verified_answer_past_its_review_date_is_not_served_and_is_liste
     stranger = Actor(OTHER)
     try:
         await services.app.verified.save_verified(stranger, "regler", "Spørgsmål?", "Svar.")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         assert getattr(exc, "key", "") == "verified_not_allowed"
     else:
         raise AssertionError("a stranger saved a verified answer")
@@ -330,13 +382,18 @@ async def test_a_verified_answer_past_its_review_date_is_not_served_and_is_liste
         row.review_at = datetime.now(UTC) - timedelta(days=1)
         s.add(row)
         s.commit()
-    later = await services.dispatcher.handle(msg("Hvor meget koster en beboerlicens?", user=EMPLOYEE, conversation="a:e2"))
+    later = await services.dispatcher.handle(
+        msg("Hvor meget koster en beboerlicens?", user=EMPLOYEE, conversation="a:e2")
+    )
     assert all(not c.source.startswith("Verificeret") for c in later.citations)
     status = await services.dispatcher.handle(msg("/status", user=MAKER, conversation=MAKER_CHAT))
     assert "forbi revisionsdatoen" in status.text and "Hvad koster en beboerlicens?" in status.text
     # the Builder's /verificer, with a review date
     again = await services.dispatcher.handle(
-        msg("/verificer Hvad koster en beboerlicens? | Den koster 950 kr. | 2099-01-01", user=MAKER, conversation=MAKER_CHAT)
+        msg(
+            "/verificer Hvad koster en beboerlicens? | Den koster 950 kr. | 2099-01-01",
+            user=MAKER,
+            conversation=MAKER_CHAT,
+        )
     )
     assert "vises indtil revisionsdatoen 2099-01-01" in again.text
-    _ = _buttons  # shared helpers

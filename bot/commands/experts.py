@@ -19,21 +19,31 @@ ANSWER_ACTION = "expert_answer"
 
 
 def feedback_form(locale: str, reaction: str) -> dict[str, Any]:
-    """The bot's own feedback dialog (a ``form`` card): a reason, a comment and "ask a person"."""
-    m = lambda key: t(key, locale)  # noqa: E731
-    return {
-        "type": "form",
-        "title": m("feedback_form_title"),
-        "fields": [
+    """The bot's own feedback dialog (a ``form`` card): for a 👎 a reason, a comment and "ask a
+    person"; for a 👍 the comment alone."""
+
+    def m(key: str) -> str:
+        return t(key, locale)
+
+    comment = {
+        "kind": "text",
+        "id": "comment",
+        "label": m("feedback_form_comment"),
+        "multiline": True,
+        "max": 1000,
+    }
+    fields: list[dict[str, Any]] = [comment]
+    if reaction != "like":
+        reasons = [{"title": m(f"feedback_reason_{r}"), "value": r} for r in REASONS]
+        fields = [
             {
                 "kind": "choice",
                 "id": "reason",
                 "label": m("feedback_form_reason"),
-                "choices": [{"title": m(f"feedback_reason_{r}"), "value": r} for r in REASONS],
-                "value": "" if reaction == "dislike" else "",
+                "choices": reasons,
                 "expanded": True,
             },
-            {"kind": "text", "id": "comment", "label": m("feedback_form_comment"), "multiline": True, "max": 1000},
+            comment,
             {
                 "kind": "toggle",
                 "id": "ask_person",
@@ -43,7 +53,11 @@ def feedback_form(locale: str, reaction: str) -> dict[str, Any]:
                 "on": "true",
                 "off": "false",
             },
-        ],
+        ]
+    return {
+        "type": "form",
+        "title": m("feedback_form_title" if reaction != "like" else "feedback_form_title_like"),
+        "fields": fields,
         "submit": {"title": m("feedback_form_send"), "data": {"aarhusai": FORM_ACTION, "reaction": reaction}},
     }
 

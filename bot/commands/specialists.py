@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import forms
-from bot.commands import experts
+from bot.commands import experts, forms
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.domain import SpecialistKind, Status

@@ -149,8 +149,11 @@ class HandoffService(Service):
                 bare = word.strip(",;")
                 if bare.casefold() in ("kanal", "channel"):
                     channel_wanted = True
-                elif bare and not bare.startswith("@") and bare.casefold() not in mentioned and (
-                    "@" in bare or _looks_like_id(bare)
+                elif (
+                    bare
+                    and not bare.startswith("@")
+                    and bare.casefold() not in mentioned
+                    and ("@" in bare or _looks_like_id(bare))
                 ):
                     people.setdefault(bare.casefold() if "@" in bare else bare, bare)
             channel = None
@@ -175,7 +178,7 @@ class HandoffService(Service):
             experts = Experts(
                 tuple((name, pid) for pid, name in people.items()),
                 channel,
-                channel and t("experts_channel_of", actor.locale, name=spec.name),
+                t("experts_channel_of", actor.locale, name=spec.name) if channel else "",
                 spec.department_id if channel else None,
             )
         spec = self.stores.specialists.update(spec.id, experts=experts.dump())  # type: ignore[arg-type]
@@ -312,8 +315,13 @@ class HandoffService(Service):
             "intro": intro,
             "title": t("handoff_card_title", locale),
             "fields": [
-                {"kind": "text", "id": "svar", "label": t("handoff_reply_label", locale), "multiline": True,
-                 "max": MAX_REPLY},
+                {
+                    "kind": "text",
+                    "id": "svar",
+                    "label": t("handoff_reply_label", locale),
+                    "multiline": True,
+                    "max": MAX_REPLY,
+                },
                 {
                     "kind": "toggle",
                     "id": "verificer",
@@ -376,7 +384,11 @@ class HandoffService(Service):
                     update(Handoff)
                     .where(col(Handoff.id) == number, col(Handoff.status) == "open")
                     .values(
-                        status="answered", reply=reply, answered_by=actor.id, answered_by_name=who, answered_at=now
+                        status="answered",
+                        reply=reply,
+                        answered_by=actor.id,
+                        answered_by_name=who,
+                        answered_at=now,
                     )
                 ).rowcount
             if not done:  # another expert answered a moment ago

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import col, select
 
 from bot.domain import AppError, AuditAction, Outcome
-from bot.rag.ingest import PiiPolicy
 from bot.governance import content
+from bot.rag.ingest import PiiPolicy
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores, offloop
 from bot.services.handoffs import HandoffService
@@ -64,7 +64,9 @@ class VerifiedService(Service):
         policy: PiiPolicy = content.policy(spec.classification, spec.source_cpr)
         # the same ingestion as any source: the content policy may refuse it (IngestError, worded)
         await self.stores.ingestor.ingest(spec, name, body, actor.id, pii=policy)
-        return await asyncio.to_thread(self._store, actor, spec, name, question, answer, today, review, handoff_id)
+        return await asyncio.to_thread(
+            self._store, actor, spec, name, question, answer, today, review, handoff_id
+        )
 
     def _allowed(self, actor: Actor, ref: str) -> Specialist:
         spec = self.stores.specialists.require(ref)
@@ -107,7 +109,12 @@ class VerifiedService(Service):
             s.commit()
             s.refresh(row)
         self.audit(
-            actor, AuditAction.VERIFIED_SAVED, spec.slug, source=name, review=review.isoformat(), handoff=handoff_id
+            actor,
+            AuditAction.VERIFIED_SAVED,
+            spec.slug,
+            source=name,
+            review=review.isoformat(),
+            handoff=handoff_id,
         )
         return row
 

@@ -167,7 +167,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
             "task": {
                 "type": "continue",
                 "value": {
-                    "title": t("feedback_form_title", locale),
+                    "title": str(data.get("title") or t("feedback_form_title", locale)),
                     "height": "medium",
                     "width": "medium",
                     "card": {"contentType": card.content_type, "content": card.content} if card else None,

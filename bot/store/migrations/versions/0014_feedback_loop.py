@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column(
             "specialist_id", sa.Integer(), sa.ForeignKey("specialists.id", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column("message_id", sa.Integer(), sa.ForeignKey("messages.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "message_id", sa.Integer(), sa.ForeignKey("messages.id", ondelete="SET NULL"), nullable=True
+        ),
         sa.Column("asker_id", sa.String(length=256), nullable=False),
         sa.Column("asker_name", sa.String(length=256), nullable=True),
         sa.Column("conversation_id", sa.String(length=512), nullable=False),
@@ -57,7 +59,9 @@ def upgrade() -> None:
         sa.Column("answer", sa.Text(), nullable=False),
         sa.Column("author_id", sa.String(length=256), nullable=False),
         sa.Column("author_name", sa.String(length=256), nullable=False),
-        sa.Column("handoff_id", sa.Integer(), sa.ForeignKey("handoffs.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "handoff_id", sa.Integer(), sa.ForeignKey("handoffs.id", ondelete="SET NULL"), nullable=True
+        ),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("review_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("specialist_id", "source_name"),
