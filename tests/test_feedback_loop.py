@@ -398,3 +398,38 @@ async def test_a_verified_answer_past_its_review_date_is_not_served_and_is_liste
         )
     )
     assert "vises indtil revisionsdatoen 2099-01-01" in again.text
+
+
+async def test_skill_files_name_the_experts_and_export_them(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    import shutil
+
+    import yaml
+
+    from bot.skills import export_skill, sync_skill
+
+    services = make_services()
+    folder = tmp_path / "skills" / "borgerservice"
+    shutil.copytree(Path(__file__).parent.parent / "skills" / "borgerservice", folder)
+    skill = yaml.safe_load((folder / "skill.yaml").read_text(encoding="utf-8"))
+    skill["fagpersoner"] = ["Erik@Aarhus.dk", "3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f"]
+    (folder / "skill.yaml").write_text(yaml.safe_dump(skill, allow_unicode=True), encoding="utf-8")
+    report = await sync_skill(folder, services.app)
+    assert "fagpersoner" in report.settings_changed
+    spec = services.stores.specialists.require("borgerservice")
+    assert [pid for _name, pid in json_people(spec.experts)] == [
+        "erik@aarhus.dk",
+        "3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f",
+    ]
+    again = await sync_skill(folder, services.app)
+    assert "fagpersoner" not in again.settings_changed  # idempotent
+    export_skill(Actor.cli(), "borgerservice", tmp_path / "out", services.app)
+    out = yaml.safe_load((tmp_path / "out" / "borgerservice" / "skill.yaml").read_text(encoding="utf-8"))
+    assert out["fagpersoner"] == ["erik@aarhus.dk", "3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f"]
+
+
+def json_people(raw: str) -> list[tuple[str, str]]:
+    from bot.services.handoffs import Experts
+
+    return list(Experts.parse(raw).people)
