@@ -433,3 +433,32 @@ def json_people(raw: str) -> list[tuple[str, str]]:
     from bot.services.handoffs import Experts
 
     return list(Experts.parse(raw).people)
+
+
+def test_the_command_line_names_experts_and_keeps_a_verified_answer(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    assert run(["specialist", "create", "regler", "--name", "Regler"], tmp_path).returncode == 0
+    named = run(["specialist", "experts", "regler", "Erik@Aarhus.dk"], tmp_path)
+    assert named.returncode == 0, named.stderr
+    assert "Fagpersoner for Regler: Erik@Aarhus.dk" in named.stdout
+    kept = run(
+        [
+            "specialist",
+            "verify",
+            "regler",
+            "--question",
+            QUESTION,
+            "--answer",
+            "900 kr.",
+            "--review",
+            "2099-01-01",
+        ],
+        tmp_path,
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert "vises indtil 2099-01-01" in kept.stdout
+    wrong = run(
+        ["specialist", "verify", "regler", "--question", "A?", "--answer", "B", "--review", "snart"], tmp_path
+    )
+    assert wrong.returncode != 0 and "ÅÅÅÅ-MM-DD" in wrong.stderr + wrong.stdout
