@@ -350,6 +350,12 @@ async def test_personal_data_is_masked_for_experts_unless_the_specialist_is_clea
             assert "[cpr]" in _shown(card).replace("\\", "")
         else:
             assert cpr in _shown(card)
+    # /glem: what the employee asked a person about goes with their messages
+    with services.db.session() as s:
+        assert len(s.exec(select(Handoff)).all()) == 2
+    await services.dispatcher.handle(msg("/glem", user=EMPLOYEE, conversation=EMPLOYEE_CHAT))
+    with services.db.session() as s:
+        assert s.exec(select(Handoff)).all() == []
 
 
 async def test_a_verified_answer_past_its_review_date_is_not_served_and_is_listed_in_status(
