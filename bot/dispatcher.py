@@ -18,7 +18,7 @@ from typing import Literal
 
 from bot import metrics
 from bot.clean_text import clean_text
-from bot.commands import CommandContext, CommandRegistry, default_registry, parse_command
+from bot.commands import CommandContext, CommandRegistry, default_registry, experts, parse_command
 from bot.commands.checklist import add_checklist
 from bot.commands.forms import SUBMITTED
 from bot.commands.registry import Notify
@@ -158,6 +158,12 @@ class Dispatcher:
             )
         if action == "use":
             return await self._command(turn, "brug", str(form.get("slug") or ""), notify)
+        if action == experts.ANSWER_ACTION:  # an expert answers a hand-off from its card
+            ctx = CommandContext(turn.actor, "", self.app, self.registry, turn.incoming, notify)
+            try:
+                return await experts.expert_answered(ctx, form)
+            except AppError as exc:
+                return Reply(render_error(exc, turn.actor.locale), kind="notice")
         submitted = SUBMITTED.get(str(action))
         if submitted is not None:  # a Builder's form: settings, screening, sharing
             handler, command = submitted
@@ -237,6 +243,29 @@ class Dispatcher:
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:
         actor = Actor.from_incoming(incoming)
         return await self.app.feedback.avote(actor, reply_to_id, reaction, text)
+
+    def feedback_dialog(self, locale: str, reaction: str) -> dict[str, object]:
+        """The bot's own feedback form (Teams opens it as a dialog when a 👍/👎 is pressed)."""
+        return experts.feedback_form(locale, reaction)
+
+    async def feedback_form(
+        self, incoming: Incoming, reply_to_id: str | None, reaction: str, values: dict[str, object]
+    ) -> Reply | None:
+        """The submitted form: the vote with its reason and comment, and, when asked for, the answer
+        sent to the specialist's experts; the reply to show in the conversation (None: nothing)."""
+        actor = Actor.from_incoming(incoming)
+        reason, comment = str(values.get("reason") or "")[:32], str(values.get("comment") or "")[:4000]
+        ask = str(values.get("ask_person") or "").casefold() == "true"
+        stored = await self.app.feedback.avote(actor, reply_to_id, reaction, comment, reason or None, ask)
+        if not stored:
+            return None
+        if not ask:
+            return Reply(t("feedback_thanks", actor.locale), kind="notice")
+        try:
+            asked = await self.app.handoffs.aask(actor, incoming.place, comment, reason or None, reply_to_id)
+        except AppError as exc:
+            return Reply(render_error(exc, actor.locale), kind="notice")
+        return experts.asked_reply(asked, actor.locale)
 
     async def welcome(self, conversation_id: str, locale: str) -> Reply | None:
         """The welcome message with its card, the first time the app meets this conversation only."""

@@ -165,6 +165,9 @@ class AuditAction(StrEnum):
     APIKEY_REVOKED = "apikey.revoked"
     API_CALL = "api.call"  # an answer, search or listing through /v1 or /mcp, with its outcome
     API_REFUSED = "api.refused"  # a key asked for what it may not reach, or too often
+    HANDOFF_ASKED = "handoff.asked"  # an employee asked the specialist's experts about an answer
+    HANDOFF_ANSWERED = "handoff.answered"
+    VERIFIED_SAVED = "verified.saved"  # an answer a person vouched for became a source
 
 
 class AnswerOutcome(StrEnum):

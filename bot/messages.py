@@ -2080,3 +2080,158 @@ def t(key: str, locale: str = "da", /, **values: object) -> str:
     if isinstance(text, tuple):
         text = text[0] if values.get("count") == 1 else text[1]
     return _Formatter(locale).format(text, **values) if values else text
+
+
+# -- the feedback loop: the employee's form, experts, hand-offs, verified answers ---------------------
+MESSAGES.update(
+    {
+        "feedback_form_title": {
+            "da": "Hvad var der galt med svaret?",
+            "en": "What was wrong with the answer?",
+        },
+        "feedback_form_title_like": {
+            "da": "Hvad var godt ved svaret?",
+            "en": "What was good about the answer?",
+        },
+        "feedback_form_reason": {"da": "Årsag", "en": "Reason"},
+        "feedback_form_comment": {"da": "Kommentar (valgfri)", "en": "Comment (optional)"},
+        "feedback_form_person_label": {"da": "Spørg en fagperson", "en": "Ask a person"},
+        "feedback_form_person": {
+            "da": "Send mit spørgsmål til specialistens fagpersoner, så de kan svare mig her",
+            "en": "Send my question to the specialist's experts, so they can answer me here",
+        },
+        "feedback_form_send": {"da": "Send", "en": "Submit"},
+        "feedback_thanks": {"da": "Tak for din tilbagemelding.", "en": "Thank you for your feedback."},
+        "feedback_reason_wrong": {"da": "Forkert", "en": "Wrong"},
+        "feedback_reason_outdated": {"da": "Forældet", "en": "Out of date"},
+        "feedback_reason_source_missing": {"da": "Kilde mangler", "en": "Source missing"},
+        "feedback_reason_not_asked": {"da": "Ikke det, jeg spurgte om", "en": "Not what I asked"},
+        "feedback_reason_other": {"da": "Andet", "en": "Other"},
+        "help_spørg-en-fagperson": {
+            "da": "send det seneste svar her til specialistens fagpersoner; deres svar kommer her",
+            "en": "send the latest answer here to the specialist's experts; their answer comes here",
+        },
+        "arg_comment": {"da": "kommentar", "en": "comment"},
+        "help_verificer": {
+            "da": "gem et verificeret svar i den specialist, du redigerer (vises først og med dit navn)",
+            "en": "save a verified answer in the specialist you are editing (shown first, with your name)",
+        },
+        "usage_verificer": {
+            "da": "‹spørgsmål› | ‹svar› [| ‹ÅÅÅÅ-MM-DD›]",
+            "en": "‹question› | ‹answer› [| ‹YYYY-MM-DD›]",
+        },
+        "usage_verificer_hint": {
+            "da": "Skriv /verificer ‹spørgsmål› | ‹svar›, og eventuelt | ‹revisionsdato ÅÅÅÅ-MM-DD›.",
+            "en": "Write /verify ‹question› | ‹answer›, and optionally | ‹review date YYYY-MM-DD›.",
+        },
+        "experts_none": {"da": "ingen", "en": "none"},
+        "experts_channel_named": {"da": "kanalen {name}", "en": "the channel {name}"},
+        "experts_channel_of": {"da": "fagpersoner for {name}", "en": "experts of {name}"},
+        "experts_channel_here": {
+            "da": "Skriv /indstil fagpersoner kanal i selve den kanal, fagpersonerne bruger.",
+            "en": "Write /set experts channel in the very channel the experts use.",
+        },
+        "experts_which": {
+            "da": "Nævn fagpersonerne med @navn, skriv kanal (i deres kanal) eller ingen.",
+            "en": "Name the experts with @name, write channel (in their channel) or none.",
+        },
+        "experts_set": {"da": "Fagpersoner for {name}: {experts}.", "en": "Experts of {name}: {experts}."},
+        "handoff_no_answer": {
+            "da": "Der er endnu ikke et svar her, som en fagperson kan se på. Stil dit spørgsmål først.",
+            "en": "There is no answer here yet for an expert to look at. Ask your question first.",
+        },
+        "handoff_no_experts": {
+            "da": "{name} har ingen fagpersoner endnu. Bed specialistens Builder om at tilføje dem.",
+            "en": "{name} has no experts yet. Ask the specialist's Builder to add them.",
+        },
+        "handoff_no_place": {
+            "da": "Fagpersonernes svar kan kun komme frem i Teams. Spørg derfra.",
+            "en": "The experts' answer can only arrive in Teams. Ask from there.",
+        },
+        "handoff_notify": {
+            "da": "En medarbejder beder om hjælp til et svar fra {name}.",
+            "en": "An employee asks for help with an answer from {name}.",
+        },
+        "handoff_card_title": {"da": "Dit svar til medarbejderen", "en": "Your answer to the employee"},
+        "handoff_card": {
+            "da": (
+                "**{asker}** spurgte **{name}** og fik ikke hjælp nok.\n\n**Spørgsmål:** {question}\n\n"
+                "**Svar:** {answer}\n\n**Kilder:** {sources}\n\n**Årsag:** {reason}\n\n**Kommentar:** {comment}"
+            ),
+            "en": (
+                "**{asker}** asked **{name}** and was not helped enough.\n\n**Question:** {question}\n\n"
+                "**Answer:** {answer}\n\n**Sources:** {sources}\n\n**Reason:** {reason}\n\n**Comment:** {comment}"
+            ),
+        },
+        "handoff_no_sources": {"da": "ingen", "en": "none"},
+        "handoff_reply_label": {"da": "Dit svar", "en": "Your answer"},
+        "handoff_verify_label": {"da": "Verificeret svar", "en": "Verified answer"},
+        "handoff_verify_title": {
+            "da": "Gem spørgsmål og svar som et verificeret svar i specialisten",
+            "en": "Save question and answer as a verified answer of the specialist",
+        },
+        "handoff_send": {"da": "Send svaret", "en": "Send the answer"},
+        "handoff_unknown": {
+            "da": "Den henvendelse findes ikke længere.",
+            "en": "That request no longer exists.",
+        },
+        "handoff_not_expert": {
+            "da": "Kun fagpersonerne for {name} og dens Builders kan svare på denne henvendelse.",
+            "en": "Only the experts of {name} and its Builders can answer this request.",
+        },
+        "handoff_reply_empty": {
+            "da": "Skriv dit svar i feltet først.",
+            "en": "Write your answer in the field first.",
+        },
+        "handoff_already": {
+            "da": "Henvendelsen er allerede besvaret af {by}.",
+            "en": "The request has already been answered by {by}.",
+        },
+        "handoff_answer": {
+            "da": "**{who}** (fagperson for {name}) har svaret på dit spørgsmål «{question}»:\n\n{answer}\n\n{byline}",
+            "en": "**{who}** (expert of {name}) has answered your question «{question}»:\n\n{answer}\n\n{byline}",
+        },
+        "handoff_byline": {"da": "_Skrevet af {who}, {date}_", "en": "_Written by {who}, {date}_"},
+        "handoff_asked": {
+            "da": "Jeg har sendt dit spørgsmål til fagpersonerne for {name} ({experts}). Deres svar kommer her.",
+            "en": "I have sent your question to the experts of {name} ({experts}). Their answer will come here.",
+        },
+        "handoff_waiting": {
+            "da": "{names} har ikke skrevet til botten endnu og får det, når de gør.",
+            "en": "{names} have not written to the bot yet and get it when they do.",
+        },
+        "handoff_sent": {
+            "da": "Tak. Dit svar er sendt til {asker}.",
+            "en": "Thank you. Your answer is sent to {asker}.",
+        },
+        "verified_saved": {
+            "da": "Svaret er gemt som verificeret svar i {name}.",
+            "en": "The answer is saved as a verified answer of {name}.",
+        },
+        "verified_saved_until": {
+            "da": "Det verificerede svar er gemt i {name} og vises indtil revisionsdatoen {date}.",
+            "en": "The verified answer is saved in {name} and is shown until its review date {date}.",
+        },
+        "verified_not_allowed": {
+            "da": "Kun fagpersonerne for {name} og dens Builders kan gemme verificerede svar.",
+            "en": "Only the experts of {name} and its Builders can save verified answers.",
+        },
+        "verified_empty": {
+            "da": "Både spørgsmål og svar skal udfyldes.",
+            "en": "Both question and answer are needed.",
+        },
+        "verified_review_past": {
+            "da": "Revisionsdatoen skal ligge i fremtiden.",
+            "en": "The review date must be in the future.",
+        },
+        "verified_review_format": {
+            "da": "Skriv revisionsdatoen som ÅÅÅÅ-MM-DD.",
+            "en": "Write the review date as YYYY-MM-DD.",
+        },
+        "verified_citation": {"da": "Verificeret af {who}, {date}", "en": "Verified by {who}, {date}"},
+        "verified_overdue": {
+            "da": "Verificerede svar forbi revisionsdatoen (vises ikke længere): {items}. Gem dem igen med /verificer, hvis de stadig gælder.",
+            "en": "Verified answers past their review date (no longer shown): {items}. Save them again with /verify if they still hold.",
+        },
+    }
+)

@@ -30,6 +30,7 @@ from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
 from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services.handoffs import Experts
 from bot.services.sources import Prepared, Refused
 from bot.store.models import Specialist
 from bot.tunables import RANGES, SOURCE_CPR_VALUES
@@ -97,6 +98,11 @@ class SkillFile(BaseModel):
         None, description="Who approved wide sharing (checked: the department's owner or an administrator)."
     )
     sources: list[str] = Field(default_factory=list)
+    fagpersoner: list[str] | None = Field(
+        None,
+        description="The experts employees' questions go to (Entra object ids or UPNs); left out: unchanged. "
+        "An expert channel is named in Teams (/indstil fagpersoner kanal).",
+    )
 
 
 @dataclass
@@ -265,6 +271,8 @@ async def _apply(
     report.prompt_changed = await run(
         app.specialists.sync_prompt, actor, skill.prompt, slug, "fra skills sync", **origin
     )
+    if skill.fagpersoner is not None and await run(app.handoffs.sync_experts, actor, slug, skill.fagpersoner):
+        report.settings_changed.append("fagpersoner")
     return spec
 
 
@@ -410,8 +418,11 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
             sharing=Sharing(spec.sharing) if spec.sharing != Sharing.TEAM else Sharing.PERSONAL,
             screening=screened,
             approved_by=spec.approved_by,
+            fagpersoner=[pid for _name, pid in Experts.parse(spec.experts).people] or None,
         )
         data = skill.model_dump(mode="json")
+        if data.get("fagpersoner") is None:
+            data.pop("fagpersoner", None)
         (staging / SKILL_FILE).write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
         )

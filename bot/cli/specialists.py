@@ -122,6 +122,41 @@ def specialist_show(slug: str) -> None:
     typer.echo(checklist.text(found, actor.locale, markdown=False))
 
 
+@specialist_app.command("experts")
+def specialist_experts(
+    slug: str,
+    people: Annotated[
+        list[str] | None, typer.Argument(help="UPN'er eller Entra-objekt-id'er; tom: fjern dem alle.")
+    ] = None,
+) -> None:
+    """Sæt specialistens fagpersoner (som /indstil fagpersoner i Teams; en ekspertkanal navngives i
+    selve kanalen)."""
+    with opened("specialist experts") as (services, actor):
+        spec, experts = services.app.handoffs.set_experts(actor, " ".join(people or []) or "ingen", ref=slug)
+    typer.echo(f"Fagpersoner for {spec.name}: {experts.shown(actor.locale)}")
+
+
+@specialist_app.command("verify")
+def specialist_verify(
+    slug: str,
+    question: Annotated[str, typer.Option("--question", help="Spørgsmålet.")],
+    answer: Annotated[str, typer.Option("--answer", help="Det verificerede svar.")],
+    review: Annotated[
+        str | None, typer.Option("--review", help="Revisionsdato ÅÅÅÅ-MM-DD (standard: om et halvt år).")
+    ] = None,
+) -> None:
+    """Gem et verificeret svar i specialisten (som /verificer i Teams): vises først, når det passer."""
+    from datetime import date
+
+    with opened("specialist verify") as (services, actor):
+        try:
+            when = date.fromisoformat(review) if review else None
+        except ValueError:
+            raise _fail("--review skal være en dato som ÅÅÅÅ-MM-DD") from None
+        saved = asyncio.run(services.app.verified.save_verified(actor, slug, question, answer, when))
+    typer.echo(f"Verificeret svar gemt i {slug}; vises indtil {saved.review_at.date().isoformat()}")
+
+
 @specialist_app.command("list")
 def specialist_list() -> None:
     """Vis alle specialister."""

@@ -1,6 +1,17 @@
 """Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands import answers, checklist, governance, help, insights, models, sources, specialists, tests
+from bot.commands import (
+    answers,
+    checklist,
+    experts,
+    governance,
+    help,
+    insights,
+    models,
+    sources,
+    specialists,
+    tests,
+)
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
 
@@ -17,6 +28,7 @@ def default_registry() -> CommandRegistry:
         *models.COMMANDS,
         *checklist.COMMANDS,
         *insights.COMMANDS,
+        *experts.COMMANDS,
     ]
     return CommandRegistry([checklist.after(c) for c in commands])
 

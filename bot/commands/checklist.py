@@ -229,8 +229,16 @@ async def status_command(ctx: CommandContext) -> Reply:
             "summary": "",
         }
         return Reply(pending_text(pending, ctx.locale), kind="command", card={**only, "pending": waiting})
-    body = "\n\n".join(p for p in (text(checklist, ctx.locale), pending_text(pending, ctx.locale)) if p)
-    return Reply(body, kind="command", card=card(checklist, ctx.locale, pending=pending))
+    overdue = await ctx.app.verified.aoverdue(checklist.spec)
+    review = ""
+    if overdue:  # verified answers no longer served: the Builder is told here, not left to find out
+        items = "; ".join(f"«{o.question[:80]}» ({o.author}, {o.review_at.isoformat()})" for o in overdue)
+        review = t("verified_overdue", ctx.locale, items=items)
+    parts = (text(checklist, ctx.locale), review, pending_text(pending, ctx.locale))
+    data = card(checklist, ctx.locale, pending=pending)
+    if review:
+        data["summary"] = "\n\n".join(p for p in (data.get("summary") or "", review) if p)
+    return Reply("\n\n".join(p for p in parts if p), kind="command", card=data)
 
 
 async def request_approval_command(ctx: CommandContext) -> Reply:

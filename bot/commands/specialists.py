@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import forms
+from bot.commands import experts, forms
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.domain import SpecialistKind, Status
@@ -107,6 +107,8 @@ async def configure(ctx: CommandContext) -> Reply:
     key, _, value = ctx.args.partition(" ")
     if not key:
         return await settings_card(ctx)
+    if key.casefold() in ("fagpersoner", "experts"):  # people and a channel, not a field value
+        return await experts.set_experts(ctx, value)
     changed = await ctx.app.specialists.aconfigure(ctx.actor, key, value)
     note = t("chunk_note", ctx.locale) if changed.reindex else ""
     shown = shown_key(ALIASES.get(key.casefold(), key.casefold()), ctx.locale)

@@ -48,6 +48,7 @@ class Incoming:
     form: dict[str, Any] | None = None  # values of a submitted card (Action.Submit)
     unsupported_files: tuple[str, ...] = ()  # names of attachments the channel cannot deliver to a bot
     mentions: tuple[tuple[str, str], ...] = ()  # (display name, person id) of each @mentioned person
+    place: Reach | None = None  # where this conversation can be written to later (hand-off answers)
 
     @property
     def user_key(self) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import col, delete, select
 from bot.governance.audit import AuditLog
 from bot.store import Database
 from bot.store.claims import job_due
-from bot.store.models import ActivityClaim, Conversation, Message
+from bot.store.models import ActivityClaim, Conversation, Handoff, Message
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_S = 3600
@@ -22,6 +22,9 @@ def purge(db: Database, days: int, now: datetime | None = None) -> tuple[int, in
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     with db.session() as s:
         messages = s.exec(delete(Message).where(col(Message.created_at) < cutoff)).rowcount  # type: ignore[attr-defined]
+        s.exec(
+            delete(Handoff).where(col(Handoff.created_at) < cutoff)
+        )  # a question to a person is history too
         still_used = select(Message.conversation_id).distinct()
         conversations = s.exec(
             delete(Conversation).where(
@@ -42,6 +45,7 @@ def forget_user(db: Database, user_id: str) -> int:
     """``/glem``: delete every message the user wrote (and the answers to them)."""
     with db.session() as s:
         count = s.exec(delete(Message).where(col(Message.user_id) == user_id)).rowcount  # type: ignore[attr-defined]
+        s.exec(delete(Handoff).where(col(Handoff.asker_id) == user_id))  # what they asked a person about
         s.commit()
     return count or 0
 

@@ -43,7 +43,7 @@ PROMPT = ChatPromptTemplate.from_messages(
 
 def passage_label(hit: Hit, locale: str = "da") -> str:
     """``file, side 2, afsnit «A › B»`` in the reader's language (an English reader got "afsnit")."""
-    parts = [hit.source]
+    parts = [shown_source(hit, locale)]
     if hit.page is not None:
         parts.append(t("passage_page", locale, page=hit.page))
     if hit.heading:
@@ -94,11 +94,19 @@ def build_messages(
     )
 
 
-def citations(hits: Sequence[Hit]) -> list[Citation]:
+def shown_source(hit: Hit, locale: str = "da") -> str:
+    """A passage's source as cited: its file, or for a verified answer who vouched for it and when."""
+    if hit.verified is not None:
+        who, when = hit.verified
+        return t("verified_citation", locale, who=who, date=when)
+    return hit.source
+
+
+def citations(hits: Sequence[Hit], locale: str = "da") -> list[Citation]:
     return [
         Citation(
             n=n,
-            source=h.source,
+            source=shown_source(h, locale),
             text=h.text,
             page=h.page,
             score=round(h.score, 4),

@@ -34,7 +34,8 @@ import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -48,7 +49,7 @@ from bot.rag.index import IndexStore, SpecialistIndex
 from bot.rag.remote_embeddings import RemoteEmbedder
 from bot.rag.rerank import reranked
 from bot.store import Database
-from bot.store.models import Chunk, Source, Specialist
+from bot.store.models import Chunk, Source, Specialist, VerifiedAnswer
 
 if TYPE_CHECKING:
     from bot.llm import ModelRouter, TurnPlan
@@ -74,6 +75,7 @@ class Hit:
     lexical: float | None = None
     rerank: float | None = None
     url: str | None = None  # where the document lives, when it has an address (a connected source)
+    verified: tuple[str, str] | None = None  # a verified answer: (who vouched for it, the ISO date)
 
 
 class Retriever:
@@ -322,6 +324,8 @@ class Retriever:
             min_score = reranker.spec.min_score if reranker else None
             reference = float(dense_sc[min(len(dense_sc), CROSS_REFERENCE_RANK) - 1]) if cross else None
             hits = [h for h in hits if self._relevant(index, query, h, min_score, reference)]
+            # an answer a person verified comes first when it matches at all (a stable sort)
+            hits.sort(key=lambda h: h.verified is None)
         return hits[:k]
 
     @staticmethod
@@ -367,22 +371,46 @@ class Retriever:
         if not best:
             return []
         chunk_ids = [int(index.chunk_ids[p]) for p, _ in best]
+        verified = VerifiedAnswer
         with self.db.statement() as connection:  # one statement, no BEGIN/ROLLBACK around it
             rows = connection.execute(
-                select(Chunk.id, Chunk.text, Chunk.page, Chunk.heading, Source.name)
+                select(
+                    Chunk.id,
+                    Chunk.text,
+                    Chunk.page,
+                    Chunk.heading,
+                    Source.name,
+                    verified.author_name,
+                    verified.verified_at,
+                    verified.review_at,
+                )
                 .join(Source, col(Source.id) == Chunk.source_id)
+                .outerjoin(
+                    verified,
+                    (col(verified.specialist_id) == Source.specialist_id)
+                    & (col(verified.source_name) == Source.name),
+                )
                 .where(col(Chunk.id).in_(chunk_ids))
             ).all()
         by_id = {r[0]: r for r in rows}
+        now = datetime.now(UTC)
         hits = []
         for (pos, score), chunk_id in zip(best, chunk_ids, strict=True):
             row = by_id.get(chunk_id)
             if row is None:  # removed since the index was built; the next search rebuilds
                 continue
-            hits.append(
-                Hit(chunk_id, row[1], row[4], row[2], row[3], score, dense.get(pos), lexical.get(pos))
-            )
+            hit = Hit(chunk_id, row[1], row[4], row[2], row[3], score, dense.get(pos), lexical.get(pos))
+            if row[7] is not None:  # a verified answer: served until its review date, cited by its author
+                if _aware(row[7]) <= now:
+                    continue
+                hit = replace(hit, verified=(row[5], _aware(row[6]).date().isoformat()), heading=None)
+            hits.append(hit)
         return hits
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives timestamps back without their zone (they were written in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _interleave(first: list[Hit], second: list[Hit]) -> list[Hit]:

@@ -17,6 +17,7 @@ from bot.services.base import Stores
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
+from bot.services.handoffs import HandoffService
 from bot.services.insights import InsightsService
 from bot.services.integrations import IntegrationsService
 from bot.services.notifications import NotificationService
@@ -24,6 +25,7 @@ from bot.services.publishing import PublishingService
 from bot.services.roles import RolesService
 from bot.services.sources import SourcesService
 from bot.services.specialists import SpecialistsService
+from bot.services.verified import VerifiedService
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Application:
     delivery: DeliveryService
     notifications: NotificationService
     insights: InsightsService
+    handoffs: HandoffService
+    verified: VerifiedService
 
     @property
     def settings(self) -> Settings:
@@ -64,6 +68,7 @@ class Application:
         notifications = NotificationService(stores)
         answering = AnsweringService(stores, notifications)
         evaluation = EvaluationService(stores, answering)
+        handoffs = HandoffService(stores, notifications)
         return cls(
             stores,
             SpecialistsService(stores, notifications),
@@ -78,6 +83,8 @@ class Application:
             DeliveryService(stores, notifications),
             notifications,
             InsightsService(stores, notifications, evaluation),
+            handoffs,
+            VerifiedService(stores, handoffs),
         )
 
 

@@ -200,7 +200,9 @@ class AnsweringService(Service):
         # the stored message), so they are made safe once, here, like an answer
         # (parsing Markdown costs CPU: done off the event loop, here and below)
         policy = LinkPolicy(self.settings.link_hosts)
-        citations = await asyncio.to_thread(_safe_citations, grounding.citations(hits), policy, locale)
+        citations = await asyncio.to_thread(
+            _safe_citations, grounding.citations(hits, locale), policy, locale
+        )
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", AnswerOutcome.NO_MODEL))

@@ -12,15 +12,26 @@ from bot.governance import access, retention, stats
 from bot.llm.output import LinkPolicy, sanitise
 from bot.services.actor import Actor
 from bot.services.base import Service, offloop
+from bot.services.handoffs import REASONS
 
 
 class FeedbackService(Service):
-    def vote(self, actor: Actor, reply_to_id: str | None, reaction: str, text: str) -> bool:
-        """Store a thumbs up/down; False (and nothing stored) when the answer is unknown."""
+    def vote(
+        self,
+        actor: Actor,
+        reply_to_id: str | None,
+        reaction: str,
+        text: str,
+        reason: str | None = None,
+        asked_person: bool = False,
+    ) -> bool:
+        """Store a thumbs up/down (from the bot's own form: with a reason, the comment in ``text``, and
+        whether a person was asked); False (and nothing stored) when the answer is unknown."""
         if reaction not in ("like", "dislike"):
             return False
+        reason = reason if reason in REASONS else None
         found = self.stores.conversations.add_feedback(
-            actor.conversation_id, reply_to_id, actor.id, reaction, text
+            actor.conversation_id, reply_to_id, actor.id, reaction, text, reason, asked_person
         )
         return found is not None
 

@@ -55,6 +55,7 @@ class Note:
     buttons: tuple[Button, ...] = ()
     topic: str = ""  # what it is about (``approval.requested``)
     subject: str = ""  # the thing it names (a specialist's slug)
+    card: dict[str, Any] | None = None  # a ready card (its texts already in the recipient's language)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class NotificationService(Service):
                 values=json.dumps(values, ensure_ascii=False),
                 text=note.text,
                 buttons=json.dumps(buttons, ensure_ascii=False),
+                card=json.dumps(note.card, ensure_ascii=False) if note.card else "",
             )
             for person in people
             if person not in repeated  # one waiting message per person and thing is enough
@@ -179,7 +181,7 @@ class NotificationService(Service):
                 locale=d.locale,
             )
             for d in due
-            for text, card in [render(d.key, d.values, d.text, d.buttons, d.locale)]
+            for text, card in [render(d.key, d.values, d.text, d.buttons, d.locale, d.card)]
         ]
 
     async def sent(self, notification_id: int) -> None:
@@ -211,10 +213,18 @@ class NotificationService(Service):
 
 
 def render(
-    key: str, values: dict[str, Any], text: str, buttons: list[dict[str, Any]], locale: str
+    key: str,
+    values: dict[str, Any],
+    text: str,
+    buttons: list[dict[str, Any]],
+    locale: str,
+    card: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any] | None]:
     """A stored notification as its text and card in ``locale``. Values are plain text set into the
-    catalogue's Markdown: a name cannot bring a link, an image or emphasis to the person it is sent to."""
+    catalogue's Markdown: a name cannot bring a link, an image or emphasis to the person it is sent to.
+    A ready ``card`` (a hand-off's answer form) is sent as it was written."""
+    if card:
+        return (t(key, locale, **values) if key in MESSAGES else text), card
     plain = {k: _plain(v) if isinstance(v, str) else v for k, v in values.items()}
     shown = t(key, locale, **plain) if key in MESSAGES else text
     shown_buttons = [

@@ -128,7 +128,14 @@ class ConversationStore:
                 session.commit()
 
     def add_feedback(
-        self, conversation_id: str, reply_to_id: str | None, user_id: str, reaction: str, text: str
+        self,
+        conversation_id: str,
+        reply_to_id: str | None,
+        user_id: str,
+        reaction: str,
+        text: str,
+        reason: str | None = None,
+        asked_person: bool = False,
     ) -> Message | None:
         """Store a vote on the answer Teams names; without an id, on the latest answer here.
 
@@ -144,7 +151,16 @@ class ConversationStore:
             message = session.exec(query.order_by(col(Message.id).desc())).first()
             if message is None:
                 return None
-            session.add(Feedback(message_id=message.id, user_id=user_id, reaction=reaction, text=text[:4000]))
+            session.add(
+                Feedback(
+                    message_id=message.id,
+                    user_id=user_id,
+                    reaction=reaction,
+                    text=text[:4000],
+                    reason=reason,
+                    asked_person=asked_person,
+                )
+            )
             session.commit()
             return message
 

@@ -82,6 +82,8 @@ class Specialist(SQLModel, table=True):
     # with the numbers removed, by the Builder's explicit choice (/indstil cpr_i_kilder skjul)
     source_cpr: str = Field(default="refuse", max_length=16)
     approved_by: str | None = Field(default=None, max_length=256)
+    # who answers when an employee asks for a person (JSON: named people and/or one Teams channel)
+    experts: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     approved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
@@ -189,6 +191,10 @@ class Feedback(SQLModel, table=True):
     user_id: str = Field(max_length=256)
     reaction: str = Field(max_length=16)  # "like" or "dislike"
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # the bot's own form: why (wrong, outdated, source_missing, not_asked, other) and whether a person
+    # was asked; ``text`` holds the comment
+    reason: str | None = Field(default=None, max_length=32)
+    asked_person: bool = False
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -424,6 +430,7 @@ class Notification(SQLModel, table=True):
     values: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     buttons: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON
+    card: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -433,3 +440,53 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     failed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))  # gave up
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class Handoff(SQLModel, table=True):
+    """An employee asked for a person about one answer: what the experts were shown, where the asker is
+    answered, and (once) who answered what. Durable, so an answer days later still finds its way."""
+
+    __tablename__ = "handoffs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    message_id: int | None = Field(default=None, foreign_key="messages.id", ondelete="SET NULL")
+    asker_id: str = Field(max_length=256)
+    asker_name: str | None = Field(default=None, max_length=256)
+    conversation_id: str = Field(max_length=512)  # where the asker is answered
+    locale: str = Field(default="da", max_length=8)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    citations: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))  # JSON
+    reason: str | None = Field(default=None, max_length=32)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="open", max_length=16)  # open, answered
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_by: str | None = Field(default=None, max_length=256)
+    answered_by_name: str | None = Field(default=None, max_length=256)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class VerifiedAnswer(SQLModel, table=True):
+    """A question and an answer a person vouched for: stored as a source of the specialist (so it is
+    screened, embedded and retrieved like any passage), ranked first when it matches, not served after
+    its review date."""
+
+    __tablename__ = "verified_answers"
+    __table_args__ = (UniqueConstraint("specialist_id", "source_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    source_name: str = Field(max_length=255)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    author_id: str = Field(max_length=256)
+    author_name: str = Field(max_length=256)
+    handoff_id: int | None = Field(default=None, foreign_key="handoffs.id", ondelete="SET NULL")
+    verified_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    review_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

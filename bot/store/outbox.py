@@ -84,6 +84,7 @@ class Due:
     tenant_id: str | None
     bot_id: str | None
     locale: str
+    card: dict[str, Any] | None = None  # a ready Adaptive Card description (``bot.teams.cards``)
 
 
 class OutboxStore:
@@ -154,6 +155,7 @@ class OutboxStore:
                 col(n.text),
                 col(n.buttons),
                 col(n.attempts),
+                col(n.card),
             )
         )
         with self.db.statement() as connection:
@@ -182,6 +184,7 @@ class OutboxStore:
                 tenant_id=where[row[1]][2],
                 bot_id=where[row[1]][3],
                 locale=where[row[1]][4],
+                card=_json(row[8], {}) or None,
             )
             for row in claimed
             if row[1] in where  # reached a moment ago; gone only if deleted since (due again later)

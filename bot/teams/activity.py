@@ -40,6 +40,24 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         unsupported_files=refused,
         form=_form(activity),
         mentions=mentions_of(activity, tenant),
+        place=place_of(activity, default_locale),
+    )
+
+
+def place_of(activity: Activity, default_locale: str) -> Reach | None:
+    """Where the conversation of an activity can be written to later, whatever its type (a reply to a
+    hand-off goes where the question was asked; an expert channel gets new posts). The edge has bound
+    the service URL to the activity's token; proactive sends go to the reply hosts only."""
+    conv = activity.conversation
+    if conv is None or not conv.id or not activity.service_url:
+        return None
+    return Reach(
+        people=(),
+        conversation_id=conv.id,
+        service_url=activity.service_url,
+        tenant_id=next(iter(tenants_of(activity)), None),
+        bot_id=activity.recipient.id if activity.recipient else None,
+        locale=user_locale(activity.locale, default_locale),
     )
 
 

@@ -8,6 +8,7 @@ installs are handled here too. Nothing below this package sees an activity.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from bot.conversation.types import Reach
 from bot.dispatcher import Dispatcher
 from bot.messages import t
 from bot.teams.activity import to_incoming
+from bot.teams.cards import render as render_card
 from bot.teams.connector_sessions import ConnectorSessions
 from bot.teams.files import DownloadPolicy
 from bot.teams.hosts import HostAllowList
@@ -130,16 +132,50 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         action = value.get("actionValue") if isinstance(value.get("actionValue"), dict) else {}
         if value.get("actionName") == "feedback":
-            stored = await core.feedback(
-                to_incoming(context.activity, settings.locale),
-                context.activity.reply_to_id,
-                str(action.get("reaction", "")),
-                str(action.get("feedback", "")),
-            )
+            incoming = to_incoming(context.activity, settings.locale)
+            reaction = str(action.get("reaction", ""))
+            form = _form_values(action.get("feedback"))
+            if form is not None:  # our own form (feedbackLoop "custom"): reason, comment, ask a person
+                reply = await core.feedback_form(incoming, context.activity.reply_to_id, reaction, form)
+                stored = reply is not None
+            else:  # Teams' default form: the text only
+                stored = await core.feedback(
+                    incoming, context.activity.reply_to_id, reaction, str(action.get("feedback", ""))
+                )
+                reply = None
             if not stored:
                 log.info("feedback on an unknown answer ignored (replyToId %s)", context.activity.reply_to_id)
+            await context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body={}))
+            )
+            if reply is not None:  # after the invoke's answer: Teams closes the dialog first
+                for out in to_activities(reply):
+                    await context.send_activity(out)
+            return
         await context.send_activity(
             Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body={}))
+        )
+
+    async def on_fetch_task(context: TurnContext, _state: TurnState) -> None:
+        """A 👍/👎 on an answer with ``feedbackLoop: custom``: the dialog with the bot's own form."""
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        action = value.get("actionValue") if isinstance(value.get("actionValue"), dict) else {}
+        locale = to_incoming(context.activity, settings.locale).locale
+        data = core.feedback_dialog(locale, str(action.get("reaction", "")))
+        card = render_card("", data)
+        body = {
+            "task": {
+                "type": "continue",
+                "value": {
+                    "title": str(data.get("title") or t("feedback_form_title", locale)),
+                    "height": "medium",
+                    "width": "medium",
+                    "card": {"contentType": card.content_type, "content": card.content} if card else None,
+                },
+            }
+        }
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
         )
 
     async def on_install(context: TurnContext, _state: TurnState) -> None:
@@ -164,6 +200,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
 
     app.activity(ActivityTypes.message)(on_message)
     app.invoke("message/submitAction")(on_feedback)
+    app.invoke("message/fetchTask")(on_fetch_task)
     app.activity(ActivityTypes.conversation_update)(on_install)
     app.activity(ActivityTypes.installation_update)(on_install)
     app.error(on_turn_error)
@@ -182,3 +219,18 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
         app_id="" if settings.local_mode else settings.app_id or "",
         locale=settings.locale,
     )
+
+
+def _form_values(feedback: object) -> dict[str, object] | None:
+    """The bot's own form arrives as the ``feedback`` text holding its values as JSON (Teams' default
+    form sends ``{"feedbackText": …}``, which is not ours)."""
+    if isinstance(feedback, dict):
+        data: object = feedback
+    else:
+        try:
+            data = json.loads(str(feedback or ""))
+        except ValueError:
+            return None
+    if isinstance(data, dict) and (data.get("aarhusai") == "feedback_form" or "reason" in data):
+        return dict(data)
+    return None

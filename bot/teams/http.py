@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_ACTIVITY_BYTES = 1024 * 1024  # Teams caps activities far below this
 KNOWN_TYPES = frozenset(t.value for t in ActivityTypes)
-KNOWN_INVOKES = frozenset({"message/submitAction", "adaptiveCard/action"})
+KNOWN_INVOKES = frozenset({"message/submitAction", "message/fetchTask", "adaptiveCard/action"})
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
 BACKGROUND_KEY = web.AppKey("background_turns", BackgroundTurns)
 

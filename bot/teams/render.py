@@ -146,7 +146,8 @@ def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Acti
             activity.entities[-1].additional_type = []  # type: ignore[index, union-attr]
     if feedback and reply.kind == "answer":
         data = dict(activity.channel_data or {}) if isinstance(activity.channel_data, dict) else {}
-        data["feedbackLoopEnabled"] = True
+        data["feedbackLoopEnabled"] = True  # older clients
+        data["feedbackLoop"] = {"type": "custom"}  # the bot's own form (message/fetchTask)
         activity.channel_data = data
     return activity
 

@@ -102,6 +102,8 @@ def assert_cited_answer(playground: Playground, final: Exchange) -> list[dict[st
         assert 0 < len(appearance["name"]) <= 80, claim
         assert 0 < len(appearance["abstract"]) <= 160, claim
     assert (final.activity.get("channelData") or {}).get("feedbackLoopEnabled") is True, final.activity
+    # the bot's own form; the Playground shows its built-in dialog for it and never asks message/fetchTask
+    assert (final.activity.get("channelData") or {}).get("feedbackLoop") == {"type": "custom"}, final.activity
     return citations
 
 
