@@ -1911,10 +1911,6 @@ MESSAGES.update(
             "da": "Det verificerede svar er gemt i **{name}** og skal revideres senest {date}.",
             "en": "The verified answer is saved in **{name}** and is due for review by {date}.",
         },
-        "insights_verified_missing": {
-            "da": "Verificerede svar findes ikke i denne installation endnu.",
-            "en": "Verified answers are not part of this installation yet.",
-        },
         "insights_verified_empty": {
             "da": "Skriv både spørgsmålet og svaret.",
             "en": "Write both the question and the answer.",

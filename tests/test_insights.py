@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from bot.app import Services
 from bot.conversation.types import Reach
@@ -28,7 +28,7 @@ from bot.governance.insights import reasons_of
 from bot.rag.embeddings import make_embedder
 from bot.server import start
 from bot.services import Actor
-from bot.store.models import JobRun, Message
+from bot.store.models import JobRun, Message, VerifiedAnswer
 from bot.store.outbox import remember
 from bot.teams.cards import card_text
 from bot.teams.cards import render as render_card
@@ -277,27 +277,14 @@ async def test_statistics_show_feedback_by_reason_and_the_busiest_day(org: Org) 
     assert "wrong" not in (await org.say(BUILDER_B, "/statistik")).text
 
 
-async def test_a_verified_answer_is_written_from_a_theme_when_the_service_is_there(org: Org) -> None:
-    """The verified-answer service comes with the feedback loop; until it is there, no button."""
-    from types import SimpleNamespace
-
+async def test_a_verified_answer_is_written_from_a_theme(org: Org) -> None:
+    """A theme's "write a verified answer" button opens a form with its (masked) question; submitted, the
+    feedback loop's verified-answer service keeps it as a source of the specialist, by its own Builder."""
     services = org.services
     a = await org.specialist(BUILDER_A, "Guide A", data="cpr")
     asked(services, a, CPR_QUESTION)
     [guide] = services.app.insights.themes(Actor(BUILDER_A))
     n = guide.themes[0].message_id
-    assert "Skriv et verificeret svar" not in json.dumps((await org.say(BUILDER_A, "/indsigt")).card)
-    assert "findes ikke i denne installation" in (await org.say(BUILDER_A, f"/indsigt verificer {n}")).text
-    saved: list[tuple[object, ...]] = []
-
-    class Verified:
-        async def save_verified(
-            self, actor: Actor, ref: str, question: str, answer: str, review_date: object = None
-        ) -> SimpleNamespace:
-            saved.append((actor.id, ref, question, answer, review_date))
-            return SimpleNamespace(review_at=datetime(2027, 6, 30, tzinfo=UTC))
-
-    services.app.verified = Verified()  # type: ignore[attr-defined]
     card = json.dumps((await org.say(BUILDER_A, "/indsigt")).card, ensure_ascii=False)
     assert '"title": "Skriv et verificeret svar"' in card and f'"args": "verificer {n}"' in card
     form = (await org.say(BUILDER_A, f"/indsigt verificer {n}")).card
@@ -309,11 +296,17 @@ async def test_a_verified_answer_is_written_from_a_theme_when_the_service_is_the
     submitted = replace(msg("", BUILDER_A), form=values | {"review": "2027-06-30"})
     reply = await services.dispatcher.handle(submitted)
     assert "er gemt i" in reply.text and "2027-06-30" in reply.text
-    assert saved == [(BUILDER_A, a, question, "Passet gælder i 10 år.", date(2027, 6, 30))]
     wrong_date = await services.dispatcher.handle(
         replace(msg("", BUILDER_A), form=values | {"review": "30/6"})
     )
-    assert "ÅÅÅÅ-MM-DD" in wrong_date.text and len(saved) == 1
+    assert "ÅÅÅÅ-MM-DD" in wrong_date.text
+    # another department's Builder cannot write one into this specialist with a crafted submit
+    stolen = await services.dispatcher.handle(replace(msg("", BUILDER_B), form=values | {"answer": "Nej."}))
+    assert "er gemt i" not in stolen.text
+    with services.db.session() as s:
+        [row] = s.exec(select(VerifiedAnswer)).all()
+    assert (row.question, row.answer, row.author_id) == (question, "Passet gælder i 10 år.", BUILDER_A)
+    assert row.review_at.date() == date(2027, 6, 30)
 
 
 # -- the weekly digest ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ service checks the reader may see that question's specialist, as for a typed com
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from bot.commands.registry import Command, CommandContext
@@ -22,15 +22,10 @@ from bot.services.insights import change_text
 QUESTIONS, TEST, VERIFY = ("spørgsmål", "questions", "sporgsmal"), ("test",), ("verificer", "verify")
 SHOWN_THEMES = 8  # per specialist on the card
 NO_LINKS = LinkPolicy()
-# The "write a verified answer" button appears when the application has the verified-answer service
-# (``app.verified.save_verified(actor, specialist_ref, question, answer, review_date=None)``, built
-# with the feedback loop): it opens a form with the theme's (masked) question, submitted to
-# ``verified_submitted`` (``bot.commands.forms.SUBMITTED["insights_verified"]``).
+# The "write a verified answer" button opens a form with the theme's (masked) question, submitted to
+# ``verified_submitted`` (``bot.commands.forms.SUBMITTED["insights_verified"]``) and saved by
+# ``app.verified`` (the feedback loop's verified answers).
 VERIFIED_ACTION = "insights_verified"
-
-
-def _verified(ctx: CommandContext) -> Any:
-    return getattr(ctx.app, "verified", None)
 
 
 def _safe(text: str, locale: str) -> str:
@@ -83,21 +78,18 @@ def _buttons(theme: Theme, ctx: CommandContext) -> list[dict[str, str]]:
             "args": f"{QUESTIONS[0] if locale == 'da' else QUESTIONS[1]} {theme.message_id}",
         },
     ]
-    if _verified(ctx) is not None:
-        buttons.append(
-            {
-                "title": t("insights_verified_button", locale),
-                "command": command,
-                "args": f"{VERIFY[0] if locale == 'da' else VERIFY[1]} {theme.message_id}",
-            }
-        )
+    buttons.append(
+        {
+            "title": t("insights_verified_button", locale),
+            "command": command,
+            "args": f"{VERIFY[0] if locale == 'da' else VERIFY[1]} {theme.message_id}",
+        }
+    )
     return buttons
 
 
 async def _verify_form(ctx: CommandContext, message_id: int) -> Reply:
     """A form for a verified answer to a theme's question (masked; the Builder may reword it)."""
-    if _verified(ctx) is None:
-        return ctx.reply("insights_verified_missing", "notice")
     spec, question = await ctx.app.insights.aquestion(ctx.actor, message_id)
     locale = ctx.locale
     card = {
@@ -130,9 +122,6 @@ async def _verify_form(ctx: CommandContext, message_id: int) -> Reply:
 
 async def verified_submitted(ctx: CommandContext, form: dict[str, object]) -> Reply:
     """The form above, submitted: saved by the verified-answer service (which checks who may)."""
-    verified = _verified(ctx)
-    if verified is None:
-        return ctx.reply("insights_verified_missing", "notice")
     question, answer = str(form.get("question") or "").strip(), str(form.get("answer") or "").strip()
     if not question or not answer:
         return ctx.reply("insights_verified_empty", "notice")
@@ -142,11 +131,9 @@ async def verified_submitted(ctx: CommandContext, form: dict[str, object]) -> Re
             review = date.fromisoformat(str(form["review"]).strip())
         except ValueError:
             return ctx.reply("insights_verified_date", "notice")
-    saved = await verified.save_verified(ctx.actor, str(form.get("slug") or ""), question, answer, review)
-    review_at = getattr(saved, "review_at", None)
-    shown = review_at.date().isoformat() if isinstance(review_at, datetime) else str(review_at or "–")
-    spec = getattr(saved, "specialist", None) or form.get("slug")
-    return ctx.reply("insights_verified_saved", name=getattr(spec, "name", spec), date=shown)
+    slug = str(form.get("slug") or "")
+    saved = await ctx.app.verified.save_verified(ctx.actor, slug, question, answer, review)
+    return ctx.reply("insights_verified_saved", name=slug, date=saved.review_at.date().isoformat())
 
 
 def render(found: list[SpecialistThemes], ctx: CommandContext, ref: str | None) -> Reply:
