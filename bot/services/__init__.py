@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.services.about import AboutService
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
+from bot.services.channels import ChannelsService
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
@@ -42,6 +44,8 @@ class Application:
     evaluation: EvaluationService
     delivery: DeliveryService
     notifications: NotificationService
+    channels: ChannelsService
+    about: AboutService
 
     @property
     def settings(self) -> Settings:
@@ -74,6 +78,8 @@ class Application:
             EvaluationService(stores, answering),
             DeliveryService(stores, notifications),
             notifications,
+            ChannelsService(stores),
+            AboutService(stores),
         )
 
 

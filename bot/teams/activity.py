@@ -40,7 +40,19 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         unsupported_files=refused,
         form=_form(activity),
         mentions=mentions_of(activity, tenant),
+        mentioned=activity.is_recipient_mentioned(),
     )
+
+
+def answer_in_thread(activity: Activity) -> None:
+    """A channel post that names no thread gets its answer in its own: Teams names a thread after its
+    first post (``<channel>;messageid=<post id>``), and replies sent there land in that thread (also
+    the conversation the answer's memory belongs to)."""
+    conv = activity.conversation
+    if conv is None or conv.conversation_type != "channel" or not conv.id or not activity.id:
+        return
+    if ";messageid=" not in conv.id:
+        conv.id = f"{conv.id};messageid={activity.id}"
 
 
 def reach_of(activity: Activity, hosts: HostAllowList, default_locale: str) -> Reach | None:

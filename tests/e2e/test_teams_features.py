@@ -126,13 +126,20 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def specialist_rows(card: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The specialists card as {slug: (row title, the row's "Brug" Action.Submit)}."""
+    """The specialists card as {slug: (row title, the row's "Brug" Action.Submit)}. Each row has two
+    buttons, found by their titles: "Brug" and "Om" (which shows that same specialist's facts)."""
+    use_titles = {t("use_button", locale) for locale in ("da", "en")}
+    about_titles = {t("about_short_button", locale) for locale in ("da", "en")}
     rows: dict[str, tuple[str, dict[str, Any]]] = {}
     for column_set in (n for n in walk(card.get("body")) if n.get("type") == "ColumnSet"):
         titles = [n["text"] for n in walk(column_set) if n.get("type") == "TextBlock" and n.get("weight")]
         actions = [n for n in walk(column_set) if n.get("type") == "Action.Submit"]
-        assert len(titles) == 1 and len(actions) == 1, column_set
-        rows[actions[0]["data"]["slug"]] = (titles[0], actions[0])
+        uses = [a for a in actions if a["title"] in use_titles]
+        abouts = [a for a in actions if a["title"] in about_titles]
+        assert len(titles) == 1 and len(actions) == 2 and len(uses) == 1 and len(abouts) == 1, column_set
+        slug = uses[0]["data"]["slug"]
+        assert abouts[0]["data"] == {"aarhusai": "command", "name": "om", "args": slug}, column_set
+        rows[slug] = (titles[0], uses[0])
     return rows
 
 
