@@ -369,6 +369,46 @@ def test_specialist_card_use_button_switches_the_specialist(playground: Playgrou
     assert specialist_rows(card_of(again))[SLUG][0] == f"{NAME} ({t('answers_here', 'en')})"
 
 
+def facts_of(card: dict[str, Any]) -> dict[str, str]:
+    """The "Om specialisten" card's facts as {title: value}."""
+    [fact_set] = [n for n in walk(card.get("body")) if n.get("type") == "FactSet"]
+    return {f["title"]: f["value"] for f in fact_set["facts"]}
+
+
+def test_channel_settings_and_the_om_card_in_a_thread(playground: Playground) -> None:
+    """``/kanal`` in a channel shows its settings in the post's thread, and ``/om`` answers there with the
+    card: an Adaptive Card whose message text is a string, never null (the Playground refuses a message
+    with a null text in a channel thread with HTTP 400)."""
+    channel = playground.channel_id("General")
+    asked = playground.send(channel, "/kanal", mention_bot=True)
+    thread = asked.conversation_id
+    assert thread.startswith(f"{channel};messageid=")
+    [settings] = playground.wait_for_replies(asked)
+    assert_2xx(settings)
+    assert settings.activity["conversation"]["id"] == thread
+    assert t("channel_mode_mentioned", "en") in settings.text, playground.explain(settings)
+
+    about = playground.send(thread, f"/om {SLUG}", mention_bot=True)
+    [card_reply] = playground.wait_for_replies(about)
+    assert_2xx(card_reply)
+    assert isinstance(card_reply.activity.get("text"), str), card_reply.activity
+    facts = facts_of(card_of(card_reply))
+    assert facts[t("about_model", "en")] == "smol", facts
+    assert facts[t("about_sources", "en")].startswith("2 sources"), facts
+    assert playground.bot_messages(channel, since=asked.mark) == []  # nothing at the channel's top level
+
+
+def test_the_om_button_under_an_answer_shows_the_specialist(
+    playground: Playground, personal_answer: Answered
+) -> None:
+    card = card_of(personal_answer.final)
+    [button] = [a for a in card.get("actions") or [] if a.get("title") == t("about_button", "en")]
+    assert button["data"] == {"aarhusai": "command", "name": "om", "args": SLUG}
+    reply = _press(playground, personal_answer.sent.conversation_id, personal_answer.final, button["data"])
+    assert card_of(reply)["body"][0]["text"] == t("about_title", "en", name=NAME)
+    assert facts_of(card_of(reply))[t("about_model", "en")] == "smol"
+
+
 def test_thumbs_down_is_stored_and_counted(playground: Playground, personal_answer: Answered) -> None:
     chat = playground.personal_chat_id
     assert ai_message_entity(personal_answer.final) is not None  # there is an answer to vote on
