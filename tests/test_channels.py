@@ -64,7 +64,7 @@ async def send(town: Municipality, activity: dict[str, Any], count: int = 1) -> 
             arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), 0.2)
-    return replies
+    return replies[:count]
 
 
 def replies_to(town: Municipality, activity: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,10 +118,13 @@ async def test_a_question_channel_answers_new_posts_without_mention_in_their_thr
 
     post = channel_post(town, EMPLOYEE, QUESTION, mention=False)
     thread = post["conversation"]["id"]
-    placeholder, final = await send(town, post, count=2)
+    placeholder, final, about = await send(town, post, count=3)
     assert placeholder["text"] == "Søger i kilderne …"
     assert final["text"].startswith("Svar fra den eksterne model [1].")
-    for reply in (placeholder, final):  # in the post's thread, not at the channel's top level
+    # Teams cannot replace the placeholder by a text and a card: the "Om" button follows the answer
+    assert "attachments" not in final and about["text"] == ""
+    assert adaptive(about)["actions"][0]["data"] == {"aarhusai": "command", "name": "om", "args": "pas"}
+    for reply in (placeholder, final, about):  # in the post's thread, not at the channel's top level
         assert reply["conversation"]["id"] == thread
     index = town.connector.activities.index(final)
     assert town.connector.paths[index].startswith(f"/v3/conversations/{thread}/activities/")
@@ -131,12 +134,12 @@ async def test_a_question_channel_answers_new_posts_without_mention_in_their_thr
     await ignored(town, channel_post(town, EMPLOYEE, "Tak, det hjalp!", thread=post["id"], mention=False))
     # ... and with one it is answered there
     mentioned = channel_post(town, EMPLOYEE, "Hvor lang tid tager det?", thread=post["id"])
-    _placeholder, answer = await send(town, mentioned, count=2)
+    _placeholder, answer, _about = await send(town, mentioned, count=3)
     assert answer["conversation"]["id"] == thread
 
     # a post that names no thread (only the channel) is answered in a thread of its own
     bare = channel_post(town, EMPLOYEE, QUESTION, mention=False, conversation=CHANNEL)
-    _placeholder, answer = await send(town, bare, count=2)
+    _placeholder, answer, _about = await send(town, bare, count=3)
     assert answer["conversation"]["id"] == f"{CHANNEL};messageid={bare['id']}"
     index = town.connector.activities.index(answer)
     assert town.connector.paths[index].startswith(f"/v3/conversations/{CHANNEL};messageid={bare['id']}/")

@@ -318,14 +318,16 @@ def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground
     sent = playground.send(thread, QUESTION, mention_bot=True)
     question = playground.wait_for_delivery(thread, sent.text, since=sent.mark, timeout=180)
     assert question.activity["conversation"]["conversationType"] == "channel"
-    placeholder, final = playground.wait_for_replies(sent, count=2, timeout=180)
+    placeholder, final, about = playground.wait_for_replies(sent, count=3, timeout=180)
 
     # Channels cannot stream: no typing/streaminfo at all, a plain placeholder, then the answer.
     outgoing = [
         e for e in playground.exchanges(since=sent.mark, to_bot=False) if e.reply_to_id == question.id
     ]
-    assert [e.type for e in outgoing] == ["message", "message"], [(e.type, e.text) for e in outgoing]
-    assert [e.id for e in outgoing] == [placeholder.id, final.id]
+    # the placeholder, the answer in its place, then the answer's "Om specialisten" button (Teams cannot
+    # replace one message by a text and a card)
+    assert [e.type for e in outgoing] == ["message"] * 3, [(e.type, e.text) for e in outgoing]
+    assert [e.id for e in outgoing] == [placeholder.id, final.id, about.id]
     for exchange in outgoing:
         assert_2xx(exchange)
         assert exchange.activity["conversation"]["id"] == thread
@@ -335,6 +337,9 @@ def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground
     assert not (placeholder.activity.get("channelData") or {}).get("feedbackLoopEnabled")
     assert final.text.strip() and final.text != SEARCHING, playground.explain(final)
     assert_cited_answer(playground, final)
+    assert not final.activity.get("attachments"), final.activity
+    [button] = card_of(about)["actions"]
+    assert button["data"] == {"aarhusai": "command", "name": "om", "args": SLUG}
     assert playground.bot_messages(channel, since=choose.mark) == []  # nothing at the channel's top level
 
 
