@@ -409,7 +409,22 @@ def test_the_om_button_under_an_answer_shows_the_specialist(
     card = card_of(personal_answer.final)
     [button] = [a for a in card.get("actions") or [] if a.get("title") == t("about_button", "en")]
     assert button["data"] == {"aarhusai": "command", "name": "om", "args": SLUG}
-    reply = _press(playground, personal_answer.sent.conversation_id, personal_answer.final, button["data"])
+    chat, final = personal_answer.sent.conversation_id, personal_answer.final
+    # a streamed answer is known by its stream's id (the final message keeps it)
+    message_id = final.id or (streaminfo(final) or {}).get("streamId")
+    assert message_id, final.activity
+    mark = playground.submit_card(chat, message_id, button["data"])
+    submitted = playground._wait(
+        lambda: next(
+            (e for e in playground.delivered(chat, since=mark) if e.activity.get("value") == button["data"]),
+            None,
+        ),
+        60,
+        "the Om button's submit to reach the bot",
+    )
+    assert_2xx(submitted)
+    [reply] = playground.wait_for_replies_to(submitted.id or "", chat, since=mark)
+    assert_2xx(reply)
     assert card_of(reply)["body"][0]["text"] == t("about_title", "en", name=NAME)
     assert facts_of(card_of(reply))[t("about_model", "en")] == "smol"
 
