@@ -33,7 +33,9 @@ from bot.store.turn_context import TurnContext
 
 log = logging.getLogger(__name__)
 
-TurnKind = Literal["tenant_refused", "unsupported_files", "files", "form", "command", "question", "empty"]
+TurnKind = Literal[
+    "tenant_refused", "ignored", "unsupported_files", "files", "form", "command", "question", "empty"
+]
 PROGRESS_EVERY_S = 10.0  # a progress line at most this often, so a big file does not flood the chat
 
 
@@ -64,6 +66,9 @@ class Dispatcher:
         sake: failures become a reply in the user's language (a failing channel does raise)."""
         start = time.perf_counter()
         turn = await self.prepare(incoming)
+        if turn.kind == "ignored":  # a channel post not for the bot: no reply at all
+            metrics.TURNS.labels(turn.kind, "notice").inc()
+            return Reply("", kind="notice")
         attached = None
         # a placeholder where an answer takes a while: not for passages alone, which come at once, in a
         # group chat or channel (a personal chat's stream starts with it all the same)
@@ -92,6 +97,8 @@ class Dispatcher:
         actor = Actor.from_incoming(incoming)
         if not self.settings.tenant_allowed(incoming.conversation.tenant_id):
             return Turn(incoming, actor, "tenant_refused")
+        if await self._not_for_us(incoming):
+            return Turn(incoming, actor, "ignored")
         if incoming.unsupported_files:
             return Turn(incoming, actor, "unsupported_files")
         if incoming.files:
@@ -109,6 +116,16 @@ class Dispatcher:
         except AppError as exc:
             return Turn(incoming, actor, "question", refused=exc)
         return Turn(incoming, actor, "question", context=context)
+
+    async def _not_for_us(self, incoming: Incoming) -> bool:
+        """A channel post without an @mention (Teams sends those to an app with resource-specific
+        consent) is answered only as a new post in a question channel; a pressed card button is
+        always for us."""
+        if incoming.conversation.type != "channel" or incoming.mentioned or incoming.form is not None:
+            return False
+        return not await self.app.channels.alistens(
+            incoming.conversation, incoming.activity_id, incoming.mentioned
+        )
 
     async def _run(self, turn: Turn, channel: ReplyChannel, reply_id: str | None) -> Reply:
         locale = turn.actor.locale
@@ -237,6 +254,7 @@ class Dispatcher:
             if answer.kind == "answer"
             else None,
             locale=turn.actor.locale,
+            card=about_button(turn.context.spec.slug, locale) if answer.kind == "answer" else None,
         )
 
     # -- the other activities of a conversation ---------------------------------------------------
@@ -279,6 +297,14 @@ class Dispatcher:
             "button": t("welcome_button", locale),
         }
         return Reply(t("welcome", locale), kind="notice", card=card)
+
+
+def about_button(slug: str, locale: str) -> dict[str, object]:
+    """The "Om specialisten" button under an answer: ``/om <slug>`` as whoever presses it."""
+    return {
+        "type": "actions",
+        "buttons": [{"title": t("about_button", locale), "command": "om", "args": slug}],
+    }
 
 
 def render_file_outcome(outcome: object, locale: str) -> str:

@@ -142,6 +142,7 @@ class AuditAction(StrEnum):
     TEST_SYNCED = "test.synced"
     SCREENING_COMPLETED = "screening.completed"
     SHARING_CHANGED = "sharing.changed"
+    CHANNEL_CHANGED = "channel.changed"  # a channel's default specialist or when it answers (/kanal)
     SETTING_CHANGED = "setting.changed"
     PROMPT_CHANGED = "prompt.changed"
     PROMPT_RESTORED = "prompt.restored"

@@ -1846,6 +1846,106 @@ class Msg:
         return self.render()
 
 
+# Per-channel behaviour (/kanal) and "Om specialisten" (/om): issue 26.
+MESSAGES.update(
+    {
+        "help_kanal": {
+            "da": "vis kanalens indstillinger; en Builder kan vælge kanalens specialist og om jeg svarer på "
+            "alle nye opslag",
+            "en": "show the channel's settings; a Builder can choose the channel's specialist and whether I "
+            "answer every new post",
+        },
+        "usage_kanal": {
+            "da": "[specialist <navn> | svar alle | svar nævnt]",
+            "en": "[specialist <name> | answer all | answer mentioned]",
+        },
+        "help_om": {
+            "da": "vis formål, ejer, kilder, data og model for en specialist",
+            "en": "show a specialist's purpose, owner, sources, data and model",
+        },
+        "channel_only": {
+            "da": "Kanalindstillinger findes kun i et teams kanaler. Skriv /brug <navn> for at vælge her.",
+            "en": "Channel settings exist only in a team's channels. Type /use <name> to choose here.",
+        },
+        "channel_needs_builder": {
+            "da": "Kun en Builder i afdelingen bag **{name}** eller en administrator kan ændre kanalens "
+            "indstillinger. Du kan vælge en specialist til din egen tråd med /brug <navn>.",
+            "en": "Only a Builder of the department behind **{name}** or an administrator can change the "
+            "channel's settings. You can choose a specialist for your own thread with /use <name>.",
+        },
+        "channel_title": {"da": "**Kanalens indstillinger**", "en": "**The channel's settings**"},
+        "channel_specialist": {"da": "Specialist: **{name}**", "en": "Specialist: **{name}**"},
+        "channel_not_chosen": {"da": "(ingen valgt endnu)", "en": "(none chosen yet)"},
+        "channel_mode_mentioned": {
+            "da": "Svarer: kun når jeg bliver @nævnt",
+            "en": "Answers: only when I am @mentioned",
+        },
+        "channel_mode_all": {
+            "da": "Svarer: på alle nye opslag (en spørgsmålskanal)",
+            "en": "Answers: every new post (a question channel)",
+        },
+        "channel_in_thread": {
+            "da": "Svaret kommer i opslagets tråd",
+            "en": "The answer comes in the post's thread",
+        },
+        "channel_changed_by": {"da": "Sidst ændret {when} af {who}.", "en": "Last changed {when} by {who}."},
+        "channel_how": {
+            "da": "Skift med /kanal specialist <navn>, /kanal svar alle eller /kanal svar nævnt.",
+            "en": "Change it with /channel specialist <name>, /channel answer all or /channel answer mentioned.",
+        },
+        "channel_how_readonly": {
+            "da": "En Builder i specialistens afdeling eller en administrator kan ændre dem.",
+            "en": "A Builder of the specialist's department or an administrator can change them.",
+        },
+        "channel_answer_which": {
+            "da": "Skriv /kanal svar alle (svar på alle nye opslag) eller /kanal svar nævnt (kun når jeg "
+            "bliver @nævnt).",
+            "en": "Type /channel answer all (answer every new post) or /channel answer mentioned (only when "
+            "I am @mentioned).",
+        },
+        "channel_unknown": {
+            "da": "Skriv /kanal for at se kanalens indstillinger, /kanal specialist <navn> eller /kanal svar "
+            "alle|nævnt for at ændre dem.",
+            "en": "Type /channel to see the channel's settings, /channel specialist <name> or /channel answer "
+            "all|mentioned to change them.",
+        },
+        "channel_answer_all_set": {
+            "da": "Nu svarer **{name}** på alle nye opslag i kanalen, i opslagets tråd. Svar i en tråd "
+            "besvares kun, når jeg bliver @nævnt.",
+            "en": "**{name}** now answers every new post in the channel, in the post's thread. Replies in a "
+            "thread are answered only when I am @mentioned.",
+        },
+        "channel_answer_mentioned_set": {
+            "da": "Nu svarer jeg kun i kanalen, når jeg bliver @nævnt.",
+            "en": "I now answer in the channel only when I am @mentioned.",
+        },
+        "about_button": {"da": "Om specialisten", "en": "About the specialist"},
+        "about_short_button": {"da": "Om", "en": "About"},
+        "about_title": {"da": "Om {name}", "en": "About {name}"},
+        "about_purpose": {"da": "Formål", "en": "Purpose"},
+        "about_owner": {"da": "Ejer", "en": "Owner"},
+        "about_responsible": {"da": "Ansvarlig", "en": "Responsible"},
+        "about_department": {"da": "Afdeling", "en": "Department"},
+        "about_sources": {"da": "Kilder", "en": "Sources"},
+        "about_sources_value": {
+            "da": ("{count} kilde, senest tilføjet {date}", "{count} kilder, senest tilføjet {date}"),
+            "en": ("{count} source, newest added {date}", "{count} sources, newest added {date}"),
+        },
+        "about_no_sources": {"da": "ingen", "en": "none"},
+        "about_classification": {"da": "Data, den må se", "en": "Data it may see"},
+        "about_model": {"da": "Model", "en": "Model"},
+        "about_model_where": {"da": "{model} · {where}", "en": "{model} · {where}"},
+        "about_no_model": {
+            "da": "ingen sprogmodel forbundet: svarer med uddrag af kilderne",
+            "en": "no language model connected: answers with passages from the sources",
+        },
+        "about_screened": {"da": "Senest risikovurderet", "en": "Last risk screened"},
+        "about_not_screened": {"da": "ikke endnu", "en": "not yet"},
+        "about_unknown": {"da": "ikke angivet", "en": "not given"},
+    }
+)
+
+
 # A message field with one of these names shows an enum value: a plain string that is one of its members
 # (as the stores hold them) is rendered like the member, so no door can show "personal" to a Dane. The
 # value is the enum's key prefix (``sharing_organisation``); named, not imported, as bot.domain imports

@@ -197,7 +197,7 @@ def test_chat_shows_cards_as_text(tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "Specialister"
     assert lines[1].startswith("- Generel assistent (svarer her) — Svarer på generelle spørgsmål")
-    assert lines[1].endswith("[Brug → /brug assistent]")
+    assert lines[1].endswith("[Brug → /brug assistent] [Om → /om assistent]")  # use it, or read about it
     english = run(["chat", "--as", "anne"], tmp_path, env={"AARHUSAI_LOCALE": "en"}, stdin="/specialists\n")
     assert "- General assistant (answers here) — Answers general questions" in english.stdout
 

@@ -276,6 +276,14 @@ async def test_file_in_a_channel_gets_told_to_use_a_personal_chat(
             "tenantId": "t1",
         },
         attachments=[_file_attachment(f"{files_url}/regler.md", "regler.md")],
+        # an @mention as Teams sends it (a channel post without one is for people, not the bot)
+        entities=[
+            {
+                "type": "mention",
+                "mentioned": {"id": "28:bot", "name": "AarhusAI"},
+                "text": "<at>AarhusAI</at>",
+            }
+        ],
     )
     async with aiohttp.ClientSession() as http, http.post(f"{local_bot}/api/messages", json=activity) as resp:
         assert resp.status in (200, 202)

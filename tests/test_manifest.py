@@ -117,6 +117,21 @@ def test_built_manifest_passes_microsofts_schema(tmp_path: Path) -> None:
     assert manifest["manifestVersion"] == MANIFEST_VERSION
 
 
+def test_question_channels_ask_for_resource_specific_consent(tmp_path: Path) -> None:
+    """A question channel sees posts without an @mention: Teams delivers them only with the RSC
+    permission ChannelMessage.Read.Group (type Application), which the schema accepts where it is."""
+    manifest = build_manifest(APP_ID, domain=DOMAIN)
+    rsc = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in rsc
+    assert validate(manifest, tmp_path)[0] == 0
+    broken = copy.deepcopy(manifest)  # the validator does look at it: a wrong type is refused
+    broken["authorization"]["permissions"]["resourceSpecific"] = [
+        {"name": "ChannelMessage.Read.Group", "type": "Sometimes"}
+    ]
+    status, report = validate(broken, tmp_path)
+    assert status == 1 and report["errors"], report
+
+
 def test_manifest_fills_in_ids_name_domain_and_version() -> None:
     manifest = build_manifest(APP_ID.upper(), name="  Min Assistent ", domain="Bot.Example.DK")
     assert manifest["id"] == manifest["bots"][0]["botId"] == manifest["webApplicationInfo"]["id"] == APP_ID

@@ -54,6 +54,7 @@ from bot.api.common import (
     public_base,
     unauthenticated_response,
 )
+from bot.api.facts import SpecialistFacts, facts_out
 from bot.api.openai_compat import CitationOut
 from bot.conversation.types import Exchange
 from bot.domain import SLUG_PATTERN, AnswerOutcome, AppError
@@ -87,6 +88,10 @@ class SpecialistInfo(BaseModel):
     description: str = Field(description="What the specialist answers about (its Builder's words).")
     kind: str = Field(description="sources (answers from its documents) or general")
     classification: str = Field(description="The highest data classification its answers may draw on.")
+    about: SpecialistFacts = Field(
+        description="Om specialisten: purpose, owner, sources, classification, model and where it runs, "
+        "last screening."
+    )
 
 
 class SpecialistList(BaseModel):
@@ -191,7 +196,7 @@ def build_mcp(application: Application) -> MCPServer[Any]:
     )
     async def list_specialists(ctx: Context[Any, Any]) -> SpecialistList:
         actor = await actor_of(ctx)
-        specs = await integrations.aspecialists(actor)
+        specs = await integrations.aspecialists_about(actor)
         return SpecialistList(
             specialists=[
                 SpecialistInfo(
@@ -200,8 +205,9 @@ def build_mcp(application: Application) -> MCPServer[Any]:
                     description=s.description,
                     kind=s.kind,
                     classification=s.classification,
+                    about=facts_out(about, actor.locale),
                 )
-                for s in specs
+                for s, about in specs
             ]
         )
 

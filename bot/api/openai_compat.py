@@ -38,6 +38,7 @@ from bot.api.common import (
     locale_of,
     public_base,
 )
+from bot.api.facts import SpecialistFacts, facts_out
 from bot.api.openapi import document
 from bot.api.streaming import DeltaStream
 from bot.conversation.types import Citation, Exchange
@@ -260,6 +261,9 @@ class ModelOut(BaseModel):
     owned_by: str = "aarhusai"
     name: str
     description: str
+    aarhusai: SpecialistFacts | None = Field(
+        None, description='"Om specialisten": its facts (on GET /v1/models/{model} only).'
+    )
 
 
 class ModelList(BaseModel):
@@ -318,10 +322,14 @@ async def get_model(request: web.Request) -> web.Response:
     locale = locale_of(request)
     try:
         actor = await authorised(request, "v1.models")
-        spec = await app.integrations.alisted(actor, request.match_info["model"], "v1.models")
+        ref = request.match_info["model"]
+        spec = await app.integrations.alisted(actor, ref, "v1.models")
+        about = await app.integrations.aabout(actor, ref, "v1.models")
     except AppError as exc:
         return app_error_response(exc, locale)
-    return web.json_response(_model_out(spec).model_dump())
+    out = _model_out(spec)
+    out.aarhusai = facts_out(about, locale)
+    return web.json_response(out.model_dump())
 
 
 async def get_passage(request: web.Request) -> web.Response:

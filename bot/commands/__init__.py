@@ -2,6 +2,7 @@
 
 from bot.commands import (
     answers,
+    channels,
     checklist,
     experts,
     governance,
@@ -21,6 +22,7 @@ def default_registry() -> CommandRegistry:
     commands = [
         help.HELP,
         *specialists.COMMANDS,
+        *channels.COMMANDS,
         *sources.COMMANDS,
         *answers.COMMANDS,
         *governance.COMMANDS,

@@ -27,6 +27,7 @@ async def list_specialists(ctx: CommandContext) -> Reply:
         "type": "specialists",
         "title": t("specialists_card_title", ctx.locale),
         "button": t("use_button", ctx.locale),
+        "about_button": t("about_short_button", ctx.locale),
         "answers_here": t("answers_here", ctx.locale),
         "draft": t("draft", ctx.locale),
         "items": [
@@ -54,7 +55,10 @@ async def use_specialist(ctx: CommandContext) -> Reply:
     args = ctx.args.split()
     channel_wide = bool(args) and args[-1].casefold() in ("kanal", "channel")
     ref = " ".join(args[:-1] if channel_wide else args)
-    used = await ctx.app.specialists.ause(ctx.actor, ref, channel_wide)
+    if channel_wide and ctx.incoming.conversation.type == "channel":  # the channel's default: /kanal's rule
+        view = await ctx.app.channels.aset_specialist(ctx.actor, ref)
+        return ctx.reply("now_answering_channel", name=view.specialist.name)
+    used = await ctx.app.specialists.ause(ctx.actor, ref)
     return ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
 
 

@@ -49,6 +49,9 @@ class Incoming:
     unsupported_files: tuple[str, ...] = ()  # names of attachments the channel cannot deliver to a bot
     mentions: tuple[tuple[str, str], ...] = ()  # (display name, person id) of each @mentioned person
     place: Reach | None = None  # where this conversation can be written to later (hand-off answers)
+    # the message @mentions the bot: always so in a channel, unless the app may read every post there
+    # (resource-specific consent) and the channel is a question channel (``/kanal svar alle``)
+    mentioned: bool = True
 
     @property
     def user_key(self) -> str:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.services.about import AboutService
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
+from bot.services.channels import ChannelsService
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
@@ -48,6 +50,8 @@ class Application:
     insights: InsightsService
     handoffs: HandoffService
     verified: VerifiedService
+    channels: ChannelsService
+    about: AboutService
 
     @property
     def settings(self) -> Settings:
@@ -85,6 +89,8 @@ class Application:
             InsightsService(stores, notifications, evaluation),
             handoffs,
             VerifiedService(stores, handoffs),
+            ChannelsService(stores),
+            AboutService(stores),
         )
 
 

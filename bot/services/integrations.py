@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.conversation.types import Exchange
@@ -27,6 +27,7 @@ from bot.llm.usage import Usage
 from bot.messages import Msg
 from bot.rag.retrieval import Hit
 from bot.services import client_tasks
+from bot.services.about import About, AboutService
 from bot.services.actor import Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Service, Stores, offloop
@@ -218,6 +219,28 @@ class IntegrationsService(Service):
             raise AppError(Outcome.NOT_FOUND, "api_specialist_unknown", ref=(ref or "")[:64])
         return spec
 
+    def about(self, actor: Actor, ref: str, endpoint: str) -> About:
+        """The "Om specialisten" facts of a specialist the key may use, its texts made safe."""
+        return self._about(actor, self.specialist(actor, ref, endpoint))
+
+    def specialists_about(self, actor: Actor) -> list[tuple[Listed, About]]:
+        """``specialists`` with each one's facts (MCP's listing), in one hop."""
+        roles = self.roles(actor)
+        return [
+            (self._listed(actor, s), self._about(actor, s))
+            for s in self.stores.specialists.catalogue()
+            if access.can_use(roles, s, actor.conversation_id)
+        ]
+
+    def _about(self, actor: Actor, spec: Specialist) -> About:
+        facts = AboutService(self.stores).facts(spec)
+        shown = {
+            name: self._shown(actor, getattr(facts, name)) or None
+            for name in ("name", "purpose", "owner", "responsible", "department")
+            if getattr(facts, name)
+        }
+        return replace(facts, **shown)
+
     def sources(self, actor: Actor, ref: str, endpoint: str) -> tuple[Listed, list[ListedSource]]:
         spec = self.specialist(actor, ref, endpoint)
         rows = self.stores.specialists.sources(spec.id)  # type: ignore[arg-type]
@@ -297,6 +320,8 @@ class IntegrationsService(Service):
     aauthorise = offloop(authorise)
     aauthenticate = offloop(authenticate)
     aspecialists = offloop(specialists)
+    aabout = offloop(about)
+    aspecialists_about = offloop(specialists_about)
     alisted = offloop(listed)
     asources = offloop(sources)
     apassage = offloop(passage)

@@ -22,7 +22,6 @@ from bot.domain import (
     Sharing,
     SpecialistKind,
     Status,
-    channel_of,
 )
 from bot.governance import access, content, screening
 from bot.governance.roles import UserRoles
@@ -203,19 +202,16 @@ class SpecialistsService(Service):
             if access.can_use(roles, s, actor.conversation_id)
         ]
 
-    def use(self, actor: Actor, ref: str, channel_wide: bool = False) -> Used:
+    def use(self, actor: Actor, ref: str) -> Used:
+        """Choose the specialist answering in this conversation (in a channel: this thread). A whole
+        channel's default is ``ChannelsService.set_specialist``, which only some may set."""
         if not ref.strip():
             raise AppError(Outcome.INVALID, "use_which")
         spec = self.stores.specialists.require(ref)
         self.usable(actor, spec)
         conv = actor.conversation or ConversationRef(id=actor.conversation_id)
-        target, scope = conv.id, "conversation"
-        if conv.type == "channel":
-            if channel_wide:
-                target, scope = channel_of(conv.id) or conv.id, "channel"
-            else:
-                scope = "thread"
-        self.stores.specialists.select(target, spec.id, actor.id)  # type: ignore[arg-type]
+        scope = "thread" if conv.type == "channel" else "conversation"
+        self.stores.specialists.select(conv.id, spec.id, actor.id)  # type: ignore[arg-type]
         return Used(spec, scope)  # type: ignore[arg-type]
 
     # -- building -----------------------------------------------------------------------------------

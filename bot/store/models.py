@@ -172,6 +172,20 @@ class Selection(SQLModel, table=True):
     )
 
 
+class ChannelSetting(SQLModel, table=True):
+    """How the bot behaves in one Teams channel (``/kanal``): answer only when @mentioned (the default)
+    or every new post (a question channel). The channel's default specialist is its ``Selection``."""
+
+    __tablename__ = "channel_settings"
+
+    channel_id: str = Field(primary_key=True, max_length=512)  # the channel, without ``;messageid=``
+    answer_all: bool = False
+    set_by: str = Field(max_length=256)
+    set_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 class EditSelection(SQLModel, table=True):
     """The specialist a Builder is editing (``/rediger``): uploads and ``/prompt`` go there."""
 

@@ -41,6 +41,7 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         form=_form(activity),
         mentions=mentions_of(activity, tenant),
         place=place_of(activity, default_locale),
+        mentioned=activity.is_recipient_mentioned(),
     )
 
 
@@ -59,6 +60,17 @@ def place_of(activity: Activity, default_locale: str) -> Reach | None:
         bot_id=activity.recipient.id if activity.recipient else None,
         locale=user_locale(activity.locale, default_locale),
     )
+
+
+def answer_in_thread(activity: Activity) -> None:
+    """A channel post that names no thread gets its answer in its own: Teams names a thread after its
+    first post (``<channel>;messageid=<post id>``), and replies sent there land in that thread (also
+    the conversation the answer's memory belongs to)."""
+    conv = activity.conversation
+    if conv is None or conv.conversation_type != "channel" or not conv.id or not activity.id:
+        return
+    if ";messageid=" not in conv.id:
+        conv.id = f"{conv.id};messageid={activity.id}"
 
 
 def reach_of(activity: Activity, hosts: HostAllowList, default_locale: str) -> Reach | None:

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.conversation.types import Reach
 from bot.dispatcher import Dispatcher
 from bot.messages import t
-from bot.teams.activity import to_incoming
+from bot.teams.activity import answer_in_thread, to_incoming
 from bot.teams.cards import render as render_card
 from bot.teams.connector_sessions import ConnectorSessions
 from bot.teams.files import DownloadPolicy
@@ -125,6 +125,7 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
     )
 
     async def on_message(context: TurnContext, _state: TurnState) -> None:
+        answer_in_thread(context.activity)
         incoming = to_incoming(context.activity, settings.locale, downloads)
         await core.turn(incoming, TeamsStream(context, streaming=can_stream(context.activity)))
 

@@ -49,7 +49,15 @@ def specialists_card(data: dict[str, Any]) -> Attachment:
                             },
                         ],
                     },
-                    _button_column(data.get("button", "Brug"), {"aarhusai": "use", "slug": item["slug"]}),
+                    _buttons_column(
+                        [
+                            (data.get("button", "Brug"), {"aarhusai": "use", "slug": item["slug"]}),
+                            (
+                                data.get("about_button", "Om"),
+                                {"aarhusai": "command", "name": "om", "args": item["slug"]},
+                            ),
+                        ]
+                    ),
                 ],
             }
         )
@@ -58,14 +66,54 @@ def specialists_card(data: dict[str, Any]) -> Attachment:
 
 def _button_column(title: str, submit: dict[str, Any]) -> dict[str, Any]:
     """A narrow column holding one button that submits ``submit`` (handled by the dispatcher's forms)."""
+    return _buttons_column([(title, submit)])
+
+
+def _buttons_column(buttons: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A narrow column of buttons, each submitting its data (handled by the dispatcher's forms)."""
+    actions = [{"type": "Action.Submit", "title": title, "data": submit} for title, submit in buttons]
     return {
         "type": "Column",
         "width": "auto",
         "verticalContentAlignment": "Center",
-        "items": [
-            {"type": "ActionSet", "actions": [{"type": "Action.Submit", "title": title, "data": submit}]}
-        ],
+        "items": [{"type": "ActionSet", "actions": actions}],
     }
+
+
+def about_card(data: dict[str, Any]) -> Attachment:
+    """The "Om specialisten" card: its facts as a FactSet (a Builder's texts shown as plain text)."""
+    facts = [{"title": str(label), "value": _plain(str(value))} for label, value in data["facts"]]
+    body = [
+        {
+            "type": "TextBlock",
+            "text": _plain(data["title"]),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        },
+        {"type": "FactSet", "facts": facts},
+    ]
+    return _card(body)
+
+
+def actions_card(data: dict[str, Any]) -> Attachment:
+    """Buttons under a message (an answer's "Om specialisten"): each runs a command as its presser."""
+    return _card(
+        [],
+        [
+            {
+                "type": "Action.Submit",
+                "title": b["title"],
+                "data": {"aarhusai": "command", "name": b["command"], "args": b.get("args") or ""},
+            }
+            for b in data["buttons"]
+        ],
+    )
+
+
+def _plain(text: str) -> str:
+    """A Builder's text in a TextBlock or fact: one line, no markup and no link for Teams to render."""
+    return _visible(" ".join(text.split())).replace("](", "] (")
 
 
 def form_card(data: dict[str, Any]) -> Attachment:
@@ -341,6 +389,10 @@ def render(text: str, card: dict[str, Any]) -> Attachment | None:
         return tests_card(card)
     if kind == "specialists":
         return specialists_card(card)
+    if kind == "about":
+        return about_card(card)
+    if kind == "actions":
+        return actions_card(card)
     if kind == "form":
         return form_card(card)
     if kind == "welcome":

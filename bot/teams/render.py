@@ -164,7 +164,9 @@ def to_activities(reply: Reply) -> list[Activity]:
         attachment = render_card(reply.text, reply.card)
         if attachment is not None:
             last.attachments = [attachment]
-            if len(activities) == 1:
-                last.text = None  # the card says it all; the text stays the fallback for other clients
+            if len(activities) == 1 and reply.kind != "answer":  # an answer's card holds only buttons
+                # the card says it all; an empty text, never null: the connector (and the Playground in a
+                # channel thread) refuses a message whose text is null when it is sent or replaced
+                last.text = ""
     decorate(last, reply)
     return activities

@@ -17,7 +17,7 @@ import logging
 import time
 
 import aiohttp
-from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 from microsoft_agents.activity.entity.stream_info import StreamInfo
 from microsoft_agents.hosting.core import TurnContext
 
@@ -161,11 +161,30 @@ class TeamsStream:
             await self.context.send_activity(first)
             activities = activities[1:]
         if self.placeholder_id is not None and len(activities) == 1:
-            replaced = await self._replace_placeholder(activities[0])
+            # Teams cannot replace one message by a text and a card (that would be two messages: HTTP 400
+            # "multiple skype activities"): the answer takes the placeholder's place, its buttons follow
+            final, cards = _without_cards(activities[0])
+            replaced = await self._replace_placeholder(final)
             if replaced:
+                if cards:
+                    await self.context.send_activity(
+                        Activity(type=ActivityTypes.message, text="", attachments=cards)
+                    )
                 return replaced
         last_id = None
         for activity in activities:
             response = await self.context.send_activity(activity)
             last_id = response.id if response else None
         return last_id
+
+
+def _without_cards(activity: Activity) -> tuple[Activity, list[Attachment]]:
+    """The activity without its attachments (not even a null field: the update must not clear them
+    by name), and those attachments."""
+    cards = list(activity.attachments or [])
+    if not cards:
+        return activity, []
+    bare = activity.model_copy()
+    bare.attachments = None
+    bare.__pydantic_fields_set__.discard("attachments")
+    return bare, cards

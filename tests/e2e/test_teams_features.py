@@ -128,13 +128,20 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def specialist_rows(card: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The specialists card as {slug: (row title, the row's "Brug" Action.Submit)}."""
+    """The specialists card as {slug: (row title, the row's "Brug" Action.Submit)}. Each row has two
+    buttons, found by their titles: "Brug" and "Om" (which shows that same specialist's facts)."""
+    use_titles = {t("use_button", locale) for locale in ("da", "en")}
+    about_titles = {t("about_short_button", locale) for locale in ("da", "en")}
     rows: dict[str, tuple[str, dict[str, Any]]] = {}
     for column_set in (n for n in walk(card.get("body")) if n.get("type") == "ColumnSet"):
         titles = [n["text"] for n in walk(column_set) if n.get("type") == "TextBlock" and n.get("weight")]
         actions = [n for n in walk(column_set) if n.get("type") == "Action.Submit"]
-        assert len(titles) == 1 and len(actions) == 1, column_set
-        rows[actions[0]["data"]["slug"]] = (titles[0], actions[0])
+        uses = [a for a in actions if a["title"] in use_titles]
+        abouts = [a for a in actions if a["title"] in about_titles]
+        assert len(titles) == 1 and len(actions) == 2 and len(uses) == 1 and len(abouts) == 1, column_set
+        slug = uses[0]["data"]["slug"]
+        assert abouts[0]["data"] == {"aarhusai": "command", "name": "om", "args": slug}, column_set
+        rows[slug] = (titles[0], uses[0])
     return rows
 
 
@@ -313,14 +320,16 @@ def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground
     sent = playground.send(thread, QUESTION, mention_bot=True)
     question = playground.wait_for_delivery(thread, sent.text, since=sent.mark, timeout=180)
     assert question.activity["conversation"]["conversationType"] == "channel"
-    placeholder, final = playground.wait_for_replies(sent, count=2, timeout=180)
+    placeholder, final, about = playground.wait_for_replies(sent, count=3, timeout=180)
 
     # Channels cannot stream: no typing/streaminfo at all, a plain placeholder, then the answer.
     outgoing = [
         e for e in playground.exchanges(since=sent.mark, to_bot=False) if e.reply_to_id == question.id
     ]
-    assert [e.type for e in outgoing] == ["message", "message"], [(e.type, e.text) for e in outgoing]
-    assert [e.id for e in outgoing] == [placeholder.id, final.id]
+    # the placeholder, the answer in its place, then the answer's "Om specialisten" button (Teams cannot
+    # replace one message by a text and a card)
+    assert [e.type for e in outgoing] == ["message"] * 3, [(e.type, e.text) for e in outgoing]
+    assert [e.id for e in outgoing] == [placeholder.id, final.id, about.id]
     for exchange in outgoing:
         assert_2xx(exchange)
         assert exchange.activity["conversation"]["id"] == thread
@@ -330,6 +339,9 @@ def test_channel_mention_gets_placeholder_then_cited_answer_in_thread(playground
     assert not (placeholder.activity.get("channelData") or {}).get("feedbackLoopEnabled")
     assert final.text.strip() and final.text != SEARCHING, playground.explain(final)
     assert_cited_answer(playground, final)
+    assert not final.activity.get("attachments"), final.activity
+    [button] = card_of(about)["actions"]
+    assert button["data"] == {"aarhusai": "command", "name": "om", "args": SLUG}
     assert playground.bot_messages(channel, since=choose.mark) == []  # nothing at the channel's top level
 
 
@@ -362,6 +374,61 @@ def test_specialist_card_use_button_switches_the_specialist(playground: Playgrou
 
     [again] = playground.wait_for_replies(playground.send(chat, "/specialister", mention_bot=True))
     assert specialist_rows(card_of(again))[SLUG][0] == f"{NAME} ({t('answers_here', 'en')})"
+
+
+def facts_of(card: dict[str, Any]) -> dict[str, str]:
+    """The "Om specialisten" card's facts as {title: value}."""
+    [fact_set] = [n for n in walk(card.get("body")) if n.get("type") == "FactSet"]
+    return {f["title"]: f["value"] for f in fact_set["facts"]}
+
+
+def test_channel_settings_and_the_om_card_in_a_thread(playground: Playground) -> None:
+    """``/kanal`` in a channel shows its settings in the post's thread, and ``/om`` answers there with the
+    card: an Adaptive Card whose message text is a string, never null (the Playground refuses a message
+    with a null text in a channel thread with HTTP 400)."""
+    channel = playground.channel_id("General")
+    asked = playground.send(channel, "/kanal", mention_bot=True)
+    thread = asked.conversation_id
+    assert thread.startswith(f"{channel};messageid=")
+    [settings] = playground.wait_for_replies(asked)
+    assert_2xx(settings)
+    assert settings.activity["conversation"]["id"] == thread
+    assert t("channel_mode_mentioned", "en") in settings.text, playground.explain(settings)
+
+    about = playground.send(thread, f"/om {SLUG}", mention_bot=True)
+    [card_reply] = playground.wait_for_replies(about)
+    assert_2xx(card_reply)
+    assert isinstance(card_reply.activity.get("text"), str), card_reply.activity
+    facts = facts_of(card_of(card_reply))
+    assert facts[t("about_model", "en")] == "smol", facts
+    assert facts[t("about_sources", "en")].startswith("2 sources"), facts
+    assert playground.bot_messages(channel, since=asked.mark) == []  # nothing at the channel's top level
+
+
+def test_the_om_button_under_an_answer_shows_the_specialist(
+    playground: Playground, personal_answer: Answered
+) -> None:
+    card = card_of(personal_answer.final)
+    [button] = [a for a in card.get("actions") or [] if a.get("title") == t("about_button", "en")]
+    assert button["data"] == {"aarhusai": "command", "name": "om", "args": SLUG}
+    chat, final = personal_answer.sent.conversation_id, personal_answer.final
+    # a streamed answer is known by its stream's id (the final message keeps it)
+    message_id = final.id or (streaminfo(final) or {}).get("streamId")
+    assert message_id, final.activity
+    mark = playground.submit_card(chat, message_id, button["data"])
+    submitted = playground._wait(
+        lambda: next(
+            (e for e in playground.delivered(chat, since=mark) if e.activity.get("value") == button["data"]),
+            None,
+        ),
+        60,
+        "the Om button's submit to reach the bot",
+    )
+    assert_2xx(submitted)
+    [reply] = playground.wait_for_replies_to(submitted.id or "", chat, since=mark)
+    assert_2xx(reply)
+    assert card_of(reply)["body"][0]["text"] == t("about_title", "en", name=NAME)
+    assert facts_of(card_of(reply))[t("about_model", "en")] == "smol"
 
 
 def test_thumbs_down_is_stored_and_counted(playground: Playground, personal_answer: Answered) -> None:
