@@ -201,6 +201,16 @@ async def _notifications(app: web.Application):  # type: ignore[no-untyped-def]
         await task
 
 
+async def _connections(app: web.Application):  # type: ignore[no-untyped-def]
+    """Connected sources are synced on their schedule by the serving processes (one replica a period)."""
+    services = app[SERVICES_KEY]
+    task = asyncio.create_task(services.app.connections.run_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
     task = asyncio.create_task(metrics.watch_loop_lag())
     yield
@@ -215,6 +225,7 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_retention)
     app.cleanup_ctx.append(_reembed)
     app.cleanup_ctx.append(_notifications)
+    app.cleanup_ctx.append(_connections)
     add_message_routes(app, services.teams)
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)

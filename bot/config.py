@@ -178,6 +178,18 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_DOWNLOAD_HOSTS),
         description="Hosts files sent in Teams may be downloaded from (https only; subdomains included).",
     )
+    crawl_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts connected web sources may crawl (https; subdomains included), and explicitly "
+        "listed local origins (http://127.0.0.1:8080); none: no web connections.",
+    )
+    crawl_concurrency: int = Field(2, ge=1, le=16, description="Requests at once per crawled host.")
+    crawl_delay_s: float = Field(
+        0.25, ge=0, le=60, description="Pause after each request to a crawled host (robots.txt may ask more)."
+    )
+    sync_check_s: float = Field(
+        60.0, gt=0, le=3600, description="How often each replica looks for connections due to sync."
+    )
     max_question_chars: int = Field(
         4000, ge=100, le=100_000, description="Longest question accepted (longer ones get a clear message)."
     )
@@ -203,6 +215,7 @@ class Settings(BaseSettings):
         "allowed_tenants",
         "link_hosts",
         "download_hosts",
+        "crawl_hosts",
         "service_url_hosts",
         "channel_app_ids",
         "cors_origins",

@@ -232,6 +232,9 @@ HTTP_CLIENT_ALLOWED = {
     # The Bot Connector's sessions, reused across turns: only for the hosts the connector client
     # factory allows (AARHUSAI_SERVICE_URL_HOSTS, checked before a token is fetched). Never a model.
     "teams/connector_sessions.py",
+    # The crawler of connected web sources: only AARHUSAI_CRAWL_HOSTS (https names, listed local
+    # origins), robots.txt honoured, every redirect checked, never a link-local address. Never a model.
+    "connections/web.py",
 }
 
 

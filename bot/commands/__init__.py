@@ -1,6 +1,16 @@
 """Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands import answers, checklist, governance, help, models, sources, specialists, tests
+from bot.commands import (
+    answers,
+    checklist,
+    connections,
+    governance,
+    help,
+    models,
+    sources,
+    specialists,
+    tests,
+)
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
 
@@ -11,6 +21,7 @@ def default_registry() -> CommandRegistry:
         help.HELP,
         *specialists.COMMANDS,
         *sources.COMMANDS,
+        *connections.COMMANDS,
         *answers.COMMANDS,
         *governance.COMMANDS,
         *tests.COMMANDS,

@@ -15,7 +15,10 @@ async def show_passage(ctx: CommandContext) -> Reply:
     """Teams' citation hover shows 160 characters; a caseworker often needs the whole passage."""
     citation = await ctx.app.feedback.acited(ctx.actor, ctx.args)
     page = t("page_part", ctx.locale, page=citation.page) if citation.page else ""
-    return Reply(f"[{citation.n}] **{citation.source}{page}**\n\n{citation.text}", kind="command")
+    origin = ""
+    if citation.url:  # a connected document: where it lives and when it last changed
+        origin = "\n" + t("source_origin", ctx.locale, url=citation.url, modified=citation.modified or "–")
+    return Reply(f"[{citation.n}] **{citation.source}{page}**{origin}\n\n{citation.text}", kind="command")
 
 
 async def statistics(ctx: CommandContext) -> Reply:

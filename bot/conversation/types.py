@@ -74,6 +74,8 @@ class Citation:
     score: float | None = None
     heading: str | None = None
     chunk_id: int | None = None  # the stored passage (a stable link to it: ``GET /v1/passages/<id>``)
+    url: str | None = None  # a connected document: where a person opens it
+    modified: str | None = None  # a connected document's own last-modified date (YYYY-MM-DD)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
+from bot.services.connections import ConnectionsService
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
@@ -42,6 +43,7 @@ class Application:
     evaluation: EvaluationService
     delivery: DeliveryService
     notifications: NotificationService
+    connections: ConnectionsService
 
     @property
     def settings(self) -> Settings:
@@ -61,11 +63,12 @@ class Application:
     def build(cls, stores: Stores) -> Application:
         answering = AnsweringService(stores)
         notifications = NotificationService(stores)
+        sources = SourcesService(stores)
         return cls(
             stores,
             SpecialistsService(stores, notifications),
             PublishingService(stores, notifications),
-            SourcesService(stores),
+            sources,
             RolesService(stores),
             answering,
             FeedbackService(stores),
@@ -74,6 +77,7 @@ class Application:
             EvaluationService(stores, answering),
             DeliveryService(stores, notifications),
             notifications,
+            ConnectionsService(stores, sources, notifications),
         )
 
 

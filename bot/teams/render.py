@@ -51,7 +51,10 @@ def client_citations(
         ClientCitation(
             position=c.n,
             appearance=ClientCitationAppearance(
-                name=citation_title(c, locale), abstract=_cut(c.text, ABSTRACT_CHARS), usage_info=usage
+                name=citation_title(c, locale),
+                abstract=_cut(c.text, ABSTRACT_CHARS),
+                usage_info=usage,
+                url=c.url,  # a connected document: Teams opens it from the citation
             ),
         )
         for c in chosen[:MAX_CITATIONS]
