@@ -1760,7 +1760,10 @@ MESSAGES.update(
                 "{refused} refused, {failed} not fetched"
             ),
         },
-        "connection_refused_line": {"da": "  ⚠ afvist: {name}: {reason}", "en": "  ⚠ refused: {name}: {reason}"},
+        "connection_refused_line": {
+            "da": "  ⚠ afvist: {name}: {reason}",
+            "en": "  ⚠ refused: {name}: {reason}",
+        },
         "connection_failed_line": {
             "da": "  ⚠ ikke hentet: {name}: {reason}",
             "en": "  ⚠ not fetched: {name}: {reason}",

@@ -130,11 +130,13 @@ def _define() -> None:
     )
     SYNC_DOCUMENTS = Counter(
         "aarhusai_sync_documents",
-        "Documents of connected sources by sync outcome (added, changed, unchanged, removed, refused, failed).",
+        "Documents of connected sources by sync outcome (added, changed, unchanged, removed, refused, ...).",
         ["outcome"],
     )
     SYNC_REQUESTS = Counter(
-        "aarhusai_sync_requests", "Requests a connector made to a connected source, by HTTP status.", ["status"]
+        "aarhusai_sync_requests",
+        "Requests a connector made to a connected source, by HTTP status.",
+        ["status"],
     )
 
 

@@ -14,7 +14,9 @@ from bot.cli.specialists import opened
 from bot.commands.connections import render_connection, render_report
 from bot.services.connections import parse_every
 
-source_app = typer.Typer(help="Forbundne kilder (intranet, SharePoint), synkroniseret løbende.", no_args_is_help=True)
+source_app = typer.Typer(
+    help="Forbundne kilder (intranet, SharePoint), synkroniseret løbende.", no_args_is_help=True
+)
 app.add_typer(source_app, name="source")
 
 

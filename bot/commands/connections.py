@@ -102,7 +102,14 @@ def render_connection(view: ConnectionView, locale: str) -> list[str]:
     if counts := report.get("counts"):
         lines.append(t("connection_counts", locale, **counts))
     for refused in report.get("refused", [])[:10]:
-        lines.append(t("connection_refused_line", locale, name=refused["name"], reason=refused.get(locale, refused["da"])))
+        lines.append(
+            t(
+                "connection_refused_line",
+                locale,
+                name=refused["name"],
+                reason=refused.get(locale, refused["da"]),
+            )
+        )
     for failed in report.get("failed", [])[:5]:
         lines.append(t("connection_failed_line", locale, name=failed["name"], reason=failed["reason"]))
     if row.last_error:
@@ -118,7 +125,14 @@ def render_report(report: SyncReport, locale: str) -> list[str]:
         t("connection_counts", locale, **report.counts),
     ]
     for refused in report.refused[:10]:
-        lines.append(t("connection_refused_line", locale, name=refused["name"], reason=refused[locale if locale in refused else "da"]))
+        lines.append(
+            t(
+                "connection_refused_line",
+                locale,
+                name=refused["name"],
+                reason=refused[locale if locale in refused else "da"],
+            )
+        )
     for failed in report.failed[:5]:
         lines.append(t("connection_failed_line", locale, name=failed["name"], reason=failed["reason"]))
     return lines

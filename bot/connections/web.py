@@ -40,8 +40,8 @@ import lxml.etree
 import lxml.html
 
 from bot import metrics
-from bot.errors import AarhusAIError
 from bot.connections.types import Change, FetchedDocument, FetchFailed, Gone, Unchanged
+from bot.errors import AarhusAIError
 from bot.hosts import HostAllowList, origin, parse
 
 MAX_REDIRECTS = 5
@@ -88,11 +88,11 @@ class _Response:
     body: bytes = b""
 
 
-class _Refused(AarhusAIError):  # noqa: N818 (internal signal, never leaves this module)
+class _Refused(AarhusAIError):
     """A URL the crawler may not request (host, robots, prefix): it is skipped, never fetched."""
 
 
-class _Failed(AarhusAIError):  # noqa: N818 (internal signal, never leaves this module)
+class _Failed(AarhusAIError):
     """A URL that could not be fetched this time (its redirects went on too long)."""
 
 
@@ -320,7 +320,9 @@ class WebConnector:
             found = {k.lower(): v for k, v in response.headers.items()}
             if response.status != 200:
                 return _Response(url, response.status, found)
-            declared = int(found.get("content-length") or 0) if found.get("content-length", "").isdigit() else 0
+            declared = (
+                int(found.get("content-length") or 0) if found.get("content-length", "").isdigit() else 0
+            )
             if declared > self.options.max_bytes:
                 return _Response(url, 413, found)
             body = bytearray()
@@ -332,7 +334,7 @@ class WebConnector:
             return _Response(url, 200, found, bytes(body))
 
     # -- the crawl ---------------------------------------------------------------------------------
-    async def changes(self, state: dict[str, Any]) -> AsyncIterator[Change]:  # noqa: C901 (one crawl)
+    async def changes(self, state: dict[str, Any]) -> AsyncIterator[Change]:
         old: dict[str, dict[str, Any]] = dict(state.get("pages") or {})
         by_url = {rec["url"]: key for key, rec in old.items() if isinstance(rec, dict) and rec.get("url")}
         old_maps: dict[str, dict[str, Any]] = dict(state.get("sitemaps") or {})
@@ -391,7 +393,12 @@ class WebConnector:
                     maps[url] = rec
                 elif response.status == 200:
                     page_urls, nested = read_sitemap(response.body)
-                    maps[url] = {**_validators(response), "final": response.url, "pages": page_urls, "nested": nested}
+                    maps[url] = {
+                        **_validators(response),
+                        "final": response.url,
+                        "pages": page_urls,
+                        "nested": nested,
+                    }
                 else:
                     complete = complete and response.status in (404, 410)
                     continue
@@ -506,7 +513,11 @@ class WebConnector:
                 links = page.links
                 for link in links:
                     enqueue(link, linked_document=True)
-            if page.canonical and self.hosts.refusal(page.canonical) is None and self.in_scope(page.canonical):
+            if (
+                page.canonical
+                and self.hosts.refusal(page.canonical) is None
+                and self.in_scope(page.canonical)
+            ):
                 key = page.canonical
             if page.noindex:
                 return None
@@ -516,7 +527,13 @@ class WebConnector:
             aliases[url] = {**_validators(response), "final": response.url, "key": key}
             return None
         digest = hashlib.sha256(response.body).hexdigest()
-        pages[key] = {**_validators(response), "url": url, "final": response.url, "hash": digest, "links": links}
+        pages[key] = {
+            **_validators(response),
+            "url": url,
+            "final": response.url,
+            "hash": digest,
+            "links": links,
+        }
         if old.get(key, {}).get("hash") == digest:
             return Unchanged(key)
         name = document_name(key, content_type)

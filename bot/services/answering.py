@@ -191,7 +191,11 @@ class AnsweringService(Service):
         policy = LinkPolicy(
             [
                 *self.settings.link_hosts,
-                *(await asyncio.to_thread(connected_hosts, self.stores.db) if any(c.url for c in cited) else []),
+                *(
+                    await asyncio.to_thread(connected_hosts, self.stores.db)
+                    if any(c.url for c in cited)
+                    else []
+                ),
             ],
             [c.url for c in cited if c.url],  # a connected document's own page may be linked to
         )

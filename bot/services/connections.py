@@ -29,8 +29,8 @@ from sqlmodel import col, delete, func, select
 from bot import metrics
 from bot.connections import FACTORIES, KINDS
 from bot.connections.types import FetchedDocument, FetchFailed, Gone, Unchanged
-from bot.errors import AarhusAIError
 from bot.domain import AppError, AuditAction, Outcome, Permission, safe_filename
+from bot.errors import AarhusAIError
 from bot.governance import content
 from bot.hosts import HostAllowList, parse
 from bot.llm.pii import Found
@@ -39,7 +39,7 @@ from bot.rag.errors import IngestError
 from bot.replica import replica_id
 from bot.services.actor import SYSTEM, Actor
 from bot.services.base import Service, Stores, offloop
-from bot.services.notifications import NotificationService, Note
+from bot.services.notifications import Note, NotificationService
 from bot.services.sources import Refused, SourcesService
 from bot.store.claims import job_due
 from bot.store.models import Connection, Source, Specialist
@@ -69,10 +69,16 @@ def parse_every(text: str) -> int:
 
 
 def every_text(seconds: int) -> str:
-    return f"{seconds // 86400}d" if seconds % 86400 == 0 else f"{seconds // 3600}t" if seconds % 3600 == 0 else f"{seconds // 60}m"
+    return (
+        f"{seconds // 86400}d"
+        if seconds % 86400 == 0
+        else f"{seconds // 3600}t"
+        if seconds % 3600 == 0
+        else f"{seconds // 60}m"
+    )
 
 
-class SyncAborted(AarhusAIError):  # noqa: N818 (a signal inside a sync, recorded as its error)
+class SyncAborted(AarhusAIError):
     """A document failed for a reason a later sync may not repeat: stop, keep the old state."""
 
 
@@ -220,7 +226,9 @@ class ConnectionsService(Service):
             )
         return spec, [ConnectionView(r, json.loads(r.report or "{}"), counts.get(r.id, 0)) for r in rows]
 
-    def disconnect(self, actor: Actor, name: str, ref: str | None = None) -> tuple[Specialist, Connection, int]:
+    def disconnect(
+        self, actor: Actor, name: str, ref: str | None = None
+    ) -> tuple[Specialist, Connection, int]:
         """Remove a connection and the documents it brought (one transaction); returns how many."""
         spec = self.target(actor, ref)
         with self.stores.db.transaction(), self.stores.db.session() as s:
@@ -234,7 +242,9 @@ class ConnectionsService(Service):
             fresh.content_version += 1
             s.add(fresh)
             s.commit()
-            self.audit(actor, AuditAction.CONNECTION_REMOVED, spec.slug, connection=row.name, documents=removed)
+            self.audit(
+                actor, AuditAction.CONNECTION_REMOVED, spec.slug, connection=row.name, documents=removed
+            )
         fresh = self.stores.specialists.by_id(spec.id)  # type: ignore[arg-type]
         self.stores.db.after_transaction(lambda: self.stores.retriever.rebuild(fresh))
         return fresh, row, int(removed or 0)
@@ -252,7 +262,11 @@ class ConnectionsService(Service):
 
     # -- sync ---------------------------------------------------------------------------------------
     async def sync(
-        self, actor: Actor, ref: str | None = None, name: str | None = None, progress: SyncProgress | None = None
+        self,
+        actor: Actor,
+        ref: str | None = None,
+        name: str | None = None,
+        progress: SyncProgress | None = None,
     ) -> list[SyncReport]:
         """Sync ``ref``'s connections (``name``: one of them) now and wait for the result."""
         spec = await asyncio.to_thread(self.target, actor, ref)
@@ -260,7 +274,9 @@ class ConnectionsService(Service):
         if name:
             rows = [v for v in rows if v.row.name.lower() == name.strip().lower()]
             if not rows:
-                raise AppError(Outcome.NOT_FOUND, "connection_unknown", name=name.strip()[:64], spec=spec.name)
+                raise AppError(
+                    Outcome.NOT_FOUND, "connection_unknown", name=name.strip()[:64], spec=spec.name
+                )
         if not rows:
             raise AppError(Outcome.PRECONDITION, "connections_none", name=spec.name)
         reports = []
@@ -343,7 +359,7 @@ class ConnectionsService(Service):
             rows = s.exec(select(Source.name, Source.doc_key).where(Source.specialist_id == spec.id)).all()
         return {r[0].lower(): r[1] for r in rows}
 
-    async def _apply(  # noqa: C901 (one loop over the change kinds)
+    async def _apply(
         self,
         actor: Actor,
         spec: Specialist,
@@ -396,7 +412,9 @@ class ConnectionsService(Service):
                     self.audit, actor, AuditAction.SOURCE_REFUSED, spec.slug, source=name, reason=error.reason
                 )
             why = Msg(f"ingest_{error.reason}", **error.values)
-            report.refused.append({"name": content.scrub_name(name), "da": why.render("da"), "en": why.render("en")})
+            report.refused.append(
+                {"name": content.scrub_name(name), "da": why.render("da"), "en": why.render("en")}
+            )
             if before is not None:  # the old copy no longer says what the source says: it goes
                 known.pop(doc.key)
                 await asyncio.to_thread(self._remove, spec, before[0])
@@ -421,7 +439,9 @@ class ConnectionsService(Service):
             )
         except IngestError as exc:
             why = Msg(f"ingest_{exc.reason}", **exc.values)
-            report.refused.append({"name": content.scrub_name(name), "da": why.render("da"), "en": why.render("en")})
+            report.refused.append(
+                {"name": content.scrub_name(name), "da": why.render("da"), "en": why.render("en")}
+            )
             return
         taken[result.source.lower()] = doc.key
         stored = await asyncio.to_thread(self._source_of, row.id, doc.key)  # type: ignore[arg-type]
@@ -436,7 +456,9 @@ class ConnectionsService(Service):
         """The URL and title are content too: one the specialist may not hold refuses the document."""
         kinds = content.found([doc.url, doc.title, doc.key])
         if content.outranks(content.policy(spec.classification, spec.source_cpr), kinds):
-            return IngestError(content.scrub_name(doc.name), "personal_data", found=Found(kinds), name=spec.name)
+            return IngestError(
+                content.scrub_name(doc.name), "personal_data", found=Found(kinds), name=spec.name
+            )
         return None
 
     def _source_of(self, connection_id: int, key: str) -> tuple[int, str, str | None] | None:
@@ -458,7 +480,9 @@ class ConnectionsService(Service):
             s.add(fresh)
             s.commit()
 
-    def _finish(self, actor: Actor, spec: Specialist, row: Connection, state: dict[str, Any], report: SyncReport) -> None:
+    def _finish(
+        self, actor: Actor, spec: Specialist, row: Connection, state: dict[str, Any], report: SyncReport
+    ) -> None:
         """Store the state (only after a sync whose changes are all applied), the report, the next
         sync; audit it; tell a Builder when it has failed ``FAILURES_TOLD`` times in a row."""
         now = datetime.now(UTC)
@@ -486,7 +510,12 @@ class ConnectionsService(Service):
                         self._builders(fresh, spec),
                         Note(
                             "notify_connection_failing",
-                            {"connection": fresh.name, "name": spec.name, "failures": fresh.failures, "error": report.error[:200]},
+                            {
+                                "connection": fresh.name,
+                                "name": spec.name,
+                                "failures": fresh.failures,
+                                "error": report.error[:200],
+                            },
                             topic="connection.failing",
                             subject=spec.slug,
                         ),
@@ -543,7 +572,9 @@ class ConnectionsService(Service):
         every = self.settings.sync_check_s
         while True:
             try:
-                if await asyncio.to_thread(job_due, self.stores.db, "connections.sync", every * 0.9, replica_id()):
+                if await asyncio.to_thread(
+                    job_due, self.stores.db, "connections.sync", every * 0.9, replica_id()
+                ):
                     for report in await self.run_due():
                         log.info("synced %s: %s", report.connection, report.counts)
             except Exception:

@@ -25,7 +25,10 @@ def with_origins(db: Database, spec: Specialist, citations: list[Citation]) -> l
             )
         ).all()
     found = {r[0]: (r[1], f"{r[2]:%Y-%m-%d}" if r[2] else None) for r in rows}
-    return [replace(c, url=found[c.source][0], modified=found[c.source][1]) if c.source in found else c for c in citations]
+    return [
+        replace(c, url=found[c.source][0], modified=found[c.source][1]) if c.source in found else c
+        for c in citations
+    ]
 
 
 def connected_hosts(db: Database) -> list[str]:

@@ -62,7 +62,8 @@ class Intranet:
                 response = web.Response(status=304, headers={"ETag": etag})
             else:
                 response = web.Response(
-                    body=body, headers={"ETag": etag, "Last-Modified": LAST_MODIFIED, "Content-Type": content_type}
+                    body=body,
+                    headers={"ETag": etag, "Last-Modified": LAST_MODIFIED, "Content-Type": content_type},
                 )
         else:
             response = web.Response(status=404)
