@@ -532,7 +532,8 @@ class ConnectionsService(Service):
                 seconds=round(report.seconds, 2),
                 told=told,
             )
-        self.stores.retriever.rebuild(self.stores.specialists.by_id(spec.id))  # type: ignore[arg-type]
+        if report.added or report.changed or report.removed:  # one new index for the whole sync
+            self.stores.retriever.rebuild(self.stores.specialists.by_id(spec.id))  # type: ignore[arg-type]
 
     def _builders(self, row: Connection, spec: Specialist) -> list[str]:
         if ":" not in row.created_by and row.created_by not in ("system", "skills-sync"):
