@@ -59,6 +59,31 @@ EXTENSION_TYPES = {
     ".html": "text/html",
     ".htm": "text/html",
 }
+# links to these are never requested: nothing in them is a document the reader takes
+SKIPPED_EXTENSIONS = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".svg",
+    ".webp",
+    ".ico",
+    ".css",
+    ".js",
+    ".zip",
+    ".gz",
+    ".mp3",
+    ".mp4",
+    ".avi",
+    ".mov",
+    ".exe",
+    ".msi",
+    ".iso",
+    ".dmg",
+    ".woff",
+    ".woff2",
+    ".ttf",
+)
 _LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
 # a defused XML parser for sitemaps: no entity expansion, no DTD, no network, bounded trees
 _XML = lxml.etree.XMLParser(
@@ -357,6 +382,8 @@ class WebConnector:
 
             def enqueue(url: str, linked_document: bool = False) -> None:
                 if url in seen or self.hosts.refusal(url) is not None:
+                    return
+                if (parse(url).pathname or "").lower().endswith(SKIPPED_EXTENSIONS):  # type: ignore[union-attr]
                     return
                 if not self.in_scope(url) and not (linked_document and self._looks_like_document(url)):
                     return

@@ -37,7 +37,7 @@ from bot.llm.pii import Found
 from bot.messages import Msg
 from bot.rag.errors import IngestError
 from bot.replica import replica_id
-from bot.services.actor import SYSTEM, Actor
+from bot.services.actor import Actor
 from bot.services.base import Service, Stores, offloop
 from bot.services.notifications import Note, NotificationService
 from bot.services.sources import Refused, SourcesService
@@ -46,6 +46,9 @@ from bot.store.models import Connection, Source, Specialist
 
 log = logging.getLogger(__name__)
 
+# who a scheduled sync acts as (audited under this id): it may edit what a Builder connected, like
+# reviewed configuration, and nothing else
+SCHEDULE = Actor("schedule:connections", "skills-sync")
 DEFAULT_EVERY_S = 24 * 3600
 MIN_EVERY_S = 15 * 60
 LEASE_S = 3600.0  # a sync not finished within this is taken over (its replica died)
@@ -558,11 +561,11 @@ class ConnectionsService(Service):
             )  # type: ignore[arg-type]
 
     async def run_due(self) -> list[SyncReport]:
-        """Sync every due connection as the system (a lease per connection keeps it to one replica)."""
+        """Sync every due connection (a lease per connection keeps each to one replica)."""
         reports = []
         for connection_id in await asyncio.to_thread(self.due):
             try:
-                reports.append(await self.sync_one(SYSTEM, connection_id))
+                reports.append(await self.sync_one(SCHEDULE, connection_id))
             except AppError as exc:
                 log.info("scheduled sync of connection %s skipped: %s", connection_id, exc)
         return reports
