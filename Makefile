@@ -69,6 +69,7 @@ bench: install  ## performance figures (see bench/README.md)
 	$(PY) bench/api_latency.py
 	$(PY) bench/embedders.py
 	$(PY) bench/load.py
+	$(PY) bench/sync.py
 
 # Three workers on two cores: many tests wait on servers and subprocesses (each test has its own database).
 PYTEST_WORKERS ?= 3

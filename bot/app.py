@@ -207,6 +207,18 @@ async def _digest(app: web.Application):  # type: ignore[no-untyped-def]
     task = asyncio.create_task(services.app.insights.digest_forever(replica_id()))
     yield
     task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _connections(app: web.Application):  # type: ignore[no-untyped-def]
+    """Connected sources are synced on their schedule by the serving processes (one replica a period)."""
+    services = app[SERVICES_KEY]
+    task = asyncio.create_task(services.app.connections.run_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
@@ -224,6 +236,7 @@ def create_app(services: Services) -> web.Application:
     app.cleanup_ctx.append(_reembed)
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(_digest)
+    app.cleanup_ctx.append(_connections)
     add_message_routes(app, services.teams)
     add_api_routes(app, services.app)
     app.router.add_get("/healthz", healthz)

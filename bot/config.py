@@ -198,6 +198,18 @@ class Settings(BaseSettings):
         description="Hosts a connected SharePoint library may be on (https; subdomains included), e.g. "
         "aarhuskommune.sharepoint.com.",
     )
+    crawl_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts connected web sources may crawl (https; subdomains included), and explicitly "
+        "listed local origins (http://127.0.0.1:8080); none: no web connections.",
+    )
+    crawl_concurrency: int = Field(2, ge=1, le=16, description="Requests at once per crawled host.")
+    crawl_delay_s: float = Field(
+        0.25, ge=0, le=60, description="Pause after each request to a crawled host (robots.txt may ask more)."
+    )
+    sync_check_s: float = Field(
+        60.0, gt=0, le=3600, description="How often each replica looks for connections due to sync."
+    )
     max_question_chars: int = Field(
         4000, ge=100, le=100_000, description="Longest question accepted (longer ones get a clear message)."
     )
@@ -224,6 +236,7 @@ class Settings(BaseSettings):
         "link_hosts",
         "download_hosts",
         "sharepoint_hosts",
+        "crawl_hosts",
         "service_url_hosts",
         "channel_app_ids",
         "cors_origins",

@@ -150,6 +150,9 @@ class AuditAction(StrEnum):
     SOURCE_REMOVED = "source.removed"
     SOURCE_REFUSED = "source.refused"
     SOURCE_PII_FOUND = "source.pii_found"
+    CONNECTION_ADDED = "connection.added"
+    CONNECTION_REMOVED = "connection.removed"
+    CONNECTION_SYNCED = "connection.synced"  # with its counts (and its error, when it failed)
     ROLE_ASSIGNED = "role.assigned"
     ROLE_REMOVED = "role.removed"
     DEPARTMENT_CREATED = "department.created"

@@ -1831,6 +1831,155 @@ MESSAGES.update(
 )
 
 
+# -- connected sources (issue 24): /forbind, /forbindelser, /synkroniser, /afbryd ---------------------
+MESSAGES.update(
+    {
+        "connect_usage": {
+            "da": (
+                "Skriv fx `/forbind web https://intra.aarhus.dk/hr/ maks=500 hver=24t`, "
+                "`/forbind sharepoint <adresse på biblioteket>` eller `/forbind kanal` (kanalens filer)."
+            ),
+            "en": (
+                "Type e.g. `/connect web https://intra.aarhus.dk/hr/ max=500 every=24h`, "
+                "`/connect sharepoint <address of the library>` or `/connect channel` (the channel's files)."
+            ),
+        },
+        "connection_bad_kind": {
+            "da": "'{kind}' er ikke en slags forbindelse. Vælg web, sharepoint eller kanal.",
+            "en": "'{kind}' is not a kind of connection. Choose web, sharepoint or channel.",
+        },
+        "connection_kind_unavailable": {
+            "da": "Forbindelser af typen {kind} er ikke sat op på denne installation endnu. Spørg en administrator.",
+            "en": "Connections of the kind {kind} are not set up on this installation yet. Ask an administrator.",
+        },
+        "connection_bad_url": {
+            "da": "'{url}' er ikke en webadresse, der kan forbindes til (http eller https).",
+            "en": "'{url}' is not a web address that can be connected (http or https).",
+        },
+        "connection_host_not_allowed": {
+            "da": (
+                "Værten {host} må ikke gennemsøges. En administrator kan tilføje den til "
+                "AARHUSAI_CRAWL_HOSTS."
+            ),
+            "en": "The host {host} may not be crawled. An administrator can add it to AARHUSAI_CRAWL_HOSTS.",
+        },
+        "connection_bad_max": {
+            "da": "maks skal være et tal mellem 1 og 100000 (ikke {value}).",
+            "en": "max must be a number between 1 and 100000 (not {value}).",
+        },
+        "connection_bad_every": {
+            "da": "'{value}' er ikke et interval. Skriv fx hver=24t, hver=6t eller hver=2d (mindst 15m).",
+            "en": "'{value}' is not an interval. Type e.g. every=24h, every=6h or every=2d (at least 15m).",
+        },
+        "connection_unknown": {
+            "da": "**{spec}** har ingen forbindelse ved navn '{name}'. Skriv /forbindelser for at se dem.",
+            "en": "**{spec}** has no connection named '{name}'. Type /connections to see them.",
+        },
+        "connections_none": {
+            "da": "**{name}** er ikke forbundet til noget endnu. Skriv /forbind for at forbinde.",
+            "en": "**{name}** is not connected to anything yet. Type /connect to connect it.",
+        },
+        "connection_busy": {
+            "da": "Forbindelsen {name} synkroniseres allerede. Prøv igen om lidt.",
+            "en": "The connection {name} is already being synced. Try again shortly.",
+        },
+        "connected": {
+            "da": (
+                "**{name}** er forbundet til {target} som **{connection}** ({kind}, hver {every}, "
+                "højst {max:p:side|sider}). Første synkronisering starter om lidt; skriv /synkroniser "
+                "for at starte den nu."
+            ),
+            "en": (
+                "**{name}** is connected to {target} as **{connection}** ({kind}, every {every}, "
+                "at most {max:p:page|pages}). The first sync starts shortly; type /sync to start it now."
+            ),
+        },
+        "connections_title": {"da": "Forbindelser for **{name}**:", "en": "Connections of **{name}**:"},
+        "connection_line": {
+            "da": (
+                "- **{connection}** ({kind}) {target} · {documents:p:dokument|dokumenter} · "
+                "sidst {last} · næste {next}"
+            ),
+            "en": (
+                "- **{connection}** ({kind}) {target} · {documents:p:document|documents} · "
+                "last {last} · next {next}"
+            ),
+        },
+        "connection_never": {"da": "aldrig", "en": "never"},
+        "connection_counts": {
+            "da": (
+                "  {added} tilføjet, {changed} ændret, {removed} fjernet, {unchanged} uændret, "
+                "{refused} afvist, {failed} ikke hentet"
+            ),
+            "en": (
+                "  {added} added, {changed} changed, {removed} removed, {unchanged} unchanged, "
+                "{refused} refused, {failed} not fetched"
+            ),
+        },
+        "connection_refused_line": {
+            "da": "  ⚠ afvist: {name}: {reason}",
+            "en": "  ⚠ refused: {name}: {reason}",
+        },
+        "connection_failed_line": {
+            "da": "  ⚠ ikke hentet: {name}: {reason}",
+            "en": "  ⚠ not fetched: {name}: {reason}",
+        },
+        "connection_error_line": {
+            "da": "  ⚠ fejl ({failures:p:gang|gange} i træk): {error}",
+            "en": "  ⚠ error ({failures:p:time|times} in a row): {error}",
+        },
+        "synced": {
+            "da": "Synkroniseret **{connection}** på {seconds:.1f} s:",
+            "en": "Synced **{connection}** in {seconds:.1f} s:",
+        },
+        "sync_failed": {
+            "da": "Synkroniseringen af **{connection}** mislykkedes: {error}",
+            "en": "The sync of **{connection}** failed: {error}",
+        },
+        "disconnected": {
+            "da": "Forbindelsen **{connection}** er afbrudt, og {documents:p:dokument|dokumenter} er fjernet fra **{name}**.",
+            "en": "The connection **{connection}** is removed, and {documents:p:document|documents} removed from **{name}**.",
+        },
+        "disconnect_which": {
+            "da": "Hvilken forbindelse? Skriv `/afbryd <navn>`; /forbindelser viser navnene.",
+            "en": "Which connection? Type `/disconnect <name>`; /connections shows the names.",
+        },
+        "notify_connection_failing": {
+            "da": (
+                "Forbindelsen **{connection}** for **{name}** er fejlet {failures:p:gang|gange} i træk "
+                "({error}). Specialisten svarer fra de dokumenter, den har; se /forbindelser."
+            ),
+            "en": (
+                "The connection **{connection}** of **{name}** has failed {failures:p:time|times} in a row "
+                "({error}). The specialist answers from the documents it has; see /connections."
+            ),
+        },
+        "source_origin": {"da": "{url} (ændret {modified})", "en": "{url} (modified {modified})"},
+        "connect_usage_short": {
+            "da": "web|sharepoint|kanal [<adresse>] [maks=500] [hver=24t]",
+            "en": "web|sharepoint|channel [<address>] [max=500] [every=24h]",
+        },
+        "arg_connection": {"da": "forbindelse", "en": "connection"},
+        "help_forbind": {
+            "da": "forbind specialisten til intranettet, et SharePoint-bibliotek eller kanalens filer",
+            "en": "connect the specialist to the intranet, a SharePoint library or the channel's files",
+        },
+        "help_forbindelser": {
+            "da": "vis forbindelserne: sidste og næste synkronisering, optællinger, afviste dokumenter",
+            "en": "show the connections: last and next sync, counts, refused documents",
+        },
+        "help_synkroniser": {
+            "da": "synkroniser forbindelserne nu (eller én af dem)",
+            "en": "sync the connections now (or one of them)",
+        },
+        "help_afbryd": {
+            "da": "afbryd en forbindelse og fjern dens dokumenter",
+            "en": "remove a connection and its documents",
+        },
+    }
+)
+
+
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a
     value inside another message)."""

@@ -46,6 +46,9 @@ INDEX_CACHE_BYTES: Gauge
 INDEX_CACHE_LOADS: Counter
 LOOP_LAG_SECONDS: Histogram
 NOTIFICATIONS: Counter
+SYNC_SECONDS: Histogram
+SYNC_DOCUMENTS: Counter
+SYNC_REQUESTS: Counter
 
 
 def _define() -> None:
@@ -65,7 +68,10 @@ def _define() -> None:
         INDEX_CACHE_BYTES, \
         INDEX_CACHE_LOADS, \
         LOOP_LAG_SECONDS, \
-        NOTIFICATIONS
+        NOTIFICATIONS, \
+        SYNC_SECONDS, \
+        SYNC_DOCUMENTS, \
+        SYNC_REQUESTS
     TURNS = Counter("aarhusai_turns", "Teams turns run, by kind and outcome.", ["kind", "outcome"])
     TURN_SECONDS = Histogram(
         "aarhusai_turn_seconds", "A Teams turn, from its start to the final message.", buckets=_LATENCY
@@ -115,6 +121,22 @@ def _define() -> None:
         "aarhusai_notifications",
         "Notifications posted to Teams, by outcome (sent, failed, given_up).",
         ["outcome"],
+    )
+    SYNC_SECONDS = Histogram(
+        "aarhusai_sync_seconds",
+        "A connected source's sync, from its start to its state saved, by connector kind.",
+        ["kind"],
+        buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+    )
+    SYNC_DOCUMENTS = Counter(
+        "aarhusai_sync_documents",
+        "Documents of connected sources by sync outcome (added, changed, unchanged, removed, refused, ...).",
+        ["outcome"],
+    )
+    SYNC_REQUESTS = Counter(
+        "aarhusai_sync_requests",
+        "Requests a connector made to a connected source, by HTTP status.",
+        ["status"],
     )
 
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,9 +30,10 @@ from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
 from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services.connections import every_text, parse_every
 from bot.services.handoffs import Experts
 from bot.services.sources import Prepared, Refused
-from bot.store.models import Specialist
+from bot.store.models import Connection, Specialist
 from bot.tunables import RANGES, SOURCE_CPR_VALUES
 
 SKILL_FILE = "skill.yaml"
@@ -82,6 +83,20 @@ class SkillScreening(BaseModel):
         )
 
 
+class SkillConnection(BaseModel):
+    """A place the specialist's documents live, synced on a schedule (``/forbind``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["web", "sharepoint", "channel"] = "web"
+    url: str = Field(min_length=1)
+    name: str | None = None
+    every: str = "24t"
+    max_pages: int | None = Field(None, ge=1, le=100_000)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
 class SkillFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -103,6 +118,7 @@ class SkillFile(BaseModel):
         description="The experts employees' questions go to (Entra object ids or UPNs); left out: unchanged. "
         "An expert channel is named in Teams (/indstil fagpersoner kanal).",
     )
+    connections: list[SkillConnection] = Field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +132,8 @@ class SyncReport:
     sources_removed: list[str] = field(default_factory=list)
     sources_refused: list[str] = field(default_factory=list)
     tests_synced: int = 0
+    connections: list[str] = field(default_factory=list)  # connected or changed
+    connections_removed: list[str] = field(default_factory=list)
     not_published: str | None = None  # why a skill that asks to be published is still a draft
 
 
@@ -214,9 +232,36 @@ async def _sync(folder: Path, skill: SkillFile, app: Application, actor: Actor) 
         raise SkillError(render_error(exc, actor.locale)) from None
     if report.sources_added or report.sources_removed:
         await run(app.sources.rebuild_index, actor, skill.slug)
+    await _sync_connections(skill, app, actor, report)
     if cases_to_run:  # run against the committed, indexed version; it stays a draft unless they pass
         await _sync_status(skill, app, actor, report, origin, run_cases=True)
     return report
+
+
+async def _sync_connections(skill: SkillFile, app: Application, actor: Actor, report: SyncReport) -> None:
+    """The file's connections, as it lists them: new or changed ones (re)connected, others removed.
+    The first sync of a new one runs on the schedule, not in the skills sync."""
+    if not skill.connections and not (await app.connections.alist(actor, skill.slug))[1]:
+        return
+    wanted = set()
+    for c in skill.connections:
+        row = await app.connections.aconnect(
+            actor,
+            skill.slug,
+            c.kind,
+            c.url,
+            every_s=parse_every(c.every),
+            max_pages=c.max_pages,
+            include=c.include,
+            exclude=c.exclude,
+            name=c.name,
+        )
+        wanted.add(row.id)
+        report.connections.append(row.name)
+    for view in (await app.connections.alist(actor, skill.slug))[1]:
+        if view.row.id not in wanted:
+            await app.connections.adisconnect(actor, view.row.name, skill.slug)
+            report.connections_removed.append(view.row.name)
 
 
 async def _apply(
@@ -378,7 +423,10 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
     app.sources.enforce(actor, slug, "export")
     spec, prompt = app.specialists.prompt(actor, slug)
     _spec, row = app.publishing.screening(actor, slug)
-    files = app.sources.files(actor, slug)
+    _spec, connected = app.connections.list(actor, slug)
+    held = app.sources.list(actor, slug)[1]
+    brought = {src.name for src in held if src.connection_id is not None}  # exported as its connection
+    files = [(name, data) for name, data in app.sources.files(actor, slug) if name not in brought]
     folder = target / spec.slug
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.slug}.", dir=target))
@@ -415,6 +463,7 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
                 cpr_i_kilder="skjul" if spec.source_cpr == "redact" else "afvis",
             ),
             sources=sources,
+            connections=[_exported(view.row) for view in connected],
             sharing=Sharing(spec.sharing) if spec.sharing != Sharing.TEAM else Sharing.PERSONAL,
             screening=screened,
             approved_by=spec.approved_by,
@@ -450,3 +499,16 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def _exported(row: Connection) -> SkillConnection:
+    options = json.loads(row.options or "{}")
+    return SkillConnection(
+        kind=row.kind,  # type: ignore[arg-type]
+        url=row.target,
+        name=row.name,
+        every=every_text(row.every_s),
+        max_pages=options.get("max_pages"),
+        include=options.get("include") or [],
+        exclude=options.get("exclude") or [],
+    )

@@ -236,6 +236,9 @@ HTTP_CLIENT_ALLOWED = {
     # origin, and the files its /content redirect points at: only AARHUSAI_DOWNLOAD_HOSTS, public
     # addresses checked when the socket connects, every hop checked. Never a model endpoint.
     "connections/graph_http.py",
+    # The crawler of connected web sources: only AARHUSAI_CRAWL_HOSTS (https names, listed local
+    # origins), robots.txt honoured, every redirect checked, never a link-local address. Never a model.
+    "connections/web.py",
 }
 
 

@@ -151,11 +151,11 @@ class CitationOut(BaseModel):
     page: int | None = None
     heading: str | None = None
     text: str
-    url: str | None = Field(None, description="Sources are files, so this is null for now.")
+    url: str | None = Field(None, description="Where a connected document lives (null for an uploaded file).")
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
-        return cls(n=c.n, source=c.source, page=c.page, heading=c.heading, text=c.text)
+        return cls(n=c.n, source=c.source, page=c.page, heading=c.heading, text=c.text, url=c.url)
 
 
 class UsageOut(BaseModel):

@@ -20,8 +20,8 @@ async def show_passage(ctx: CommandContext) -> Reply:
     head = f"[{citation.n}] **{citation.source}{page}**"
     if citation.heading:  # where in the document: its heading path (made safe with the passage)
         head += f"\n{t('passage_section', ctx.locale, heading=citation.heading)}"
-    if url := document_url(citation.url):
-        head += f"\n{url}"
+    if url := document_url(citation.url):  # a connected document: where it lives, when it last changed
+        head += "\n" + t("source_origin", ctx.locale, url=url, modified=citation.modified or "–")
     return Reply(f"{head}\n\n{citation.text}", kind="command")
 
 

@@ -78,7 +78,8 @@ class Citation:
     score: float | None = None
     heading: str | None = None
     chunk_id: int | None = None  # the stored passage (a stable link to it: ``GET /v1/passages/<id>``)
-    url: str | None = None  # the document's address, when it has one (a connected source)
+    url: str | None = None  # a connected document: where a person opens it
+    modified: str | None = None  # a connected document's own last-modified date (YYYY-MM-DD)
 
 
 @dataclass

@@ -209,9 +209,18 @@ class Ingestor:
         with self.db.session() as s:
             return set(s.exec(select(Source.name).where(Source.specialist_id == spec.id)).all())
 
-    def store(self, spec: Specialist, prepared: Prepared, actor: str, replaces: int | None = None) -> bool:
+    def store(
+        self,
+        spec: Specialist,
+        prepared: Prepared,
+        actor: str,
+        replaces: int | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> bool:
         """Blocking: write ``prepared`` in one transaction, replacing the source of the same name (and
         ``replaces``, a source id, when the name changed). Returns whether one was replaced.
+        ``origin``: a connected document's identity (``Source.connection_id``, ``doc_key``, ``url``,
+        ``modified``, ``fetched_sha256``), written with it.
 
         The specialist's row is locked and its content policy asked again here, so a screening that
         lowered its classification while the file was read refuses the file (``IngestError``)."""
@@ -248,6 +257,7 @@ class Ingestor:
                 embedding_model=prepared.embedding_model,
                 warnings=json.dumps([str(w) for w in loaded.warnings], ensure_ascii=False),
                 added_by=actor,
+                **(origin or {}),
             )
             s.add(source)
             s.flush()

@@ -16,6 +16,7 @@ from bot.services.actor import SKILLS_SYNC, SYSTEM, Actor
 from bot.services.answering import Answer, AnsweringService, Question
 from bot.services.base import Stores
 from bot.services.channels import ChannelsService
+from bot.services.connections import ConnectionsService
 from bot.services.delivery import DeliveryService
 from bot.services.evaluation import EvaluationService
 from bot.services.feedback import FeedbackService, StatsService
@@ -52,6 +53,7 @@ class Application:
     verified: VerifiedService
     channels: ChannelsService
     about: AboutService
+    connections: ConnectionsService
 
     @property
     def settings(self) -> Settings:
@@ -73,11 +75,12 @@ class Application:
         answering = AnsweringService(stores, notifications)
         evaluation = EvaluationService(stores, answering)
         handoffs = HandoffService(stores, notifications)
+        sources = SourcesService(stores)
         return cls(
             stores,
             SpecialistsService(stores, notifications),
             PublishingService(stores, notifications),
-            SourcesService(stores),
+            sources,
             RolesService(stores),
             answering,
             FeedbackService(stores),
@@ -91,6 +94,7 @@ class Application:
             VerifiedService(stores, handoffs),
             ChannelsService(stores),
             AboutService(stores),
+            ConnectionsService(stores, sources, notifications),
         )
 
 

@@ -40,6 +40,7 @@ from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.services.notifications import NotificationService
 from bot.store.models import Specialist
+from bot.store.origins import connected_hosts, with_origins
 from bot.store.turn_context import TurnContext, TurnContextStore
 
 log = logging.getLogger(__name__)
@@ -199,10 +200,19 @@ class AnsweringService(Service):
         # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
         # the stored message), so they are made safe once, here, like an answer
         # (parsing Markdown costs CPU: done off the event loop, here and below)
-        policy = LinkPolicy(self.settings.link_hosts)
-        citations = await asyncio.to_thread(
-            _safe_citations, grounding.citations(hits, locale), policy, locale
+        cited = await asyncio.to_thread(with_origins, self.stores.db, spec, grounding.citations(hits, locale))
+        policy = LinkPolicy(
+            [
+                *self.settings.link_hosts,
+                *(
+                    await asyncio.to_thread(connected_hosts, self.stores.db)
+                    if any(c.url for c in cited)
+                    else []
+                ),
+            ],
+            [c.url for c in cited if c.url],  # a connected document's own page may be linked to
         )
+        citations = await asyncio.to_thread(_safe_citations, cited, policy, locale)
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", AnswerOutcome.NO_MODEL))

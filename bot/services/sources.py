@@ -164,7 +164,8 @@ class SourcesService(Service):
         """Which of ``files`` (stored name → bytes) are read again and which stored sources go: a file
         is read again only when its bytes changed or ``rechunk`` (the chunk sizes changed); ``spec``
         None: a specialist not created yet, so everything is new."""
-        stored = {s.name: s.sha256 for s in self.list(actor, spec.slug)[1]} if spec else {}
+        held = self.list(actor, spec.slug)[1] if spec else []
+        stored = {s.name: s.sha256 for s in held if s.connection_id is None}  # not a connection's
         unchanged = [
             name
             for name, data in files.items()
@@ -194,11 +195,21 @@ class SourcesService(Service):
             await self._refused(actor, future, exc)
             return Refused(future, exc)
 
-    def store(self, actor: Actor, spec: Specialist, prepared: Prepared, **audit: object) -> IngestResult:
+    def store(
+        self,
+        actor: Actor,
+        spec: Specialist,
+        prepared: Prepared,
+        *,
+        replaces: int | None = None,
+        origin: dict[str, Any] | None = None,
+        **audit: object,
+    ) -> IngestResult:
         """Blocking: store a prepared source (``prepare``) and audit it; the index is rebuilt by the
-        caller (``rebuild_index``) once everything is stored. Raises ``IngestError``."""
+        caller (``rebuild_index``) once everything is stored. ``replaces`` and ``origin``: a connected
+        document's earlier version and its identity (``Ingestor.store``). Raises ``IngestError``."""
         spec = self._recheck(actor, spec)
-        replaced = self.stores.ingestor.store(spec, prepared, actor.id)
+        replaced = self.stores.ingestor.store(spec, prepared, actor.id, replaces, origin)
         result = self.stores.ingestor.result(prepared, replaced)
         self._audit_added(actor, spec, result, self._pii_policy(spec), **audit)
         return result

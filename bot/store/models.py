@@ -133,6 +133,47 @@ class Source(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+    # a document of a connected place (``connections``): its identity there, where a person opens it,
+    # its own last-modified time and the hash of the bytes fetched (the stored bytes may be redacted)
+    connection_id: int | None = Field(
+        default=None, foreign_key="connections.id", index=True, ondelete="SET NULL"
+    )
+    doc_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    modified: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    fetched_sha256: str | None = Field(default=None, max_length=64)
+
+
+class Connection(SQLModel, table=True):
+    """A place a specialist's documents live (a site, a SharePoint library, a channel's files), synced
+    on a schedule. ``state`` is the connector's JSON (ETags per URL, a delta link), stored only after
+    a sync's changes are applied; ``report`` the last sync's counts and per-document refusals."""
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("specialist_id", "name"),
+        Index("ix_connections_next_sync", "next_sync_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    specialist_id: int = Field(foreign_key="specialists.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # web, sharepoint, channel
+    name: str = Field(max_length=64)
+    target: str = Field(sa_column=Column(Text, nullable=False))  # start URL, library URL, channel id
+    options: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    every_s: int = 86_400
+    state: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    report: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    last_sync_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    next_sync_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_error: str | None = Field(default=None, max_length=500)
+    failures: int = 0  # consecutive failed syncs
+    syncing_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    syncing_by: str | None = Field(default=None, max_length=128)
+    created_by: str = Field(max_length=256)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class SourceFile(SQLModel, table=True):

@@ -80,7 +80,7 @@ def client_citations(
             appearance=ClientCitationAppearance(
                 name=title,
                 abstract=_short(plain_text(c.text), ABSTRACT_CHARS),
-                url=document_url(c.url),
+                url=document_url(c.url),  # a connected document: Teams opens it from the citation
                 usage_info=usage,
             ),
         )
