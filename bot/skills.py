@@ -30,6 +30,7 @@ from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
 from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services import starters as starter_rules
 from bot.services.sources import Prepared, Refused
 from bot.store.models import Specialist
 from bot.tunables import RANGES, SOURCE_CPR_VALUES
@@ -97,6 +98,9 @@ class SkillFile(BaseModel):
         None, description="Who approved wide sharing (checked: the department's owner or an administrator)."
     )
     sources: list[str] = Field(default_factory=list)
+    starters: list[str] = Field(
+        default_factory=list, description="Prompt starters: questions offered when the specialist is chosen."
+    )
 
 
 @dataclass
@@ -141,6 +145,10 @@ def read_skill(folder: Path) -> SkillFile:
         raise SkillError(f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)")
     if skill.status == Status.PUBLISHED and not skill.description.strip():
         raise SkillError(f"{path}: status published kræver en description (den, medarbejderne vælger ud fra)")
+    try:
+        starter_rules.clean(skill.starters)  # the rules /startere applies, before anything is read
+    except AppError as exc:
+        raise SkillError(f"{path}: starters: {render_error(exc)}") from None
     if skill.screening is not None:
         try:
             skill.screening.answers()
@@ -265,6 +273,8 @@ async def _apply(
     report.prompt_changed = await run(
         app.specialists.sync_prompt, actor, skill.prompt, slug, "fra skills sync", **origin
     )
+    if (await run(app.specialists.set_starters, actor, skill.starters, slug, **origin)).changed:
+        report.settings_changed.append("starters")
     return spec
 
 
@@ -410,6 +420,7 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
             sharing=Sharing(spec.sharing) if spec.sharing != Sharing.TEAM else Sharing.PERSONAL,
             screening=screened,
             approved_by=spec.approved_by,
+            starters=starter_rules.stored(spec),
         )
         data = skill.model_dump(mode="json")
         (staging / SKILL_FILE).write_text(

@@ -1,6 +1,6 @@
 """Slash-commands: declared arguments → one application-service call → a rendered reply."""
 
-from bot.commands import answers, checklist, governance, help, models, sources, specialists, tests
+from bot.commands import answers, checklist, governance, help, models, sources, specialists, starters, tests
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
 
 
@@ -10,6 +10,7 @@ def default_registry() -> CommandRegistry:
     commands = [
         help.HELP,
         *specialists.COMMANDS,
+        *starters.COMMANDS,
         *sources.COMMANDS,
         *answers.COMMANDS,
         *governance.COMMANDS,

@@ -55,7 +55,9 @@ async def use_specialist(ctx: CommandContext) -> Reply:
     channel_wide = bool(args) and args[-1].casefold() in ("kanal", "channel")
     ref = " ".join(args[:-1] if channel_wide else args)
     used = await ctx.app.specialists.ause(ctx.actor, ref, channel_wide)
-    return ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
+    reply = ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
+    reply.suggestions = list(used.starters)  # its prompt starters: buttons in a personal chat
+    return reply
 
 
 async def new_specialist(ctx: CommandContext) -> Reply:
