@@ -275,7 +275,9 @@ class Dispatcher:
             "title": t("welcome_title", locale),
             "button": t("welcome_button", locale),
         }
-        return Reply(t("welcome", locale), kind="notice", card=card, suggestions=offered.starters, locale=locale)
+        return Reply(
+            t("welcome", locale), kind="notice", card=card, suggestions=offered.starters, locale=locale
+        )
 
 
 def render_file_outcome(outcome: object, locale: str) -> str:

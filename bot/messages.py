@@ -1695,7 +1695,10 @@ MESSAGES.update(
             "en": "Pick one of the suggestions, or write your own question.",
         },
         "suggestions_examples": {"da": "Prøv fx: {examples}", "en": "Try for example: {examples}"},
-        "followup_about": {"da": "Hvad siger kilderne om {topic}?", "en": "What do the sources say about {topic}?"},
+        "followup_about": {
+            "da": "Hvad siger kilderne om {topic}?",
+            "en": "What do the sources say about {topic}?",
+        },
         "welcome_team": {
             "da": "Hej! Jeg er AarhusAI, kommunens AI-assistent: jeg svarer ud fra kommunens egne dokumenter og "
             "viser kilderne, så du selv kan tjekke svaret.\n"

@@ -191,7 +191,9 @@ def test_teams_prompt_starter_limits_are_checked() -> None:
     assert "har en prompt, men ikke type prompt" in problems[0] and "1-128 tegn (har 129)" in problems[1]
     starter["prompt"] = "/udgiv"
     commands[0].pop("prompt")
-    assert teams_limit_problems(broken) == [f"promptstarteren {starter['title']!r} skal være et spørgsmål, ikke en kommando"]
+    assert teams_limit_problems(broken) == [
+        f"promptstarteren {starter['title']!r} skal være et spørgsmål, ikke en kommando"
+    ]
 
 
 @pytest.mark.parametrize(

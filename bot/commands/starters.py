@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.commands.registry import Command, CommandContext
 from bot.conversation.types import Reply
-from bot.messages import t
 from bot.services import starters as rules
 
 CLEAR = ("ryd", "clear")
@@ -28,9 +27,7 @@ async def starters_command(ctx: CommandContext) -> Reply:
     if not saved.starters:
         return ctx.reply("starters_cleared", name=saved.spec.name)
     key = "starters_saved" if saved.changed else "starters_unchanged"
-    reply = ctx.reply(key, name=saved.spec.name, count=len(saved.starters))
-    reply.suggestions = list(saved.starters)
-    return reply
+    return ctx.reply(key, name=saved.spec.name, count=len(saved.starters))
 
 
 COMMANDS = [Command("startere", starters_command, ("starters",), usage_key="usage_startere", builder=True)]

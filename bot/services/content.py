@@ -20,8 +20,8 @@ from bot.domain import AppError, AuditAction, Outcome
 from bot.governance import content
 from bot.llm.pii import Found
 from bot.messages import t
-from bot.services.actor import Actor
 from bot.services import starters
+from bot.services.actor import Actor
 from bot.services.base import Service
 from bot.store.models import Specialist
 

@@ -27,10 +27,10 @@ from bot.domain import (
 from bot.governance import access, content, screening
 from bot.governance.roles import UserRoles
 from bot.llm.pii import Found
+from bot.services import starters
 from bot.services.actor import Actor
 from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
-from bot.services import starters
 from bot.services.notifications import Button, Note, NotificationService, Notified
 from bot.specialists.store import DEFAULT_PROMPT
 from bot.store.models import PromptVersion, Specialist

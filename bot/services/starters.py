@@ -45,7 +45,11 @@ def clean(items: Iterable[str]) -> list[str]:
             raise AppError(Outcome.INVALID, "starters_no_commands", starter=text[:40])
         if not MIN_STARTER_CHARS <= len(text) <= STARTER_CHARS:
             raise AppError(
-                Outcome.INVALID, "starters_length", starter=text[:40], low=MIN_STARTER_CHARS, high=STARTER_CHARS
+                Outcome.INVALID,
+                "starters_length",
+                starter=text[:40],
+                low=MIN_STARTER_CHARS,
+                high=STARTER_CHARS,
             )
         if text.casefold() not in {o.casefold() for o in out}:
             out.append(text)
