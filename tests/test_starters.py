@@ -118,6 +118,9 @@ async def test_builder_writes_starters_and_choosing_the_specialist_offers_them(b
     used = await bot.next_message()
     assert used["type"] == "message" and used["text"].startswith("Nu svarer **Regler**")
     assert buttons(used) == [("imBack", s, s) for s in STARTERS]
+    assert used["suggestedActions"]["to"] == [
+        "29:user-1"
+    ]  # for the reader; always sent (the Playground wants it)
 
     # the "Brug" button on the specialists card is the same command with the same buttons
     await bot.say(

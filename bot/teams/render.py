@@ -136,14 +136,16 @@ def suggestion_texts(suggestions: list[str]) -> list[str]:
     return shown[:MAX_SUGGESTIONS]
 
 
-def suggested_actions(suggestions: list[str]) -> SuggestedActions | None:
+def suggested_actions(suggestions: list[str], reader: str | None = None) -> SuggestedActions | None:
     """Teams' suggested actions: an ``imBack`` button per question, which sends it as the reader's own
-    message (so pressing one asks it)."""
+    message (so pressing one asks it), shown to ``reader`` (their channel id; none: whoever reads).
+    ``to`` is always sent: the Playground refuses suggested actions without it."""
     texts = suggestion_texts(suggestions)
     if not texts:
         return None
     return SuggestedActions(
-        actions=[CardAction(type=ActionTypes.im_back, title=text, value=text) for text in texts]
+        to=[reader] if reader else [],
+        actions=[CardAction(type=ActionTypes.im_back, title=text, value=text) for text in texts],
     )
 
 
@@ -155,14 +157,14 @@ def examples_line(suggestions: list[str], locale: str) -> str:
     return t("suggestions_examples", locale, examples=" · ".join(f"»{x}«" for x in texts))
 
 
-def to_activities(reply: Reply, personal: bool = True) -> list[Activity]:
+def to_activities(reply: Reply, personal: bool = True, reader: str | None = None) -> list[Activity]:
     """One or more message activities; the last one carries citations, labels, feedback, the card and
-    the suggested questions: buttons in a personal chat (``personal``), the only place Teams shows
-    them, else a line of examples (a reply's suggestions are never lost in a team)."""
+    the suggested questions: buttons for ``reader`` in a personal chat (``personal``), the only place
+    Teams shows them, else a line of examples (a reply's suggestions are never lost in a team)."""
     text = reply.text if reply.kind == "answer" else visible_placeholders(reply.text)
     if reply.byline and text:
         text = f"{text}\n\n{byline_text(reply.byline)}"
-    buttons = suggested_actions(reply.suggestions) if personal else None
+    buttons = suggested_actions(reply.suggestions, reader) if personal else None
     if reply.suggestions and not personal:
         line = examples_line(reply.suggestions, reply.locale)
         text = f"{text}\n\n{line}" if text and line else text or line
