@@ -159,20 +159,29 @@ async def test_starters_are_checked_and_can_be_cleared(bot: Bot) -> None:
 
 
 # -- the welcome -----------------------------------------------------------------------------------------
-async def test_personal_welcome_offers_the_general_assistants_starters(bot: Bot) -> None:
-    update = message_activity(
-        bot.connector.service_url,
-        None,
-        type="conversationUpdate",
-        membersAdded=[{"id": "28:bot", "name": "AarhusAI"}],
-    )
-    assert await bot.post(update) in (200, 202)
-    welcome = await bot.next_message()
-    assert welcome["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert welcome["text"]  # a message carrying suggested actions always has text (the Playground says so)
-    offered = buttons(welcome)
-    assert len(offered) == 4 and offered[0][0] == "imBack"
+async def test_personal_welcome_offers_the_starters_of_whoever_answers_there(bot: Bot) -> None:
+    async def welcome(conversation: dict[str, Any]) -> dict[str, Any]:
+        update = message_activity(
+            bot.connector.service_url,
+            None,
+            type="conversationUpdate",
+            membersAdded=[{"id": "28:bot", "name": "AarhusAI"}],
+            conversation=conversation,
+        )
+        assert await bot.post(update) in (200, 202)
+        return await bot.next_message()
+
+    fresh = await welcome({**PERSONAL, "id": "a:fresh-chat"})  # the general assistant answers here
+    assert fresh["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert fresh["text"]  # a message carrying suggested actions always has text (the Playground says so)
+    offered = buttons(fresh)
+    assert len(offered) == 4 and all(kind == "imBack" for kind, _t, _v in offered)
     assert offered[0][2] == "Skriv et udkast til en venlig mail, der takker for et godt møde"
+
+    regler = bot.services.stores.specialists.require("regler")
+    bot.services.stores.specialists.update(regler.id, starters="\n".join(STARTERS))  # type: ignore[arg-type]
+    chosen = await welcome(PERSONAL)  # Regler answers in this chat already
+    assert buttons(chosen) == [("imBack", s, s) for s in STARTERS]
 
 
 async def test_team_welcome_is_three_lines_with_examples_and_no_command_list(bot: Bot) -> None:

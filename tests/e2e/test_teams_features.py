@@ -600,3 +600,43 @@ def test_starters_are_suggested_actions_and_sending_one_asks_it(
         assert all(not _suggested(e) for e in outgoing if e.type == "typing")
     finally:
         playground.wait_for_replies(playground.send(chat, "/startere ryd"))
+
+
+@pytest.mark.usefixtures("require_browser")
+def test_a_suggested_action_in_the_web_ui_asks_its_question(
+    playground: Playground, personal_chat_uses_regler: str
+) -> None:
+    """The Playground's web UI shows a starter as a button under /brug's reply, and clicking it sends the
+    question as the user's message, which the bot answers (a streamed, final message)."""
+    from playwright.sync_api import expect
+
+    chat = personal_chat_uses_regler
+    starter = "Hvornår skal jeg sygemelde mig?"
+    playground.wait_for_replies(playground.send(chat, f"/rediger {SLUG}"))
+    playground.wait_for_replies(playground.send(chat, f"/startere {starter}"))
+    E2E_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_ui(playground) as ui:
+            page = ui.page
+            opened = playground.mark()
+            stream = "/_ws_conversation/v1/conversations/stream"
+            with page.expect_websocket(lambda ws: ws.url.endswith(stream)):
+                page.goto(playground.base_url + "/", wait_until="domcontentloaded")
+            playground.wait_for_exchange("installationUpdate", chat, since=opened)
+            page.get_by_role("treeitem", name="Personal Chat").click()
+            compose = page.get_by_role("textbox")
+            compose.click()
+            compose.press_sequentially(f"/brug {SLUG}")
+            compose.press("Enter")
+            button = page.get_by_role("button", name=starter).last
+            expect(button).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(E2E_OUTPUT_DIR / "suggested-actions.png"))
+            pressed = playground.mark()
+            button.click()
+            delivered = playground.wait_for_delivery(chat, starter, since=pressed, timeout=180)
+            assert delivered.activity.get("text") == starter and not delivered.activity.get("value")
+            [final] = playground.wait_for_replies_to(delivered.id or "", chat, since=pressed)
+            assert_2xx(final)
+            assert (streaminfo(final) or {}).get("streamType") == "final" and final.text.strip()
+    finally:
+        playground.wait_for_replies(playground.send(chat, "/startere ryd"))
