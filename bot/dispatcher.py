@@ -23,11 +23,12 @@ from bot.commands.checklist import add_checklist
 from bot.commands.forms import SUBMITTED
 from bot.commands.registry import Notify
 from bot.conversation.channel import Collected, ReplyChannel, Sink
-from bot.conversation.types import Incoming, Reply
-from bot.domain import AppError
+from bot.conversation.types import Citation, ConversationRef, Incoming, Reply
+from bot.domain import AnswerOutcome, AppError, SpecialistKind
 from bot.errors import AarhusAIError, render_error
+from bot.locale import answer_locale
 from bot.messages import t
-from bot.services import Actor, Application, Question
+from bot.services import Actor, Application, Question, starters
 from bot.services.sources import Added
 from bot.store.turn_context import TurnContext
 
@@ -255,7 +256,24 @@ class Dispatcher:
             else None,
             locale=turn.actor.locale,
             card=about_button(turn.context.spec.slug, locale) if answer.kind == "answer" else None,
+            suggestions=self._followups(turn, answer.text, answer.citations, answer.outcome),
         )
+
+    @staticmethod
+    def _followups(turn: Turn, text: str, citations: list[Citation], outcome: AnswerOutcome) -> list[str]:
+        """Questions to ask next, after an answer from sources in a personal chat (the only place Teams
+        offers them): none after a refusal, an error, a stopped answer or the general assistant."""
+        spec = turn.context.spec if turn.context is not None else None
+        if (
+            spec is None
+            or spec.kind != SpecialistKind.SOURCES
+            or turn.incoming.conversation.type != "personal"
+            or outcome not in (AnswerOutcome.ANSWERED, AnswerOutcome.SOURCES_ONLY)
+            or not citations
+        ):
+            return []
+        locale = answer_locale(turn.incoming.text, turn.actor.locale)
+        return starters.followups(turn.incoming.text, citations, text, starters.stored(spec), locale)
 
     # -- the other activities of a conversation ---------------------------------------------------
     async def feedback(self, incoming: Incoming, reply_to_id: str | None, reaction: str, text: str) -> bool:
@@ -285,18 +303,28 @@ class Dispatcher:
             return Reply(render_error(exc, actor.locale), kind="notice")
         return experts.asked_reply(asked, actor.locale)
 
-    async def welcome(self, conversation_id: str, locale: str) -> Reply | None:
-        """The welcome message with its card, the first time the app meets this conversation only."""
-        if not await self.app.feedback.awelcome_once(conversation_id):
+    async def welcome(self, conversation: ConversationRef | str, locale: str) -> Reply | None:
+        """The welcome, the first time the app meets this conversation only, with the prompt starters
+        of the specialist answering there. A personal chat gets the card with the everyday commands; a
+        team or group chat three lines on what the bot does and example questions, no command list."""
+        if isinstance(conversation, str):
+            conversation = ConversationRef(conversation)
+        if not await self.app.feedback.awelcome_once(conversation.id):
             return None
-        commands = [c.help_line(locale) for c in self.registry if not c.hidden and not c.builder]
+        offered = await self.app.specialists.aoffered_starters(conversation.id, locale)
+        if conversation.type != "personal":
+            text = t("welcome_team", locale)
+            return Reply(text, kind="notice", suggestions=offered.starters[:3], locale=locale)
+        commands = [c.help_line(locale) for c in self.registry if not (c.hidden or c.builder or c.admin)]
         card = {
             "type": "welcome",
             "commands": commands,
             "title": t("welcome_title", locale),
             "button": t("welcome_button", locale),
         }
-        return Reply(t("welcome", locale), kind="notice", card=card)
+        return Reply(
+            t("welcome", locale), kind="notice", card=card, suggestions=offered.starters, locale=locale
+        )
 
 
 def about_button(slug: str, locale: str) -> dict[str, object]:

@@ -1980,6 +1980,99 @@ MESSAGES.update(
 )
 
 
+# -- prompt starters, follow-up suggestions, the team welcome (issue 26) ------------------------------
+MESSAGES.update(
+    {
+        # the general assistant's starters: one a line; the app manifest offers the Danish ones as Teams
+        # prompt starters (tests/test_manifest.py keeps the two the same)
+        "general_starters": {
+            "da": "Skriv et udkast til en venlig mail, der takker for et godt møde\n"
+            "Lav en dagsorden til et teammøde på en time\n"
+            "Giv mig fem råd til at skrive klart og enkelt til borgere\n"
+            "Hvad kan du hjælpe mig med i mit arbejde?",
+            "en": "Write a draft of a friendly email that thanks someone for a good meeting\n"
+            "Make an agenda for a one-hour team meeting\n"
+            "Give me five tips for writing clearly and simply to citizens\n"
+            "What can you help me with in my work?",
+        },
+        "suggestions_intro": {
+            "da": "Vælg et af forslagene, eller skriv dit eget spørgsmål.",
+            "en": "Pick one of the suggestions, or write your own question.",
+        },
+        "suggestions_examples": {"da": "Prøv fx: {examples}", "en": "Try for example: {examples}"},
+        "followup_about": {
+            "da": "Hvad siger kilderne om {topic}?",
+            "en": "What do the sources say about {topic}?",
+        },
+        "welcome_team": {
+            "da": "Hej! Jeg er AarhusAI, kommunens AI-assistent: jeg svarer ud fra kommunens egne dokumenter og "
+            "viser kilderne, så du selv kan tjekke svaret.\n"
+            "Nævn @AarhusAI i et indlæg med dit spørgsmål; /specialister viser, hvem der kan svare her.",
+            "en": "Hi! I am AarhusAI, the municipality's AI assistant: I answer from the municipality's own "
+            "documents and show the sources, so you can check the answer yourself.\n"
+            "Mention @AarhusAI in a post with your question; /specialists shows who can answer here.",
+        },
+        "help_for_admins": {
+            "da": "For administratorer og faglige systemejere:",
+            "en": "For administrators and department owners:",
+        },
+        "help_startere": {
+            "da": "de spørgsmål, specialisten foreslår sine brugere",
+            "en": "the questions the specialist suggests to its users",
+        },
+        "usage_startere": {
+            "da": "[<spørgsmål> | <spørgsmål> … | ryd]",
+            "en": "[<question> | <question> … | clear]",
+        },
+        "content_field_starters": {"da": "startere", "en": "starters"},
+        "starters_none": {
+            "da": "**{name}** har ingen startere endnu. Skriv /startere <spørgsmål> | <spørgsmål> … (højst "
+            "{most}, eller ét pr. linje), så får brugerne dem som forslag, når de vælger specialisten.",
+            "en": "**{name}** has no starters yet. Type /starters <question> | <question> … (at most {most}, "
+            "or one a line), and its users get them as suggestions when they choose the specialist.",
+        },
+        "starters_shown": {
+            "da": "Startere for **{name}**:\n{listing}\n\nSkriv /startere <spørgsmål> | … for at erstatte "
+            "dem, eller /startere ryd for at fjerne dem.",
+            "en": "Starters of **{name}**:\n{listing}\n\nType /starters <question> | … to replace them, "
+            "or /starters clear to remove them.",
+        },
+        "starters_saved": {
+            "da": (
+                "**{name}** har nu 1 starter. Brugerne får den som forslag, når de vælger specialisten.",
+                "**{name}** har nu {count} startere. Brugerne får dem som forslag, når de vælger specialisten.",
+            ),
+            "en": (
+                "**{name}** now has 1 starter. Its users get it as a suggestion when they choose the "
+                "specialist.",
+                "**{name}** now has {count} starters. Its users get them as suggestions when they choose the "
+                "specialist.",
+            ),
+        },
+        "starters_unchanged": {
+            "da": "Starterne for **{name}** er uændrede.",
+            "en": "The starters of **{name}** are unchanged.",
+        },
+        "starters_cleared": {
+            "da": "**{name}** har ikke længere nogen startere.",
+            "en": "**{name}** no longer has any starters.",
+        },
+        "starters_no_commands": {
+            "da": "En starter er et spørgsmål, ikke en kommando: »{starter}«.",
+            "en": "A starter is a question, not a command: »{starter}«.",
+        },
+        "starters_length": {
+            "da": "Hver starter skal være {low}-{high} tegn: »{starter}«.",
+            "en": "Each starter must be {low}-{high} characters: »{starter}«.",
+        },
+        "starters_too_many": {
+            "da": "Højst {most} startere; du skrev {count}.",
+            "en": "At most {most} starters; you wrote {count}.",
+        },
+    }
+)
+
+
 class Msg:
     """A message kept as key and values, rendered later in the language of whoever reads it (also as a
     value inside another message)."""

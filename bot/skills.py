@@ -30,6 +30,7 @@ from bot.evals.cases import CaseFileError, read_case_file
 from bot.governance import screening
 from bot.rag.errors import IngestError
 from bot.services import SKILLS_SYNC, Actor, Application
+from bot.services import starters as starter_rules
 from bot.services.connections import every_text, parse_every
 from bot.services.handoffs import Experts
 from bot.services.sources import Prepared, Refused
@@ -119,6 +120,9 @@ class SkillFile(BaseModel):
         "An expert channel is named in Teams (/indstil fagpersoner kanal).",
     )
     connections: list[SkillConnection] = Field(default_factory=list)
+    starters: list[str] = Field(
+        default_factory=list, description="Prompt starters: questions offered when the specialist is chosen."
+    )
 
 
 @dataclass
@@ -165,6 +169,10 @@ def read_skill(folder: Path) -> SkillFile:
         raise SkillError(f"{path}: status published kræver en screening-blok (formål, data, kilder, ...)")
     if skill.status == Status.PUBLISHED and not skill.description.strip():
         raise SkillError(f"{path}: status published kræver en description (den, medarbejderne vælger ud fra)")
+    try:
+        starter_rules.clean(skill.starters)  # the rules /startere applies, before anything is read
+    except AppError as exc:
+        raise SkillError(f"{path}: starters: {render_error(exc)}") from None
     if skill.screening is not None:
         try:
             skill.screening.answers()
@@ -318,6 +326,8 @@ async def _apply(
     )
     if skill.fagpersoner is not None and await run(app.handoffs.sync_experts, actor, slug, skill.fagpersoner):
         report.settings_changed.append("fagpersoner")
+    if (await run(app.specialists.set_starters, actor, skill.starters, slug, **origin)).changed:
+        report.settings_changed.append("starters")
     return spec
 
 
@@ -468,6 +478,7 @@ def export_skill(actor: Actor, slug: str, target: Path, app: Application) -> Pat
             screening=screened,
             approved_by=spec.approved_by,
             fagpersoner=[pid for _name, pid in Experts.parse(spec.experts).people] or None,
+            starters=starter_rules.stored(spec),
         )
         data = skill.model_dump(mode="json")
         if data.get("fagpersoner") is None:

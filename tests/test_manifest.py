@@ -28,6 +28,7 @@ from bot.commands import CommandRegistry, parse_command
 from bot.commands import help as help_commands
 from bot.commands import sources as source_commands
 from bot.commands import specialists as specialist_commands
+from bot.messages import t
 from bot.teams.manifest import (
     MANIFEST_VERSION,
     SCHEMA_URL,
@@ -55,6 +56,9 @@ BOT_COMMANDS = {
     "fjern",
     "genindekser",
 }
+# The personal menu: the everyday commands and the Builders' first steps, then the general assistant's
+# prompt starters (Teams shows at most 10 entries a scope; the other Builder commands are in /hjælp).
+PERSONAL_COMMANDS = {"hjælp", "specialister", "brug", "ny", "rediger", "kilder"}
 
 
 def validator_command() -> list[str]:
@@ -163,17 +167,48 @@ def test_bot_and_command_menus() -> None:
     for scope, commands in by_scope.items():
         assert 1 <= len(commands) <= 10, scope
         names = []
-        for command in commands:
+        for command in (c for c in commands if c.get("type") != "prompt"):
             assert 1 <= len(command["title"]) <= 32 and len(command["description"]) <= 128, command
+            assert "prompt" not in command, command
             # Picking a command in Teams sends its title: it must be something the bot understands.
             parsed = parse_command(command["title"])
             assert parsed is not None and registry.get(parsed[0]) is not None, command["title"]
             names.append(registry.get(parsed[0]).name)
         assert len(set(names)) == len(names), f"duplicate command in {scope}"
-        assert set(names) == BOT_COMMANDS, scope
+        assert set(names) == (PERSONAL_COMMANDS if scope == "personal" else BOT_COMMANDS), scope
         if scope in ("team", "groupChat"):
             assert names[:3] == ["hjælp", "specialister", "brug"], scope
     assert teams_limit_problems(manifest) == []
+
+
+def test_personal_menu_offers_the_general_assistants_prompt_starters() -> None:
+    """Prompt starters (``type: prompt``): picking one sends its ``prompt`` as the user's question; they
+    are the general assistant's Danish starters, the ones its welcome offers as buttons."""
+    by_scope = commands_by_scope(build_manifest(APP_ID))
+    prompts = [c for c in by_scope["personal"] if c.get("type") == "prompt"]
+    assert [c["prompt"] for c in prompts] == t("general_starters", "da").splitlines()
+    for command in prompts:
+        assert 1 <= len(command["title"]) <= 32 and 1 <= len(command["description"]) <= 128, command
+        assert not command["title"].startswith("/") and parse_command(command["prompt"]) is None
+        assert len(command["prompt"]) <= 128
+    assert all(c.get("type") != "prompt" for scope in ("team", "groupChat") for c in by_scope[scope])
+
+
+def test_teams_prompt_starter_limits_are_checked() -> None:
+    manifest = build_manifest(APP_ID)
+    broken = copy.deepcopy(manifest)
+    commands = broken["bots"][0]["commandLists"][0]["commands"]
+    starter = next(c for c in commands if c.get("type") == "prompt")
+    starter["prompt"] = "x" * 129
+    commands[0]["prompt"] = "Hvad kan du?"  # a command (no type prompt) with a prompt
+    problems = teams_limit_problems(broken)
+    assert len(problems) == 2, problems
+    assert "har en prompt, men ikke type prompt" in problems[0] and "1-128 tegn (har 129)" in problems[1]
+    starter["prompt"] = "/udgiv"
+    commands[0].pop("prompt")
+    assert teams_limit_problems(broken) == [
+        f"promptstarteren {starter['title']!r} skal være et spørgsmål, ikke en kommando"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -244,12 +279,17 @@ def _long_title(m: dict[str, Any]) -> None:
     m["bots"][0]["commandLists"][0]["commands"][0]["title"] = "/" + "hjælp" * 26  # 131 > 128
 
 
+def _bad_command_type(m: dict[str, Any]) -> None:
+    m["bots"][0]["commandLists"][0]["commands"][-1]["type"] = "starter"  # only query and prompt exist
+
+
 @pytest.mark.parametrize(
     ("breakage", "where"),
     [
         (_bad_id, "/id "),
         (_bad_scope, "/bots/0/scopes/1 "),
         (_long_title, "/bots/0/commandLists/0/commands/0/title "),
+        (_bad_command_type, "/bots/0/commandLists/0/commands/9/type "),
     ],
 )
 def test_schema_rejects_broken_manifests(

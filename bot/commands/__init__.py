@@ -12,6 +12,7 @@ from bot.commands import (
     models,
     sources,
     specialists,
+    starters,
     tests,
 )
 from bot.commands.registry import Arg, Command, CommandContext, CommandRegistry, parse_command
@@ -24,6 +25,7 @@ def default_registry() -> CommandRegistry:
         help.HELP,
         *specialists.COMMANDS,
         *channels.COMMANDS,
+        *starters.COMMANDS,
         *sources.COMMANDS,
         *connections.COMMANDS,
         *answers.COMMANDS,

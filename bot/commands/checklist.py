@@ -273,6 +273,7 @@ CHANGES: dict[str, Callable[[str], bool]] = {
     "rediger": lambda args: True,
     "prompt": lambda args: _changes(args, "historik", "history"),
     "indstil": lambda args: bool(args.strip()),
+    "startere": lambda args: bool(args.strip()),
     "fjern": lambda args: bool(args.strip()),
     "genindekser": lambda args: True,
     "screening": lambda args: bool(args.strip()),

@@ -131,8 +131,8 @@ async def forget_command(ctx: CommandContext) -> Reply:
 
 
 COMMANDS = [
-    Command("rolle", roles_command, ("role",), usage_key="usage_rolle"),
-    Command("afdeling", department_command, ("department",), usage_key="usage_afdeling"),
+    Command("rolle", roles_command, ("role",), usage_key="usage_rolle", admin=True),
+    Command("afdeling", department_command, ("department",), usage_key="usage_afdeling", admin=True),
     Command("screening", screening_command, usage_key="usage_screening", builder=True),
     Command("del", share_command, ("share",), usage_key="usage_del", builder=True),
     Command("udgiv", publish_command, ("publish",), builder=True),

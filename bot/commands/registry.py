@@ -66,6 +66,7 @@ class Command:
     args: tuple[Arg, ...] = ()
     usage_key: str | None = None  # a free-form usage from the catalogue, for sub-commands
     builder: bool = False  # listed under "For Builders" in /hjælp (the services decide who may)
+    admin: bool = False  # listed in /hjælp to administrators and department owners only
     hidden: bool = field(default=False)
 
     def usage(self, locale: str) -> str:
@@ -84,8 +85,9 @@ def parse_command(text: str) -> tuple[str, str] | None:
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2 or stripped[1].isspace():
         return None
-    name, _, args = stripped[1:].partition(" ")
-    return unicodedata.normalize("NFC", name).casefold(), args.strip()
+    # the name ends at the first space or line break (a Builder's list may start on the next line)
+    name, *rest = stripped[1:].split(None, 1)
+    return unicodedata.normalize("NFC", name).casefold(), rest[0].strip() if rest else ""
 
 
 class CommandRegistry:

@@ -59,7 +59,9 @@ async def use_specialist(ctx: CommandContext) -> Reply:
         view = await ctx.app.channels.aset_specialist(ctx.actor, ref)
         return ctx.reply("now_answering_channel", name=view.specialist.name)
     used = await ctx.app.specialists.ause(ctx.actor, ref)
-    return ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
+    reply = ctx.reply(f"now_answering_{used.scope}", name=used.spec.name)
+    reply.suggestions = list(used.starters)  # its prompt starters: buttons in a personal chat
+    return reply
 
 
 async def new_specialist(ctx: CommandContext) -> Reply:

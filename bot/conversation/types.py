@@ -94,6 +94,9 @@ class Reply:
     byline: str | None = None  # which model wrote it and where it runs, in the reader's language
     label: Label | None = None  # what data the specialist may see (Teams: a sensitivity label)
     locale: str = "da"  # the reader's language, for what the door adds (a citation's page label)
+    # questions to offer with the reply (a specialist's prompt starters, follow-ups after an answer):
+    # Teams shows them as buttons that ask the question, where it can (personal chats)
+    suggestions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from bot.domain import AppError, AuditAction, Outcome
 from bot.governance import content
 from bot.llm.pii import Found
 from bot.messages import t
+from bot.services import starters
 from bot.services.actor import Actor
 from bot.services.base import Service
 from bot.store.models import Specialist
@@ -52,6 +53,7 @@ class ContentGuard(Service):
             "description": [spec.description],
             "prompt": [prompt.text],
             "questions": [c.question for c in cases],
+            "starters": starters.stored(spec),
         }
 
     def check_fields(

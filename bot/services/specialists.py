@@ -26,6 +26,7 @@ from bot.domain import (
 from bot.governance import access, content, screening
 from bot.governance.roles import UserRoles
 from bot.llm.pii import Found
+from bot.services import starters
 from bot.services.actor import Actor
 from bot.services.base import NO_MODEL, Service, Stores, offloop
 from bot.services.content import ContentGuard
@@ -45,6 +46,14 @@ class Listed:
 class Used:
     spec: Specialist
     scope: Literal["conversation", "thread", "channel"]
+    starters: tuple[str, ...] = ()  # its prompt starters, offered as it is chosen
+
+
+@dataclass(frozen=True)
+class Starters:
+    spec: Specialist
+    starters: list[str]
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,12 @@ class SpecialistsService(Service):
         """Whether ``actor`` may build specialists (``/hjælp`` shows the builders' commands then)."""
         return self.roles(actor).builds
 
+    def administers(self, actor: Actor) -> bool:
+        """Whether ``actor`` hands out roles (an administrator or a department's owner): ``/hjælp`` shows
+        the administrators' commands then."""
+        roles = self.roles(actor)
+        return roles.is_admin or bool(roles.owner_of)
+
     def visible(self, actor: Actor) -> list[Listed]:
         roles = self.roles(actor)
         current = self.stores.specialists.selected(actor.conversation_id)
@@ -212,7 +227,34 @@ class SpecialistsService(Service):
         conv = actor.conversation or ConversationRef(id=actor.conversation_id)
         scope = "thread" if conv.type == "channel" else "conversation"
         self.stores.specialists.select(conv.id, spec.id, actor.id)  # type: ignore[arg-type]
-        return Used(spec, scope)  # type: ignore[arg-type]
+        return Used(spec, scope, tuple(starters.offered(spec, actor.locale)))  # type: ignore[arg-type]
+
+    def offered_starters(self, conversation_id: str, locale: str) -> Starters:
+        """The prompt starters of the specialist answering in a conversation (the welcome's examples):
+        what anyone there is offered when they write, so no actor is checked."""
+        spec = self.stores.specialists.selected(conversation_id)
+        return Starters(spec, starters.offered(spec, locale))
+
+    # -- prompt starters --------------------------------------------------------------------------------
+    def starters(self, actor: Actor, ref: str | None = None) -> Starters:
+        """The prompt starters of the specialist ``actor`` edits (``ref``: another they may edit)."""
+        spec = self.target(actor, ref)
+        return Starters(spec, starters.stored(spec))
+
+    def set_starters(self, actor: Actor, items: list[str], ref: str | None = None, **audit: Any) -> Starters:
+        """Replace the prompt starters (an empty list removes them): checked as questions, and as content
+        against the specialist's classification; audited. Unchanged starters write nothing (skills sync
+        run twice)."""
+        spec = self.target(actor, ref)
+        if spec.kind == SpecialistKind.GENERAL:
+            raise AppError(Outcome.INVALID, "general_has_no_sources")
+        wanted = starters.clean(items)
+        if wanted == starters.stored(spec):
+            return Starters(spec, wanted)
+        self.content.check_fields(actor, spec, {"starters": wanted}, "starters", **audit)
+        spec = self.stores.specialists.update(spec.id, starters="\n".join(wanted))  # type: ignore[arg-type]
+        self.audit(actor, AuditAction.SETTING_CHANGED, spec.slug, key="starters", value=wanted, **audit)
+        return Starters(spec, wanted, changed=True)
 
     # -- building -----------------------------------------------------------------------------------
     def atomic(self) -> AbstractContextManager[None]:
@@ -544,8 +586,12 @@ class SpecialistsService(Service):
 
     # the awaitable faces the doors use: each runs its blocking twin in a worker thread
     abuilds = offloop(builds)
+    aadministers = offloop(administers)
     avisible = offloop(visible)
     ause = offloop(use)
+    aoffered_starters = offloop(offered_starters)
+    astarters = offloop(starters)
+    aset_starters = offloop(set_starters)
     acreate = offloop(create)
     aedit = offloop(edit)
     aedited = offloop(edited)

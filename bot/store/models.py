@@ -64,6 +64,8 @@ class Specialist(SQLModel, table=True):
     slug: str = Field(unique=True, index=True, max_length=64)
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # prompt starters its Builder wrote (/startere, skill files): one question a line, at most six
+    starters: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     department: str | None = Field(default=None, max_length=200)
     owner: str | None = Field(default=None, max_length=256)
     kind: str = Field(default="sources", max_length=16)  # "sources" or "general"

@@ -186,9 +186,11 @@ def build_teams_bot(settings: Settings, core: Dispatcher, delivery: Delivery) ->
         added = added or any(m.id == bot_id for m in activity.members_added or [])
         if not added or activity.conversation is None:
             return
-        welcome = await core.welcome(activity.conversation.id, to_incoming(activity, settings.locale).locale)
+        where = to_incoming(activity, settings.locale)
+        welcome = await core.welcome(where.conversation, where.locale)
         if welcome is not None:
-            for out in to_activities(welcome):
+            personal = where.conversation.type == "personal"
+            for out in to_activities(welcome, personal=personal, reader=where.user.id or None):
                 await context.send_activity(out)
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -176,11 +176,14 @@ def _card_buttons(card: dict[str, Any]) -> list[Button]:
 
 
 def _as_text(activity: dict[str, Any]) -> str:
-    """The message as a terminal shows it: its text, and its cards rendered as text."""
+    """The message as a terminal shows it: its text, its cards rendered as text, and its suggested
+    actions (Teams' buttons that send a question) as ``→ question`` lines, to type as they stand."""
     parts = [activity.get("text") or ""]
     for attachment in activity.get("attachments") or []:
         if attachment.get("contentType") == ADAPTIVE and isinstance(attachment.get("content"), dict):
             parts.append(card_text(attachment["content"]))
+    actions = (activity.get("suggestedActions") or {}).get("actions") or []
+    parts += [f"→ {a['value']}" for a in actions if isinstance(a, dict) and isinstance(a.get("value"), str)]
     return "\n".join(p for p in parts if p)
 
 

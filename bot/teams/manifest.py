@@ -43,6 +43,7 @@ MAX_NAME = 30
 MAX_COMMANDS_PER_SCOPE = 10
 MAX_COMMAND_TITLE = 32
 MAX_COMMAND_DESCRIPTION = 128
+MAX_PROMPT = 128  # a prompt starter's text (``type: prompt``): what Teams sends when it is picked
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 SEMVER = re.compile(r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)$")
@@ -124,12 +125,27 @@ def teams_limit_problems(manifest: dict[str, Any]) -> list[str]:
                         f"beskrivelsen af {title} må højst være {MAX_COMMAND_DESCRIPTION} tegn "
                         f"(har {len(description)})"
                     )
+                problems += _prompt_problems(command)
         for scope, count in seen.items():
             if count > MAX_COMMANDS_PER_SCOPE:
                 problems.append(
                     f"Teams viser højst {MAX_COMMANDS_PER_SCOPE} kommandoer pr. scope; {scope} har {count}"
                 )
     return problems
+
+
+def _prompt_problems(command: dict[str, Any]) -> list[str]:
+    """A prompt starter (``type: prompt``) sends its ``prompt`` as the user's message: it needs one, of at
+    most ``MAX_PROMPT`` characters, and it is a question, never a command; a command needs no prompt."""
+    title, prompt = command.get("title", ""), command.get("prompt")
+    if command.get("type") != "prompt":
+        return [f"{title} har en prompt, men ikke type prompt"] if prompt is not None else []
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > MAX_PROMPT:
+        size = len(prompt) if isinstance(prompt, str) else 0
+        return [f"promptstarteren {title!r} skal have en prompt på 1-{MAX_PROMPT} tegn (har {size})"]
+    if prompt.lstrip().startswith("/") or title.startswith("/"):
+        return [f"promptstarteren {title!r} skal være et spørgsmål, ikke en kommando"]
+    return []
 
 
 def build_manifest(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.activity import ActionTypes, Activity, ActivityTypes, CardAction, SuggestedActions
 from microsoft_agents.activity.entity.ai_entity import (
     ClientCitation,
     ClientCitationAppearance,
@@ -23,6 +23,8 @@ MAX_MESSAGE_BYTES = 27 * 1024  # Teams rejects messages over ~28 KB; keep room f
 MAX_CITATIONS = 20
 TITLE_CHARS = 80
 ABSTRACT_CHARS = 160
+MAX_SUGGESTIONS = 6  # a specialist's prompt starters; follow-ups after an answer are fewer
+SUGGESTION_CHARS = 120  # what a button can show and what is sent as the question
 
 
 _NO_LINKS = LinkPolicy()
@@ -152,11 +154,51 @@ def decorate(activity: Activity, reply: Reply, *, feedback: bool = True) -> Acti
     return activity
 
 
-def to_activities(reply: Reply) -> list[Activity]:
-    """One or more message activities; the last one carries citations, labels, feedback and the card."""
+def suggestion_texts(suggestions: list[str]) -> list[str]:
+    """The questions as a button may show and send them: one line, at most ``SUGGESTION_CHARS``, never
+    a command (pressing a button sends its text as the reader's message), each once."""
+    shown: list[str] = []
+    for raw in suggestions:
+        text = " ".join(raw.split()).lstrip("/").strip()
+        if len(text) > SUGGESTION_CHARS:
+            text = text[: SUGGESTION_CHARS - 1].rstrip() + "…"
+        if text and text not in shown:
+            shown.append(text)
+    return shown[:MAX_SUGGESTIONS]
+
+
+def suggested_actions(suggestions: list[str], reader: str | None = None) -> SuggestedActions | None:
+    """Teams' suggested actions: an ``imBack`` button per question, which sends it as the reader's own
+    message (so pressing one asks it), shown to ``reader`` (their channel id; none: whoever reads).
+    ``to`` is always sent: the Playground refuses suggested actions without it."""
+    texts = suggestion_texts(suggestions)
+    if not texts:
+        return None
+    return SuggestedActions(
+        to=[reader] if reader else [],
+        actions=[CardAction(type=ActionTypes.im_back, title=text, value=text) for text in texts],
+    )
+
+
+def examples_line(suggestions: list[str], locale: str) -> str:
+    """Where Teams shows no suggested actions (group chats, channels): the questions as a line of text."""
+    texts = suggestion_texts(suggestions)
+    if not texts:
+        return ""
+    return t("suggestions_examples", locale, examples=" · ".join(f"»{x}«" for x in texts))
+
+
+def to_activities(reply: Reply, personal: bool = True, reader: str | None = None) -> list[Activity]:
+    """One or more message activities; the last one carries citations, labels, feedback, the card and
+    the suggested questions: buttons for ``reader`` in a personal chat (``personal``), the only place
+    Teams shows them, else a line of examples (a reply's suggestions are never lost in a team)."""
     text = reply.text if reply.kind == "answer" else visible_placeholders(reply.text)
     if reply.byline and text:
         text = f"{text}\n\n{byline_text(reply.byline)}"
+    buttons = suggested_actions(reply.suggestions, reader) if personal else None
+    if reply.suggestions and not personal:
+        line = examples_line(reply.suggestions, reply.locale)
+        text = f"{text}\n\n{line}" if text and line else text or line
     parts = split_text(text) if text else [""]
     activities = [Activity(type=ActivityTypes.message, text=part, text_format="markdown") for part in parts]
     last = activities[-1]
@@ -168,5 +210,11 @@ def to_activities(reply: Reply) -> list[Activity]:
                 # the card says it all; an empty text, never null: the connector (and the Playground in a
                 # channel thread) refuses a message whose text is null when it is sent or replaced
                 last.text = ""
+    if buttons is not None:
+        # on the message itself, never on a typing activity, and with text: Teams (and the Playground,
+        # which answers 400 to a null text) wants a message to carry the buttons
+        last.suggested_actions = buttons
+        if not last.text:
+            last.text = t("suggestions_intro", reply.locale)
     decorate(last, reply)
     return activities

@@ -50,6 +50,10 @@ class TeamsStream:
         self.updates_refused = False  # Teams refused an update: no more of them, the final still goes
         self.stopped_by_reader = False  # the Stop button: nothing more goes into this stream
         self.placeholder_id: str | None = None  # a group chat's or channel's "searching" message
+        conversation = context.activity.conversation
+        # suggested actions are shown in personal chats only (elsewhere they become a line of text)
+        self.personal = conversation is None or conversation.conversation_type in (None, "personal")
+        self.reader = context.activity.from_property.id if context.activity.from_property else None
 
     async def progress(self, text: str) -> str | None:
         """The informative update; in a personal chat its id is the stream's, which the final
@@ -67,7 +71,7 @@ class TeamsStream:
         if self.started_answer:
             return await self.finish(reply)
         reply_id = None
-        for activity in to_activities(reply):
+        for activity in to_activities(reply, self.personal, self.reader):
             response = await self.context.send_activity(activity)
             reply_id = response.id if response else None
         return reply_id
@@ -145,7 +149,7 @@ class TeamsStream:
 
     async def finish(self, reply: Reply) -> str | None:
         """Send the final message(s); return the id of the message carrying the answer."""
-        activities = to_activities(reply)
+        activities = to_activities(reply, self.personal, self.reader)
         if self.streaming and self.stream_id is not None and len(activities) == 1:
             final = activities[0]
             final.entities = [

@@ -614,3 +614,124 @@ def test_checklist_card_leads_to_the_screening_card_which_is_filled_and_submitte
     texts = [n["text"] for n in walk(card_of(saved)) if n.get("type") == "TextBlock"]
     done = t("checklist_screened", "en", classification="intern")
     assert any(done in x for x in texts), (texts, playground.explain(saved))
+
+
+def not_answered_in_time(final: Exchange) -> bool:
+    """The answer was cut at the stream's time limit, or the model timed out (a loaded machine): no
+    follow-ups are offered then, by design."""
+    timeout = t("model_timeout", "en", model="smol", seconds=0).split("'")[0]
+    return t("answer_cut", "en") in final.text or final.text.startswith(timeout)
+
+
+def _suggested(exchange: Exchange) -> list[tuple[str, str, str]]:
+    actions = (exchange.activity.get("suggestedActions") or {}).get("actions") or []
+    return [(a.get("type"), a.get("title"), a.get("value")) for a in actions]
+
+
+def _shown_suggestions(playground: Playground, chat: str, message_id: str | None, since: int) -> Any:
+    """The suggested actions the Playground's UI holds for a bot message (its conversation stream)."""
+    for event in reversed(playground.ui_events(chat, since=since)):
+        if event.message.get("messageId") == message_id or event.message.get("id") == message_id:
+            found = event.message.get("suggestedActions")
+            if found:
+                return found
+    return None
+
+
+def test_starters_are_suggested_actions_and_sending_one_asks_it(
+    playground: Playground, personal_chat_uses_regler: str
+) -> None:
+    """A Builder's starters come as suggested actions (imBack) when the specialist is chosen; the
+    Playground accepts the message and shows its buttons; sending a button's value (what pressing it
+    does) asks the question, and the answer ends with follow-up suggestions. Runs last in the module
+    and removes the starters again (the channel and group tests compare /brug's exact text)."""
+    chat = personal_chat_uses_regler
+    starters = [QUESTION, "Hvornår skal jeg sygemelde mig?"]
+    playground.wait_for_replies(playground.send(chat, f"/rediger {SLUG}"))
+    try:
+        [saved] = playground.wait_for_replies(playground.send(chat, "/startere " + " | ".join(starters)))
+        assert_2xx(saved)
+        sent = playground.send(chat, f"/brug {SLUG}")
+        [chosen] = playground.wait_for_replies(sent)
+        assert_2xx(chosen)
+        assert chosen.type == "message" and chosen.text, playground.explain(chosen)
+        assert _suggested(chosen) == [("imBack", s, s) for s in starters], chosen.activity
+        shown = _shown_suggestions(playground, chat, chosen.id, sent.mark)
+        assert shown, (
+            f"the Playground's UI has no suggested actions: {playground.ui_events(chat, since=sent.mark)}"
+        )
+
+        # pressing a button sends its value as the user's message: the same as typing it
+        asked = playground.send(chat, starters[0])
+        [final] = playground.wait_for_replies(asked, timeout=180)
+        assert_2xx(final)
+        assert streaminfo(final)["streamType"] == "final" and final.text.strip()
+        assert_cited_answer(playground, final)
+        followups = _suggested(final)
+        if not followups and not_answered_in_time(final):
+            pytest.xfail(
+                f"SmolLM2 did not finish in time on this machine, follow-ups unchecked: {final.text!r}"
+            )
+        assert 1 <= len(followups) <= 3 and all(k == "imBack" and t_ == v for k, t_, v in followups), (
+            followups
+        )
+        # only the final message carries them: no typing activity does
+        outgoing = playground.exchanges(conversation_id=chat, since=asked.mark, to_bot=False)
+        assert all(not _suggested(e) for e in outgoing if e.type == "typing")
+    finally:
+        playground.wait_for_replies(playground.send(chat, "/startere ryd"))
+
+
+@pytest.mark.usefixtures("require_browser")
+def test_a_suggested_action_in_the_web_ui_asks_its_question(
+    playground: Playground, personal_chat_uses_regler: str
+) -> None:
+    """The Playground's web UI shows a starter as a button under /brug's reply, and clicking it sends the
+    question as the user's message, which the bot answers (a streamed, final message)."""
+    from playwright.sync_api import expect
+
+    chat = personal_chat_uses_regler
+    starter = "Hvornår skal jeg sygemelde mig?"
+    playground.wait_for_replies(playground.send(chat, f"/rediger {SLUG}"))
+    playground.wait_for_replies(playground.send(chat, f"/startere {starter}"))
+    E2E_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_ui(playground) as ui:
+            page = ui.page
+            opened = playground.mark()
+            stream = "/_ws_conversation/v1/conversations/stream"
+            with page.expect_websocket(lambda ws: ws.url.endswith(stream)):
+                page.goto(playground.base_url + "/", wait_until="domcontentloaded")
+            playground.wait_for_exchange("installationUpdate", chat, since=opened)
+            page.get_by_role("treeitem", name="Personal Chat").click()
+            compose = page.get_by_role("textbox")
+            compose.click()
+            compose.press_sequentially(f"/brug {SLUG}")
+            compose.press("Enter")
+            button = page.get_by_role("button", name=starter).last
+            expect(button).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(E2E_OUTPUT_DIR / "suggested-actions.png"))
+            pressed = playground.mark()
+            button.click()
+            delivered = playground.wait_for_delivery(chat, starter, since=pressed, timeout=180)
+            assert delivered.activity.get("text") == starter and not delivered.activity.get("value")
+            assert_2xx(delivered)
+            # asked as a question: the bot starts its answer (the informative update opens the stream)
+            informative = playground._wait(
+                lambda: next(
+                    (
+                        e
+                        for e in playground.exchanges(conversation_id=chat, since=pressed, to_bot=False)
+                        if e.reply_to_id == delivered.id and e.type == "typing"
+                    ),
+                    None,
+                ),
+                60,
+                "the informative update answering the pressed suggestion",
+            )
+            assert informative.text == SEARCHING and streaminfo(informative)["streamType"] == "informative"
+            # its final message (however SmolLM2 fares on this machine) before the starters are removed
+            [final] = playground.wait_for_replies_to(delivered.id or "", chat, since=pressed, timeout=240)
+            assert_2xx(final)
+    finally:
+        playground.wait_for_replies(playground.send(chat, "/startere ryd"))

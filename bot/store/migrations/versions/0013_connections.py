@@ -2,7 +2,7 @@
 schedule, and each connected document's identity on its source row
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-06
 """
 

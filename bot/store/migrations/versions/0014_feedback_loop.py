@@ -1,7 +1,7 @@
 """Feedback loop: why an answer was poor, experts of a specialist, hand-offs to them, verified answers
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-06
 """
 
