@@ -110,6 +110,26 @@ async def test_a_sharepoint_folder_through_the_teams_commands(services: Services
     assert "ferie.md" not in cited.text and "Politikker/ferie" not in cited.text, cited.text
 
 
+async def test_a_sync_graph_refuses_is_a_failed_sync_with_its_reason(
+    services: Services, graph: FakeGraph
+) -> None:
+    ids = policies(graph)
+    org = await Org(services).setup()
+    await org.say(BUILDER_A, "/ny Personaleguiden")
+    await org.say(BUILDER_A, "/rediger personaleguiden")
+    services.app.publishing.screen(Actor(BUILDER_A), SCREEN, "personaleguiden")
+    await org.say(BUILDER_A, f"/forbind sharepoint {LIBRARY_URL}/Politikker")
+    assert "2 tilføjet" in (await org.say(BUILDER_A, "/synkroniser")).text
+
+    graph.delete(ids["folder"])  # the connected folder itself is deleted in SharePoint
+    failed = await org.say(BUILDER_A, "/synkroniser")
+    assert "mislykkedes" in failed.text and "Den forbundne mappe er slettet" in failed.text, failed.text
+    listed = await org.say(BUILDER_A, "/forbindelser")
+    assert "2 dokumenter" in listed.text and "Den forbundne mappe er slettet" in listed.text, listed.text
+    [view] = services.app.connections.list(Actor(BUILDER_A), "personaleguiden")[1]
+    assert view.row.failures == 1 and view.row.syncing_until is None  # counted, and the lease let go
+
+
 async def test_kanal_outside_a_channel_is_refused(services: Services, graph: FakeGraph) -> None:
     org = await Org(services).setup()
     await org.say(BUILDER_A, "/ny Kanalguiden")
