@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from microsoft_agents.activity import Activity
 from prometheus_client import REGISTRY
 
 from bot.app import Services
-from bot.services import Actor
+from bot.services import SKILLS_SYNC, Actor
+from bot.skills import SkillError, sync_skill
 from bot.teams.activity import to_incoming
 from tests.support.graph import CHANNEL_ID, HOST, LIBRARY_URL, TEAM_ID, FakeGraph
 from tests.test_cli import run
@@ -128,6 +130,32 @@ async def test_a_sync_graph_refuses_is_a_failed_sync_with_its_reason(
     assert "2 dokumenter" in listed.text and "Den forbundne mappe er slettet" in listed.text, listed.text
     [view] = services.app.connections.list(Actor(BUILDER_A), "personaleguiden")[1]
     assert view.row.failures == 1 and view.row.syncing_until is None  # counted, and the lease let go
+
+
+async def test_a_skill_file_connects_a_library(services: Services, graph: FakeGraph, tmp_path: Path) -> None:
+    policies(graph)
+    folder = tmp_path / "skills" / "hr-guide"
+    folder.mkdir(parents=True)
+    skill = {
+        "slug": "hr-guide",
+        "name": "HR-guide",
+        "prompt": "Svar kort.",
+        "status": "draft",
+        "connections": [{"kind": "sharepoint", "url": f"{LIBRARY_URL}/Politikker", "every": "6t"}],
+    }
+    (folder / "skill.yaml").write_text(yaml.safe_dump(skill, allow_unicode=True), encoding="utf-8")
+    report = await sync_skill(folder, services.app)
+    assert len(report.connections) == 1
+    [view] = services.app.connections.list(SKILLS_SYNC, "hr-guide")[1]
+    assert view.row.kind == "sharepoint" and view.row.every_s == 6 * 3600
+    [synced] = await services.app.connections.sync(SKILLS_SYNC, "hr-guide")
+    assert synced.added == 2 and synced.ok, synced
+
+    skill["connections"] = [{"kind": "sharepoint", "url": f"{LIBRARY_URL}/Findes-ikke"}]
+    (folder / "skill.yaml").write_text(yaml.safe_dump(skill, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SkillError) as missing:  # a reviewed file naming a missing folder is refused too
+        await sync_skill(folder, services.app)
+    assert "Mappen findes ikke" in str(missing.value)
 
 
 async def test_kanal_outside_a_channel_is_refused(services: Services, graph: FakeGraph) -> None:
