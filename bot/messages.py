@@ -1959,6 +1959,12 @@ MESSAGES.update(
             "da": "web|sharepoint|kanal [<adresse>] [maks=500] [hver=24t]",
             "en": "web|sharepoint|channel [<address>] [max=500] [every=24h]",
         },
+        "connect_channel_here": {
+            "da": "Skriv `/forbind kanal` i selve Teams-kanalen, hvis filer skal forbindes (uden adresse); "
+            "den virker ikke i en chat.",
+            "en": "Type `/connect channel` in the Teams channel whose files should be connected (with no "
+            "address); it does not work in a chat.",
+        },
         "arg_connection": {"da": "forbindelse", "en": "connection"},
         "help_forbind": {
             "da": "forbind specialisten til intranettet, et SharePoint-bibliotek eller kanalens filer",

@@ -23,7 +23,10 @@ app.add_typer(source_app, name="source")
 @source_app.command("connect")
 def source_connect(
     slug: str,
-    kind: Annotated[str, typer.Argument(help="web eller sharepoint.")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="web, sharepoint (bibliotekets adresse) eller channel (<gruppe-id>/<kanal-id>)."),
+    ],
     url: str,
     every: Annotated[str, typer.Option("--every", help="Interval, fx 24h, 6h, 2d.")] = "24h",
     max_pages: Annotated[int | None, typer.Option("--max-pages", help="Højst så mange sider.")] = None,

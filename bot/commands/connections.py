@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 
 from bot.commands.registry import Arg, Command, CommandContext
-from bot.conversation.types import Reply
+from bot.connections import channel_target
+from bot.conversation.types import ConversationRef, Reply
 from bot.domain import AppError, Outcome
 from bot.messages import t
 from bot.services.connections import ConnectionView, SyncReport, every_text, parse_every
@@ -25,7 +26,8 @@ OPTION_WORDS = {
 
 
 def parse_connect(args: str, channel: str | None) -> tuple[str, str, dict[str, object]]:
-    """``web <url> maks=500 hver=24t med=/hr/ uden=/hr/arkiv/`` → (kind, target, options)."""
+    """``web <url> maks=500 hver=24t med=/hr/ uden=/hr/arkiv/`` → (kind, target, options). ``kanal``
+    names no target: it is the channel it is written in (``channel``, None outside a channel)."""
     words = args.split()
     if not words or words[0].lower() not in KIND_WORDS:
         raise AppError(Outcome.INVALID, "connect_usage")
@@ -48,15 +50,26 @@ def parse_connect(args: str, channel: str | None) -> tuple[str, str, dict[str, o
         else:
             raise AppError(Outcome.INVALID, "connect_usage")
     if kind == "channel":
-        target = target or (channel or "")
+        if target or channel is None:  # only the channel one writes in, never another by its ids
+            raise AppError(Outcome.PRECONDITION, "connect_channel_here")
+        target = channel
     if not target:
         raise AppError(Outcome.INVALID, "connect_usage")
     return kind, target, options
 
 
+def here(conversation: ConversationRef | None) -> str | None:
+    """The channel connection target of the Teams channel a command is written in (its team's group
+    id and its thread id, as the activity gave them), or None outside a channel."""
+    if conversation is None or conversation.type != "channel":
+        return None
+    if not conversation.team_group_id or not conversation.teams_channel_id:
+        return None
+    return channel_target(conversation.team_group_id, conversation.teams_channel_id)
+
+
 async def connect(ctx: CommandContext) -> Reply:
-    conversation = ctx.actor.conversation
-    channel = conversation.id.split(";", 1)[0] if conversation and conversation.type == "channel" else None
+    channel = here(ctx.actor.conversation)
     kind, target, options = parse_connect(ctx.args, channel)
     row = await ctx.app.connections.aconnect(
         ctx.actor,

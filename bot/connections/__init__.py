@@ -1,9 +1,10 @@
 """Connected sources: places a specialist's documents live, read by a ``Connector`` on each sync.
 
 ``FACTORIES`` maps a connection's kind to what builds its connector from the stored row and the
-settings. ``web`` is here; ``sharepoint`` and ``channel`` (Microsoft Graph) are named and empty until
-their connector is plugged in (``FACTORIES["sharepoint"] = graph_factory``): until then connecting one
-is refused with a clear message.
+settings: ``web`` (the crawler), ``sharepoint`` (a library or folder, by its browser address) and
+``channel`` (a Teams channel's Files folder, stored as ``<team's Entra group id>/<channel thread id>``),
+the last two read through Microsoft Graph. A kind whose factory is ``None`` is refused with a clear
+message.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Callable
 
 from bot.config import Settings
+from bot.connections.graph import GraphConnector, channel_connector, sharepoint_connector
 from bot.connections.types import Change, Connector, FetchedDocument, FetchFailed, Gone, Unchanged
 from bot.connections.web import CrawlOptions, WebConnector
 from bot.hosts import HostAllowList
@@ -37,9 +39,26 @@ def web_factory(connection: Connection, settings: Settings) -> Connector:
     )
 
 
-# kind -> factory; None: that kind's connector is not plugged in yet
-SHAREPOINT_FACTORY: Factory | None = None  # the Microsoft Graph drive connector (a library or folder)
-CHANNEL_FACTORY: Factory | None = None  # the Microsoft Graph connector for a Teams channel's Files folder
+def sharepoint_factory(connection: Connection, settings: Settings) -> GraphConnector:
+    """The Microsoft Graph drive connector for a SharePoint library or folder address (``GraphError``
+    with the Danish reason when the address or its host is refused)."""
+    return sharepoint_connector(connection.target, settings)
+
+
+def channel_target(team_id: str, channel_id: str) -> str:
+    """How a channel connection's target is stored: ``<team group id>/<channel thread id>``."""
+    return f"{team_id.strip().lower()}/{channel_id.strip().split(';messageid=', 1)[0]}"
+
+
+def channel_factory(connection: Connection, settings: Settings) -> GraphConnector:
+    """The Microsoft Graph connector for a Teams channel's Files folder (its target: ``channel_target``)."""
+    team_id, _, channel_id = connection.target.partition("/")
+    return channel_connector(team_id, channel_id, settings)
+
+
+# kind -> factory; None: that kind's connector is not plugged in (connecting one is refused)
+SHAREPOINT_FACTORY: Factory | None = sharepoint_factory
+CHANNEL_FACTORY: Factory | None = channel_factory
 FACTORIES: dict[str, Factory | None] = {
     "web": web_factory,
     "sharepoint": SHAREPOINT_FACTORY,
@@ -56,5 +75,8 @@ __all__ = [
     "FetchedDocument",
     "Gone",
     "Unchanged",
+    "channel_factory",
+    "channel_target",
+    "sharepoint_factory",
     "web_factory",
 ]

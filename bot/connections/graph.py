@@ -160,6 +160,16 @@ class GraphConnector:
         )
         return self.last_http
 
+    @property
+    def stats(self) -> dict[str, int]:
+        """What the last sync cost, as the sync report keeps it (like the web connector's): requests,
+        downloads, and requests by where and status (``graph_200``, ``download_302``)."""
+        statuses = self.last_http.statuses if self.last_http is not None else {}
+        stats = {key.replace(" ", "_"): n for key, n in statuses.items()}
+        stats["requests"] = sum(statuses.values())
+        stats["downloads"] = statuses.get("download 200", 0)
+        return stats
+
     async def check(self) -> Resolved:
         """Resolve the target now (when a Builder connects it): a clear reason if it cannot be read."""
         async with self._http() as http:

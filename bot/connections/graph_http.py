@@ -33,6 +33,7 @@ import aiohttp
 from ada_url import URL, join_url
 from yarl import URL as YarlURL
 
+from bot import metrics
 from bot.connections.graph_auth import GraphError
 from bot.domain import AppError, Outcome
 
@@ -213,6 +214,7 @@ class GraphHttp:
                 await self._wait(DEFAULT_RETRY_AFTER_S / 5)
                 continue
             self.statuses[f"graph {response.status}"] += 1
+            metrics.SYNC_REQUESTS.labels(str(response.status)).inc()
             if response.status in RETRY_STATUSES and attempt < MAX_RETRIES:
                 wait = retry_after(response.headers)
                 response.release()
@@ -272,6 +274,7 @@ class GraphHttp:
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     raise DownloadFailed("graph_download_error", detail=type(exc).__name__) from None
                 self.statuses[f"download {response.status}"] += 1
+                metrics.SYNC_REQUESTS.labels(str(response.status)).inc()
                 if response.status in RETRY_STATUSES and attempt < MAX_RETRIES:
                     wait = retry_after(response.headers)
                     response.release()

@@ -25,7 +25,11 @@ class ConversationRef:
     id: str
     type: ConversationType = "personal"
     tenant_id: str | None = None
-    channel_id: str = "msteams"
+    channel_id: str = "msteams"  # the Bot Framework channel, not a Teams channel
+    # a Teams channel's team and channel (``channelData``), checked where the activity is read: the
+    # team's Entra group id (a GUID, what Microsoft Graph names the team by) and the channel's thread id
+    team_group_id: str | None = None
+    teams_channel_id: str | None = None
 
 
 @dataclass(frozen=True)

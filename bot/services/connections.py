@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from sqlmodel import col, delete, func, select
 
 from bot import metrics
 from bot.connections import FACTORIES, KINDS
-from bot.connections.types import FetchedDocument, FetchFailed, Gone, Unchanged
+from bot.connections.types import Change, FetchedDocument, FetchFailed, Gone, Unchanged
 from bot.domain import AppError, AuditAction, Outcome, Permission, safe_filename
 from bot.errors import AarhusAIError
 from bot.governance import content
@@ -83,6 +83,30 @@ def every_text(seconds: int) -> str:
 
 class SyncAborted(AarhusAIError):
     """A document failed for a reason a later sync may not repeat: stop, keep the old state."""
+
+
+class ConnectorFailed(AarhusAIError):
+    """The connector refused the whole sync with a reason of its own (an ``AppError``, e.g. Graph's
+    ``graph_forbidden``): a failed sync, recorded and counted, never an error of the door's request."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _guarded(changes: AsyncIterator[Change]) -> AsyncIterator[Change]:
+    """The connector's changes; an ``AppError`` it raises becomes ``ConnectorFailed`` (one the service
+    raises while applying them is not: it is the caller's). Closed here when the caller stops early,
+    so the connector's HTTP sessions close at once."""
+    try:
+        async for change in changes:
+            yield change
+    except AppError as exc:
+        raise ConnectorFailed(exc) from exc
+    finally:
+        aclose = getattr(changes, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 @dataclass
@@ -161,18 +185,74 @@ class ConnectionsService(Service):
     ) -> Connection:
         """Connect ``ref``'s specialist (Builders of its department) to ``target``; it syncs at once
         when the scheduler next looks (``next_sync_at`` now). Connecting the same target again changes
-        its options."""
+        its options. A Graph target (SharePoint, a channel) is read once first, so a folder that does
+        not exist or that the app may not read is refused now, with its reason. Blocking (the CLI): the
+        check runs on a loop of its own; async code awaits ``aconnect``."""
+        spec, kind, target, connector = self._connectable(actor, ref, kind, target, max_pages)
+        if connector is not None:
+            asyncio.run(self._check(connector))
+        return self._store(actor, spec, kind, target, every_s, max_pages, include, exclude, name)
+
+    async def aconnect(
+        self,
+        actor: Actor,
+        ref: str | None,
+        kind: str,
+        target: str,
+        *,
+        every_s: int = DEFAULT_EVERY_S,
+        max_pages: int | None = None,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        name: str | None = None,
+    ) -> Connection:
+        """``connect`` for a door: the database off the loop, the target's check on it."""
+        spec, kind, target, connector = await asyncio.to_thread(
+            self._connectable, actor, ref, kind, target, max_pages
+        )
+        if connector is not None:
+            await self._check(connector)
+        return await asyncio.to_thread(
+            self._store, actor, spec, kind, target, every_s, max_pages, include, exclude, name
+        )
+
+    def _connectable(
+        self, actor: Actor, ref: str | None, kind: str, target: str, max_pages: int | None
+    ) -> tuple[Specialist, str, str, Any]:
+        """Who may connect what: the specialist (edit permission first, before any request is made),
+        the kind, the target; and, for a kind that can test its target, the connector that will."""
         spec = self.target(actor, ref)
         kind = kind.strip().lower()
         if kind not in KINDS:
             raise AppError(Outcome.INVALID, "connection_bad_kind", kind=kind[:20])
-        if FACTORIES.get(kind) is None:
+        factory = FACTORIES.get(kind)
+        if factory is None:
             raise AppError(Outcome.PRECONDITION, "connection_kind_unavailable", kind=kind)
         target = target.strip().strip("<>")
         if kind == "web":
             self._check_web_target(target)
         if max_pages is not None and not 1 <= max_pages <= 100_000:
             raise AppError(Outcome.INVALID, "connection_bad_max", value=max_pages)
+        # built as a sync would build it: a refused address or host is refused here (its own reason)
+        connector = factory(Connection(specialist_id=spec.id, kind=kind, target=target), self.settings)
+        return spec, kind, target, connector if callable(getattr(connector, "check", None)) else None
+
+    @staticmethod
+    async def _check(connector: Any) -> None:
+        await connector.check()
+
+    def _store(
+        self,
+        actor: Actor,
+        spec: Specialist,
+        kind: str,
+        target: str,
+        every_s: int,
+        max_pages: int | None,
+        include: list[str] | None,
+        exclude: list[str] | None,
+        name: str | None,
+    ) -> Connection:
         options = {"include": include or [], "exclude": exclude or [], "max_pages": max_pages or 500}
         with self.stores.db.transaction(), self.stores.db.session() as s:
             row = s.exec(
@@ -317,9 +397,17 @@ class ConnectionsService(Service):
             factory = FACTORIES.get(row.kind)
             if factory is None:
                 raise AppError(Outcome.PRECONDITION, "connection_kind_unavailable", kind=row.kind)
-            connector = factory(row, self.settings)
-            await self._apply(actor, spec, row, connector.changes(state), report, progress)
-            report.stats = dict(getattr(connector, "stats", {}) or {})
+            try:
+                connector = factory(row, self.settings)
+            except AppError as exc:  # settings changed since it was connected (a host, Graph's app)
+                raise ConnectorFailed(exc) from exc
+            try:
+                await self._apply(actor, spec, row, _guarded(connector.changes(state)), report, progress)
+            finally:
+                report.stats = dict(getattr(connector, "stats", {}) or {})
+        except ConnectorFailed as failed:  # refused by the source (no access, folder gone): its reason
+            log.warning("sync of connection %s failed: %s", row.name, failed.error)
+            report.error = Msg(failed.error.key, **failed.error.values).render("da")[:500]
         except AppError:
             await asyncio.to_thread(self._release, connection_id)
             raise
@@ -586,7 +674,6 @@ class ConnectionsService(Service):
             await asyncio.sleep(every)
 
     alist = offloop(list)
-    aconnect = offloop(connect)
     adisconnect = offloop(disconnect)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from microsoft_agents.activity import Activity, ActivityTypes
@@ -12,6 +13,8 @@ from bot.teams.files import DownloadPolicy, incoming_files
 from bot.teams.hosts import HostAllowList
 
 _TYPES: dict[str, ConversationType] = {"personal": "personal", "groupChat": "groupChat", "channel": "channel"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_THREAD = re.compile(r"^19:[A-Za-z0-9_.\-]{1,200}@thread\.(tacv2|skype)$")
 
 
 def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPolicy | None = None) -> Incoming:
@@ -33,6 +36,8 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
             type=_TYPES.get(conv.conversation_type or "personal", "personal"),
             tenant_id=tenant,
             channel_id=activity.channel_id or "msteams",
+            team_group_id=team_group_of(activity),
+            teams_channel_id=teams_channel_of(activity),
         ),
         activity_id=activity.id,
         locale=user_locale(activity.locale, default_locale),
@@ -43,6 +48,33 @@ def to_incoming(activity: Activity, default_locale: str, downloads: DownloadPoli
         place=place_of(activity, default_locale),
         mentioned=activity.is_recipient_mentioned(),
     )
+
+
+def _channel_data(activity: Activity, field: str) -> dict[str, object]:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    found = data.get(field)
+    return found if isinstance(found, dict) else {}
+
+
+def team_group_of(activity: Activity) -> str | None:
+    """The team's Entra group id (``channelData.team.aadGroupId``) of a channel activity, lowered; only
+    a GUID (anything else from the wire is dropped). Microsoft Graph names the team by it."""
+    if activity.conversation is None or activity.conversation.conversation_type != "channel":
+        return None
+    found = _channel_data(activity, "team").get("aadGroupId")
+    return found.lower() if isinstance(found, str) and _GUID.match(found) else None
+
+
+def teams_channel_of(activity: Activity) -> str | None:
+    """The Teams channel's thread id of a channel activity: ``channelData.channel.id``, else the
+    conversation id without its ``;messageid=…`` tail; only a ``19:…@thread.tacv2`` id."""
+    conv = activity.conversation
+    if conv is None or conv.conversation_type != "channel":
+        return None
+    found = _channel_data(activity, "channel").get("id")
+    if not isinstance(found, str) or not _THREAD.match(found):
+        found = (conv.id or "").split(";messageid=", 1)[0]
+    return found if _THREAD.match(found) else None
 
 
 def place_of(activity: Activity, default_locale: str) -> Reach | None:
