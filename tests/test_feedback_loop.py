@@ -274,7 +274,11 @@ async def test_an_expert_channel_of_another_department_is_told_nothing_and_the_c
     await edge.say("/rediger regler", MAKER, "Mads Madsen", MAKER_CHAT)
     await edge.wait_for(MAKER_CHAT, 1)
     # a channel post reaches the bot with its @mention, as Teams sends it (the bot ignores it otherwise)
-    at_bot = {"type": "mention", "mentioned": {"id": "28:bot", "name": "AarhusAI"}, "text": "<at>AarhusAI</at>"}
+    at_bot = {
+        "type": "mention",
+        "mentioned": {"id": "28:bot", "name": "AarhusAI"},
+        "text": "<at>AarhusAI</at>",
+    }
     activity_extra = {"conversation": channel, "entities": [at_bot]}
     async with aiohttp.ClientSession() as http:
         activity = message_activity(

@@ -173,15 +173,18 @@ async def test_a_cpr_number_asked_in_a_group_is_never_repeated_there_and_the_ask
     await bot.say("/hjælp", PERSONAL)  # the asker has a personal chat with the bot: reachable
     await _wait(lambda: len(bot.sent_to(PERSONAL)) == 1)
     await bot.say(f"Hvornår skal borgeren med CPR {CPR} sygemelde sig?", place)
-    await _wait(lambda: len(bot.sent_to(place)) == 2)  # the placeholder, then the answer in its place
+    # the placeholder, then the answer in its place, then the "Om specialisten" button as a card of its own
+    # (Teams cannot replace a message by a text and a card)
+    await _wait(lambda: len(bot.sent_to(place)) == 3)
     # the model never got the number: the question reached it with the placeholder
     asked = json.dumps(model_server.requests, ensure_ascii=False)
     assert "⟦CPR-1⟧" in asked and not pii_generators.leaks("cpr", CPR_DIGITS, asked)
     sent = bot.sent_to(place)
-    assert [a["type"] for a in sent] == ["message", "message"]
-    assert bot.connector.methods[bot.connector.activities.index(sent[-1])] == "PUT"  # in its place
+    assert [a["type"] for a in sent] == ["message", "message", "message"]
+    assert bot.connector.methods[bot.connector.activities.index(sent[1])] == "PUT"  # in its place
+    assert sent[2]["attachments"] and not sent[2]["text"]  # the button card
     assert not any(_holds_cpr(a) for a in sent)
-    answer = sent[-1]
+    answer = sent[1]
     # the model's echo keeps the placeholder, and the number it wrote itself is masked the same way
     assert answer["text"].count("⟦CPR-1⟧") >= 2 and "sygemelde" in answer["text"]
     assert _ai_entity(answer)["citation"]
@@ -208,9 +211,9 @@ async def test_an_asker_who_cannot_be_reached_is_told_in_the_group_without_the_n
 ) -> None:
     model_server.reply_for = leaky_model
     await bot.say(f"Hvornår skal borgeren med CPR {CPR} sygemelde sig?", GROUP, person="aad-new")
-    await _wait(lambda: len(bot.sent_to(GROUP)) == 2)
-    answer = bot.sent_to(GROUP)[-1]
-    assert not _holds_cpr(answer)
+    await _wait(lambda: len(bot.sent_to(GROUP)) == 3)  # placeholder, answer in its place, Om button card
+    answer = bot.sent_to(GROUP)[1]
+    assert not any(_holds_cpr(a) for a in bot.sent_to(GROUP))
     assert "Spørgsmålet indeholdt 1 CPR-nummer" in answer["text"]
     assert "Jeg kan ikke skrive personligt til dig endnu" in answer["text"]
     with bot.services.db.session() as s:
