@@ -2045,11 +2045,11 @@ MESSAGES.update(
         },
         "starters_saved": {
             "da": (
-                "**{name}** har nu 1 starter. Brugerne får den som forslag, når de vælger specialisten.",
+                "**{name}** har nu {count} starter. Brugerne får den som forslag, når de vælger specialisten.",
                 "**{name}** har nu {count} startere. Brugerne får dem som forslag, når de vælger specialisten.",
             ),
             "en": (
-                "**{name}** now has 1 starter. Its users get it as a suggestion when they choose the "
+                "**{name}** now has {count} starter. Its users get it as a suggestion when they choose the "
                 "specialist.",
                 "**{name}** now has {count} starters. Its users get them as suggestions when they choose the "
                 "specialist.",
