@@ -127,6 +127,9 @@ def test_question_channels_ask_for_resource_specific_consent(tmp_path: Path) -> 
     manifest = build_manifest(APP_ID, domain=DOMAIN)
     rsc = manifest["authorization"]["permissions"]["resourceSpecific"]
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in rsc
+    # a channel's Files folder (/forbind kanal) is found through Graph with File.Read.Group, granted by the
+    # team's owner for that team alone (never the tenant-wide Files.Read.All)
+    assert {"name": "File.Read.Group", "type": "Application"} in rsc
     assert validate(manifest, tmp_path)[0] == 0
     broken = copy.deepcopy(manifest)  # the validator does look at it: a wrong type is refused
     broken["authorization"]["permissions"]["resourceSpecific"] = [
