@@ -294,3 +294,30 @@ async def test_the_facts_in_v1_models_and_mcp(api: Integration) -> None:
     about = {s["slug"]: s["about"] for s in listed.structured_content["specialists"]}
     assert about["pas"]["purpose"] == "vejledning" and about["pas"]["model"] == "ekstern"
     assert about["sager"]["classification"] == "personfølsom" and about["sager"]["model"] == "intern"
+
+
+async def test_a_builder_of_another_department_cannot_replace_a_channels_specialist(
+    municipality: Municipality,
+) -> None:
+    """Red team: department A's Builder made Pas the channel's default and a question channel; the
+    Builder of department B may edit B's own specialist, but not take over A's channel with it (the rule:
+    who may change a channel is who may edit the specialist answering there)."""
+    town = municipality
+    await town.specialist("Pas", PAS, public=True)
+    await town.specialist(
+        "Skat", "# Skat\n\nSkattekortet bestilles på skat.dk.", builder=BUILDER_B, public=True
+    )
+    specialists = town.services.stores.specialists
+    await send(town, channel_post(town, BUILDER_A, "/kanal specialist pas"))
+    await send(town, channel_post(town, BUILDER_A, "/kanal svar alle"))
+    for command in ("/kanal specialist skat", "/brug skat kanal"):
+        [refused] = await send(town, channel_post(town, BUILDER_B, command))
+        assert "Kun en Builder i afdelingen bag **Pas**" in refused["text"], (command, refused["text"])
+    assert specialists.selected(CHANNEL).slug == "pas"
+    with town.services.db.session() as s:
+        row = s.get(ChannelSetting, CHANNEL)
+        assert row is not None and row.answer_all and row.set_by == BUILDER_A
+    # an administrator may hand the channel to B's specialist
+    [ok] = await send(town, channel_post(town, ADMIN, "/kanal specialist skat"))
+    assert ok["text"] == "Nu svarer **Skat** som standard i hele kanalen."
+    assert specialists.selected(CHANNEL).slug == "skat"

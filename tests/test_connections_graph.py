@@ -462,3 +462,27 @@ def test_the_endpoints_are_settings_and_checked(make_settings: Callable[..., Set
     for bad in ({"login_url": "http://login.example"}, {"graph_url": "https://user@graph.example/v1.0"}):
         with pytest.raises(SettingsError):
             make_settings(**bad)
+
+
+async def test_a_web_url_off_sharepoint_is_never_a_citation_link(
+    graph: FakeGraph, connect: Callable[..., GraphConnector], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team: a Graph response is hostile too. An item's ``webUrl`` becomes the citation's link and a
+    link the answer may carry; one that points off the SharePoint hosts (a look-alike, a phishing page)
+    is dropped, the document still synced."""
+    from tests.support import graph as fake
+
+    ids = drive(graph)
+    item = fake.FakeGraph._json
+
+    def hostile(self: FakeGraph, node: Any) -> dict[str, Any]:
+        body = item(self, node)
+        if node.id == ids["sick"]:
+            body["webUrl"] = "https://contoso.sharepoint.com.evil.example/login?next=sygefravaer"
+        return body
+
+    monkeypatch.setattr(fake.FakeGraph, "_json", hostile)
+    changes = await sync(connect(), {})
+    urls = {c.name: c.url for c in changes if isinstance(c, FetchedDocument)}
+    assert urls["sygefravaer.txt"] == "", urls
+    assert urls["noter.txt"] == f"{LIBRARY}/noter.txt"

@@ -474,3 +474,43 @@ def test_the_command_line_names_experts_and_keeps_a_verified_answer(tmp_path: Pa
         ["specialist", "verify", "regler", "--question", "A?", "--answer", "B", "--review", "snart"], tmp_path
     )
     assert wrong.returncode != 0 and "ÅÅÅÅ-MM-DD" in wrong.stderr + wrong.stdout
+
+
+async def test_the_askers_personal_data_never_becomes_a_verified_source(
+    make_services: Callable[..., Services], edge: Edge
+) -> None:
+    """Red team: an employee's question holds their CPR number; the expert answers it and ticks "keep as
+    a verified answer". The verified source is served to everyone who asks alike, so the question is
+    kept masked, whether or not the specialist is cleared for personal data (cleared: the number would
+    reach every other user; not cleared: the content policy refused the source and the expert was shown
+    an error after the answer had gone)."""
+    services = make_services(admins="aad-admin", **FAST)
+    await _setup(services)
+    await edge.serve(services)
+    await edge.say("/hjælp", EXPERT, "Erik Ekspert", EXPERT_CHAT)
+    await edge.wait_for(EXPERT_CHAT, 1)
+    services.app.handoffs.set_experts(Actor(MAKER), "", (("Erik Ekspert", EXPERT),), ref="regler")
+    cpr = "070761-4285"
+    for n, classification in enumerate(("fortrolig", "intern")):
+        spec = services.stores.specialists.get("regler")
+        assert spec is not None
+        services.stores.specialists.update(spec.id, classification=classification)
+        await edge.say(
+            f"Mit CPR-nummer er {cpr}, hvad koster en beboerlicens?", EMPLOYEE, "Emma", EMPLOYEE_CHAT
+        )
+        await edge.wait_for(EMPLOYEE_CHAT, 3 * n + 1)
+        await edge.say("/spørg-en-fagperson", EMPLOYEE, "Emma End", EMPLOYEE_CHAT)
+        card = (await edge.wait_for(EXPERT_CHAT, 2 * n + 2))[-1]
+        [send] = card["attachments"][0]["content"]["actions"]
+        value = {**send["data"], "svar": f"Den koster {800 + n} kr.", "verificer": "true"}
+        await edge.say(None, EXPERT, "Erik Ekspert", EXPERT_CHAT, value=value)
+        thanks = (await edge.wait_for(EXPERT_CHAT, 2 * n + 3))[-1]
+        assert "Dit svar er sendt til" in _shown(thanks), _shown(thanks)
+        assert "gemt som verificeret svar" in _shown(thanks), (classification, _shown(thanks))
+        with services.db.session() as s:
+            saved = s.exec(select(VerifiedAnswer)).all()
+        assert saved and all(cpr not in v.question for v in saved), [v.question for v in saved]
+        reply = await services.dispatcher.handle(
+            msg("Hvad koster en beboerlicens?", user=OTHER, conversation=f"a:e{n + 1}")
+        )
+        assert all(cpr not in c.text and cpr not in c.source for c in reply.citations), reply.citations

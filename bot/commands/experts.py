@@ -10,7 +10,7 @@ from typing import Any
 from bot.commands.registry import Arg, Command, CommandContext
 from bot.conversation.types import Reply
 from bot.domain import AppError
-from bot.errors import Outcome, render_error
+from bot.errors import AarhusAIError, Outcome, render_error
 from bot.messages import t
 from bot.services.handoffs import REASONS, Asked, Experts
 
@@ -86,7 +86,7 @@ async def expert_answered(ctx: CommandContext, form: dict[str, object]) -> Reply
                 ctx.actor, answered.spec.slug, row.question, row.reply or "", handoff_id=row.id
             )
             text += "\n\n" + t("verified_saved", locale, name=answered.spec.name)
-        except AppError as exc:
+        except AarhusAIError as exc:  # the content policy's refusal too: the answer has gone already
             text += "\n\n" + render_error(exc, locale)
     return Reply(text, kind="command")
 

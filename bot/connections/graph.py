@@ -40,7 +40,7 @@ from typing import Any
 
 from ada_url import URL
 
-from bot.config import Settings
+from bot.config import DEFAULT_SHAREPOINT_HOSTS, Settings
 from bot.connections.graph_auth import GraphError, GraphTokens, graph_tokens
 from bot.connections.graph_http import DownloadFailed, GraphHttp, HostList, quote
 from bot.connections.graph_target import (
@@ -123,13 +123,17 @@ def _when(text: str) -> datetime | None:
         return None
 
 
-def _clickable(url: str) -> str:
-    """The item's ``webUrl`` when it is a plain https address (it is shown as a link), else ""."""
+def _clickable(url: str, hosts: HostList) -> str:
+    """The item's ``webUrl`` when it is a plain https address on a SharePoint host, else "": it is
+    shown as the citation's link and the answer may link to it, so a Graph response naming another
+    host (a look-alike, a phishing page) must not make it one."""
     try:
         parsed = URL(url)
     except (ValueError, TypeError):
         return ""
-    return parsed.href if parsed.protocol == "https:" and not parsed.username else ""
+    if parsed.protocol != "https:" or parsed.username or parsed.password or not hosts.allows(parsed.href):
+        return ""
+    return parsed.href
 
 
 class GraphConnector:
@@ -144,8 +148,11 @@ class GraphConnector:
         download_hosts: HostList,
         max_bytes: int,
         http_factory: Callable[..., GraphHttp] = GraphHttp,
+        link_hosts: HostList | None = None,
     ) -> None:
         self.kind = kind
+        # where an item's webUrl may point to be shown as a link (AARHUSAI_SHAREPOINT_HOSTS)
+        self._link_hosts = link_hosts or HostList.from_setting(DEFAULT_SHAREPOINT_HOSTS)
         self.target = target
         self._tokens = tokens
         self._graph_url = graph_url
@@ -185,7 +192,7 @@ class GraphConnector:
             if not new.get("drive_id"):
                 found = await resolve(http, self.target)
                 new.update(drive_id=found.drive_id, folder_id=found.folder_id)
-            sync = _Sync(http, new, self._max_bytes)
+            sync = _Sync(http, new, self._max_bytes, self._link_hosts)
             async for change in sync.run():
                 yield change
         state.clear()
@@ -204,8 +211,9 @@ class GraphConnector:
 class _Sync:
     """One pass over the delta feed, updating ``state`` (a private copy) as it goes."""
 
-    def __init__(self, http: GraphHttp, state: dict[str, Any], max_bytes: int) -> None:
+    def __init__(self, http: GraphHttp, state: dict[str, Any], max_bytes: int, link_hosts: HostList) -> None:
         self.http = http
+        self.link_hosts = link_hosts
         self.state = state
         self.drive = str(state["drive_id"])
         self.root = str(state["folder_id"])
@@ -372,7 +380,7 @@ class _Sync:
             key=item.id,
             name=item.name,
             title=item.name,
-            url=_clickable(item.web_url),
+            url=_clickable(item.web_url, self.link_hosts),
             modified=_when(item.modified),
             content=download.content,
             content_type=READABLE[suffix],
@@ -419,4 +427,5 @@ def _connector(
         settings.graph_url,
         HostList.from_setting(settings.download_hosts),
         settings.max_upload_bytes,
+        link_hosts=HostList.from_setting(settings.sharepoint_hosts),
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import re
 import socket
 from collections import Counter, deque
 from collections.abc import AsyncIterator
@@ -32,12 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import unquote, urldefrag, urljoin
+from urllib.parse import unquote, urljoin
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
 import lxml.etree
 import lxml.html
+from ada_url import URL
 
 from bot import metrics
 from bot.connections.types import Change, FetchedDocument, FetchFailed, Gone, Unchanged
@@ -142,11 +144,26 @@ class _Resolver(aiohttp.ThreadedResolver):
 
 
 def normalise(url: str, base: str | None = None) -> str | None:
-    """An absolute http(s) URL without its fragment, as a browser writes it; None when it is none."""
-    joined = urldefrag(urljoin(base, url.strip()) if base else url.strip())[0]
-    parsed = parse(joined)
-    if parsed is None or parsed.protocol not in ("http:", "https:"):
+    """An absolute http(s) URL without its fragment, as a browser writes it; None when it is none.
+    Joined by the same WHATWG parser that reads hosts (``urljoin`` reads ``\\x`` as a path segment
+    where a browser reads ``/x``, so the page requested would not be the one robots.txt was asked about)."""
+    try:
+        parsed = URL(url.strip(), base=base) if base else URL(url.strip())
+    except (ValueError, TypeError):
         return None
+    if parsed.protocol not in ("http:", "https:"):
+        return None
+    parsed.hash = ""
+    return parsed.href
+
+
+def _slashes_merged(url: str) -> str:
+    """``url`` with repeated slashes in its path as one: most web servers serve ``//hemmelig/x`` as
+    ``/hemmelig/x`` (nginx's ``merge_slashes``), so robots.txt is asked about both forms."""
+    parsed = parse(url)
+    if parsed is None or "//" not in parsed.pathname:
+        return url
+    parsed.pathname = re.sub("/{2,}", "/", parsed.pathname)
     return parsed.href
 
 
@@ -276,7 +293,7 @@ class WebConnector:
             self.stats["refused_host"] += 1
             raise _Refused(url)
         robots = await self._robots_for(url)
-        if not robots.can_fetch(USER_AGENT, url):
+        if not robots.can_fetch(USER_AGENT, url) or not robots.can_fetch(USER_AGENT, _slashes_merged(url)):
             self.stats["refused_robots"] += 1
             raise _Refused(url)
 

@@ -116,6 +116,14 @@ class ChannelsService(Service):
             raise AppError(Outcome.FORBIDDEN, key, name=spec.name)
         if not self._may_change(roles, spec):
             raise AppError(Outcome.FORBIDDEN, "channel_needs_builder", name=spec.name)
+        # a channel someone set up is changed only by who may change the specialist answering there now:
+        # another department's Builder may not take it over with their own specialist
+        # (a choice whose specialist was deleted binds no one)
+        if (chosen := self.store.selection(channel)) is not None:
+            current = self.stores.specialists.selected(channel)
+            held = current.id == chosen.specialist_id
+            if held and current.id != spec.id and not self._may_change(roles, current):
+                raise AppError(Outcome.FORBIDDEN, "channel_needs_builder", name=current.name)
         self.stores.specialists.select(channel, spec.id, actor.id)  # type: ignore[arg-type]
         self.audit(actor, AuditAction.CHANNEL_CHANGED, channel, specialist=spec.slug)
         return self.view(actor)

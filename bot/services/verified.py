@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import col, select
 
 from bot.domain import AppError, AuditAction, Outcome
-from bot.governance import content
+from bot.governance import content, stats
 from bot.rag.ingest import PiiPolicy
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores, offloop
@@ -52,6 +52,10 @@ class VerifiedService(Service):
         """Keep ``answer`` to ``question`` as a verified source of the specialist: by one of its experts
         or Builders. The same question verified again replaces the earlier answer."""
         spec = await asyncio.to_thread(self._allowed, actor, specialist_ref)
+        if handoff_id is not None:
+            # an employee's own words (their CPR number, their case): the verified source is served to
+            # everyone who asks alike, so what it quotes of them is masked, cleared specialist or not
+            question = await asyncio.to_thread(stats.masked, question)
         question, answer = " ".join(question.split())[:1000], answer.strip()[:4000]
         if not question or not answer:
             raise AppError(Outcome.INVALID, "verified_empty")
