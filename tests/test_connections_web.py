@@ -17,6 +17,7 @@ from bot.app import Services
 from bot.domain import AnswerOutcome, AppError, Outcome
 from bot.services import Actor, Question
 from bot.store.models import AuditEvent, Notification, Source
+from bot.store.origins import connected_hosts
 from tests.support import documents
 from tests.support.intranet import DOCX, HTML, PDF, Intranet, page
 from tests.test_governance import ADMIN, BUILDER_A, BUILDER_B
@@ -251,3 +252,18 @@ async def test_a_failing_connection_keeps_its_documents_and_tells_a_builder(
         assert [n.recipient for n in notes] == [BUILDER_A]
         synced = s.exec(select(AuditEvent).where(AuditEvent.action == "connection.synced")).all()
         assert len(synced) == 4
+
+
+async def test_an_answer_may_link_only_to_its_own_specialists_connected_hosts(
+    services: Services, intranet: Intranet, elsewhere: Intranet
+) -> None:
+    """Connected hosts become link targets for the specialist connected to them, not for every
+    specialist of the installation (another department's intranet is not its business)."""
+    build_site(intranet, elsewhere)
+    app = services.app
+    await app.connections.aconnect(BUILDER, "guide-a", "web", intranet.url("/hr/"))
+    app.specialists.create(Actor(BUILDER_B), "Guide B")
+    a = services.stores.specialists.require("guide-a")
+    b = services.stores.specialists.require("guide-b")
+    assert connected_hosts(services.db, a.id) == ["127.0.0.1"]  # type: ignore[arg-type]
+    assert connected_hosts(services.db, b.id) == []  # type: ignore[arg-type]

@@ -205,7 +205,7 @@ class AnsweringService(Service):
             [
                 *self.settings.link_hosts,
                 *(
-                    await asyncio.to_thread(connected_hosts, self.stores.db)
+                    await asyncio.to_thread(connected_hosts, self.stores.db, spec.id)  # type: ignore[arg-type]
                     if any(c.url for c in cited)
                     else []
                 ),

@@ -31,8 +31,13 @@ def with_origins(db: Database, spec: Specialist, citations: list[Citation]) -> l
     ]
 
 
-def connected_hosts(db: Database) -> list[str]:
-    """Hosts of every web connection."""
+def connected_hosts(db: Database, specialist_id: int) -> list[str]:
+    """Hosts of the specialist's own web connections: its answers may link there (another
+    department's connected intranet is not this specialist's business)."""
     with db.session() as s:
-        targets = s.exec(select(Connection.target).where(Connection.kind == "web")).all()
+        targets = s.exec(
+            select(Connection.target).where(
+                Connection.kind == "web", Connection.specialist_id == specialist_id
+            )
+        ).all()
     return sorted({p.hostname for t in targets if (p := parse(t)) is not None and p.hostname})
