@@ -51,7 +51,7 @@ def counting(engine: Engine) -> Iterator[Trips]:
     trips = Trips()
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        trips.statements.append(" ".join(statement.split())[:160])
+        trips.statements.append(" ".join(statement.split())[:400])  # up to its FROM
 
     def on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":

@@ -113,6 +113,7 @@ def citations(hits: Sequence[Hit], locale: str = "da") -> list[Citation]:
             heading=h.heading,
             chunk_id=h.chunk_id,
             url=h.url,
+            modified=h.modified,
         )
         for n, h in enumerate(hits, start=1)
     ]

@@ -75,6 +75,7 @@ class Hit:
     lexical: float | None = None
     rerank: float | None = None
     url: str | None = None  # where the document lives, when it has an address (a connected source)
+    modified: str | None = None  # a connected document's own last-modified date (YYYY-MM-DD)
     verified: tuple[str, str] | None = None  # a verified answer: (who vouched for it, the ISO date)
 
 
@@ -383,6 +384,8 @@ class Retriever:
                     verified.author_name,
                     verified.verified_at,
                     verified.review_at,
+                    Source.url,  # a connected document's address and date, in the same statement
+                    Source.modified,
                 )
                 .join(Source, col(Source.id) == Chunk.source_id)
                 .outerjoin(
@@ -400,6 +403,8 @@ class Retriever:
             if row is None:  # removed since the index was built; the next search rebuilds
                 continue
             hit = Hit(chunk_id, row[1], row[4], row[2], row[3], score, dense.get(pos), lexical.get(pos))
+            if row[8]:
+                hit = replace(hit, url=row[8], modified=f"{row[9]:%Y-%m-%d}" if row[9] else None)
             if row[7] is not None:  # a verified answer: served until its review date, cited by its author
                 if _aware(row[7]) <= now:
                     continue

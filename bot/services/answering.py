@@ -40,7 +40,7 @@ from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.services.notifications import NotificationService
 from bot.store.models import Specialist
-from bot.store.origins import connected_hosts, with_origins
+from bot.store.origins import connected_hosts
 from bot.store.turn_context import TurnContext, TurnContextStore
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class AnsweringService(Service):
         # a passage is hostile input too: citations leave through every door (Teams cards, /v1, MCP,
         # the stored message), so they are made safe once, here, like an answer
         # (parsing Markdown costs CPU: done off the event loop, here and below)
-        cited = await asyncio.to_thread(with_origins, self.stores.db, spec, grounding.citations(hits, locale))
+        cited = grounding.citations(hits, locale)  # with a connected document's URL and date (the same fetch)
         policy = LinkPolicy(
             [
                 *self.settings.link_hosts,

@@ -82,8 +82,10 @@ def client_citations(
             appearance=ClientCitationAppearance(
                 name=title,
                 abstract=_short(plain_text(c.text), ABSTRACT_CHARS),
-                url=document_url(c.url),  # a connected document: Teams opens it from the citation
                 usage_info=usage,
+                # a connected document: Teams opens it from the citation. Only when there is one: the SDK
+                # writes what was set, and Teams (the Playground) refuses a null url with HTTP 400
+                **({"url": url} if (url := document_url(c.url)) else {}),
             ),
         )
         for c, title in zip(chosen, titles, strict=True)

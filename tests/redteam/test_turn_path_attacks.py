@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from microsoft_agents.activity import Activity, ResourceResponse
+from microsoft_agents.activity import Activity, ChannelAccount, ConversationAccount, ResourceResponse
 from sqlalchemy import text
 
 from bot.app import Services
@@ -430,6 +430,12 @@ class FlakyTeams:
 
     def __init__(self) -> None:
         self.sent: list[Activity] = []
+        # the turn's own activity, as a TurnContext has it: a personal chat
+        self.activity = Activity(
+            type="message",
+            conversation=ConversationAccount(id="a:personal-chat-1", conversation_type="personal"),
+            from_property=ChannelAccount(id="29:aad-anne"),
+        )
 
     async def send_activity(self, activity: Activity) -> ResourceResponse:
         kinds = [getattr(e, "stream_type", None) for e in activity.entities or []]
