@@ -30,12 +30,13 @@ from typing import Any
 from urllib.parse import quote as _quote
 
 import aiohttp
-from ada_url import URL, join_url
+from ada_url import join_url
 from yarl import URL as YarlURL
 
 from bot import metrics
 from bot.connections.graph_auth import GraphError
 from bot.domain import AppError, Outcome
+from bot.hosts import host_matches, origin, parse  # one URL reading for every outbound check
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +48,6 @@ DEFAULT_RETRY_AFTER_S = 5.0
 MAX_REDIRECTS = 3
 RETRY_STATUSES = (429, 503, 504)
 METADATA = ipaddress.ip_network("169.254.0.0/16")
-
-
-def parse(url: str) -> URL | None:
-    try:
-        return URL(url)
-    except (ValueError, TypeError):
-        return None
-
-
-def origin(url: str) -> str:
-    """``scheme://host:port`` with the default port written out ("" for what does not parse)."""
-    parsed = parse(url)
-    if parsed is None:
-        return ""
-    scheme = parsed.protocol.rstrip(":")
-    port = parsed.port or {"http": "80", "https": "443"}.get(scheme, "0")
-    return f"{scheme}://{parsed.hostname}:{port}"
-
-
-def host_matches(host: str, hosts: Iterable[str]) -> bool:
-    host = host.lower().rstrip(".")
-    return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def public_address(ip: str) -> bool:
