@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot import metrics
-from bot.api import add_api_routes
 from bot.config import Settings, host_header_is_loopback
 from bot.dispatcher import Dispatcher
 from bot.governance.apikeys import ApiKeyStore
@@ -30,22 +31,32 @@ from bot.specialists import SpecialistStore
 from bot.specialists.cases import CaseStore
 from bot.store import Database, migrate
 from bot.store.conversations import ConversationStore
-from bot.teams import TeamsBot, build_teams_bot
-from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
-from bot.teams.notify import NotificationSender
+
+if TYPE_CHECKING:
+    from bot.teams import TeamsBot
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    """Everything built from the settings once, shared by the server and the local chat."""
+    """Everything built from the settings once, shared by the server and the local chat.
+
+    The doors' heavy SDKs (the Agents SDK here, MCP, A2A and FastAPI in ``create_app``) are imported
+    when a door is first built, not with this module: a CLI command that only reads the database
+    starts in about a second instead of five."""
 
     settings: Settings
     stores: Stores
     app: Application
     dispatcher: Dispatcher
-    teams: TeamsBot
+
+    @functools.cached_property
+    def teams(self) -> TeamsBot:
+        """The Teams door (the Agents SDK), built on first use."""
+        from bot.teams import build_teams_bot
+
+        return build_teams_bot(self.settings, self.dispatcher, self.app.delivery)
 
     @property
     def db(self) -> Database:
@@ -101,7 +112,7 @@ def build_services(settings: Settings) -> Services:
     )
     app = Application.build(stores)
     dispatcher = Dispatcher(app)
-    return Services(settings, stores, app, dispatcher, build_teams_bot(settings, dispatcher, app.delivery))
+    return Services(settings, stores, app, dispatcher)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -190,6 +201,8 @@ async def _reembed(app: web.Application):  # type: ignore[no-untyped-def]
 
 async def _notifications(app: web.Application):  # type: ignore[no-untyped-def]
     """One notification sender per serving process (rows are claimed, so replicas share the work)."""
+    from bot.teams.notify import NotificationSender
+
     services = app[SERVICES_KEY]
     sender = NotificationSender(
         services.teams, services.app.notifications, services.settings.notify_interval_s
@@ -229,6 +242,11 @@ async def _loop_lag(app: web.Application):  # type: ignore[no-untyped-def]
 
 
 def create_app(services: Services) -> web.Application:
+    from bot.api import add_api_routes
+    from bot.rag.grounding import prompt_template
+    from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
+
+    prompt_template()  # loaded now, not on the event loop with the first question
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[SERVICES_KEY] = services
     app.cleanup_ctx.append(_loop_lag)

@@ -15,16 +15,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 import httpx
 import numpy as np
-import openai
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
-from langchain_openai import ChatOpenAI
 
 from bot.llm import http
 from bot.llm.catalogue import EmbeddingSpec, ModelSpec, RerankSpec
@@ -38,7 +37,18 @@ from bot.llm.errors import (
 )
 from bot.llm.usage import Usage
 
+if TYPE_CHECKING:
+    from langchain_openai import ChatOpenAI
+
 log = logging.getLogger(__name__)
+
+
+def _openai_error(name: str) -> tuple[type[BaseException], ...]:
+    """openai's exception class ``name`` when openai is loaded, else nothing: ``langchain_openai`` and
+    ``openai`` take 1.5 s to import, so they load with the first whole-answer client (``_client``),
+    and an error raised before that cannot be one of theirs."""
+    module = sys.modules.get("openai")
+    return (getattr(module, name),) if module is not None else ()
 
 
 class ChatClient(Protocol):
@@ -78,6 +88,8 @@ class OpenAICompatible:
         # it was made on (a second ``asyncio.run`` in the CLI or the tests would then fail).
         loop = asyncio.get_running_loop()
         if self._llm is None or self._loop is not loop:
+            from langchain_openai import ChatOpenAI
+
             self._loop = loop
             self._llm = ChatOpenAI(
                 model=self.spec.model,
@@ -202,13 +214,13 @@ class OpenAICompatible:
             yield
         except ModelError:
             raise
-        except (TimeoutError, openai.APITimeoutError, httpx.TimeoutException) as exc:
+        except (TimeoutError, httpx.TimeoutException, *_openai_error("APITimeoutError")) as exc:
             log.warning("model %s timed out", self.id)
             raise ModelTimeout(self.id, self.spec.timeout_s, str(exc)) from exc
-        except (openai.APIConnectionError, httpx.TransportError, aiohttp.ClientError) as exc:
+        except (httpx.TransportError, aiohttp.ClientError, *_openai_error("APIConnectionError")) as exc:
             log.warning("model %s unreachable: %s", self.id, exc)
             raise ModelUnavailable(self.id, str(exc)) from exc
-        except openai.APIStatusError as exc:
+        except _openai_error("APIStatusError") as exc:
             log.warning("model %s answered HTTP %s: %s", self.id, exc.status_code, exc.message)
             if exc.status_code >= 500 or exc.status_code == 429:
                 raise ModelUnavailable(self.id, f"HTTP {exc.status_code}") from exc

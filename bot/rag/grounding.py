@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from bot.conversation.types import Citation, Exchange
 from bot.messages import t
 from bot.rag.retrieval import Hit
+
+if TYPE_CHECKING:
+    from langchain_core.prompts import ChatPromptTemplate
 
 RULES = {
     "da": (
@@ -32,13 +36,21 @@ RULES = {
     ),
 }
 
-PROMPT = ChatPromptTemplate.from_messages(
-    [
-        ("system", "{system}\n\n{rules}"),
-        MessagesPlaceholder("history"),
-        ("human", "{label_passages}:\n\n{passages}\n\n{label_question}: {question}"),
-    ]
-)
+
+@functools.cache
+def prompt_template() -> ChatPromptTemplate:
+    """The answer prompt, built once. LangChain's prompt classes pull in its tracers and LangSmith
+    (~0.4 s to import), so they load with the first prompt, not with every command of the CLI; the
+    server builds it before it serves (``bot.app.create_app``)."""
+    from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+
+    return ChatPromptTemplate.from_messages(
+        [
+            ("system", "{system}\n\n{rules}"),
+            MessagesPlaceholder("history"),
+            ("human", "{label_passages}:\n\n{passages}\n\n{label_question}: {question}"),
+        ]
+    )
 
 
 def passage_label(hit: Hit, locale: str = "da") -> str:
@@ -83,7 +95,7 @@ def build_messages(
         budget -= cost
         kept[:0] = [HumanMessage(msg.question), AIMessage(msg.answer)]
     da = locale != "en"
-    return PROMPT.format_messages(
+    return prompt_template().format_messages(
         system=system_prompt,
         rules=rules,
         history=kept,
