@@ -210,7 +210,7 @@ def _pip_lines(text: str) -> list[str]:
 def test_the_image_installs_exactly_as_the_makefile_does() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     dockerfile = (REPO / "infra" / "Dockerfile").read_text(encoding="utf-8")
-    base_make = makefile.split("$(VENV)/.test:")[0]  # the base install, before the test extras
+    base_make = makefile.split("$(VENV)/.node:")[0]  # the base install, before the test extras
     assert _pip_lines(base_make) == ["pip==26.3", "torch==2.13.0", "."]
     assert _pip_lines(dockerfile) == ["pip==26.3", "torch==2.13.0", "."]  # `-e .` is the Makefile's `.`
     assert re.search(r"^FROM python:3\.11\.\d+-slim-\w+ AS build$", dockerfile, re.M)
