@@ -51,10 +51,44 @@ SOURCE = (
     "Pas til børn under 18 år koster 200 kr.\n\n"
     "## Bestilling\n\nDu bestiller tid i Borgerservice, og passet er klar efter cirka to uger."
 )
-QUESTIONS = {
-    "general": "Skriv en kort hilsen til en kollega.",
-    "sources": "Hvad koster et nyt pas til en voksen?",
-}
+GENERAL = "Skriv en kort hilsen til en kollega."
+STARTER = "Hvad koster et nyt pas til en voksen?"
+# "sources": a different question in every conversation (a query vector is cached, so the same text
+# a hundred times would measure the cache); "starter": the same text in all, as a prompt starter is
+# sent word for word by everyone who picks it
+OPENINGS = ("", "Hej! ", "Godmorgen. ", "Hej, jeg har et spørgsmål. ")
+ASKS = (
+    "Hvad koster et nyt pas til en voksen?",
+    "Hvad koster et pas til et barn under 18 år?",
+    "Hvor meget skal jeg betale for et voksenpas?",
+    "Hvordan bestiller jeg tid til et nyt pas?",
+    "Hvor lang tid går der, før mit nye pas er klar?",
+    "Hvad er prisen på et pas til mit barn?",
+    "Hvor bestiller jeg et pas?",
+    "Hvornår er passet klar, når jeg har bestilt det?",
+)
+NAMES = (
+    "Anne", "Bo", "Camilla", "Dorte", "Emil", "Frida", "Gustav", "Hanne", "Ib", "Jens", "Karen", "Lars",
+    "Mette", "Niels", "Oda", "Per", "Rasmus", "Sofie", "Tove", "Ulla", "Vibeke", "Aase", "Birgit",
+    "Carsten", "Dennis", "Ella", "Finn", "Grethe", "Henrik", "Ida", "Jonas", "Kirsten", "Lone",
+    "Morten", "Nanna", "Ole", "Pia", "Rikke", "Søren", "Thomas", "Ulrik", "Vagn", "Anders", "Bente",
+)  # fmt: skip
+CLOSINGS = ("", " Tak.", " På forhånd tak!", *(f" Mvh. {name}" for name in NAMES))
+ASKED = [0]  # questions asked so far in this run: "sources" never repeats a text
+
+
+def question(kind: str) -> str:
+    """The next text a conversation of ``kind`` asks (1,504 different ones for "sources")."""
+    if kind == "general":
+        return GENERAL
+    if kind == "starter":
+        return STARTER
+    k = ASKED[0]
+    ASKED[0] += 1
+    ask, rest = ASKS[k % len(ASKS)], k // len(ASKS)
+    return OPENINGS[rest % len(OPENINGS)] + ask + CLOSINGS[(rest // len(OPENINGS)) % len(CLOSINGS)]
+
+
 LAG_BUCKETS = "aarhusai_event_loop_lag_seconds_bucket"
 
 
@@ -148,6 +182,7 @@ class Connector:
 
     def __init__(self) -> None:
         self.finals: dict[str, list[float]] = defaultdict(list)
+        self.answered: set[str] = set()  # conversations whose final message has the model's whole answer
         self.sent: dict[str, deque[float]] = defaultdict(deque)
         self.throttled = 0
         self.port = 0
@@ -170,6 +205,8 @@ class Connector:
         body = await request.json() if request.can_read_body else {}
         if body.get("type") == "message":
             self.finals[conversation].append(now)
+            if f"ord{WORDS - 1}" in (body.get("text") or ""):
+                self.answered.add(conversation)
         return web.json_response({"id": uuid.uuid4().hex})
 
 
@@ -237,7 +274,7 @@ def tenant(i: int) -> str:
 async def one_round(
     base: str, connector: Connector, kind: str, n: int, tag: str, http: aiohttp.ClientSession
 ) -> dict[str, Any]:
-    prefix = f"a:{kind}-{tag}-{n}" if kind == "sources" else f"a:{kind}-{uuid.uuid4().hex[:8]}"
+    prefix = f"a:{kind}-{tag}-{n}" if kind != "general" else f"a:{kind}-{uuid.uuid4().hex[:8]}"
     throttled = connector.throttled
     started: dict[str, float] = {}
 
@@ -249,7 +286,7 @@ async def one_round(
             "from": {"id": f"29:user-{i}", "name": "Bruger", "aadObjectId": f"aad-{i}"},
             "recipient": {"id": "28:bot", "name": "AarhusAI"},
             "conversation": {"id": conversation, "conversationType": "personal", "tenantId": tenant(i)},
-            "text": QUESTIONS[kind], "locale": "da-DK",
+            "text": question(kind), "locale": "da-DK",
         }  # fmt: skip
         started[conversation] = time.monotonic()
         async with http.post(f"{base}/api/messages", json=activity) as resp:
@@ -265,6 +302,7 @@ async def one_round(
         "latencies": latencies,
         "lost": n - len(latencies),
         "duplicates": sum(max(0, len(connector.finals.get(c, [])) - 1) for c in started),
+        "unanswered": sum(1 for c in started if connector.finals.get(c) and c not in connector.answered),
         "throttled": connector.throttled - throttled,
     }
 
@@ -278,6 +316,7 @@ def _line(name: str, n: int, result: dict[str, Any], floor: float | None, cpu_ms
     return (
         f"{name:<24} N={n:<4} p50 {p50:6.3f} s  p95 {percentile(lat, 0.95):6.3f} s  max {max(lat):6.3f} s  "
         f"{ratio}  cpu {cpu_ms:6.1f} ms/turn  lost {result['lost']}  dup {result['duplicates']}  "
+        f"not by the model {result['unanswered']}  "
         f"429 {result['throttled']}  {extra}"
     )
 
@@ -305,7 +344,10 @@ def _prepare_database(pg: str, root: Path, catalogue: Path, ns: list[int], worke
     for w in workers:
         for n in ns:
             for i in range(n):
-                services.stores.specialists.select(f"a:sources-w{w}-{n}-{i}", spec.id, "adm")
+                for kind in ("sources", "starter"):
+                    services.stores.specialists.select(f"a:{kind}-w{w}-{n}-{i}", spec.id, "adm")
+        for kind in ("sources", "starter"):  # the warm-up round loads the index
+            services.stores.specialists.select(f"a:{kind}-warm{w}-1-0", spec.id, "adm")
     services.close()
     return url
 
@@ -352,7 +394,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="1,10,50,100,200")
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--kinds", default="general,sources")
+    parser.add_argument("--kinds", default="general,sources,starter")
     parser.add_argument("--pg", default=os.environ.get("AARHUSAI_BENCH_PG", PG_ADMIN))
     parser.add_argument(
         "--one-tenant", action="store_true", help="all conversations in one tenant (50 sends/s for all)"
@@ -404,7 +446,7 @@ async def main() -> None:
                     for kind in kinds:
                         lag0 = await lag_buckets(base, http)
                         cpu0 = cpu_seconds(bot.pid)
-                        tag = f"w{w}" if kind == "sources" else f"w{w}g"
+                        tag = f"w{w}" if kind != "general" else f"w{w}g"
                         result = await one_round(base, connector, kind, n, tag, http)
                         cpu_ms = (cpu_seconds(bot.pid) - cpu0) * 1000 / n
                         lag = lag_summary(lag0, await lag_buckets(base, http))

@@ -2,9 +2,17 @@
 configured prefixes, and speak LangChain's ``Embeddings`` interface."""
 
 import numpy as np
+import pytest
 from langchain_core.embeddings import Embeddings
 
-from bot.rag.embeddings import E5_SMALL, MINILM, SentenceTransformerEmbedder, shared_embedder
+from bot.rag.embeddings import (
+    E5_SMALL,
+    MINILM,
+    Embedder,
+    QueryCache,
+    SentenceTransformerEmbedder,
+    shared_embedder,
+)
 
 
 def test_the_default_is_the_bundled_multilingual_e5() -> None:
@@ -36,3 +44,45 @@ def test_prefixes_are_applied_to_queries_and_passages() -> None:
         e5_style.encode_passages(["affald"]), plain.encode_passages(["passage: affald"]), atol=1e-6
     )
     assert not np.allclose(e5_style.encode_query("affald"), plain.encode_query("affald"), atol=1e-3)
+
+
+class Counting(Embedder):
+    """An embedder that counts what it is asked to embed (a vector per text, from the text)."""
+
+    id = "counting"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    @property
+    def dimension(self) -> int:
+        return 4
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        self.asked.extend(texts)
+        return np.array([[len(t), t.count("a"), float(query), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_a_repeated_query_is_embedded_once_and_its_vector_cannot_be_changed() -> None:
+    embedder = Counting()
+    first = embedder.encode_query("Hvad koster et pas?")
+    again = embedder.encode_query("Hvad koster et pas?")
+    other = embedder.encode_query("Hvad koster et pas ?")  # another text is another query
+    assert embedder.asked == ["Hvad koster et pas?", "Hvad koster et pas ?"]
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    assert first.shape == (1, 4)
+    with pytest.raises(ValueError):
+        again[0, 0] = 99.0  # shared by every caller: read-only
+    assert embedder.encode_query("Hvad koster et pas?")[0, 0] == len("Hvad koster et pas?")
+
+
+def test_the_query_cache_forgets_the_least_recently_used_and_keeps_no_text() -> None:
+    embedder = Counting()
+    embedder._queries = QueryCache(size=2)
+    for text in ("a", "b", "a", "c"):  # "a" used again: "b" is the least recently used when "c" comes
+        embedder.encode_query(text)
+    embedder.encode_query("a")
+    embedder.encode_query("b")
+    assert embedder.asked == ["a", "b", "c", "b"]
+    assert len(embedder._queries) == 2
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in embedder._queries._vectors)

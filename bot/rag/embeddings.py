@@ -14,8 +14,10 @@ only ever embedded with the same one (``bot.rag.retrieval``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +27,44 @@ from langchain_core.embeddings import Embeddings
 
 E5_SMALL = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
+QUERY_CACHE_SIZE = 4096  # query vectors kept per embedder: 4096 × 384 floats ≈ 6 MB
+
+
+class QueryCache:
+    """The vectors of recent queries, least recently used out. A query costs ~22 ms of CPU with the
+    bundled e5 (``bench/embedders.py``), and the same text comes back often: a prompt starter or a
+    suggested follow-up is sent word for word by everyone who picks it. Keyed by a hash, so no
+    question's text is kept here."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+            return vector
+
+    def put(self, key: bytes, vector: np.ndarray) -> np.ndarray:
+        """Keep ``vector`` (a read-only copy, which is returned: every caller shares it)."""
+        vector = vector.copy()
+        vector.setflags(write=False)
+        with self._lock:
+            self._vectors[key] = vector
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def __len__(self) -> int:
+        return len(self._vectors)
 
 
 def default_model_path() -> str:
@@ -43,6 +83,7 @@ class Embedder(Embeddings):
 
     id: str = ""
     batch_size: int = 32
+    _queries: QueryCache | None = None
 
     @property
     def name(self) -> str:  # what sources and index manifests record
@@ -68,7 +109,15 @@ class Embedder(Embeddings):
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._encode([text], query=True), dtype=np.float32).reshape(1, -1)
+        """The query's vector, (1, dimension), read-only; a repeated query is not embedded again."""
+        if self._queries is None:
+            self._queries = QueryCache()
+        key = QueryCache.key(text)
+        vector = self._queries.get(key)
+        if vector is None:
+            computed = np.asarray(self._encode([text], query=True), dtype=np.float32).reshape(1, -1)
+            vector = self._queries.put(key, computed)
+        return vector
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Many queries (with the query prefix), batch by batch: questions compared with each other, as
