@@ -223,3 +223,33 @@ def test_the_readme_role_walkthrough_names_users_before_they_write(tmp_path: Pat
     assert "Jeg kender ingen bruger ved navn 'local-nogen', så intet er gemt" in admin.stdout
     builder = run(["chat", "--as", "bo"], tmp_path, env=env, stdin="/ny Personaleguiden\n")
     assert "Personaleguiden" in builder.stdout and "kræver rollen Builder" not in builder.stdout
+
+
+SERVED = ("microsoft_agents", "mcp", "a2a", "fastapi", "langchain_openai", "openai", "langsmith")
+HEAVY = (*SERVED, "alembic")  # Alembic: only the commands that migrate, and off the event loop
+IMPORTS_PROBE = """
+import sys
+from bot.cli import app
+from bot.app import build_services, create_app
+from bot.config import load_settings
+at_start = sorted(m for m in {heavy!r} if m in sys.modules)
+services = build_services(load_settings(data_dir=sys.argv[1], index_dir=sys.argv[1]))
+create_app(services)
+at_serve = sorted(m for m in {served!r} if m not in sys.modules)
+print(at_start, at_serve)
+"""
+
+
+def test_a_command_starts_without_the_doors_sdks_and_a_server_loads_them_before_it_serves(
+    tmp_path: Path,
+) -> None:
+    """The CLI started in 5.4 s when every command imported the Agents SDK, MCP, A2A, FastAPI, the
+    OpenAI client, LangSmith and Alembic (2.0 s without them); a server imports them before it serves,
+    so that no first question or title holds the event loop while they load."""
+    probe = IMPORTS_PROBE.format(heavy=HEAVY, served=SERVED)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[] []"

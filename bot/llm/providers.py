@@ -51,6 +51,11 @@ def _openai_error(name: str) -> tuple[type[BaseException], ...]:
     return (getattr(module, name),) if module is not None else ()
 
 
+def load_client_libraries() -> None:
+    """``langchain_openai`` (and ``openai``), which ``_client`` would otherwise import on first use."""
+    import langchain_openai  # noqa: F401
+
+
 class ChatClient(Protocol):
     spec: ModelSpec
 

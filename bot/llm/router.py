@@ -48,7 +48,7 @@ from bot.llm.catalogue import (
 from bot.llm.errors import ModelError, ModelRejected
 from bot.llm.gates import EmbeddingGate, RerankGate
 from bot.llm.pii import Redactor, ahas_pii, off_loop
-from bot.llm.providers import ChatClient, client_for
+from bot.llm.providers import ChatClient, client_for, load_client_libraries
 from bot.llm.usage import Usage
 
 TextSink = Callable[[str], Awaitable[None]]  # receives each new piece of the answer
@@ -301,6 +301,13 @@ class ModelRouter:
         if self.catalogue.empty:
             raise NoModelConfigured
         return plan.chat
+
+    @staticmethod
+    def load_client_libraries() -> None:
+        """Import the whole-answer client's libraries now. They load on first use (the CLI starts
+        without them); a server calls this before it serves, so that its first title or judge call
+        does not hold the event loop for the 1.5 s the import takes."""
+        load_client_libraries()
 
     async def aclose(self) -> None:
         """Close the clients' connection pools (the service is stopping)."""
