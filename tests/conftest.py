@@ -20,6 +20,7 @@ import pytest
 from bot.app import Services, build_services
 from bot.config import Settings, load_settings
 from bot.store import migrate
+from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
 
 PG_ADMIN_URL = os.environ.get("AARHUSAI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -153,6 +154,14 @@ def write_catalogue(path: Path, *models: dict[str, object], default: str | None 
         yaml.safe_dump({"default": default, "models": list(models)}, allow_unicode=True), encoding="utf-8"
     )
     return path
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """Teams' Bot Connector on loopback: records what the bot sends."""
+    c = await FakeConnector().start()
+    yield c
+    await c.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.teams.cards import card_text, render
 from tests.conftest import write_catalogue
 from tests.test_checklist import _texts
 from tests.test_specialist_commands import msg
-from tests.test_teams_features import BUILDER, Bot, _actions, bot, connector  # noqa: F401 (fixtures)
+from tests.test_teams_features import BUILDER, Bot, _actions, bot  # noqa: F401 (fixtures)
 
 MAKER, OWNER = "aad-mads", "aad-olga"
 SCREENING_FORM = {

@@ -21,7 +21,7 @@ from tests.conftest import write_catalogue
 from tests.support.openai_server import RecordingModelServer
 from tests.test_cli import run
 from tests.test_specialist_commands import msg
-from tests.test_teams_features import BUILDER, Bot, _actions, bot, connector  # noqa: F401 (fixtures)
+from tests.test_teams_features import BUILDER, Bot, _actions, bot  # noqa: F401 (fixtures)
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 SCREENING = (

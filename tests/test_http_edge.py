@@ -38,13 +38,6 @@ def message_activity(service_url: str, text: str = "/hjælp", **extra: Any) -> d
     return activity
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    c = await FakeConnector().start()
-    yield c
-    await c.stop()
-
-
 async def _serve(services: Services) -> tuple[Any, str]:
     runner, port = await start(services, "127.0.0.1", 0)
     assert port != 0

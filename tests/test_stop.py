@@ -12,7 +12,7 @@ import pytest
 from bot.messages import t
 from bot.store.models import Message
 from tests.support.openai_server import RecordingModelServer
-from tests.test_teams_features import Bot, _stream_info, bot, connector  # noqa: F401 (fixtures)
+from tests.test_teams_features import Bot, _stream_info, bot  # noqa: F401 (fixtures)
 
 LONG = " ".join(f"ord{i}" for i in range(60))  # 60 words at 0.1 s: six seconds of generation
 

@@ -51,13 +51,6 @@ class Bot:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    c = await FakeConnector().start()
-    yield c
-    await c.stop()
-
-
-@pytest.fixture
 async def bot(
     make_services: Callable[..., Services],
     tmp_path: Path,

@@ -3,7 +3,7 @@ channel the core talks back through (progress, the answer so far, the final repl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +64,6 @@ def counting(engine: Engine) -> Iterator[Trips]:
     finally:
         event.remove(engine, "before_cursor_execute", on_statement)
         event.remove(engine, "begin", on_begin)
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    c = await FakeConnector().start()
-    yield c
-    await c.stop()
 
 
 async def _serve(services: Services) -> tuple[Any, str]:

@@ -23,13 +23,6 @@ from tests.test_http_edge import APP_ID, message_activity
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    c = await FakeConnector().start()
-    yield c
-    await c.stop()
-
-
-@pytest.fixture
 async def served(make_services: Callable[..., Services], db_url: str) -> AsyncIterator[tuple[str, Services]]:
     services = make_services(database_url=db_url)
     runner, port = await start(services, "127.0.0.1", 0)

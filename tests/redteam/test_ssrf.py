@@ -64,13 +64,6 @@ async def _upload(services: Services, connector: FakeConnector, url: str) -> str
     return shown(messages[-1])
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    c = await FakeConnector().start()
-    yield c
-    await c.stop()
-
-
 async def test_a_loopback_download_url_is_never_fetched(
     make_services: Callable[..., Services],
     connector: FakeConnector,
