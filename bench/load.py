@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
@@ -74,7 +75,7 @@ NAMES = (
     "Morten", "Nanna", "Ole", "Pia", "Rikke", "Søren", "Thomas", "Ulrik", "Vagn", "Anders", "Bente",
 )  # fmt: skip
 CLOSINGS = ("", " Tak.", " På forhånd tak!", *(f" Mvh. {name}" for name in NAMES))
-ASKED = [0]  # questions asked so far in this run: "sources" never repeats a text
+ASKED = itertools.count()  # questions asked so far in this run: "sources" never repeats a text
 
 
 def question(kind: str) -> str:
@@ -83,8 +84,7 @@ def question(kind: str) -> str:
         return GENERAL
     if kind == "starter":
         return STARTER
-    k = ASKED[0]
-    ASKED[0] += 1
+    k = next(ASKED)
     ask, rest = ASKS[k % len(ASKS)], k // len(ASKS)
     return OPENINGS[rest % len(OPENINGS)] + ask + CLOSINGS[(rest // len(OPENINGS)) % len(CLOSINGS)]
 
