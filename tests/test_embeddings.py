@@ -86,3 +86,25 @@ def test_the_query_cache_forgets_the_least_recently_used_and_keeps_no_text() -> 
     assert embedder.asked == ["a", "b", "c", "b"]
     assert len(embedder._queries) == 2
     assert all(isinstance(k, bytes) and len(k) == 16 for k in embedder._queries._vectors)
+
+
+def test_many_queries_share_the_cache_with_the_answer_path_and_embed_each_new_text_once() -> None:
+    """The themes of the insights embed many questions at once through the same cache as a single
+    question: a weekly digest embeds only what it has not seen, a repeated text once."""
+    embedder = Counting()
+    embedder.batch_size = 2
+    embedder.encode_query("pas")
+    vectors = embedder.encode_queries(["pas", "kørekort", "pas", "sygesikring", "kørekort", "affald"])
+    assert embedder.asked == ["pas", "kørekort", "sygesikring", "affald"]  # in batches of two, once each
+    assert vectors.shape == (6, 4)
+    expected = [
+        [len(t), t.count("a"), 1.0, 1.0]
+        for t in ("pas", "kørekort", "pas", "sygesikring", "kørekort", "affald")
+    ]
+    assert np.array_equal(vectors, np.array(expected, dtype=np.float32))
+    with pytest.raises(ValueError):
+        vectors[0, 0] = 99.0
+    embedder.asked.clear()
+    assert np.array_equal(embedder.encode_query("affald"), vectors[5:6])
+    assert embedder.encode_queries([]).shape == (0, 4)
+    assert embedder.asked == []

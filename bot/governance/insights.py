@@ -10,8 +10,7 @@ caller may see (``bot.services.insights`` decides); nothing here checks permissi
 from __future__ import annotations
 
 import json
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -292,36 +291,13 @@ class QueryEncoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-class VectorCache:
-    """Question vectors by text, so a weekly digest and the next ``/indsigt`` do not embed again."""
-
-    def __init__(self, embedder: QueryEncoder, size: int = 20_000) -> None:
-        self.embedder = embedder
-        self.size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            fresh = self.embedder.encode_queries(missing)
-            with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._vectors[text] = vector
-                    self._vectors.move_to_end(text)
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
-
-
-def themes_of(found: Sequence[Item], cache: VectorCache, now: datetime) -> list[Theme]:
-    """Themes of one specialist's items of the last two weeks, most asked this week first."""
+def themes_of(found: Sequence[Item], embedder: QueryEncoder, now: datetime) -> list[Theme]:
+    """Themes of one specialist's items of the last two weeks, most asked this week first (the
+    embedder's query cache spares a weekly digest and the next ``/indsigt`` embedding them again)."""
     recent = [i for i in found if i.at >= now - 2 * WEEK][: themes.MAX_ITEMS]
     if not recent:
         return []
-    vectors = cache.vectors([i.question for i in recent])
+    vectors = embedder.encode_queries([i.question for i in recent])
     result = []
     for members in themes.group(vectors):
         centre = recent[themes.central(members, vectors)]

@@ -27,14 +27,15 @@ from langchain_core.embeddings import Embeddings
 
 E5_SMALL = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
-QUERY_CACHE_SIZE = 4096  # query vectors kept per embedder: 4096 × 384 floats ≈ 6 MB
+QUERY_CACHE_SIZE = 20_000  # query vectors kept per embedder: at most 20,000 × 384 floats ≈ 31 MB
 
 
 class QueryCache:
     """The vectors of recent queries, least recently used out. A query costs ~22 ms of CPU with the
     bundled e5 (``bench/embedders.py``), and the same text comes back often: a prompt starter or a
-    suggested follow-up is sent word for word by everyone who picks it. Keyed by a hash, so no
-    question's text is kept here."""
+    suggested follow-up is sent word for word by everyone who picks it, and the themes of the
+    insights group the same questions every week. Keyed by a hash, so no question's text is kept
+    here."""
 
     def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
         self.size = size
@@ -108,24 +109,37 @@ class Embedder(Embeddings):
                 progress(start + len(batch))
         return out
 
-    def encode_query(self, text: str) -> np.ndarray:
-        """The query's vector, (1, dimension), read-only; a repeated query is not embedded again."""
+    def _query_cache(self) -> QueryCache:
         if self._queries is None:
             self._queries = QueryCache()
-        key = QueryCache.key(text)
-        vector = self._queries.get(key)
-        if vector is None:
-            computed = np.asarray(self._encode([text], query=True), dtype=np.float32).reshape(1, -1)
-            vector = self._queries.put(key, computed)
-        return vector
+        return self._queries
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The query's vector, (1, dimension), read-only; a repeated query is not embedded again."""
+        return self.encode_queries([text])[:1]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Many queries (with the query prefix), batch by batch: questions compared with each other, as
-        the themes of ``bot.governance.insights`` do (e5 wants "query: " on both sides of such a pair)."""
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
-            out[start : start + len(batch)] = self._encode(batch, query=True)
+        """Queries' vectors (with the query prefix), one row each, read-only; each text not in the
+        query cache is embedded once, batch by batch. The answer path asks one question at a time;
+        the themes of ``bot.governance.insights`` compare many (e5 wants "query: " on both sides of
+        such a pair), and a weekly digest meets mostly questions it has seen before."""
+        cache = self._query_cache()
+        keys = [QueryCache.key(text) for text in texts]
+        found = {key: cache.get(key) for key in dict.fromkeys(keys)}
+        missing = [key for key, vector in found.items() if vector is None]
+        if missing:
+            first = dict(zip(keys, texts, strict=True))  # a text per missing key (same key, same text)
+            for start in range(0, len(missing), self.batch_size):
+                batch = missing[start : start + self.batch_size]
+                computed = np.asarray(
+                    self._encode([first[key] for key in batch], query=True), dtype=np.float32
+                ).reshape(len(batch), -1)
+                for key, vector in zip(batch, computed, strict=True):
+                    found[key] = cache.put(key, vector)
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = np.stack([found[key] for key in keys])
+        out.setflags(write=False)
         return out
 
     # -- LangChain ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from bot.domain import AppError, Outcome, Permission, Role
 from bot.evals.cases import Assertion
 from bot.governance import access, insights, stats
-from bot.governance.insights import Figures, SpecialistThemes, Theme, VectorCache
+from bot.governance.insights import Figures, SpecialistThemes, Theme
 from bot.llm.output import LinkPolicy, sanitise
 from bot.messages import t
 from bot.services.actor import Actor
@@ -60,13 +60,6 @@ class InsightsService(Service):
         super().__init__(stores)
         self.notifications = notifications
         self.evaluation = evaluation
-        self._cache: VectorCache | None = None
-
-    @property
-    def cache(self) -> VectorCache:
-        if self._cache is None:
-            self._cache = VectorCache(self.stores.retriever.embedder)
-        return self._cache
 
     # -- scope -----------------------------------------------------------------------------------------
     def visible(self, actor: Actor, ref: str | None = None) -> list[Specialist]:
@@ -91,10 +84,10 @@ class InsightsService(Service):
         if not specs:
             return []
         found = insights.items(self.stores.db, [s.slug for s in specs], now - 2 * insights.WEEK, now)
-        result = []
+        embedder, result = self.stores.retriever.embedder, []
         for spec in specs:
             mine = [i for i in found if i.specialist == spec.slug]
-            result.append(SpecialistThemes(spec.slug, spec.name, insights.themes_of(mine, self.cache, now)))
+            result.append(SpecialistThemes(spec.slug, spec.name, insights.themes_of(mine, embedder, now)))
         return sorted(result, key=lambda s: (-s.count, -s.before, s.name.casefold()))
 
     def theme(self, actor: Actor, message_id: int, now: datetime | None = None) -> tuple[Specialist, Theme]:
