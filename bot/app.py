@@ -247,7 +247,7 @@ def create_app(services: Services) -> web.Application:
     from bot.teams.http import MAX_ACTIVITY_BYTES, add_message_routes
 
     prompt_template()  # loaded now, not on the event loop with the first question
-    services.router.load_client_libraries()  # the same for the first whole answer (a title, a judge)
+    services.router.load_client_libraries()  # the same for the first model call, when there is a model
     app = web.Application(client_max_size=MAX_ACTIVITY_BYTES)
     app[SERVICES_KEY] = services
     app.cleanup_ctx.append(_loop_lag)

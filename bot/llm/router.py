@@ -302,12 +302,13 @@ class ModelRouter:
             raise NoModelConfigured
         return plan.chat
 
-    @staticmethod
-    def load_client_libraries() -> None:
-        """Import the whole-answer client's libraries now. They load on first use (the CLI starts
-        without them); a server calls this before it serves, so that its first title or judge call
-        does not hold the event loop for the 1.5 s the import takes."""
-        load_client_libraries()
+    def load_client_libraries(self) -> None:
+        """Import the model clients' libraries now, when there is a model to call. They load on first
+        use (the CLI starts without them); a server calls this before it serves, so that its first
+        answer, title or judge call does not hold the event loop while they load. The catalogue is
+        read once, at start: a server without a model never needs them."""
+        if self.has_models:
+            load_client_libraries()
 
     async def aclose(self) -> None:
         """Close the clients' connection pools (the service is stopping)."""
