@@ -19,7 +19,8 @@ from bot.listen import listen
 log = logging.getLogger(__name__)
 
 
-IO_THREADS = 8  # database calls wait on the network, not the CPU: many may wait at once
+IO_THREADS = 8  # the slow jobs (files, syncs, indexes): a turn's own hops have two threads of their own
+# (``bot.services.turn_threads``), so a file being embedded never holds up a turn
 
 
 async def start(
@@ -37,8 +38,8 @@ async def start(
 
 
 def tune_process() -> None:
-    """For a serving process: a thread pool sized for database I/O (retrieval, which is CPU work,
-    has its own)."""
+    """For a serving process: a thread pool for blocking work (retrieval and a turn's own hops have
+    their own)."""
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="aarhusai-io")
     )

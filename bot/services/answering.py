@@ -12,7 +12,6 @@ The Teams door, ``aarhusai chat``, ``aarhusai ask``, the eval harness and the AP
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -39,6 +38,7 @@ from bot.services import client_tasks, shared_privacy
 from bot.services.actor import Actor
 from bot.services.base import Service, Stores
 from bot.services.notifications import NotificationService
+from bot.services.turn_threads import on_turn_thread
 from bot.store.models import Specialist
 from bot.store.origins import connected_hosts
 from bot.store.turn_context import TurnContext, TurnContextStore
@@ -94,7 +94,7 @@ class AnsweringService(Service):
     async def context(self, actor: Actor) -> TurnContext:
         """The specialist that answers ``actor`` where they write, checked usable by them, with the
         rest a question needs (prompt, screening, roles, history): one database round trip."""
-        ctx = await asyncio.to_thread(
+        ctx = await on_turn_thread(
             self._contexts.load, actor.conversation_id, actor.id, self.settings.history_turns, actor.aliases
         )
         if ctx is None:
@@ -205,26 +205,26 @@ class AnsweringService(Service):
             [
                 *self.settings.link_hosts,
                 *(
-                    await asyncio.to_thread(connected_hosts, self.stores.db, spec.id)  # type: ignore[arg-type]
+                    await on_turn_thread(connected_hosts, self.stores.db, spec.id)  # type: ignore[arg-type]
                     if any(c.url for c in cited)
                     else []
                 ),
             ],
             [c.url for c in cited if c.url],  # a connected document's own page may be linked to
         )
-        citations = await asyncio.to_thread(_safe_citations, cited, policy, locale)
+        citations = await on_turn_thread(_safe_citations, cited, policy, locale)
         if not self.router.has_models:
             if spec.kind == SpecialistKind.GENERAL:
                 return await self._record(q, Answer(t("no_model", locale), "notice", AnswerOutcome.NO_MODEL))
             # passages are quoted as written: a source is as hostile as a model, so they are made safe too
             quoted = grounding.sources_only_text(hits, spec.name, locale)
-            text = warning + await asyncio.to_thread(sanitise, quoted, policy, locale)
+            text = warning + await on_turn_thread(sanitise, quoted, policy, locale)
             return await self._record(q, Answer(text, "answer", AnswerOutcome.SOURCES_ONLY, citations))
 
         if q.context is not None and q.context.prompt is not None:
             prompt_text = q.context.prompt
         else:
-            prompt_text = (await asyncio.to_thread(self.stores.specialists.current_prompt, spec.id)).text  # type: ignore[arg-type]
+            prompt_text = (await on_turn_thread(self.stores.specialists.current_prompt, spec.id)).text  # type: ignore[arg-type]
         try:
             budget = self.router.context_chars(
                 spec.classification, q.model or spec.model_id, q.model is not None, plan
@@ -253,7 +253,7 @@ class AnsweringService(Service):
             if now - shown_at < q.stream_every_s:
                 return
             shown_at = now
-            shown = (await asyncio.to_thread(sanitise, "".join(raw), policy, locale)).lstrip()
+            shown = (await on_turn_thread(sanitise, "".join(raw), policy, locale)).lstrip()
             shown_at += 4 * (time.monotonic() - now)
             if guard.leaks(shown):
                 withheld = True
@@ -287,7 +287,7 @@ class AnsweringService(Service):
             await stream("")
         for action, details in generation.events:
             metrics.POLICY_EVENTS.labels(str(action)).inc()
-            await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
+            await on_turn_thread(self.audit, q.actor, action, spec.slug, **details)
         decision = generation.decision | searched
         if generation.outcome == GenerationOutcome.NO_CLEARED_MODEL:
             text = t("no_cleared_model", locale, classification=spec.classification)
@@ -306,10 +306,10 @@ class AnsweringService(Service):
         # placeholders go back into text nodes only, never into a link, an image, HTML or code
         redactor = generation.redactor
         restore = redactor.restore if redactor else None
-        text = await asyncio.to_thread(sanitise, generation.raw, policy, locale, restore)
+        text = await on_turn_thread(sanitise, generation.raw, policy, locale, restore)
         if withheld or guard.leaks(text):
             metrics.POLICY_EVENTS.labels(str(AuditAction.PROMPT_WITHHELD)).inc()
-            await asyncio.to_thread(
+            await on_turn_thread(
                 self.audit, q.actor, AuditAction.PROMPT_WITHHELD, spec.slug, model=generation.model
             )
             return await self._record(
@@ -342,7 +342,7 @@ class AnsweringService(Service):
         saying it was stopped; checked like any answer (streamed text is never redacted text, so
         there are no placeholders to restore)."""
         locale = q.actor.locale
-        text = (await asyncio.to_thread(sanitise, raw, policy, locale)).strip()
+        text = (await on_turn_thread(sanitise, raw, policy, locale)).strip()
         if guard.leaks(text):
             text = ""
         if q.spec.kind == SpecialistKind.SOURCES:
@@ -374,12 +374,12 @@ class AnsweringService(Service):
             return fallback, None
         for action, details in generation.events:
             metrics.POLICY_EVENTS.labels(str(action)).inc()
-            await asyncio.to_thread(self.audit, actor, action, spec.slug, **details)
+            await on_turn_thread(self.audit, actor, action, spec.slug, **details)
         if generation.outcome != GenerationOutcome.ANSWERED:
             return fallback, None
         restore = generation.redactor.restore if generation.redactor else None
         policy = LinkPolicy(self.settings.link_hosts)
-        written = await asyncio.to_thread(sanitise, generation.raw, policy, actor.locale, restore)
+        written = await on_turn_thread(sanitise, generation.raw, policy, actor.locale, restore)
         return client_tasks.clean_title(written) or fallback, generation.usage
 
     async def _search(
@@ -430,7 +430,7 @@ class AnsweringService(Service):
             if action == AuditAction.MODEL_REFUSED:  # the answer's call records the turn's refusal
                 continue
             metrics.POLICY_EVENTS.labels(str(action)).inc()
-            await asyncio.to_thread(self.audit, q.actor, action, spec.slug, **details)
+            await on_turn_thread(self.audit, q.actor, action, spec.slug, **details)
         if generation.outcome != GenerationOutcome.ANSWERED:
             searched["rewrite"] = {"outcome": str(generation.outcome)}
             return None
@@ -460,7 +460,7 @@ class AnsweringService(Service):
             return list(q.history)[-self.settings.history_turns :] if self.settings.history_turns else []
         if q.context is not None:
             return [Exchange(question, answer) for question, answer in q.context.history]
-        rows = await asyncio.to_thread(
+        rows = await on_turn_thread(
             self.stores.conversations.history,
             q.actor.conversation_id,
             self.settings.history_turns,
@@ -475,7 +475,7 @@ class AnsweringService(Service):
             clean = screened is not None and screening.screened_clean(*screened)
         else:
             clean = screening.sees_no_personal_data(
-                await asyncio.to_thread(screening.of, self.stores.db, q.spec.id)
+                await on_turn_thread(screening.of, self.stores.db, q.spec.id)
             )
         if not clean:
             return ""
@@ -483,7 +483,7 @@ class AnsweringService(Service):
             return ""
         kinds = (await Redactor().aredact(q.text)).kinds
         metrics.POLICY_EVENTS.labels(str(AuditAction.PII_WARNED)).inc()
-        await asyncio.to_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
+        await on_turn_thread(self.audit, q.actor, AuditAction.PII_WARNED, q.spec.slug, kinds=kinds)
         return t("pii_warning", locale, found=describe(kinds, locale), name=q.spec.name) + "\n\n"
 
     async def _tell_asker(self, q: Question, kinds: dict[str, int], answer: Answer) -> Answer:
@@ -493,10 +493,10 @@ class AnsweringService(Service):
         metrics.POLICY_EVENTS.labels(str(AuditAction.PII_MASKED_SHARED)).inc()
         if not q.record or q.actor.kind != "user":
             return answer
-        reached = await asyncio.to_thread(
+        reached = await on_turn_thread(
             shared_privacy.notify_asker, self._notifications, q.actor, q.spec, kinds
         )
-        await asyncio.to_thread(
+        await on_turn_thread(
             self.audit, q.actor, AuditAction.PII_MASKED_SHARED, q.spec.slug, kinds=kinds, notified=reached
         )
         if not reached:
@@ -508,14 +508,14 @@ class AnsweringService(Service):
 
     async def _record(self, q: Question, answer: Answer, decision: dict[str, Any] | None = None) -> Answer:
         if q.masked is not None:  # everyone in the group chat or channel reads it, and the transcript
-            answer = await asyncio.to_thread(shared_privacy.mask_answer, q.masked, answer)
+            answer = await on_turn_thread(shared_privacy.mask_answer, q.masked, answer)
         if answer.usage is None:  # no model wrote it (or none answered): what it would have cost, estimated
             asked = [q.text, *(x for h in q.history or () for x in (h.question, h.answer))]
             answer.usage = Usage.estimate(asked, answer.text)
         if not q.record:
             return answer
         conv = q.actor.conversation or ConversationRef(id=q.actor.conversation_id)
-        row = await asyncio.to_thread(
+        row = await on_turn_thread(
             self.stores.conversations.record,
             conv,
             q.actor.id,

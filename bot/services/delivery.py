@@ -7,13 +7,13 @@ replica to claim the activity in the shared database answers it; every other cla
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from bot.conversation.types import Reach
 from bot.replica import replica_id
 from bot.services.base import Service, Stores
 from bot.services.notifications import NotificationService
+from bot.services.turn_threads import on_turn_thread
 from bot.store.claims import ClaimStore
 from bot.store.sendlog import SendLogStore, Windows
 
@@ -36,7 +36,7 @@ class DeliveryService(Service):
         conversation still run on any replica: one round trip on PostgreSQL. ``reach``: the sender's
         personal chat, remembered in that same round trip when it is new or moved (notifications)."""
         remember = self.notifications.to_remember(reach)
-        result = await asyncio.to_thread(
+        result = await on_turn_thread(
             self.claims.claim_in_order,
             self._key(conversation_id, activity_id),
             replica_id(),
@@ -51,15 +51,15 @@ class DeliveryService(Service):
     async def earlier_turns(self, conversation_id: str, activity_id: str) -> int:
         """Turns of this conversation claimed before this one and still running, on any replica."""
         key = self._key(conversation_id, activity_id)
-        return await asyncio.to_thread(self.claims.earlier_unfinished, key, self.settings.claim_lease_s)
+        return await on_turn_thread(self.claims.earlier_unfinished, key, self.settings.claim_lease_s)
 
     async def reserve_send(self, budgets: Sequence[tuple[str, Windows]]) -> float:
         """One send from each budget (all replicas share them): 0.0 when taken, else seconds to wait."""
-        return await asyncio.to_thread(self.sends.reserve, budgets)
+        return await on_turn_thread(self.sends.reserve, budgets)
 
     async def finish(self, conversation_id: str, activity_id: str) -> None:
         """The turn is answered: the claim can no longer be taken over."""
-        await asyncio.to_thread(self.claims.finish, self._key(conversation_id, activity_id))
+        await on_turn_thread(self.claims.finish, self._key(conversation_id, activity_id))
 
     @staticmethod
     def _key(conversation_id: str, activity_id: str) -> str:
