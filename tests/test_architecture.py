@@ -352,6 +352,20 @@ def test_commands_and_the_api_hop_no_threads() -> None:
     assert offenders == {}
 
 
+TURN_PATH = ("services/answering.py", "services/delivery.py")
+
+
+def test_a_turns_own_hops_use_the_turn_threads() -> None:
+    """Answering and delivering a message hop through ``on_turn_thread`` only: on the default
+    executor a turn's claim would queue behind a file being embedded, and eight threads of hops
+    crowded the event loop off the GIL (``bot/services/turn_threads.py``)."""
+    offenders = {}
+    for rel in TURN_PATH:
+        if found := thread_hops((BOT / rel).read_text(encoding="utf-8")):
+            offenders[rel] = found
+    assert offenders == {}
+
+
 def test_the_client_factory_is_private_to_bot_llm() -> None:
     for private in ("bot.llm.http", "bot.llm.gates"):
         outside = {m for m in _modules_importing(private) if not m.startswith("llm/")}
