@@ -64,10 +64,13 @@ async def keys(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Keys]:
         found.fetched.append(request.path)
         return web.json_response({"keys": [jwk]})
 
+    # a path of its own: the SDK keeps one key client per JWKS address for the whole process, and a
+    # later test given the same port would otherwise be checked against this test's key
+    path = f"/keys/{uuid.uuid4().hex}"
     app = web.Application()
-    app.router.add_get("/keys", serve)
+    app.router.add_get(path, serve)
     runner, port = await listen(app)
-    found.url = f"http://127.0.0.1:{port}/keys"
+    found.url = f"http://127.0.0.1:{port}{path}"
     monkeypatch.setattr(jwt_token_validator, "_build_jwks_uri", lambda *_args: found.url)
     yield found
     await runner.cleanup()
