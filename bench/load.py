@@ -280,6 +280,8 @@ async def one_round(
 
     async def post(i: int) -> None:
         conversation = f"{prefix}-{i}"
+        connector.finals.pop(conversation, None)  # a repeated N asks in the same conversations again
+        connector.answered.discard(conversation)
         activity = {
             "type": "message", "id": uuid.uuid4().hex, "channelId": "msteams",
             "serviceUrl": f"http://127.0.0.1:{connector.port}/",
