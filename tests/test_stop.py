@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from sqlmodel import col, select
 
 from bot.messages import t
 from bot.store.models import Message
@@ -19,7 +20,7 @@ LONG = " ".join(f"ord{i}" for i in range(60))  # 60 words at 0.1 s: six seconds 
 
 def _outcomes(bot: Bot) -> list[str]:  # noqa: F811
     with bot.services.stores.db.session() as s:
-        return [m.outcome for m in s.query(Message).order_by(Message.id).all()]  # type: ignore[arg-type]
+        return [str(m.outcome) for m in s.exec(select(Message).order_by(col(Message.id)))]
 
 
 async def _until(check: Callable[[], bool], wait_s: float = 20.0) -> None:
