@@ -27,16 +27,14 @@ from sqlmodel import select
 
 from bot.app import Services
 from bot.conversation.types import Citation, ConversationRef, Incoming, Label, Reply, User
-from bot.server import start
 from bot.store.models import Message, Notification
 from bot.teams.render import TITLE_CHARS, client_citations, to_activities, usage_info
-from tests.conftest import write_catalogue
 from tests.redteam import pii_generators
 from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
+from tests.support.rules_bot import local_model, serve_rules
 from tests.test_http_edge import message_activity
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
 BUILDER = "aad-anne"
 CPR = "010203-1234"
 CPR_DIGITS = "0102031234"
@@ -60,32 +58,14 @@ def leaky_model(body: dict[str, Any]) -> str:
 
 
 async def _serve_bot(services: Services, connector: FakeConnector) -> Any:
-    spec = services.stores.specialists.create("Regler", BUILDER, slug="regler")
-    services.stores.specialists.update(
-        spec.id, status="published", sharing="organisation", classification="intern"
-    )
-    for name in ("sygefravaer.md", "parkering.md"):
-        await services.stores.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), BUILDER)
-    for conversation in (PERSONAL["id"], GROUP["id"], CHANNEL["id"].split(";")[0], CHANNEL["id"]):
-        services.stores.specialists.select(conversation, spec.id, BUILDER)
-    runner, port = await start(services, "127.0.0.1", 0)
-    return runner, f"http://127.0.0.1:{port}"
+    conversations = (PERSONAL["id"], GROUP["id"], CHANNEL["id"].split(";")[0], CHANNEL["id"])
+    return await serve_rules(services, BUILDER, conversations)
 
 
 def _services(
     make_services: Callable[..., Services], tmp_path: Path, model_server: RecordingModelServer
 ) -> Services:
-    catalogue = write_catalogue(
-        tmp_path / "m.yaml",
-        {
-            "id": "lokal",
-            "name": "Lokal",
-            "base_url": model_server.base_url,
-            "model": "lokal",
-            "max_retries": 0,
-        },
-    )
-    return make_services(admins=BUILDER, models_file=catalogue, **FAST)
+    return make_services(admins=BUILDER, models_file=local_model(tmp_path / "m.yaml", model_server), **FAST)
 
 
 class Bot:

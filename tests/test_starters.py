@@ -18,17 +18,15 @@ import yaml
 from bot.app import Services
 from bot.conversation.types import Citation, Reply
 from bot.domain import AppError, Role
-from bot.server import start
 from bot.services import Actor, starters
 from bot.skills import SkillError, export_skill, read_skill, sync_skill
 from bot.teams.render import to_activities
-from tests.conftest import write_catalogue
 from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
+from tests.support.rules_bot import local_model, serve_rules
 from tests.test_http_edge import message_activity
 from tests.test_specialist_commands import msg, say
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
 ADMIN = "aad-anne"
 PERSONAL = {"id": "a:personal-chat-1", "conversationType": "personal", "tenantId": "t1"}
 GROUP = {"id": "19:group-chat@thread.v2", "conversationType": "groupChat", "tenantId": "t1"}
@@ -65,27 +63,9 @@ async def bot(
     connector: FakeConnector,
     model_server: RecordingModelServer,
 ) -> AsyncIterator[Bot]:
-    catalogue = write_catalogue(
-        tmp_path / "m.yaml",
-        {
-            "id": "lokal",
-            "name": "Lokal",
-            "base_url": model_server.base_url,
-            "model": "lokal",
-            "max_retries": 0,
-        },
-    )
-    services = make_services(admins=ADMIN, models_file=catalogue)
-    spec = services.stores.specialists.create("Regler", ADMIN, slug="regler")
-    services.stores.specialists.update(
-        spec.id, status="published", sharing="organisation", classification="intern"
-    )
-    for name in ("sygefravaer.md", "parkering.md"):
-        await services.stores.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), ADMIN)
-    services.stores.specialists.set_editing(ADMIN, spec.id)  # type: ignore[arg-type]
-    services.stores.specialists.select(PERSONAL["id"], spec.id, ADMIN)  # type: ignore[arg-type]
-    runner, port = await start(services, "127.0.0.1", 0)
-    yield Bot(f"http://127.0.0.1:{port}", services, connector)
+    services = make_services(admins=ADMIN, models_file=local_model(tmp_path / "m.yaml", model_server))
+    runner, base = await serve_rules(services, ADMIN, [PERSONAL["id"]], editing=True)
+    yield Bot(base, services, connector)
     await runner.cleanup()
 
 

@@ -15,17 +15,15 @@ from sqlmodel import select
 
 from bot.app import Services
 from bot.conversation.types import Citation
-from bot.server import start
 from bot.store.models import Feedback
 from bot.teams.cards import card_text
 from bot.teams.outbound import ConversationRateLimiter
 from bot.teams.render import client_citations, split_text
-from tests.conftest import write_catalogue
 from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
+from tests.support.rules_bot import local_model, serve_rules
 from tests.test_http_edge import message_activity
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
 BUILDER = "aad-anne"
 GROUP = {"id": "19:group-chat@thread.v2", "conversationType": "groupChat", "tenantId": "t1"}
 
@@ -57,28 +55,10 @@ async def bot(
     connector: FakeConnector,
     model_server: RecordingModelServer,
 ) -> AsyncIterator[Bot]:
-    catalogue = write_catalogue(
-        tmp_path / "m.yaml",
-        {
-            "id": "lokal",
-            "name": "Lokal Llama",
-            "location": "testserveren",
-            "base_url": model_server.base_url,
-            "model": "lokal",
-            "max_retries": 0,
-        },
-    )
+    catalogue = local_model(tmp_path / "m.yaml", model_server, name="Lokal Llama", location="testserveren")
     services = make_services(admins=BUILDER, models_file=catalogue)
-    spec = services.stores.specialists.create("Regler", BUILDER, slug="regler")
-    services.stores.specialists.update(
-        spec.id, status="published", sharing="organisation", classification="intern"
-    )
-    for name in ("sygefravaer.md", "parkering.md"):
-        await services.stores.ingestor.ingest(spec, name, (CORPUS / name).read_bytes(), BUILDER)
-    for conversation in ("a:personal-chat-1", GROUP["id"]):
-        services.stores.specialists.select(conversation, spec.id, BUILDER)
-    runner, port = await start(services, "127.0.0.1", 0)
-    yield Bot(f"http://127.0.0.1:{port}", services, connector)
+    runner, base = await serve_rules(services, BUILDER, ["a:personal-chat-1", GROUP["id"]])
+    yield Bot(base, services, connector)
     await runner.cleanup()
 
 
