@@ -123,6 +123,8 @@ class Embedder(Embeddings):
         query cache is embedded once, batch by batch. The answer path asks one question at a time;
         the themes of ``bot.governance.insights`` compare many (e5 wants "query: " on both sides of
         such a pair), and a weekly digest meets mostly questions it has seen before."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         cache = self._query_cache()
         keys = [QueryCache.key(text) for text in texts]
         found = {key: cache.get(key) for key in dict.fromkeys(keys)}
@@ -136,8 +138,6 @@ class Embedder(Embeddings):
                 ).reshape(len(batch), -1)
                 for key, vector in zip(batch, computed, strict=True):
                     found[key] = cache.put(key, vector)
-        if not keys:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         out = np.stack([found[key] for key in keys])
         out.setflags(write=False)
         return out
