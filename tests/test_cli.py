@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -229,7 +230,7 @@ DOORS = ("microsoft_agents", "mcp", "a2a", "fastapi", "langsmith")
 MODEL_CLIENT = ("langchain_openai", "openai")
 HEAVY = (*DOORS, *MODEL_CLIENT, "alembic")  # Alembic: only the commands that migrate, and off the event loop
 IMPORTS_PROBE = """
-import sys
+import json, sys
 from bot.cli import app
 from bot.app import build_services, create_app
 from bot.config import load_settings
@@ -237,7 +238,7 @@ at_start = sorted(m for m in {heavy!r} if m in sys.modules)
 models = {{"models_file": sys.argv[2]}} if len(sys.argv) > 2 else {{}}
 services = build_services(load_settings(data_dir=sys.argv[1], index_dir=sys.argv[1], **models))
 create_app(services)
-print(at_start, sorted(m for m in {heavy!r} if m in sys.modules and m != "alembic"))
+print(json.dumps([at_start, sorted(m for m in {heavy!r} if m in sys.modules and m != "alembic")]))
 """
 
 
@@ -253,17 +254,12 @@ def test_a_command_starts_without_the_doors_sdks_and_a_server_loads_them_before_
     probe = IMPORTS_PROBE.format(heavy=HEAVY)
     args = [sys.executable, "-c", probe, str(tmp_path)]
     if with_model:
-        args.append(
-            str(
-                write_catalogue(
-                    tmp_path / "models.yaml", {"id": "m", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
-                )
-            )
-        )
+        model = {"id": "m", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+        args.append(str(write_catalogue(tmp_path / "models.yaml", model)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AARHUSAI_")}
     result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
-    at_start, at_serve = result.stdout.strip().splitlines()[-1].split("] [")
-    assert at_start == "["
-    served = sorted(DOORS + MODEL_CLIENT) if with_model else sorted(DOORS)
-    assert at_serve == ", ".join(repr(m) for m in served) + "]"
+    at_start, at_serve = json.loads(result.stdout.strip().splitlines()[-1])
+    assert at_start == []
+    served = DOORS + MODEL_CLIENT if with_model else DOORS
+    assert at_serve == sorted(served)
