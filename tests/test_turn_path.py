@@ -18,15 +18,13 @@ from sqlmodel import select
 from bot.app import Services
 from bot.conversation.channel import Collected
 from bot.conversation.types import ConversationRef, Incoming, Reply, User
-from bot.server import start
 from bot.store.models import Message
 from bot.teams.http import BACKGROUND_KEY
-from tests.conftest import write_catalogue
 from tests.support.connector import FakeConnector
 from tests.support.openai_server import RecordingModelServer
+from tests.support.rules_bot import CORPUS, local_model, serve
 from tests.test_http_edge import message_activity
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
 SEND_BUDGET = ("aarhusai_reserve_send", "send_log")  # a send's budget: per activity sent, not per question
 
 
@@ -66,11 +64,6 @@ def counting(engine: Engine) -> Iterator[Trips]:
         event.remove(engine, "begin", on_begin)
 
 
-async def _serve(services: Services) -> tuple[Any, str]:
-    runner, port = await start(services, "127.0.0.1", 0)
-    return runner, f"http://127.0.0.1:{port}"
-
-
 async def _ask(
     runner: Any, base: str, connector: FakeConnector, text: str, seen: int, conversation: str | None = None
 ) -> None:
@@ -90,11 +83,9 @@ def _services(
     db: str,
     **settings: object,
 ) -> Services:
-    catalogue = write_catalogue(
-        tmp_path / "m.yaml",
-        {"id": "lokal", "base_url": model_server.base_url, "model": "lokal", "max_retries": 0},
+    return make_services(
+        models_file=local_model(tmp_path / "m.yaml", model_server), database_url=db, **settings
     )
-    return make_services(models_file=catalogue, database_url=db, **settings)
 
 
 async def test_a_general_question_costs_four_round_trips_on_postgresql(
@@ -107,7 +98,7 @@ async def test_a_general_question_costs_four_round_trips_on_postgresql(
     """Claim + order check, the question's context (specialist, roles, prompt, screening, history),
     the answer's record, the finish: one statement each, none inside a BEGIN ... COMMIT."""
     services = _services(make_services, tmp_path, model_server, pg_url)
-    runner, base = await _serve(services)
+    runner, base = await serve(services)
     try:
         await _ask(runner, base, connector, "Første spørgsmål", 0)  # the conversation exists after this
         with counting(services.db.engine) as trips:
@@ -131,7 +122,7 @@ async def test_the_first_answer_in_a_new_conversation_records_it_in_the_same_sta
     model_server: RecordingModelServer,
 ) -> None:
     services = _services(make_services, tmp_path, model_server, pg_url)
-    runner, base = await _serve(services)
+    runner, base = await serve(services)
     try:
         await _ask(runner, base, connector, "Hej", 0)  # after the start's own jobs (retention)
         with counting(services.db.engine) as trips:
@@ -215,7 +206,7 @@ async def test_a_grounded_question_adds_one_round_trip_for_its_passages(
         spec, "parkering.md", (CORPUS / "parkering.md").read_bytes(), "aad-anne"
     )
     services.stores.specialists.select("a:personal-chat-1", spec.id, "aad-anne")
-    runner, base = await _serve(services)
+    runner, base = await serve(services)
     try:
         await _ask(runner, base, connector, "Hvor må jeg parkere?", 0)  # the index is loaded after this
         with counting(services.db.engine) as trips:
@@ -237,7 +228,7 @@ async def test_turns_share_one_connector_session_per_endpoint_and_token(
     services = _services(make_services, tmp_path, model_server, f"sqlite:///{tmp_path / 'a.db'}")
     sessions = services.teams.sessions
     assert sessions is not None
-    runner, base = await _serve(services)
+    runner, base = await serve(services)
     try:
         await _ask(runner, base, connector, "Hej", 0)
         first = dict(sessions._open)

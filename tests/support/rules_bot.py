@@ -17,6 +17,12 @@ from tests.support.openai_server import RecordingModelServer
 CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 
 
+async def serve(services: Services) -> tuple[web.AppRunner, str]:
+    """Serve the bot on a free loopback port: the runner (to clean up) and the base URL."""
+    runner, port = await start(services, "127.0.0.1", 0)
+    return runner, f"http://127.0.0.1:{port}"
+
+
 def local_model(path: Path, model_server: RecordingModelServer, **extra: object) -> Path:
     """A catalogue of one model, ``lokal``, on ``model_server``; no retries, so a test sees each call."""
     model = {"id": "lokal", "name": "Lokal", "base_url": model_server.base_url, "model": "lokal"}
@@ -38,5 +44,4 @@ async def serve_rules(
         services.stores.specialists.set_editing(owner, spec.id)  # type: ignore[arg-type]
     for conversation in conversations:
         services.stores.specialists.select(conversation, spec.id, owner)  # type: ignore[arg-type]
-    runner, port = await start(services, "127.0.0.1", 0)
-    return runner, f"http://127.0.0.1:{port}"
+    return await serve(services)
